@@ -1,0 +1,233 @@
+"""Command line: parse flags, set up logging, call run/report, choose the exit code.
+
+Exit codes: 0 all done, 1 a certificate failed, 2 configuration or usage error.
+Logs go to stderr; machine output to stdout or ``-o``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import NoReturn
+
+import click
+
+from renewer import github, report, run
+from renewer.config import ConfigError, load_config
+from renewer.errors import describe_error
+from renewer.executor import DEFAULT_CONCURRENCY, Executor, Services
+from renewer.models import CertificateSpec, Plan, Result, RunReport
+from renewer.planner import UnknownCertificate
+from renewer.redact import RedactingFilter
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+REVOCATION_REASONS = {
+    "unspecified": 0,
+    "keyCompromise": 1,
+    "superseded": 4,
+    "cessationOfOperation": 5,
+}
+
+log = logging.getLogger("renewer")
+
+
+def _setup_logging(verbose: int) -> None:
+    names = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARNING}
+    level = names.get(os.environ.get("RENEWER_LOG_LEVEL", "").upper(), logging.WARNING)
+    if verbose:
+        level = logging.DEBUG if verbose > 1 else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # The acme library logs whole JWS bodies at DEBUG; ours are enough.
+    logging.getLogger("acme").setLevel(max(level, logging.INFO))
+    logging.getLogger("urllib3").setLevel(max(level, logging.INFO))
+
+
+def _config_path(value: str | None) -> Path:
+    return Path(value or os.environ.get("RENEWER_CONFIG") or "certificates.yaml")
+
+
+def _fail_config(error: ConfigError) -> NoReturn:
+    for issue in error.issues:
+        click.echo(str(issue), err=True)
+        if github.in_actions():
+            click.echo(
+                github.annotation(
+                    "error",
+                    issue.message,
+                    issue.file,
+                    issue.line,
+                    issue.column,
+                    "certificates.yaml",
+                )
+            )
+    sys.exit(EXIT_USAGE)
+
+
+def _load(config: str | None) -> list[CertificateSpec]:
+    try:
+        return list(load_config(_config_path(config)).certificates)
+    except ConfigError as error:
+        _fail_config(error)
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+config_option = click.option(
+    "-c",
+    "--config",
+    "config",
+    metavar="FILE",
+    help="certificates.yaml (default: $RENEWER_CONFIG, then ./certificates.yaml)",
+)
+only_option = click.option(
+    "--only", multiple=True, metavar="NAME", help="Only this certificate (repeatable)."
+)
+force_option = click.option("--force", is_flag=True, help="Renew even if not due.")
+
+
+@click.group()
+@click.option("-v", "--verbose", count=True, help="-v INFO, -vv DEBUG (secrets never logged).")
+@click.version_option(package_name="renewer")
+def main(verbose: int) -> None:
+    """Certificates as code: ACME DNS-01 certificates into Azure Key Vault."""
+    _setup_logging(verbose)
+
+
+@main.command()
+@config_option
+def validate(config: str | None) -> None:
+    """Check certificates.yaml; exit 0 if valid, 2 with FILE:LINE:COL messages if not."""
+    specs = _load(config)
+    click.echo(f"{_config_path(config)}: valid ({len(specs)} certificates)")
+
+
+def _plan(
+    config: str | None, only: tuple[str, ...], force: bool, services: Services
+) -> tuple[Plan, run.State]:
+    specs = _load(config)
+    try:
+        return run.make_plan(specs, services, only, force)
+    except UnknownCertificate as error:
+        click.echo(f"error: {error}", err=True)
+        if github.in_actions():
+            click.echo(github.annotation("error", str(error), title="renewer"))
+        sys.exit(EXIT_USAGE)
+
+
+@main.command()
+@config_option
+@only_option
+@force_option
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
+@click.option("-o", "--output", metavar="OUT", help="Write the plan here instead of stdout.")
+def plan(
+    config: str | None, only: tuple[str, ...], force: bool, fmt: str, output: str | None
+) -> None:
+    """Show what a renew would do, and why; changes nothing."""
+    the_plan, state = _plan(config, only, force, Services())
+    the_report = RunReport(plan=the_plan, results=run.unreadable_results(state))
+    _write(report.RENDERERS[fmt](the_report), output)
+    sys.exit(EXIT_FAILED if state.unreadable else EXIT_OK)
+
+
+def _install_cancel(cancel: threading.Event) -> None:
+    """First Ctrl-C/SIGTERM: stop waiting and clean up; second Ctrl-C: abort."""
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if cancel.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        click.echo("stopping: cleaning up challenges, then reporting", err=True)
+        cancel.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+@main.command()
+@config_option
+@only_option
+@force_option
+@click.option("--dry-run", is_flag=True, help="Plan and report, contact no CA.")
+@click.option("--report", "report_path", metavar="OUT.json", help="Write the JSON report here.")
+@click.option(
+    "--summary", "summary_path", metavar="OUT.md", help="Write the Markdown summary here."
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 100),
+    default=DEFAULT_CONCURRENCY,
+    show_default=True,
+    help="Orders in flight at once.",
+)
+def renew(
+    config: str | None,
+    only: tuple[str, ...],
+    force: bool,
+    dry_run: bool,
+    report_path: str | None,
+    summary_path: str | None,
+    concurrency: int,
+) -> None:
+    """Issue and renew what is due; exit 1 if any certificate failed."""
+    services = Services()
+    the_plan, state = _plan(config, only, force, services)
+    cancel = threading.Event()
+    _install_cancel(cancel)
+
+    def progress(result: Result) -> None:
+        click.echo(report.progress_line(result))
+        if result.error and github.in_actions():
+            click.echo(
+                github.annotation("error", f"{result.name}: {result.error}", title="renewer")
+            )
+
+    executor = Executor(services, concurrency, cancel, on_result=progress)
+    the_report = run.renew(the_plan, state, executor, dry_run=dry_run)
+    for result in run.unreadable_results(state):
+        progress(result)
+    click.echo(report.render_text(the_report).splitlines()[-1])
+    markdown = report.render_markdown(the_report)
+    if report_path:
+        Path(report_path).write_text(report.render_json(the_report), encoding="utf-8")
+    if summary_path:
+        Path(summary_path).write_text(markdown, encoding="utf-8")
+    github.append_step_summary(markdown)
+    sys.exit(EXIT_FAILED if the_report.failed or cancel.is_set() else EXIT_OK)
+
+
+@main.command()
+@click.argument("name")
+@config_option
+@click.option(
+    "--reason",
+    type=click.Choice(list(REVOCATION_REASONS)),
+    default="unspecified",
+    show_default=True,
+)
+def revoke(name: str, config: str | None, reason: str) -> None:
+    """Revoke the current certificate NAME; the next run renews it."""
+    specs = _load(config)
+    try:
+        revoked = run.revoke(specs, name, REVOCATION_REASONS[reason], Services())
+    except UnknownCertificate as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    except Exception as exc:
+        click.echo(f"error: {name}: {describe_error(exc)}", err=True)
+        sys.exit(EXIT_FAILED)
+    click.echo(f"revoked {name} serial {revoked} ({reason}); the next run renews it")

@@ -1,0 +1,29 @@
+"""DNS-01 providers and the factory that builds the one a spec names."""
+
+from __future__ import annotations
+
+from renewer.dns.base import DnsError, DnsProvider
+from renewer.dns.challtestsrv import ChallTestSrvProvider
+from renewer.dns.rfc2136 import Rfc2136Provider
+from renewer.models import DnsSettings, SecretRef
+
+
+def make_provider(settings: DnsSettings) -> DnsProvider:
+    """Build a provider from validated settings."""
+    opts = settings.options
+    if settings.type == "rfc2136":
+        tsig = opts.get("tsig") or {}
+        secret = tsig.get("secret")
+        return Rfc2136Provider(
+            nameserver=str(opts["nameserver"]),
+            tsig_name=tsig.get("name"),
+            tsig_secret=secret if isinstance(secret, SecretRef) else None,
+            tsig_algorithm=str(tsig.get("algorithm", "hmac-sha256")),
+            zone=opts.get("zone"),
+        )
+    if settings.type == "challtestsrv":
+        return ChallTestSrvProvider(str(opts["url"]))
+    raise DnsError(f"DNS provider {settings.type!r} is not available in this build")
+
+
+__all__ = ["DnsError", "DnsProvider", "make_provider"]

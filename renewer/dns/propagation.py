@@ -1,0 +1,174 @@
+"""Where the TXT record really goes, and when the CA will see it.
+
+Two jobs, both done against DNS rather than guessed:
+- follow a CNAME at ``_acme-challenge.<domain>`` so a delegated challenge
+  name is written where the CA will look;
+- poll every authoritative nameserver of the zone until our value is there,
+  then answer the challenge. No fixed sleep: a fast zone answers in
+  milliseconds, a slow one gets until the deadline.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rdatatype
+import dns.resolver
+
+from renewer.dns.base import DnsError, absolute, parse_hostport
+from renewer.models import PropagationSettings
+
+QUERY_TIMEOUT = 3.0
+MAX_CNAME_HOPS = 8
+
+
+class PropagationTimeout(DnsError):
+    """The value did not appear at every authoritative server before the deadline."""
+
+
+class Cancelled(Exception):
+    """The run is stopping (Ctrl-C or SIGTERM); cleanup still runs."""
+
+
+def challenge_name(domain: str) -> str:
+    """``_acme-challenge`` owner for a domain; a wildcard shares its base name's."""
+    return absolute("_acme-challenge." + domain.removeprefix("*."))
+
+
+@dataclass(frozen=True)
+class Server:
+    host: str
+    port: int
+    label: str
+
+    def __str__(self) -> str:
+        return (
+            self.label
+            if self.label == f"{self.host}:{self.port}"
+            else (f"{self.label} ({self.host}:{self.port})")
+        )
+
+
+def _query(server: Server, name: str, rdtype: dns.rdatatype.RdataType) -> dns.message.Message:
+    query = dns.message.make_query(name, rdtype)
+    query.flags &= ~dns.flags.RD
+    response = dns.query.udp(query, server.host, port=server.port, timeout=QUERY_TIMEOUT)
+    if response.flags & dns.flags.TC:
+        response = dns.query.tcp(query, server.host, port=server.port, timeout=QUERY_TIMEOUT)
+    return response
+
+
+def _txt_values(response: dns.message.Message, name: str) -> set[str]:
+    owner = dns.name.from_text(name)
+    values: set[str] = set()
+    for rrset in response.answer:
+        if rrset.rdtype == dns.rdatatype.TXT and rrset.name == owner:
+            for rdata in rrset:
+                values.add(b"".join(rdata.strings).decode(errors="replace"))
+    return values
+
+
+class PropagationChecker:
+    """CNAME following and authoritative polling for one DNS setting."""
+
+    def __init__(self, settings: PropagationSettings, cancel: threading.Event | None = None):
+        self.settings = settings
+        self.cancel = cancel or threading.Event()
+        self._overrides = tuple(
+            Server(*parse_hostport(ns), label=ns) for ns in settings.nameservers
+        )
+
+    def resolve_target(self, domain: str) -> str:
+        """The name to write for ``domain``: its challenge name after any CNAMEs."""
+        name = challenge_name(domain)
+        seen = {name}
+        for _ in range(MAX_CNAME_HOPS):
+            target = self._cname_of(name)
+            if target is None:
+                return name
+            if target in seen:
+                raise DnsError(f"CNAME loop at {name}")
+            seen.add(target)
+            name = target
+        raise DnsError(f"more than {MAX_CNAME_HOPS} CNAMEs from {challenge_name(domain)}")
+
+    def _cname_of(self, name: str) -> str | None:
+        if self._overrides:
+            for server in self._overrides:
+                try:
+                    response = _query(server, name, dns.rdatatype.CNAME)
+                except (OSError, dns.exception.DNSException):
+                    continue
+                for rrset in response.answer:
+                    if rrset.rdtype == dns.rdatatype.CNAME and rrset.name == dns.name.from_text(
+                        name
+                    ):
+                        return absolute(rrset[0].target.to_text())
+                return None
+            return None
+        try:
+            answer = dns.resolver.resolve(name, dns.rdatatype.CNAME, raise_on_no_answer=False)
+        except (dns.resolver.NXDOMAIN, dns.resolver.NoNameservers, dns.exception.Timeout):
+            return None
+        if answer.rrset is None:
+            return None
+        return absolute(answer.rrset[0].target.to_text())
+
+    def authoritative_servers(self, fqdn: str) -> tuple[Server, ...]:
+        """The configured override, else the zone's NS hosts and their addresses."""
+        if self._overrides:
+            return self._overrides
+        try:
+            zone = dns.resolver.zone_for_name(fqdn)
+            ns_answer = dns.resolver.resolve(zone, dns.rdatatype.NS)
+        except dns.exception.DNSException as exc:
+            raise DnsError(f"cannot find the nameservers of the zone of {fqdn}: {exc}") from None
+        servers: list[Server] = []
+        for ns in ns_answer:
+            host = ns.target.to_text()
+            for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+                try:
+                    addrs = dns.resolver.resolve(host, rdtype)
+                except dns.exception.DNSException:
+                    continue
+                servers.extend(Server(a.to_text(), 53, host.rstrip(".")) for a in addrs)
+        if not servers:
+            raise DnsError(f"no reachable nameserver address for the zone {zone}")
+        return tuple(servers)
+
+    def wait_for(self, fqdn: str, value: str) -> float:
+        """Poll until every authoritative server answers ``value``; returns seconds waited."""
+        fqdn = absolute(fqdn)
+        servers = self.authoritative_servers(fqdn)
+        pending = set(servers)
+        started = time.monotonic()
+        deadline = started + self.settings.timeout
+        last_error: dict[Server, str] = {}
+        while True:
+            for server in sorted(pending, key=str):
+                try:
+                    if value in _txt_values(_query(server, fqdn, dns.rdatatype.TXT), fqdn):
+                        pending.discard(server)
+                        last_error.pop(server, None)
+                except (OSError, dns.exception.DNSException) as exc:
+                    last_error[server] = exc.__class__.__name__
+            if not pending:
+                return time.monotonic() - started
+            if time.monotonic() >= deadline:
+                missing = ", ".join(
+                    f"{s}{' (' + last_error[s] + ')' if s in last_error else ''}"
+                    for s in sorted(pending, key=str)
+                )
+                raise PropagationTimeout(
+                    f"TXT value at {fqdn} not visible at {missing} after {self.settings.timeout:g}s"
+                )
+            # Event.wait rather than sleep: Ctrl-C / SIGTERM wakes us for cleanup.
+            if self.cancel.wait(min(self.settings.interval, max(0.0, deadline - time.monotonic()))):
+                raise Cancelled("run cancelled while waiting for DNS propagation")

@@ -1,0 +1,177 @@
+"""One ACME order through DNS-01, from CSR to issued chain.
+
+Every TXT value is put in place first, then every authoritative server is
+polled until it serves them, and only then are the challenges answered: the
+CA validates once, on data that is already there. Cleanup of exactly the
+values this order wrote runs in ``finally``: on success, on failure and on
+cancellation.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import requests
+from acme import challenges, messages
+
+from renewer.acme_client import (
+    AcmeAccount,
+    AcmeClient,
+    AcmeFailure,
+    choose_chain,
+    problem_text,
+    retry_after_seconds,
+)
+from renewer.certs import IssuedChain
+from renewer.dns.base import DnsProvider
+from renewer.dns.propagation import Cancelled, PropagationChecker
+from renewer.models import CertificateSpec
+
+log = logging.getLogger(__name__)
+
+ORDER_DEADLINE = 300.0
+FIRST_POLL = 0.2
+MAX_POLL = 3.0
+
+
+@dataclass
+class OrderContext:
+    """What one order needs besides the spec: CA account, DNS and the run's cancel flag."""
+
+    account: AcmeAccount
+    provider: DnsProvider
+    checker: PropagationChecker
+    cancel: threading.Event
+    deadline: float = ORDER_DEADLINE
+    progress: Callable[[str], None] = lambda _message: None
+
+
+class _Poller:
+    """Short exponential backoff, overridden by Retry-After, bounded by a deadline."""
+
+    def __init__(self, cancel: threading.Event, deadline: float) -> None:
+        self.cancel = cancel
+        self.deadline = deadline
+        self.delay = FIRST_POLL
+
+    def pause(self, response: requests.Response | None, what: str) -> None:
+        delay = retry_after_seconds(response, self.delay) if response is not None else self.delay
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise AcmeFailure(f"timed out waiting for {what}")
+        if self.cancel.wait(min(delay, remaining)):
+            raise Cancelled("run cancelled")
+        self.delay = min(self.delay * 1.6, MAX_POLL)
+
+
+def _dns01(authzr: messages.AuthorizationResource) -> messages.ChallengeBody:
+    for challb in authzr.body.challenges:
+        if isinstance(challb.chall, challenges.DNS01):
+            return challb
+    offered = ", ".join(c.chall.typ for c in authzr.body.challenges)
+    raise AcmeFailure(f"the CA offers no dns-01 for {authzr.body.identifier.value} ({offered})")
+
+
+def _authz_error(authzr: messages.AuthorizationResource) -> str:
+    name = authzr.body.identifier.value
+    for challb in authzr.body.challenges:
+        if challb.error is not None:
+            return f"dns-01 for {name} failed: {problem_text(challb.error)}"
+    return f"authorization for {name} is {authzr.body.status.name}"
+
+
+def obtain(
+    ctx: OrderContext, spec: CertificateSpec, csr_pem: bytes, replaces: str | None
+) -> IssuedChain:
+    """Run the order for ``csr_pem``; raises AcmeFailure/DnsError with one readable line."""
+    try:
+        return _obtain(ctx, spec, csr_pem, replaces)
+    except messages.Error as error:
+        raise AcmeFailure(f"CA error: {problem_text(error)}", error.code) from None
+    except requests.RequestException as exc:
+        raise AcmeFailure(f"CA unreachable: {exc.__class__.__name__}") from None
+
+
+def _obtain(
+    ctx: OrderContext, spec: CertificateSpec, csr_pem: bytes, replaces: str | None
+) -> IssuedChain:
+    ctx.account.check_profile(spec.acme.profile)
+    acme = ctx.account.client()
+    order = ctx.account.new_order(acme, csr_pem, spec.acme.profile, replaces)
+    poller = _Poller(ctx.cancel, time.monotonic() + ctx.deadline)
+    presented: list[tuple[str, str]] = []
+    try:
+        pending: list[tuple[messages.AuthorizationResource, messages.ChallengeBody]] = []
+        for authzr in order.authorizations:
+            if authzr.body.status == messages.STATUS_VALID:
+                continue
+            challb = _dns01(authzr)
+            target = ctx.checker.resolve_target(authzr.body.identifier.value)
+            value = challb.chall.validation(acme.net.key)
+            ctx.provider.present(target, value)
+            presented.append((target, value))
+            pending.append((authzr, challb))
+        for target, value in presented:
+            waited = ctx.checker.wait_for(target, value)
+            log.debug("%s: TXT at %s visible after %.2fs", spec.name, target, waited)
+        ctx.progress("challenges published")
+        for _authzr, challb in pending:
+            acme.answer_challenge(challb, challb.chall.response(acme.net.key))
+        for authzr, _challb in pending:
+            _await_authorization(acme, authzr, poller)
+        return _finalize(acme, order, poller, spec)
+    finally:
+        for target, value in presented:
+            try:
+                ctx.provider.cleanup(target, value)
+            except Exception as exc:  # cleanup must not hide the order's own outcome
+                log.warning("%s: could not remove TXT at %s: %s", spec.name, target, exc)
+
+
+def _await_authorization(
+    acme: AcmeClient, authzr: messages.AuthorizationResource, poller: _Poller
+) -> None:
+    while True:
+        authzr, response = acme.poll(authzr)
+        status = authzr.body.status
+        if status == messages.STATUS_VALID:
+            return
+        if status in (messages.STATUS_INVALID, messages.STATUS_DEACTIVATED):
+            raise AcmeFailure(_authz_error(authzr))
+        poller.pause(response, f"validation of {authzr.body.identifier.value}")
+
+
+def _finalize(
+    acme: AcmeClient,
+    order: messages.OrderResource,
+    poller: _Poller,
+    spec: CertificateSpec,
+) -> IssuedChain:
+    try:
+        order = acme.begin_finalization(order)
+    except messages.Error as error:
+        if error.code != "orderNotReady":
+            raise
+    while True:
+        response = acme.post_as_get(order.uri)
+        body = messages.Order.from_json(response.json())
+        if body.status == messages.STATUS_VALID and body.certificate:
+            break
+        if body.status == messages.STATUS_INVALID:
+            detail = problem_text(body.error) if body.error else "no detail given"
+            raise AcmeFailure(f"order became invalid: {detail}")
+        if body.status == messages.STATUS_READY:
+            acme.begin_finalization(order)
+        poller.pause(response, "the certificate")
+    cert_response = acme.post_as_get(body.certificate)
+    alternatives: list[str] = []
+    if spec.acme.preferred_chain:
+        alternatives = [acme.post_as_get(u).text for u in acme.links(cert_response, "alternate")]
+    order = order.update(
+        body=body, fullchain_pem=cert_response.text, alternative_fullchains_pem=alternatives
+    )
+    return choose_chain(order, spec.acme.preferred_chain)

@@ -1,0 +1,174 @@
+"""Renderers: one RunReport, three views (terminal text, Markdown, JSON).
+
+The report is built from the Plan and Results only; renderers add no facts,
+so the PR comment, the job summary and the JSON artifact always agree.
+Nothing here can print a secret: the models carry none.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from renewer.models import Action, ActionKind, Outcome, Plan, Result, RunReport
+
+SCHEMA_VERSION = 1
+SYMBOLS = {ActionKind.ISSUE: "+", ActionKind.RENEW: "~", ActionKind.SKIP: "="}
+OUTCOME_WORDS = {
+    Outcome.SUCCEEDED: "ok",
+    Outcome.FAILED: "FAILED",
+    Outcome.SKIPPED: "skipped",
+    Outcome.PLANNED: "planned",
+}
+
+
+def _when(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def _date(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d") if moment else ""
+
+
+def _results_by_name(report: RunReport) -> dict[str, Result]:
+    return {r.name: r for r in report.results}
+
+
+def counts(report: RunReport) -> dict[str, int]:
+    """Totals for headers and the JSON summary."""
+    actions = report.plan.actions
+    data = {
+        "total": len(actions),
+        "issue": sum(a.kind is ActionKind.ISSUE for a in actions),
+        "renew": sum(a.kind is ActionKind.RENEW for a in actions),
+        "skip": sum(a.kind is ActionKind.SKIP for a in actions),
+    }
+    for outcome in Outcome:
+        data[outcome.value] = sum(r.outcome is outcome for r in report.results)
+    return data
+
+
+# -- JSON --------------------------------------------------------------------
+def _entry(action: Action | None, result: Result | None) -> dict[str, Any]:
+    name = action.name if action else result.name if result else ""
+    stored = action.stored if action else None
+    return {
+        "name": name,
+        "action": (action.kind if action else result.action if result else ActionKind.SKIP).value,
+        "reason": result.reason if result else action.reason if action else "",
+        "result": result.outcome.value if result else None,
+        "domains": list(action.spec.domains) if action else [],
+        "serial": (result.serial if result else None) or (stored.serial if stored else None),
+        "not_after": _when(
+            (result.not_after if result else None) or (stored.not_after if stored else None)
+        ),
+        "renew_at": _when(action.renew_at) if action else None,
+        "error": result.error if result else None,
+        "duration_seconds": round(result.duration, 3) if result else None,
+    }
+
+
+def entries(report: RunReport) -> list[dict[str, Any]]:
+    results = _results_by_name(report)
+    rows = [_entry(a, results.pop(a.name, None)) for a in report.plan.actions]
+    rows += [_entry(None, r) for r in results.values()]  # e.g. unreadable stores
+    return rows
+
+
+def render_json(report: RunReport) -> str:
+    """The documented machine format (docs/report.schema.json)."""
+    body = {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": _when(report.plan.generated_at),
+        "dry_run": report.dry_run,
+        "executed": bool(report.results),
+        "summary": counts(report),
+        "certificates": entries(report),
+        "unmanaged": list(report.plan.unmanaged),
+    }
+    return json.dumps(body, indent=2) + "\n"
+
+
+# -- text --------------------------------------------------------------------
+def plan_line(action: Action) -> str:
+    return f"  {SYMBOLS[action.kind]} {action.kind.value:<5}  {action.name}  {action.reason}"
+
+
+def progress_line(result: Result) -> str:
+    """One line per certificate as it completes (terminal, CI log)."""
+    word = OUTCOME_WORDS[result.outcome]
+    if result.outcome is Outcome.FAILED:
+        return f"{word:<7} {result.name}: {result.error}"
+    detail = result.reason
+    if result.outcome is Outcome.SUCCEEDED:
+        expiry = _date(result.not_after)
+        detail = f"serial {result.serial}, valid until {expiry} ({result.duration:.1f}s)"
+    return f"{word:<7} {result.name}: {detail}"
+
+
+def render_plan_text(plan: Plan) -> str:
+    lines = [plan_line(a) for a in plan.actions]
+    if plan.unmanaged:
+        lines.append(f"  unmanaged (never touched): {', '.join(plan.unmanaged)}")
+    c = counts(RunReport(plan))
+    lines.append(f"Plan: {c['issue']} to issue, {c['renew']} to renew, {c['skip']} unchanged.")
+    return "\n".join(lines) + "\n"
+
+
+def render_text(report: RunReport) -> str:
+    if not report.results:
+        return render_plan_text(report.plan)
+    c = counts(report)
+    lines = [progress_line(r) for r in report.results if r.outcome is not Outcome.SKIPPED]
+    prefix = "Dry run" if report.dry_run else "Done"
+    lines.append(
+        f"{prefix}: {c['succeeded']} succeeded, {c['failed']} failed, "
+        f"{c['skipped']} unchanged, {c['planned']} planned."
+    )
+    return "\n".join(lines) + "\n"
+
+
+# -- Markdown ----------------------------------------------------------------
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: RunReport) -> str:
+    """Job summary, tracking issue and PR comment body."""
+    c = counts(report)
+    executed = bool(report.results)
+    title = (
+        "renewer plan" if not executed else ("renewer dry run" if report.dry_run else "renewer run")
+    )
+    lines = [f"### {title}", ""]
+    if executed:
+        lines.append(
+            f"**{c['succeeded']}** succeeded · **{c['failed']}** failed · "
+            f"**{c['skipped']}** unchanged · {c['total']} certificates"
+        )
+    else:
+        lines.append(
+            f"**{c['issue']}** to issue · **{c['renew']}** to renew · {c['skip']} unchanged"
+        )
+    lines += ["", "| Certificate | Action | Reason | Result | Expiry |", "|---|---|---|---|---|"]
+    for row in entries(report):
+        result = row["result"] or "—"
+        if row["error"]:
+            result = f"❌ {row['error']}"
+        elif row["result"] == Outcome.SUCCEEDED.value:
+            result = "✅ " + (f"serial `{row['serial']}`" if row["serial"] else "")
+        expiry = (row["not_after"] or "")[:10]
+        lines.append(
+            f"| `{_cell(row['name'])}` | {row['action']} | {_cell(row['reason'])} | "
+            f"{_cell(result)} | {expiry} |"
+        )
+    if report.plan.unmanaged:
+        lines += [
+            "",
+            "Unmanaged (never touched): " + ", ".join(f"`{n}`" for n in report.plan.unmanaged),
+        ]
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}

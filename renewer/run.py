@@ -1,0 +1,151 @@
+"""The one-way flow of a run: read stores -> renewal info -> plan -> execute.
+
+The CLI calls these functions and only renders; tests call them directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from renewer import planner
+from renewer.errors import describe_error
+from renewer.executor import Executor, Services
+from renewer.models import (
+    ActionKind,
+    CertificateSpec,
+    Outcome,
+    Plan,
+    RenewalInfo,
+    Result,
+    RunReport,
+    StoredCertificate,
+)
+from renewer.stores.base import StoreError
+
+log = logging.getLogger(__name__)
+
+ARI_CONCURRENCY = 16
+
+
+@dataclass(frozen=True)
+class State:
+    """What the stores hold, what the CA suggests, and what could not be read."""
+
+    stored: Mapping[str, StoredCertificate]
+    renewal_info: Mapping[str, RenewalInfo]
+    unreadable: Mapping[str, str] = field(default_factory=dict)  # certificate -> error
+
+
+def read_state(specs: Collection[CertificateSpec], services: Services) -> State:
+    """One listing per store, then ARI for every stored certificate, concurrently."""
+    stored: dict[str, StoredCertificate] = {}
+    unreadable: dict[str, str] = {}
+    by_store: dict[str, list[CertificateSpec]] = {}
+    for spec in specs:
+        by_store.setdefault(spec.store.identity(), []).append(spec)
+    for group in by_store.values():
+        try:
+            listing = services.stores.get(group[0].store).list_current()
+        except Exception as exc:
+            for spec in group:
+                unreadable[spec.name] = describe_error(exc)
+            continue
+        stored.update(listing)
+    return State(stored, _renewal_info(specs, stored, services), unreadable)
+
+
+def _renewal_info(
+    specs: Collection[CertificateSpec],
+    stored: Mapping[str, StoredCertificate],
+    services: Services,
+) -> dict[str, RenewalInfo]:
+    now = datetime.now(UTC)
+    wanted = []
+    for spec in specs:
+        current = stored.get(spec.name)
+        if (
+            current is not None
+            and current.ari_cert_id
+            and current.directory == spec.acme.directory
+            and current.not_after > now
+        ):
+            wanted.append((spec, current.ari_cert_id))
+
+    def lookup(item: tuple[CertificateSpec, str]) -> tuple[str, RenewalInfo | None]:
+        spec, cert_id = item
+        try:
+            store = services.stores.get(spec.store)
+            return spec.name, services.account(spec.acme, store).renewal_info(cert_id)
+        except Exception as exc:  # ARI is advice: fall back to the lifetime rule
+            log.warning("%s: %s; using the lifetime rule", spec.name, describe_error(exc))
+            return spec.name, None
+
+    if not wanted:
+        return {}
+    with ThreadPoolExecutor(min(ARI_CONCURRENCY, len(wanted))) as pool:
+        found = dict(pool.map(lookup, wanted))
+    return {name: info for name, info in found.items() if info is not None}
+
+
+def make_plan(
+    specs: Collection[CertificateSpec],
+    services: Services,
+    only: Collection[str] = (),
+    force: bool = False,
+    now: datetime | None = None,
+) -> tuple[Plan, State]:
+    """Read the state and plan; certificates whose store is unreadable are left out."""
+    selected = planner.select(specs, only)
+    state = read_state(selected, services)
+    acting = [s for s in selected if s.name not in state.unreadable]
+    plan = planner.plan(
+        acting,
+        state.stored,
+        now or datetime.now(UTC),
+        state.renewal_info,
+        force=force,
+        managed=[s.name for s in specs],
+    )
+    return plan, state
+
+
+def unreadable_results(state: State) -> tuple[Result, ...]:
+    """Failed results for certificates whose store could not be listed."""
+    return tuple(
+        Result(
+            name=name,
+            action=ActionKind.SKIP,
+            reason="store unreadable",
+            outcome=Outcome.FAILED,
+            error=error,
+        )
+        for name, error in state.unreadable.items()
+    )
+
+
+def renew(
+    plan: Plan,
+    state: State,
+    executor: Executor,
+    dry_run: bool = False,
+) -> RunReport:
+    """Execute the plan; unreadable stores count as failures in the report."""
+    results = executor.execute(plan, dry_run=dry_run) + unreadable_results(state)
+    return RunReport(plan=plan, results=results, dry_run=dry_run)
+
+
+def revoke(specs: Collection[CertificateSpec], name: str, reason: int, services: Services) -> str:
+    """Revoke the current version of ``name`` with its CA; returns the serial."""
+    (spec,) = planner.select(specs, [name])
+    store = services.stores.get(spec.store)
+    current = store.current(spec.name)
+    pem = store.certificate_pem(spec.name)
+    if current is None or pem is None:
+        raise StoreError(f"{store.describe()}: no certificate named {spec.name} to revoke")
+    services.account(spec.acme, store).revoke(pem, reason)
+    store.mark_revoked(spec.name)
+    return current.serial

@@ -1,0 +1,35 @@
+"""Certificate stores and the factory that opens the one a spec names."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from renewer.models import StoreSettings
+from renewer.stores.base import CertificateStore, StoreError
+from renewer.stores.directory import DirectoryStore
+
+
+class StoreRegistry:
+    """One store instance per distinct store setting, shared by all certificates of a run."""
+
+    def __init__(self) -> None:
+        self._stores: dict[str, CertificateStore] = {}
+        self._lock = threading.Lock()
+
+    def get(self, settings: StoreSettings) -> CertificateStore:
+        key = settings.identity()
+        with self._lock:
+            if key not in self._stores:
+                self._stores[key] = open_store(settings)
+            return self._stores[key]
+
+
+def open_store(settings: StoreSettings) -> CertificateStore:
+    """Build a store from validated settings."""
+    if settings.type == "directory":
+        return DirectoryStore(Path(str(settings.options["path"])))
+    raise StoreError(f"store type {settings.type!r} is not available in this build")
+
+
+__all__ = ["CertificateStore", "StoreError", "StoreRegistry", "open_store"]

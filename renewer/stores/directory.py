@@ -1,0 +1,216 @@
+"""The embedded default store: one folder per certificate on local disk.
+
+Layout (``<root>/<name>/``)::
+
+    versions/<UTC stamp>-<serial>/  fullchain.pem chain.pem cert.pem privkey.pem metadata.json
+    current -> versions/<latest>    (symlink, swapped atomically)
+    fullchain.pem, chain.pem, cert.pem, privkey.pem, metadata.json -> current/<file>
+
+A version directory is written completely under a temporary name and renamed
+into place, then ``current`` is swapped with one rename, so a crash at any
+point leaves either the old or the new version, never a half-written file.
+Earlier versions stay for rollback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from renewer.certs import IssuedChain, generate_key, key_to_pem, make_csr
+from renewer.models import CertificateSpec, StoredCertificate
+from renewer.stores.base import (
+    AccountRecord,
+    CertificateStore,
+    Finalize,
+    LockBusy,
+    StoreError,
+)
+
+FILES = ("fullchain.pem", "chain.pem", "cert.pem", "privkey.pem", "metadata.json")
+ACCOUNTS = "_accounts"  # '_' cannot start a certificate name, so no clash
+SECRET_MODE = 0o600
+
+
+def _write_file(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write via a temporary file in the same folder and rename: all or nothing."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _swap_symlink(link: Path, target: str) -> None:
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    tmp.symlink_to(target)
+    os.replace(tmp, link)
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def metadata_for(spec: CertificateSpec, chain: IssuedChain, version: str) -> dict[str, Any]:
+    """What the planner needs next run, recorded from the issued leaf and the spec."""
+    return {
+        "name": spec.name,
+        "version": version,
+        "domains": list(chain.domains) or list(spec.domains),
+        "key": spec.key,
+        "profile": spec.acme.profile,
+        "directory": spec.acme.directory,
+        "fingerprint": spec.fingerprint(),
+        "serial": chain.serial,
+        "not_before": chain.not_before.isoformat(),
+        "not_after": chain.not_after.isoformat(),
+        "ari_cert_id": chain.ari_cert_id,
+        "issued_at": datetime.now(UTC).isoformat(),
+        "revoked": False,
+    }
+
+
+def stored_from_metadata(meta: dict[str, Any]) -> StoredCertificate:
+    return StoredCertificate(
+        name=meta["name"],
+        not_before=_parse_time(meta["not_before"]),
+        not_after=_parse_time(meta["not_after"]),
+        serial=meta["serial"],
+        fingerprint=meta.get("fingerprint"),
+        domains=tuple(meta.get("domains") or ()),
+        key=meta.get("key"),
+        profile=meta.get("profile"),
+        directory=meta.get("directory"),
+        ari_cert_id=meta.get("ari_cert_id"),
+        version=meta.get("version"),
+        revoked=bool(meta.get("revoked", False)),
+    )
+
+
+class DirectoryStore(CertificateStore):
+    """Certificates as PEM files under one root folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def describe(self) -> str:
+        return f"directory {self.root}"
+
+    def _folder(self, name: str) -> Path:
+        return self.root / name
+
+    def _read_metadata(self, name: str) -> dict[str, Any] | None:
+        path = self._folder(name) / "current" / "metadata.json"
+        try:
+            data: dict[str, Any] = json.loads(path.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"{path}: unreadable metadata ({exc})") from None
+        return data
+
+    def list_current(self) -> dict[str, StoredCertificate]:
+        found: dict[str, StoredCertificate] = {}
+        if not self.root.is_dir():
+            return found
+        for entry in sorted(self.root.iterdir()):
+            if entry.name.startswith((".", "_")) or not entry.is_dir():
+                continue
+            meta = self._read_metadata(entry.name)
+            if meta is not None:
+                found[entry.name] = stored_from_metadata(meta)
+        return found
+
+    def current(self, name: str) -> StoredCertificate | None:
+        meta = self._read_metadata(name)
+        return stored_from_metadata(meta) if meta else None
+
+    def issue(self, spec: CertificateSpec, finalize: Finalize) -> StoredCertificate:
+        key = generate_key(spec.key)
+        chain = finalize(make_csr(key, spec.domains))
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        version = f"{stamp}-{chain.serial[:16]}"
+        meta = metadata_for(spec, chain, version)
+        contents = {
+            "fullchain.pem": (chain.fullchain_pem.encode(), 0o644),
+            "chain.pem": (chain.chain_pem.encode(), 0o644),
+            "cert.pem": (chain.leaf_pem.encode(), 0o644),
+            "privkey.pem": (key_to_pem(key), SECRET_MODE),
+            "metadata.json": (json.dumps(meta, indent=2).encode() + b"\n", 0o644),
+        }
+        self._publish(spec.name, version, contents)
+        return stored_from_metadata(meta)
+
+    def _publish(self, name: str, version: str, contents: dict[str, tuple[bytes, int]]) -> None:
+        folder = self._folder(name)
+        versions = folder / "versions"
+        versions.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=versions, prefix=".staging-"))
+        for filename, (data, mode) in contents.items():
+            _write_file(staging / filename, data, mode)
+        os.replace(staging, versions / version)
+        _swap_symlink(folder / "current", f"versions/{version}")
+        for filename in FILES:
+            link = folder / filename
+            if not link.is_symlink():
+                _swap_symlink(link, f"current/{filename}")
+
+    def certificate_pem(self, name: str) -> str | None:
+        path = self._folder(name) / "current" / "cert.pem"
+        return path.read_text() if path.exists() else None
+
+    def mark_revoked(self, name: str) -> None:
+        meta = self._read_metadata(name)
+        if meta is None:
+            raise StoreError(f"{self.describe()}: no certificate named {name}")
+        meta["revoked"] = True
+        target = (self._folder(name) / "current").resolve() / "metadata.json"
+        _write_file(target, json.dumps(meta, indent=2).encode() + b"\n")
+
+    def _account_path(self, directory: str) -> Path:
+        digest = hashlib.sha256(directory.encode()).hexdigest()[:16]
+        return self.root / ACCOUNTS / f"{digest}.json"
+
+    def load_account(self, directory: str) -> AccountRecord | None:
+        path = self._account_path(directory)
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text())
+        return AccountRecord(directory=data["directory"], key_json=data["key"], uri=data.get("uri"))
+
+    def save_account(self, record: AccountRecord) -> None:
+        path = self._account_path(record.directory)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        body = {"directory": record.directory, "uri": record.uri, "key": record.key_json}
+        _write_file(path, json.dumps(body, indent=2).encode(), SECRET_MODE)
+
+    @contextlib.contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        folder = self._folder(name)
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / ".lock", "a+") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise LockBusy(f"{name} is being renewed by another run") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
