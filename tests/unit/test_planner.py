@@ -1,0 +1,60 @@
+"""Planning is pure: actions, reasons, --only, --force and unmanaged listing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from renewer.models import ActionKind
+from renewer.planner import UnknownCertificate, plan, select
+from tests.unit.factories import NOW, spec, stored_for
+
+
+def test_one_action_per_spec_in_config_order() -> None:
+    a, b, c = spec("a"), spec("b"), spec("c", domains=("c.test",))
+    stored = {
+        "b": stored_for(b),
+        "c": stored_for(spec("c", domains=("c.test", "d.test"))),
+        "legacy-cert": stored_for(spec("legacy-cert")),
+    }
+    result = plan([a, b, c], stored, NOW)
+    assert [(x.name, x.kind) for x in result.actions] == [
+        ("a", ActionKind.ISSUE),
+        ("b", ActionKind.SKIP),
+        ("c", ActionKind.RENEW),
+    ]
+    assert result.actions[0].reason == "new certificate"
+    assert result.actions[2].reason == "domains changed: -d.test"
+    assert result.unmanaged == ("legacy-cert",)
+    assert [x.name for x in result.due()] == ["a", "c"]
+
+
+def test_force_renews_everything_stored() -> None:
+    a = spec("a")
+    result = plan([a], {"a": stored_for(a)}, NOW, force=True)
+    assert result.actions[0].kind is ActionKind.RENEW
+    assert "--force" in result.actions[0].reason
+
+
+def test_select_only_and_unknown_names() -> None:
+    specs = [spec("a"), spec("b")]
+    assert [s.name for s in select(specs, ["B"])] == ["b"]
+    assert select(specs, []) == tuple(specs)
+    with pytest.raises(UnknownCertificate, match="nope"):
+        select(specs, ["a", "nope"])
+
+
+def test_managed_names_keep_unselected_certificates_out_of_unmanaged() -> None:
+    a, b = spec("a"), spec("b")
+    stored = {"a": stored_for(a), "b": stored_for(b)}
+    result = plan([a], stored, NOW, managed=["a", "b"])
+    assert result.unmanaged == ()
+    assert len(result.actions) == 1
+
+
+def test_skip_carries_due_date() -> None:
+    a = spec("a")
+    action = plan([a], {"a": stored_for(a)}, NOW).actions[0]
+    assert action.kind is ActionKind.SKIP
+    assert action.renew_at == stored_for(a).not_after - timedelta(days=30)

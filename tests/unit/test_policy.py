@@ -1,0 +1,109 @@
+"""The renewal rule: each branch fires for its reason, and only then."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from renewer.models import RenewalInfo
+from renewer.policy import ari_pick, emergency_window, renewal_due
+from tests.unit.factories import NOW, spec, stored_for
+
+
+def test_fresh_certificate_is_not_due_and_says_when() -> None:
+    s = spec()
+    decision = renewal_due(stored_for(s), s, None, NOW)
+    assert not decision.due
+    assert decision.renew_at == stored_for(s).not_after - timedelta(days=30)
+    assert "1/3 of lifetime" in decision.reason
+
+
+def test_third_of_lifetime_left_is_due() -> None:
+    s = spec()
+    current = stored_for(s, issued=NOW - timedelta(days=61))
+    decision = renewal_due(current, s, None, NOW)
+    assert decision.due
+    assert decision.reason.startswith("expires in 29 days")
+
+
+def test_renew_before_overrides_lifetime_share() -> None:
+    s = spec(renew_before=timedelta(days=12))
+    assert not renewal_due(stored_for(s, issued=NOW - timedelta(days=70)), s, None, NOW).due
+    decision = renewal_due(stored_for(s, issued=NOW - timedelta(days=79)), s, None, NOW)
+    assert decision.due and "renew_before 12 days" in decision.reason
+
+
+def test_domains_change_lists_added_and_removed_names() -> None:
+    old = spec(domains=("example.test", "old.example.test"))
+    new = spec(domains=("example.test", "api.example.test"))
+    decision = renewal_due(stored_for(old), new, None, NOW)
+    assert decision.due
+    assert decision.reason == "domains changed: +api.example.test, -old.example.test"
+
+
+def test_key_profile_and_ca_changes_are_each_named() -> None:
+    old = spec()
+    assert (
+        "key type changed: ec-p256 -> rsa-2048"
+        in renewal_due(stored_for(old), spec(key="rsa-2048"), None, NOW).reason
+    )
+    assert (
+        "profile changed: default -> shortlived"
+        in renewal_due(stored_for(old), spec(profile="shortlived"), None, NOW).reason
+    )
+    assert (
+        "CA changed"
+        in renewal_due(stored_for(old), spec(directory="https://other/dir"), None, NOW).reason
+    )
+
+
+def test_fingerprint_only_store_gets_generic_reason() -> None:
+    old = spec()
+    current = replace(stored_for(old), domains=None, key=None, directory=None, profile=None)
+    decision = renewal_due(current, spec(key="rsa-4096"), None, NOW)
+    assert decision.due and decision.reason.startswith("configuration changed")
+
+
+def test_ari_window_in_future_defers_and_open_window_renews() -> None:
+    s = spec()
+    current = stored_for(s)
+    later = RenewalInfo(NOW + timedelta(days=5), NOW + timedelta(days=7))
+    decision = renewal_due(current, s, later, NOW)
+    assert not decision.due
+    assert decision.renew_at is not None
+    assert later.start <= decision.renew_at <= later.end
+    opened = RenewalInfo(NOW - timedelta(days=2), NOW - timedelta(hours=1))
+    decision = renewal_due(current, s, opened, NOW)
+    assert decision.due and "ARI window closed" in decision.reason
+
+
+def test_ari_pick_is_stable_and_spread() -> None:
+    window = RenewalInfo(NOW, NOW + timedelta(days=2))
+    picks = {ari_pick(window, f"cert-{i}") for i in range(50)}
+    assert ari_pick(window, "cert-1") == ari_pick(window, "cert-1")
+    assert len(picks) == 50
+    assert all(window.start <= p <= window.end for p in picks)
+
+
+def test_emergency_beats_ari() -> None:
+    s = spec()
+    current = stored_for(s, issued=NOW - timedelta(days=88))
+    later = RenewalInfo(NOW + timedelta(days=5), NOW + timedelta(days=7))
+    decision = renewal_due(current, s, later, NOW)
+    assert decision.due and decision.reason.startswith("emergency")
+
+
+def test_emergency_window_sizes() -> None:
+    assert emergency_window(timedelta(days=90)) == timedelta(days=4.5)
+    assert emergency_window(timedelta(days=47)) == timedelta(days=3)
+    assert emergency_window(timedelta(days=6)) == timedelta(days=0.6)
+
+
+def test_expired_and_revoked_are_due() -> None:
+    s = spec()
+    assert (
+        "expired"
+        in renewal_due(stored_for(s, issued=NOW - timedelta(days=100)), s, None, NOW).reason
+    )
+    revoked = replace(stored_for(s), revoked=True)
+    assert renewal_due(revoked, s, None, NOW).reason == "current certificate was revoked"
