@@ -274,6 +274,7 @@ class AcmeAccount:
         names, _ = crypto_util.get_identifiers_from_x509(csr.subject, csr.extensions)
         identifiers = [messages.Identifier(typ=messages.IDENTIFIER_FQDN, value=n) for n in names]
         order = RenewalOrder(identifiers=identifiers, profile=profile, replaces=replaces)
+        log.debug("newOrder %s profile=%s replaces=%s", ",".join(names), profile, replaces)
         response = acme._post(acme.directory["newOrder"], order)
         body = messages.Order.from_json(response.json())
         authorizations = [

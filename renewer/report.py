@@ -91,8 +91,10 @@ def render_json(report: RunReport) -> str:
 
 
 # -- text --------------------------------------------------------------------
-def plan_line(action: Action) -> str:
-    return f"  {SYMBOLS[action.kind]} {action.kind.value:<5}  {action.name}  {action.reason}"
+def plan_line(action: Action, width: int = 0) -> str:
+    return (
+        f"  {SYMBOLS[action.kind]} {action.kind.value:<5}  {action.name:<{width}}  {action.reason}"
+    )
 
 
 def progress_line(result: Result) -> str:
@@ -108,7 +110,8 @@ def progress_line(result: Result) -> str:
 
 
 def render_plan_text(plan: Plan) -> str:
-    lines = [plan_line(a) for a in plan.actions]
+    width = max((len(a.name) for a in plan.actions), default=0)
+    lines = [plan_line(a, width) for a in plan.actions]
     if plan.unmanaged:
         lines.append(f"  unmanaged (never touched): {', '.join(plan.unmanaged)}")
     c = counts(RunReport(plan))

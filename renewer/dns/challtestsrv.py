@@ -1,9 +1,12 @@
 """pebble-challtestsrv's management API, for the local embedded setup.
 
-Its API can add a TXT value but only clear every value at a name. To remove
-only ours, this provider remembers the values this process added per name and
-re-adds the survivors after a clear. That is exact within one process (the
-local demo and tests); it is not meant for shared, multi-writer DNS.
+Its API can add a TXT value but only clear every value at a name. Clearing
+and re-adding the survivors would open a window in which a sibling's value is
+missing while the CA looks for it, so instead a value is only forgotten while
+others at the name are still in use, and the name is cleared when the last of
+our values there is cleaned up. Extra TXT values never fail a validation, a
+missing one does. Exact within one process (the local demo and tests); not
+meant for shared, multi-writer DNS.
 """
 
 from __future__ import annotations
@@ -53,6 +56,5 @@ class ChallTestSrvProvider(DnsProvider):
             values = self._values[self._key(fqdn)]
             if value in values:
                 values.remove(value)
-            self._post("/clear-txt", {"host": absolute(fqdn)})
-            for other in values:
-                self._post("/set-txt", {"host": absolute(fqdn), "value": other})
+            if not values:
+                self._post("/clear-txt", {"host": absolute(fqdn)})

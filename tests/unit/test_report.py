@@ -70,7 +70,7 @@ def test_markdown_escapes_pipes_and_flags_failures() -> None:
 
 def test_text_plan_and_run_lines() -> None:
     plan_text = render_plan_text(_report(executed=False).plan)
-    assert "+ issue  a  new certificate" in plan_text
+    assert "+ issue  a       new certificate" in plan_text
     assert plan_text.rstrip().endswith("Plan: 2 to issue, 0 to renew, 1 unchanged.")
     run_text = render_text(_report())
     assert "FAILED  c-pipe: dns-01" in run_text

@@ -1,0 +1,27 @@
+# Two entry points for a fresh machine (README): `make demo` and `make test`.
+PYTHON ?= python3
+
+.PHONY: setup demo test lint types unit integration
+
+setup:
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	bash scripts/install-rig.sh
+
+demo: setup
+	$(PYTHON) scripts/demo.py
+
+lint:
+	$(PYTHON) -m ruff check renewer tests scripts
+	$(PYTHON) -m ruff format --check renewer
+
+types:
+	$(PYTHON) -m mypy --strict renewer tests/rig
+
+unit:
+	$(PYTHON) -m pytest -q tests --ignore=tests/integration
+
+integration:
+	$(PYTHON) -m pytest -q tests/integration
+
+test: setup lint types
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests

@@ -1,0 +1,62 @@
+"""Well-known ACME directory aliases, so configs say "letsencrypt", not a URL.
+
+An alias is resolved once, at load time: everything downstream (account
+cache keys, fingerprints, stored metadata) only ever sees the URL, so two
+configs naming the same CA differently still share one account.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+ALIASES: dict[str, str] = {
+    "letsencrypt": "https://acme-v02.api.letsencrypt.org/directory",
+    "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+    "zerossl": "https://acme.zerossl.com/v2/DV90",
+    "google": "https://dv.acme-v02.api.pki.goog/directory",
+    "google-staging": "https://dv.acme-v02.test-api.pki.goog/directory",
+    "sslcom": "https://acme.ssl.com/sslcom-dv-ecc",
+}
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def resolve_directory(value: str) -> str:
+    """Turn an alias or a URL into the directory URL; raise ValueError otherwise.
+
+    Plain http is refused except on loopback: the directory hands out the
+    nonce and order URLs, so a tampered one would redirect the whole account.
+    Local test CAs (Pebble) are the only reason to allow it at all.
+    """
+    text = value.strip()
+    known = ", ".join(ALIASES)
+    if text.lower() in ALIASES:
+        return ALIASES[text.lower()]
+    if "://" not in text:
+        raise ValueError(
+            f"unknown ACME directory {_show(text)}; use an https:// URL or one of: {known}"
+        )
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ValueError(f"ACME directory {_show(text)} is not a valid URL") from None
+    if any(ch.isspace() for ch in text) or not host:
+        raise ValueError(f"ACME directory {_show(text)} is not a valid URL (no host)")
+    scheme = parts.scheme.lower()
+    if scheme == "http" and host in _LOOPBACK:
+        return text
+    if scheme == "http":
+        raise ValueError(
+            f"ACME directory {_show(text)} uses plain http://, which is only allowed for "
+            f"127.0.0.1 or localhost; use https:// or one of: {known}"
+        )
+    if scheme != "https":
+        raise ValueError(f"ACME directory {_show(text)} must be an https:// URL or one of: {known}")
+    return text
+
+
+def _show(text: str) -> str:
+    """Quote a user value for a message, cut short so one line stays one line."""
+    return repr(text if len(text) <= 80 else text[:77] + "...")

@@ -1,0 +1,56 @@
+"""Run the real CLI as a subprocess and write configs for it.
+
+Integration tests go through ``python -m renewer`` so they exercise exactly
+what users run: argument parsing, exit codes, stdout/stderr separation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> CliResult:
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    full_env.pop("GITHUB_ACTIONS", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "renewer", *args],
+        capture_output=True, text=True, env=full_env, timeout=timeout, cwd=REPO,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def write_config(path: Path, config: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def plan_json(config: Path, *extra: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    result = run_cli("plan", "-c", str(config), "--format", "json", *extra, env=env)
+    assert result.code == 0, result.output
+    body: dict[str, Any] = json.loads(result.stdout)
+    return body
+
+
+def actions(plan: dict[str, Any]) -> dict[str, str]:
+    return {c["name"]: c["action"] for c in plan["certificates"]}

@@ -1,0 +1,32 @@
+"""Real-server test rig: Pebble (ACME), pebble-challtestsrv and BIND, all on 127.0.0.1.
+
+The classes start real binaries on free ports, wait until they answer, and
+stop them by PID.  A missing binary is an error naming scripts/install-rig.sh,
+never a skip: these tests are the evidence that the renewer works.
+"""
+
+from .bind import DEFAULT_ZONES, Bind, Record, Resolver, Zone, cname
+from .challtestsrv import Challtestsrv
+from .pebble import Pebble, PebbleProfile, make_eab_key
+from .ports import free_port
+from .procs import INSTALL_HINT, RigError, find_binary
+from .tls import TlsMaterial, make_tls_material
+
+__all__ = [
+    "DEFAULT_ZONES",
+    "INSTALL_HINT",
+    "Bind",
+    "Challtestsrv",
+    "Pebble",
+    "PebbleProfile",
+    "Record",
+    "Resolver",
+    "RigError",
+    "TlsMaterial",
+    "Zone",
+    "cname",
+    "find_binary",
+    "free_port",
+    "make_eab_key",
+    "make_tls_material",
+]
