@@ -35,7 +35,11 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 240)
     full_env.pop("GITHUB_ACTIONS", None)
     proc = subprocess.run(
         [sys.executable, "-m", "renewer", *args],
-        capture_output=True, text=True, env=full_env, timeout=timeout, cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=REPO,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 

@@ -5,6 +5,7 @@ Each test runs the real CLI against real servers started for it.
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from tests.integration.runner import actions, plan_json, run_cli, write_config
 
 pytestmark = pytest.mark.integration
 
+EAB_HMAC = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"
 PROPAGATION = {"timeout": "20s", "interval": "0.1s"}
 
 
@@ -38,7 +40,10 @@ def bind_dns(server: Bind) -> dict[str, Any]:
 
 
 def config(
-    tmp_path: Path, pebble: Pebble, dns: dict[str, Any], certs: list[dict[str, Any]],
+    tmp_path: Path,
+    pebble: Pebble,
+    dns: dict[str, Any],
+    certs: list[dict[str, Any]],
     **acme: Any,
 ) -> Path:
     body = {
@@ -64,7 +69,7 @@ def assert_chains_to_pebble(tmp_path: Path, name: str, pebble: Pebble) -> None:
         (tmp_path / "certs" / name / "fullchain.pem").read_bytes()
     )
     roots = [x509.load_pem_x509_certificate(p.encode()) for p in pebble.roots_pem()]
-    for child, parent in zip(chain, chain[1:], strict=False):
+    for child, parent in itertools.pairwise(chain):
         child.verify_directly_issued_by(parent)
     root = next((r for r in roots if r.subject == chain[-1].issuer), None)
     assert root is not None, "chain does not end at a Pebble root"
@@ -75,9 +80,14 @@ def test_apex_and_wildcard_through_bind_then_noop(
     tmp_path: Path, bind: Bind, pebble_factory: Any
 ) -> None:
     pebble = pebble_factory(dns_server=bind.dns_address)
-    cfg = config(tmp_path, pebble, bind_dns(bind), [
-        {"name": "wild-example-test", "domains": ["example.test", "*.example.test"]},
-    ])
+    cfg = config(
+        tmp_path,
+        pebble,
+        bind_dns(bind),
+        [
+            {"name": "wild-example-test", "domains": ["example.test", "*.example.test"]},
+        ],
+    )
     env = {"TSIG_SECRET": bind.secret}
     first = run_cli("renew", "-c", str(cfg), "--report", str(tmp_path / "r.json"), env=env)
     assert first.code == 0, first.output
@@ -98,8 +108,10 @@ def test_many_certificates_concurrently_sharing_names(
     tmp_path: Path, challtestsrv: Challtestsrv, pebble_factory: Any
 ) -> None:
     pebble = pebble_factory(dns_server=challtestsrv.dns_address)
-    certs = [{"name": f"c{i}", "domains": [f"c{i}.example.test", "shared.example.test"]}
-             for i in range(8)]
+    certs = [
+        {"name": f"c{i}", "domains": [f"c{i}.example.test", "shared.example.test"]}
+        for i in range(8)
+    ]
     cfg = config(tmp_path, pebble, challtestsrv_dns(challtestsrv), certs)
     result = run_cli("renew", "-c", str(cfg), "--concurrency", "8")
     assert result.code == 0, result.output
@@ -117,13 +129,24 @@ def test_wrong_txt_fails_only_that_certificate(
     # the bad certificate writes (and sees) its value in BIND, so the CA finds the wrong one.
     pebble = pebble_factory(dns_server=challtestsrv.dns_address)
     challtestsrv.set_txt("_acme-challenge.example.test.", "stale-value")
-    cfg = config(tmp_path, pebble, challtestsrv_dns(challtestsrv), [
-        {"name": "good-one", "domains": ["good1.test"]},
-        {"name": "bad-one", "domains": ["example.test"], "dns": bind_dns(bind)},
-        {"name": "good-two", "domains": ["good2.test"]},
-    ])
-    result = run_cli("renew", "-c", str(cfg), "--report", str(tmp_path / "r.json"),
-                     env={"TSIG_SECRET": bind.secret})
+    cfg = config(
+        tmp_path,
+        pebble,
+        challtestsrv_dns(challtestsrv),
+        [
+            {"name": "good-one", "domains": ["good1.test"]},
+            {"name": "bad-one", "domains": ["example.test"], "dns": bind_dns(bind)},
+            {"name": "good-two", "domains": ["good2.test"]},
+        ],
+    )
+    result = run_cli(
+        "renew",
+        "-c",
+        str(cfg),
+        "--report",
+        str(tmp_path / "r.json"),
+        env={"TSIG_SECRET": bind.secret},
+    )
     assert result.code == 1, result.output
     report = {c["name"]: c for c in json.loads((tmp_path / "r.json").read_text())["certificates"]}
     assert report["good-one"]["result"] == report["good-two"]["result"] == "succeeded"
@@ -157,39 +180,59 @@ def test_ari_window_is_honoured_and_renewal_replaces(
     tmp_path: Path, challtestsrv: Challtestsrv, pebble_factory: Any
 ) -> None:
     pebble = pebble_factory(dns_server=challtestsrv.dns_address)
-    cfg = config(tmp_path, pebble, challtestsrv_dns(challtestsrv),
-                 [{"name": "ari", "domains": ["ari.test"]}])
+    cfg = config(
+        tmp_path, pebble, challtestsrv_dns(challtestsrv), [{"name": "ari", "domains": ["ari.test"]}]
+    )
     assert run_cli("renew", "-c", str(cfg)).code == 0
     pem = (tmp_path / "certs" / "ari" / "cert.pem").read_text()
 
-    pebble.set_renewal_info(pem, json.dumps({"suggestedWindow": {
-        "start": "2099-01-01T00:00:00Z", "end": "2099-01-02T00:00:00Z"}}))
+    pebble.set_renewal_info(
+        pem,
+        json.dumps(
+            {"suggestedWindow": {"start": "2099-01-01T00:00:00Z", "end": "2099-01-02T00:00:00Z"}}
+        ),
+    )
     plan = plan_json(cfg)
     assert plan["certificates"][0]["action"] == "skip"
     assert "ARI window 2099-01-01" in plan["certificates"][0]["reason"]
 
-    pebble.set_renewal_info(pem, json.dumps({"suggestedWindow": {
-        "start": "2020-01-01T00:00:00Z", "end": "2020-01-02T00:00:00Z"}}))
+    pebble.set_renewal_info(
+        pem,
+        json.dumps(
+            {"suggestedWindow": {"start": "2020-01-01T00:00:00Z", "end": "2020-01-02T00:00:00Z"}}
+        ),
+    )
     plan = plan_json(cfg)
     assert plan["certificates"][0]["action"] == "renew"
     assert "ARI window closed" in plan["certificates"][0]["reason"]
     result = run_cli("-vv", "renew", "-c", str(cfg))
     assert result.code == 0, result.output
-    ari_id = json.loads((tmp_path / "certs" / "ari" / "versions").joinpath(
-        sorted(p.name for p in (tmp_path / "certs" / "ari" / "versions").iterdir())[0],
-        "metadata.json").read_text())["ari_cert_id"]
+    ari_id = json.loads(
+        (tmp_path / "certs" / "ari" / "versions")
+        .joinpath(
+            sorted(p.name for p in (tmp_path / "certs" / "ari" / "versions").iterdir())[0],
+            "metadata.json",
+        )
+        .read_text()
+    )["ari_cert_id"]
     assert f"replaces={ari_id}" in result.stderr
     assert "CA refused replaces" not in result.stderr
-    assert leaf(tmp_path, "ari").serial_number != x509.load_pem_x509_certificate(
-        pem.encode()).serial_number
+    assert (
+        leaf(tmp_path, "ari").serial_number
+        != x509.load_pem_x509_certificate(pem.encode()).serial_number
+    )
 
 
 def test_short_lived_certificate_is_renewed_by_lifetime_rule(
     tmp_path: Path, challtestsrv: Challtestsrv, pebble_factory: Any
 ) -> None:
     pebble = pebble_factory(dns_server=challtestsrv.dns_address, validity_period=3600)
-    cfg = config(tmp_path, pebble, challtestsrv_dns(challtestsrv),
-                 [{"name": "short", "domains": ["short.test"]}])
+    cfg = config(
+        tmp_path,
+        pebble,
+        challtestsrv_dns(challtestsrv),
+        [{"name": "short", "domains": ["short.test"]}],
+    )
     assert run_cli("renew", "-c", str(cfg)).code == 0
     cert = leaf(tmp_path, "short")
     lifetime = cert.not_valid_after_utc - cert.not_valid_before_utc
@@ -201,18 +244,23 @@ def test_short_lived_certificate_is_renewed_by_lifetime_rule(
 
 
 def test_eab_only_ca(tmp_path: Path, challtestsrv: Challtestsrv, pebble_factory: Any) -> None:
-    pebble = pebble_factory(dns_server=challtestsrv.dns_address,
-                            eab_keys={"kid-1": "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"})
+    pebble = pebble_factory(
+        dns_server=challtestsrv.dns_address,
+        eab_keys={"kid-1": EAB_HMAC},
+    )
     certs = [{"name": "eab", "domains": ["eab.test"]}]
     dns = challtestsrv_dns(challtestsrv)
     without = config(tmp_path, pebble, dns, certs)
     refused = run_cli("renew", "-c", str(without))
     assert refused.code == 1
     assert "external account binding" in refused.stdout
-    cfg = config(tmp_path, pebble, dns, certs,
-                 eab={"kid": "env:EAB_KID", "hmac_key": "env:EAB_HMAC"})
-    env = {"EAB_KID": "kid-1",
-           "EAB_HMAC": "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"}
+    cfg = config(
+        tmp_path, pebble, dns, certs, eab={"kid": "env:EAB_KID", "hmac_key": "env:EAB_HMAC"}
+    )
+    env = {
+        "EAB_KID": "kid-1",
+        "EAB_HMAC": EAB_HMAC,
+    }
     result = run_cli("-vv", "renew", "-c", str(cfg), env=env)
     assert result.code == 0, result.output
     assert env["EAB_HMAC"] not in result.output
@@ -223,7 +271,10 @@ def test_unreachable_ca_is_one_line_per_certificate(tmp_path: Path) -> None:
         "acme": {"directory": "https://127.0.0.1:9/dir"},
         "store": {"type": "directory", "path": str(tmp_path / "certs")},
         "dns": {"type": "challtestsrv", "url": "http://127.0.0.1:9"},
-        "certificates": [{"name": "a", "domains": ["a.test"]}, {"name": "b", "domains": ["b.test"]}],
+        "certificates": [
+            {"name": "a", "domains": ["a.test"]},
+            {"name": "b", "domains": ["b.test"]},
+        ],
     }
     cfg = write_config(tmp_path / "c.yaml", body)
     result = run_cli("renew", "-c", str(cfg))
@@ -238,8 +289,9 @@ def test_revoke_then_next_run_renews(
     tmp_path: Path, challtestsrv: Challtestsrv, pebble_factory: Any
 ) -> None:
     pebble = pebble_factory(dns_server=challtestsrv.dns_address)
-    cfg = config(tmp_path, pebble, challtestsrv_dns(challtestsrv),
-                 [{"name": "rev", "domains": ["rev.test"]}])
+    cfg = config(
+        tmp_path, pebble, challtestsrv_dns(challtestsrv), [{"name": "rev", "domains": ["rev.test"]}]
+    )
     assert run_cli("renew", "-c", str(cfg)).code == 0
     result = run_cli("revoke", "rev", "-c", str(cfg), "--reason", "superseded")
     assert result.code == 0, result.output
@@ -252,8 +304,9 @@ def test_refused_replaces_is_retried_without_it(
     tmp_path: Path, challtestsrv: Challtestsrv, pebble_factory: Any
 ) -> None:
     pebble = pebble_factory(dns_server=challtestsrv.dns_address)
-    cfg = config(tmp_path, pebble, challtestsrv_dns(challtestsrv),
-                 [{"name": "rep", "domains": ["rep.test"]}])
+    cfg = config(
+        tmp_path, pebble, challtestsrv_dns(challtestsrv), [{"name": "rep", "domains": ["rep.test"]}]
+    )
     assert run_cli("renew", "-c", str(cfg)).code == 0
     meta_path = (tmp_path / "certs" / "rep" / "current").resolve() / "metadata.json"
     meta = json.loads(meta_path.read_text())
