@@ -77,6 +77,52 @@ class AcmeSettings:
     preferred_chain: str | None = None
 
 
+AZURE_CLOUDS: dict[str, tuple[str, str, str]] = {
+    # name: (authority host, ARM endpoint, Key Vault DNS suffix)
+    "public": (
+        "https://login.microsoftonline.com",
+        "https://management.azure.com",
+        ".vault.azure.net",
+    ),
+    "usgov": (
+        "https://login.microsoftonline.us",
+        "https://management.usgovcloudapi.net",
+        ".vault.usgovcloudapi.net",
+    ),
+    "china": (
+        "https://login.chinacloudapi.cn",
+        "https://management.chinacloudapi.cn",
+        ".vault.azure.cn",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class AzureSettings:
+    """Which Azure cloud to talk to, with overrides for emulators and private endpoints.
+
+    Shared by the Key Vault store and the Azure DNS provider so one run signs
+    in once per cloud.
+    """
+
+    cloud: str = "public"
+    authority_host: str | None = None
+    arm_endpoint: str | None = None
+    ca_bundle: Path | None = None  # trust for emulators or TLS-inspecting proxies
+
+    @property
+    def resolved_authority_host(self) -> str:
+        return self.authority_host or AZURE_CLOUDS[self.cloud][0]
+
+    @property
+    def resolved_arm_endpoint(self) -> str:
+        return (self.arm_endpoint or AZURE_CLOUDS[self.cloud][1]).rstrip("/")
+
+    @property
+    def vault_suffix(self) -> str:
+        return AZURE_CLOUDS[self.cloud][2]
+
+
 @dataclass(frozen=True)
 class PropagationSettings:
     """How long and how often to poll authoritative servers for our TXT value."""
