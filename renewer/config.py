@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from renewer.config_schema import (
+    AZURE_CLOUDS,
     DEFAULT_KEY,
     INVALID,
     SECTIONS,
@@ -38,6 +39,7 @@ from renewer.durations import parse_duration
 from renewer.models import (
     HSM_SUFFIX,
     AcmeSettings,
+    AzureSettings,
     CertificateSpec,
     DnsSettings,
     EabSettings,
@@ -94,8 +96,8 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     loader = _Loader(Context(Path(path).absolute().parent, env))
     certificates, report_mode = loader.config(root)
     if loader.issues:
-        unique = sorted(dict.fromkeys(loader.issues), key=lambda i: (i.line, i.column))
-        raise ConfigError(ConfigIssue(file, i.line, i.column, i.message) for i in unique)
+        unique = sorted(dict.fromkeys(loader.issues), key=lambda issue: issue[:2])
+        raise ConfigError(ConfigIssue(file, *issue) for issue in unique)
     return Config(Path(path), certificates, report_mode)
 
 
@@ -161,22 +163,36 @@ class _Loader(Checker):
 
     def config(self, root: yaml.MappingNode) -> tuple[tuple[CertificateSpec, ...], str]:
         """Walk the whole document; returns the certificates and the report mode."""
-        top = Source(self.mapping(root, "") or {}, root, "")
+        # "x-..." keys hold YAML anchors for reuse, as in docker compose files
+        found = self.mapping(root, "") or {}
+        top = Source({k: v for k, v in found.items() if not k.startswith("x-")}, root, "")
         table = SECTIONS["top"]
         self.check_keys(top, table)
+        azure = self.section(self._optional(top, "azure"), SECTIONS["azure"]) or {}
+        self.azure = AzureSettings(
+            cloud=AZURE_CLOUDS[azure.get("cloud") or "AzurePublicCloud"],
+            authority_host=azure.get("authority_host"),
+            arm_endpoint=azure.get("arm_endpoint"),
+            ca_bundle=azure.get("ca_bundle"),
+        )
         bases: dict[str, Source | None] = {}
         built: dict[str, Any] = {}
         for kind in ("acme", "store", "dns"):
             entry = top.entries.get(kind)
-            entries = self.mapping(entry.value, kind) if entry else None
             if entry is None:
-                self.get(top, table, kind)
+                self.get(top, table, kind)  # reports the missing section
+            entries = self.mapping(entry.value, kind) if entry else None
             bases[kind] = (
                 Source(entries, entry.value, kind) if entry and entries is not None else None
             )
             built[kind] = self.build(kind, bases[kind])
         defaults = self._optional(top, "defaults")
-        defaults_values = self.section(defaults, SECTIONS["defaults"]) or {}
+        self.check_keys(defaults, SECTIONS["defaults"])
+        defaults_values = {  # valid defaults still apply when a sibling is wrong
+            name: value
+            for name in SECTIONS["defaults"]
+            if (value := self.get(defaults, SECTIONS["defaults"], name)) is not INVALID
+        }
         mode = (self.section(self._optional(top, "report"), SECTIONS["report"]) or {}).get("mode")
         specs: list[CertificateSpec] = []
         entry = top.entries.get("certificates")
@@ -187,7 +203,7 @@ class _Loader(Checker):
         elif not entry.value.value:
             self.error(entry.value, "certificates: at least one certificate is required")
         else:
-            names: dict[str, yaml.Node] = {}
+            names: dict[str, tuple[str, yaml.Node]] = {}
             for index, item in enumerate(entry.value.value):
                 where = f"certificates[{index}]"
                 spec = self.certificate(item, where, bases, built, defaults, defaults_values, names)
@@ -226,6 +242,9 @@ class _Loader(Checker):
         if values is None:
             return None
         options = {name: values[name] for name in SECTIONS[f"{kind}.{type_name}"]}
+        if type_name in ("azure", "keyvault"):  # the cloud and trust both sign in with
+            bundle = options.get("ca_bundle") or self.azure.ca_bundle
+            options["azure"] = replace(self.azure, ca_bundle=bundle)
         if kind == "store":
             return StoreSettings(type_name, MappingProxyType(options))
         if options.get("tsig") is not None:
@@ -262,7 +281,7 @@ class _Loader(Checker):
         built: dict[str, Any],
         defaults: Source,
         default_values: dict[str, Any],
-        names: dict[str, yaml.Node],
+        names: dict[str, tuple[str, yaml.Node]],
     ) -> CertificateSpec | None:
         """One certificate with defaults and overrides applied, or None (issues recorded)."""
         entries = self.mapping(item, where)
@@ -275,8 +294,8 @@ class _Loader(Checker):
         name = self.get(source, table, "name")
         if isinstance(name, str):
             node = entries["name"].value
-            first = names.setdefault(name.lower(), node)
-            if first is not node:
+            first_where, first = names.setdefault(name.lower(), (where, node))
+            if first_where != where:  # by position: an alias may repeat the same node
                 line = first.start_mark.line + 1
                 self.error(
                     node,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +24,15 @@ import yaml
 
 from renewer.directories import resolve_directory
 from renewer.domains import (
+    check_certificate_name,
     check_url,
     normalise_domain,
     normalise_email,
+    normalise_uuid,
     normalise_zone,
     parse_host_port,
 )
-from renewer.durations import parse_duration
+from renewer.durations import parse_positive_duration
 from renewer.models import HSM_SUFFIX, KEY_TYPES, SecretRef
 
 
@@ -48,12 +49,10 @@ Converter = Callable[[Any, Context], Any]
 
 @dataclass(frozen=True)
 class Field:
-    """One key of a section.
+    """One key of a section. ``accepts``: the YAML scalar kinds allowed.
 
-    shape: "scalar"; "list" (of scalars); "section" (nested table ``section``);
-    "override" (partial ``section`` merged onto the top level); "sections"
-    (a list of ``section`` tables); "map" (string -> string).
-    accepts: the YAML scalar kinds allowed ("str", "int", "float", "bool").
+    shape: "scalar", "list" (of scalars), "section" (nested table), "override"
+    (partial section merged onto the top level), "sections" (list of tables), "map".
     """
 
     shape: str = "scalar"
@@ -80,13 +79,6 @@ def _text(value: str) -> str:
     return value.strip()
 
 
-def _duration(value: str | float) -> Any:
-    result = parse_duration(value)
-    if not result:
-        raise ValueError("must be longer than zero")
-    return result
-
-
 def _secret(value: object, ctx: Context) -> SecretRef:
     """Secrets live in the environment; a literal would end up in git history."""
     if not isinstance(value, str) or not value.strip().startswith("env:"):
@@ -108,39 +100,34 @@ def _path(value: str, ctx: Context) -> Path:
 
 def _existing_file(value: str, ctx: Context) -> Path:
     path = _path(value, ctx)
-    if not path.is_file():
-        raise ValueError(f"file {str(path)!r} does not exist")
+    shown = repr(str(path) if len(str(path)) <= 80 else "..." + str(path)[-77:])
+    try:
+        found = path.is_file()
+    except OSError as exc:  # name too long, permission denied, ...
+        raise ValueError(f"file {shown} cannot be checked: {exc.strerror}") from None
+    if not found:
+        raise ValueError(f"file {shown} does not exist")
     return path
-
-
-def _uuid(value: str) -> str:
-    if not re.fullmatch(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", value.strip()):
-        raise ValueError(f"{_show(value)} is not a UUID like 00000000-0000-0000-0000-000000000000")
-    return str(uuid.UUID(value.strip()))
-
-
-def _name(value: str) -> str:
-    """Key Vault's rule, applied to every store so a config can move between them."""
-    if not re.fullmatch(r"[0-9A-Za-z-]{1,127}", value):
-        raise ValueError(
-            f"{_show(value)} is not a valid certificate name: use 1 to 127 letters, "
-            "digits and hyphens (Key Vault's rule)"
-        )
-    return value
 
 
 STORE_TYPES = ("keyvault", "directory")
 DNS_TYPES = ("azure", "rfc2136", "challtestsrv")
 ALL_KEY_TYPES = KEY_TYPES + tuple(key + HSM_SUFFIX for key in KEY_TYPES)
 DEFAULT_KEY = "ec-p256"
+AZURE_CLOUDS = {
+    "AzurePublicCloud": "public",
+    "AzureUSGovernment": "usgov",
+    "AzureChinaCloud": "china",
+}
+"""Config names (as the Azure CLI spells them) -> models.AZURE_CLOUDS keys."""
 MAX_TAG_LENGTH = 256
 
 _NUMBER = ("str", "int", "float")
 _STR = Field(convert=_plain(_text))
 _FILE = Field(convert=_existing_file)
 _SECRET = Field(convert=_secret, required=True, secret=True, accepts=(*_NUMBER, "bool"))
-_DURATION = Field(convert=_plain(_duration), accepts=_NUMBER)
-_SECONDS = _plain(lambda value: _duration(value).total_seconds())
+_DURATION = Field(convert=_plain(parse_positive_duration), accepts=_NUMBER)
+_SECONDS = _plain(lambda value: parse_positive_duration(value).total_seconds())
 
 SECTIONS: dict[str, dict[str, Field]] = {
     "top": {
@@ -149,6 +136,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "dns": Field("section", section="dns", required=True),
         "defaults": Field("section", section="defaults"),
         "report": Field("section", section="report"),
+        "azure": Field("section", section="azure"),
         "certificates": Field("sections", section="certificate", required=True, min_items=1),
     },
     "acme": {
@@ -174,12 +162,8 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "propagation": Field("section", section="propagation"),
     },
     "dns.azure": {
-        "subscription_id": Field(convert=_plain(_uuid), required=True),
+        "subscription_id": Field(convert=_plain(normalise_uuid), required=True),
         "resource_group": Field(convert=_plain(_text), required=True),
-        "cloud": Field(
-            enum=("AzurePublicCloud", "AzureUSGovernment", "AzureChinaCloud"),
-            default="AzurePublicCloud",
-        ),
     },
     "dns.rfc2136": {
         "nameserver": Field(convert=_plain(parse_host_port), required=True),
@@ -204,8 +188,14 @@ SECTIONS: dict[str, dict[str, Field]] = {
     },
     "defaults": {"key": Field(enum=ALL_KEY_TYPES), "renew_before": _DURATION},
     "report": {"mode": Field(enum=("issue", "pr", "none"), default="issue")},
+    "azure": {
+        "cloud": Field(enum=tuple(AZURE_CLOUDS), default="AzurePublicCloud"),
+        "authority_host": Field(convert=_plain(lambda v: check_url(v, ("https",)))),
+        "arm_endpoint": Field(convert=_plain(lambda v: check_url(v, ("https",)))),
+        "ca_bundle": _FILE,
+    },
     "certificate": {
-        "name": Field(convert=_plain(_name), required=True),
+        "name": Field(convert=_plain(check_certificate_name), required=True),
         "domains": Field(
             "list",
             convert=_plain(normalise_domain),
@@ -259,15 +249,6 @@ INVALID: Any = object()
 
 
 @dataclass(frozen=True)
-class Issue:
-    """A problem at a node, before the file name is attached."""
-
-    line: int
-    column: int
-    message: str
-
-
-@dataclass(frozen=True)
 class Entry:
     """One key/value pair, remembering which mapping it came from for messages."""
 
@@ -301,8 +282,8 @@ def kind_of(node: yaml.Node) -> str:
         return "a mapping"
     if isinstance(node, yaml.SequenceNode):
         return "a list"
-    kind = scalar_of(node)[0]
-    return _KINDS.get(kind, f"a value tagged {node.tag}")
+    kind, tag = scalar_of(node)[0], str(node.tag)
+    return _KINDS.get(kind, f"a value tagged {tag.replace(_TAG, '!!', 1)}")
 
 
 def scalar_of(node: yaml.Node) -> tuple[str, Any]:
@@ -313,12 +294,8 @@ def scalar_of(node: yaml.Node) -> tuple[str, Any]:
         if kind == "bool":
             return ("bool", _BOOLS[str(node.value).lower()])
         if kind in ("int", "float") and isinstance(node, yaml.ScalarNode):
-            build = (
-                _CONSTRUCTOR.construct_yaml_int
-                if kind == "int"
-                else _CONSTRUCTOR.construct_yaml_float
-            )
-            return (kind, build(node))
+            number = _CONSTRUCTOR.construct_yaml_int if kind == "int" else None
+            return (kind, (number or _CONSTRUCTOR.construct_yaml_float)(node))
     except (KeyError, ValueError, TypeError, AttributeError):
         return ("other", None)
     return (kind if kind in _KINDS else "other", node.value)
@@ -339,12 +316,12 @@ class Checker:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.issues: list[Issue] = []
+        self.issues: list[tuple[int, int, str]] = []  # line, column, message (1-based)
         self._merged: dict[tuple[int, str], dict[str, Entry]] = {}
 
     def error(self, node: yaml.Node, message: str) -> None:
         mark = node.start_mark
-        self.issues.append(Issue(mark.line + 1, mark.column + 1, message))
+        self.issues.append((mark.line + 1, mark.column + 1, message))
 
     def mapping(self, node: yaml.Node, where: str) -> dict[str, Entry] | None:
         """A mapping's entries with ``<<`` merges applied; None (reported) if not a mapping."""
@@ -473,10 +450,11 @@ class Checker:
             self.error(node, f"{path}: expected a list, got {kind_of(node)}")
             return INVALID
         count = len(node.value)
-        if count < field.min_items or (field.max_items and count > field.max_items):
-            limits = f"at least {field.min_items}" if count < field.min_items else ""
-            limits = limits or f"at most {field.max_items}"
-            self.error(node, f"{path}: has {count} entries; {limits} allowed")
+        if count < field.min_items:
+            self.error(node, f"{path}: must not be empty")
+            return INVALID
+        if field.max_items and count > field.max_items:
+            self.error(node, f"{path}: has {count} entries; at most {field.max_items} allowed")
             return INVALID
         before = len(self.issues)
         seen: dict[Any, yaml.Node] = {}
@@ -484,7 +462,10 @@ class Checker:
             value = self.scalar(field, item, f"{path}[{index}]")
             if value is not INVALID and field.unique and value in seen:
                 line = seen[value].start_mark.line + 1
-                self.error(item, f"{path}[{index}]: duplicate {_show(value)} (see line {line})")
+                self.error(
+                    item,
+                    f"{path}[{index}]: duplicate {_show(value)} (already listed at line {line})",
+                )
             elif value is not INVALID:
                 seen[value] = item
         return tuple(seen) if len(self.issues) == before else INVALID
@@ -500,7 +481,10 @@ class Checker:
         before = len(self.issues)
         tags = {name: self.scalar(Field(), e.value, e.path) for name, e in entries.items()}
         for name, value in tags.items():
-            if not 1 <= len(name) <= MAX_TAG_LENGTH or len(str(value)) > MAX_TAG_LENGTH:
-                message = f"a tag needs a name of 1 to {MAX_TAG_LENGTH} characters and a value of at most {MAX_TAG_LENGTH}"
-                self.error(entries[name].key, f"{entries[name].path}: {message}")
+            limit = MAX_TAG_LENGTH
+            entry = entries[name]
+            if not 1 <= len(name) <= limit:
+                self.error(entry.key, f"{entry.path}: a tag name needs 1 to {limit} characters")
+            elif len(str(value)) > limit:
+                self.error(entry.value, f"{entry.path}: a tag value has at most {limit} characters")
         return MappingProxyType(tags) if len(self.issues) == before else INVALID

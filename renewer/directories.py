@@ -29,32 +29,27 @@ def resolve_directory(value: str) -> str:
     Local test CAs (Pebble) are the only reason to allow it at all.
     """
     text = value.strip()
-    known = ", ".join(ALIASES)
     if text.lower() in ALIASES:
         return ALIASES[text.lower()]
-    if "://" not in text:
-        raise ValueError(
-            f"unknown ACME directory {_show(text)}; use an https:// URL or one of: {known}"
-        )
     try:
         parts = urlsplit(text)
-        host = parts.hostname
+        host, scheme = parts.hostname, parts.scheme.lower()
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise ValueError(f"ACME directory {_show(text)} is not a valid URL") from None
-    if any(ch.isspace() for ch in text) or not host:
-        raise ValueError(f"ACME directory {_show(text)} is not a valid URL (no host)")
-    scheme = parts.scheme.lower()
-    if scheme == "http" and host in _LOOPBACK:
+        host, scheme = None, ""
+    allowed = scheme == "https" or (scheme == "http" and host in _LOOPBACK)
+    if host and allowed and not any(ch.isspace() for ch in text):
         return text
-    if scheme == "http":
-        raise ValueError(
-            f"ACME directory {_show(text)} uses plain http://, which is only allowed for "
-            f"127.0.0.1 or localhost; use https:// or one of: {known}"
-        )
-    if scheme != "https":
-        raise ValueError(f"ACME directory {_show(text)} must be an https:// URL or one of: {known}")
-    return text
+    if scheme == "http" and not allowed:
+        problem = "uses plain http://, which is only allowed for 127.0.0.1 or localhost"
+    elif "://" in text:
+        problem = "is not an https:// URL with a host"
+    else:
+        problem = "is not a known alias"
+    raise ValueError(
+        f"ACME directory {_show(text)} {problem}; use an https:// URL or one of: "
+        + ", ".join(ALIASES)
+    )
 
 
 def _show(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Names and addresses in a config: DNS names as a CA accepts them, host:port, URLs, emails.
+"""Names and addresses in a config: DNS names as a CA accepts them, host:port, URLs, e-mail.
 
 Every check here is one a CA would otherwise make at order time, after DNS
 records were written and rate limits spent; failing at load time costs nothing
@@ -93,7 +93,7 @@ def parse_host_port(text: str, default_port: int = 53) -> str:
             host = normalise_zone(host).rstrip(".")
     port = default_port
     if port_text or value.endswith(":"):
-        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text) <= 65535:
             raise ValueError(f"{_show(text)}: the port must be a number from 1 to 65535")
         port = int(port_text)
     if ":" in host:
@@ -125,10 +125,28 @@ def check_url(text: str, schemes: tuple[str, ...]) -> str:
         raise ValueError(f"{_show(text)} is not a valid URL") from None
     if parts.scheme.lower() not in schemes or not parts.hostname:
         wanted = " or ".join(f"{scheme}://" for scheme in schemes)
-        raise ValueError(f"{_show(text)} must be a {wanted} URL with a host")
+        raise ValueError(f"{_show(text)} must be a URL starting with {wanted}, with a host")
     if parts.query or parts.fragment or parts.username or any(c.isspace() for c in value):
         raise ValueError(f"{_show(text)} must not contain credentials, a query or a fragment")
     return value.rstrip("/")
+
+
+def normalise_uuid(text: str) -> str:
+    """A subscription ID in its canonical lowercase 8-4-4-4-12 form."""
+    value = text.strip()
+    if not re.fullmatch(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", value):
+        raise ValueError(f"{_show(text)} is not a UUID like 00000000-0000-0000-0000-000000000000")
+    return value.lower()
+
+
+def check_certificate_name(text: str) -> str:
+    """Key Vault's name rule, applied to every store so a config can move between them."""
+    if not re.fullmatch(r"[0-9A-Za-z-]{1,127}", text):
+        raise ValueError(
+            f"{_show(text)} is not a valid certificate name: use 1 to 127 letters, "
+            "digits and hyphens (Key Vault's rule)"
+        )
+    return text
 
 
 def _to_ascii(name: str, original: str) -> str:

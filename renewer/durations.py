@@ -15,7 +15,7 @@ from datetime import timedelta
 UNITS: dict[str, int] = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
 """Seconds per unit; the order is the order parts must appear in ("1d12h")."""
 
-_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
+_NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
 _PLAIN = re.compile(_NUMBER)
 _PART = re.compile(rf"({_NUMBER})([wdhms])")
 _HINT = "expected a duration such as 30d, 12h, 90m, 45s, 0.5s, 1w or a number of seconds"
@@ -43,6 +43,14 @@ def parse_duration(text: str | int | float) -> timedelta:
         return timedelta(seconds=seconds)
     except OverflowError:
         raise ValueError("duration is too large") from None
+
+
+def parse_positive_duration(text: str | int | float) -> timedelta:
+    """Like parse_duration, but zero is refused: no timeout or margin can be empty."""
+    result = parse_duration(text)
+    if not result:
+        raise ValueError("must be longer than zero")
+    return result
 
 
 def _parse_text(text: str) -> float:

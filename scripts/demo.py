@@ -32,9 +32,10 @@ def main() -> int:
     shutil.rmtree(WORK, ignore_errors=True)
     (WORK / "servers").mkdir(parents=True)
     tls = make_tls_material(WORK / "tls")
-    with Challtestsrv(WORK / "servers") as dns, Pebble(
-        WORK / "servers", tls, dns_server=dns.dns_address
-    ) as ca:
+    with (
+        Challtestsrv(WORK / "servers") as dns,
+        Pebble(WORK / "servers", tls, dns_server=dns.dns_address) as ca,
+    ):
         config = yaml.safe_load((REPO / "examples" / "local.yaml").read_text())
         config["acme"]["directory"] = ca.directory_url
         config["acme"]["ca_bundle"] = str(ca.ca_bundle)

@@ -23,6 +23,26 @@ def make_provider(settings: DnsSettings) -> DnsProvider:
         )
     if settings.type == "challtestsrv":
         return ChallTestSrvProvider(str(opts["url"]))
+    if settings.type == "azure":
+        # Imported here: the Azure SDK is the optional 'azure' extra, and tests patch
+        # renewer.auth.azure_credential, which this reads at call time.
+        from renewer.auth import azure_credential
+        from renewer.models import AzureSettings
+
+        try:
+            from renewer.dns.azure import AzureDnsProvider
+        except ImportError as exc:
+            raise DnsError(
+                f"Azure DNS needs the Azure SDK ({exc.name} is missing): "
+                "pip install 'renewer[azure]'"
+            ) from None
+        azure = opts.get("azure") or AzureSettings()
+        return AzureDnsProvider(
+            str(opts["subscription_id"]),
+            str(opts["resource_group"]),
+            azure_credential(azure),
+            azure,
+        )
     raise DnsError(f"DNS provider {settings.type!r} is not available in this build")
 
 
