@@ -38,7 +38,7 @@ from renewer.stores.base import AccountRecord, CertificateStore
 log = logging.getLogger(__name__)
 
 USER_AGENT = "renewer/0.1 (+acme-python)"
-BAD_NONCE_RETRIES = 5
+BAD_NONCE_RETRIES = 20  # each try is two requests (the library retries once itself)
 HTTP_TIMEOUT = 30
 
 

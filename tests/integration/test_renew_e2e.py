@@ -316,3 +316,16 @@ def test_refused_replaces_is_retried_without_it(
     assert result.code == 0, result.output
     assert "CA refused replaces=AAAA.AAAA" in result.stderr
     assert "1 succeeded" in result.stdout
+
+
+def test_bad_nonce_rejections_are_retried(
+    tmp_path: Path, challtestsrv: Challtestsrv, pebble_factory: Any
+) -> None:
+    # Pebble rejects half of all nonces; the acme library alone retries a badNonce only once.
+    pebble = pebble_factory(dns_server=challtestsrv.dns_address, nonce_reject=50)
+    certs = [{"name": f"n{i}", "domains": [f"n{i}.test"]} for i in range(6)]
+    cfg = config(tmp_path, pebble, challtestsrv_dns(challtestsrv), certs)
+    result = run_cli("-vv", "renew", "-c", str(cfg))
+    assert result.code == 0, result.output
+    assert "6 succeeded, 0 failed" in result.stdout
+    assert "badNonce" in result.stderr  # rejections really happened and were absorbed
