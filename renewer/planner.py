@@ -72,6 +72,12 @@ def _decide(
 ) -> Action:
     if current is None:
         return Action(spec.name, ActionKind.ISSUE, "new certificate", spec)
+    if not current.managed:
+        reason = (
+            "a certificate of this name exists but renewer did not create it; "
+            "refusing to replace it (rename the entry, or remove the existing certificate)"
+        )
+        return Action(spec.name, ActionKind.SKIP, reason, spec, current)
     if force:
         return Action(spec.name, ActionKind.RENEW, "forced renewal (--force)", spec, current)
     decision = renewal_due(current, spec, ari, now)

@@ -108,3 +108,97 @@ def pebble_factory(
     finally:
         for pebble in started:
             pebble.stop()
+
+
+from rig import ArmDns  # noqa: E402
+
+ArmDnsFactory = Callable[..., ArmDns]
+
+
+@pytest.fixture
+def arm_dns_factory(tls_root: TlsMaterial) -> Iterator[ArmDnsFactory]:
+    """Start Azure DNS stand-ins (tests/rig/arm.py, the one fake) on demand.
+
+    Call as ``arm_dns_factory(bind=..., subscriptions={sub: {rg: [zones]}},
+    read_only=[sub], page_size=...)``; each serves HTTPS with ``tls_root`` and
+    publishes TXT changes to ``bind``.  All are stopped (thread joined) at teardown.
+    """
+    started: list[ArmDns] = []
+
+    def make(**kwargs: Any) -> ArmDns:
+        arm = ArmDns(tls_root, **kwargs)
+        started.append(arm)
+        return arm.start()
+
+    try:
+        yield make
+    finally:
+        for arm in started:
+            arm.stop()
+
+
+@pytest.fixture
+def arm_dns(bind: Bind, arm_dns_factory: ArmDnsFactory) -> ArmDns:
+    """An Azure DNS stand-in: subscription rig.SUBSCRIPTION, resource group 'dns',
+    zone example.test, publishing into ``bind``."""
+    return arm_dns_factory(bind=bind)
+
+
+# --- GitHub OIDC -> Entra sign-in stand-ins (tests/rig/oidc.py) -------------
+
+from rig import EntraTokenService, FederatedCredential, GithubOidcIssuer  # noqa: E402
+
+
+@pytest.fixture
+def github_oidc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GithubOidcIssuer]:
+    """A GitHub-shaped OIDC issuer on https://127.0.0.1:<port>.
+
+    It has its own TLS root (``.ca_bundle``), separate from ``tls_root``, so a
+    test can tell which trust store each client actually used.
+    """
+    tls = make_tls_material(tmp_path_factory.mktemp("github-oidc-tls"))
+    with GithubOidcIssuer(tls) as issuer:
+        yield issuer
+
+
+@pytest.fixture
+def entra(tls_root: TlsMaterial, github_oidc: GithubOidcIssuer) -> Iterator[EntraTokenService]:
+    """An Entra-shaped token service (TLS from ``tls_root``) trusting ``github_oidc``.
+
+    One app is registered (``entra.client_id``) with one federated credential
+    for the issuer's default subject and audience api://AzureADTokenExchange.
+    """
+    service = EntraTokenService(tls_root, trust=github_oidc.ca_bundle)
+    service.add_app(
+        service.client_id,
+        FederatedCredential(issuer=github_oidc.issuer, subject=github_oidc.subject),
+    )
+    with service:
+        yield service
+
+
+from rig import KeyVaultStandIn  # noqa: E402
+
+
+@pytest.fixture
+def keyvault(tls_root: TlsMaterial) -> Iterator[KeyVaultStandIn]:
+    """A Key Vault REST stand-in on 127.0.0.1 (HTTPS with ``tls_root``, challenge auth).
+
+    Drive it with the real SDK: ``CertificateClient(keyvault.url, keyvault.credential(),
+    verify_challenge_resource=False, connection_verify=str(keyvault.ca_bundle))``.
+    """
+    with KeyVaultStandIn(tls_root) as vault:
+        yield vault
+
+
+# --- GitHub REST stand-in (tests/rig/github_api.py) -------------------------
+
+from rig import GitHubStandIn  # noqa: E402
+
+
+@pytest.fixture
+def github_api() -> Iterator[GitHubStandIn]:
+    """A GitHub REST stand-in on http://127.0.0.1:<port> for repository
+    ``github_api.repository`` with token ``github_api.token``; stopped at teardown."""
+    with GitHubStandIn() as server:
+        yield server

@@ -29,6 +29,24 @@ def open_store(settings: StoreSettings) -> CertificateStore:
     """Build a store from validated settings."""
     if settings.type == "directory":
         return DirectoryStore(Path(str(settings.options["path"])))
+    if settings.type == "keyvault":
+        # Imported here so a directory-only setup never loads the Azure SDK.
+        from renewer.auth import azure_credential
+        from renewer.models import AzureSettings
+        from renewer.stores.keyvault import KeyVaultStore
+
+        options = settings.options
+        azure = options.get("azure") or AzureSettings()
+        bundle = options.get("ca_bundle")
+        return KeyVaultStore(
+            str(options["vault_url"]),
+            azure_credential(azure),
+            azure,
+            key_mode=str(options.get("key_mode", "csr")),
+            exportable=bool(options.get("exportable", True)),
+            content_type=str(options.get("content_type", "pkcs12")),
+            ca_bundle=Path(str(bundle)) if bundle else None,
+        )
     raise StoreError(f"store type {settings.type!r} is not available in this build")
 
 

@@ -58,3 +58,14 @@ def test_skip_carries_due_date() -> None:
     action = plan([a], {"a": stored_for(a)}, NOW).actions[0]
     assert action.kind is ActionKind.SKIP
     assert action.renew_at == stored_for(a).not_after - timedelta(days=30)
+
+
+def test_existing_certificate_not_made_by_renewer_is_never_replaced() -> None:
+    from dataclasses import replace
+
+    a = spec("a")
+    foreign = replace(stored_for(a, issued=NOW - timedelta(days=89)), managed=False)
+    for force in (False, True):
+        action = plan([a], {"a": foreign}, NOW, force=force).actions[0]
+        assert action.kind is ActionKind.SKIP
+        assert "renewer did not create it" in action.reason

@@ -1,0 +1,507 @@
+"""Azure DNS stand-in: the ARM record-set routes azure-mgmt-dns calls, over HTTPS.
+
+THE ONE FAKE OF THE RIG. Azure DNS has no emulator, so this small in-process
+server plays Azure Resource Manager at the HTTP boundary; the real
+``azure.mgmt.dns.DnsManagementClient`` (its pipeline, bearer-token policy,
+serialisation, error parsing, paging) talks to it exactly as to Azure.
+
+What it enforces, as Azure does (api-version 2018-05-01):
+- ``Authorization: Bearer <token>`` with the configured token, else 401;
+- a known ``api-version``, else 400 ``InvalidApiVersionParameter``;
+- 404 ``SubscriptionNotFound`` / ``ResourceGroupNotFound`` / ``ResourceNotFound`` (zone)
+  / ``NotFound`` (record set, flat body as the real service sends it);
+- ETags: a new one on every write; ``If-Match`` that does not match (or names a
+  set that does not exist) and ``If-None-Match: *`` on an existing set give 412
+  ``PreconditionFailed``;
+- 403 ``AuthorizationFailed`` on writes in ``read_only`` subscriptions (a Reader role);
+- TXT bodies: ``properties.TTL`` an int, every string at most 255 characters;
+- zone listing is paged (``nextLink``) so clients must follow pages.
+
+Every TXT change is published to a running ``Bind`` by a TSIG-signed RFC 2136
+update (the whole RRset replaced atomically), so a CA validates real DNS.
+``requests`` counts calls by (method, route, status) for assertions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import secrets
+import socket
+import ssl
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import parse_qs, urlsplit
+
+import dns.name
+import dns.query
+import dns.rcode
+import dns.update
+
+from .bind import Bind
+from .procs import RigError
+from .tls import TlsMaterial
+
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+API_VERSIONS = frozenset(
+    {"2016-04-01", "2017-09-01", "2017-10-01", "2018-03-01-preview", "2018-05-01"}
+)
+_PREFIX = r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
+_PREFIX += r"/providers/Microsoft\.Network/dnsZones"
+ZONES_ROUTE = re.compile(_PREFIX + r"/?$", re.IGNORECASE)
+RECORD_SET_ROUTE = re.compile(
+    _PREFIX + r"/(?P<zone>[^/]+)/(?P<type>[^/]+)/(?P<name>[^/]+)$", re.IGNORECASE
+)
+
+
+@dataclass
+class TxtSet:
+    """One stored TXT record set: a list of records, each a list of <=255-char strings."""
+
+    records: list[list[str]]
+    ttl: int
+    etag: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def values(self) -> list[str]:
+        return sorted("".join(r) for r in self.records)
+
+
+class ArmError(Exception):
+    def __init__(self, status: int, code: str, message: str, *, flat: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.flat = flat
+
+    def body(self) -> dict[str, Any]:
+        inner = {"code": self.code, "message": self.message}
+        return inner if self.flat else {"error": inner}
+
+
+def _quote_txt(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class ArmDns:
+    """Threaded HTTPS ARM stand-in for Azure DNS on 127.0.0.1:<free port>.
+
+    ``subscriptions`` maps subscription -> resource group -> zone names. Every zone
+    must be served by ``bind`` (if given), which receives each TXT change.
+    """
+
+    def __init__(
+        self,
+        tls: TlsMaterial,
+        *,
+        bind: Bind | None = None,
+        subscriptions: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+        read_only: Collection[str] = (),
+        token: str | None = None,
+        page_size: int = 1,
+    ) -> None:
+        self.tls = tls
+        self.bind = bind
+        self.subscriptions = {
+            sub.lower(): {
+                rg.lower(): [z.lower().rstrip(".") for z in zones] for rg, zones in rgs.items()
+            }
+            for sub, rgs in (subscriptions or {SUBSCRIPTION: {"dns": ["example.test"]}}).items()
+        }
+        self.read_only = {s.lower() for s in read_only}
+        self.token = token or secrets.token_urlsafe(32)
+        self.page_size = max(1, page_size)
+        self.requests: Counter[tuple[str, str, int]] = Counter()
+        self.unauthorized = 0
+        self._sets: dict[tuple[str, str, str, str], TxtSet] = {}
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        if bind is not None:
+            served = {z.rstrip(".") for z in bind.zone_names}
+            missing = {
+                z for rgs in self.subscriptions.values() for zs in rgs.values() for z in zs
+            } - served
+            if missing:
+                raise RigError(f"ArmDns zones {sorted(missing)} are not served by the Bind")
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("ArmDns is not running")
+        return int(self._server.server_address[1])
+
+    @property
+    def endpoint(self) -> str:
+        """The ARM endpoint (``AzureSettings.arm_endpoint``)."""
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def ca_bundle(self) -> str:
+        """Root that signs the server certificate (``AzureSettings.ca_bundle``)."""
+        return str(self.tls.root)
+
+    def start(self) -> Self:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.tls.cert, self.tls.key)
+        self._server = _TlsServer(("127.0.0.1", 0), _handler_for(self), context)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="arm-dns",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and join the server thread.  Idempotent."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- inspection --------------------------------------------------------------------
+
+    def count(
+        self, method: str | None = None, route: str | None = None, status: int | None = None
+    ) -> int:
+        """Requests seen matching every given filter (route: 'zones' or 'recordset')."""
+        return sum(
+            n
+            for (m, r, s), n in self.requests.items()
+            if (method is None or m == method)
+            and (route is None or r == route)
+            and (status is None or s == status)
+        )
+
+    def txt(
+        self, zone: str, name: str, *, subscription: str = SUBSCRIPTION, resource_group: str = "dns"
+    ) -> list[str] | None:
+        """Sorted TXT values of a stored record set, None if it does not exist."""
+        key = (subscription.lower(), resource_group.lower(), zone.lower().rstrip("."), name.lower())
+        with self._lock:
+            found = self._sets.get(key)
+            return found.values() if found else None
+
+    # -- request handling (called from handler threads) --------------------------------
+
+    def handle(
+        self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        """Answer one request: (status, extra headers, JSON payload or None); counts it."""
+        parts = urlsplit(raw_path)
+        route = "unknown"
+        if ZONES_ROUTE.match(parts.path):
+            route = "zones"
+        elif RECORD_SET_ROUTE.match(parts.path):
+            route = "recordset"
+        try:
+            status, extra, payload = self._dispatch(method, parts.path, parts.query, headers, body)
+        except ArmError as err:
+            status, extra, payload = err.status, {}, err.body()
+        with self._lock:
+            self.requests[(method, route, status)] += 1
+        return status, extra, payload
+
+    def _dispatch(
+        self, method: str, path: str, query_text: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        authorization = headers.get("authorization", "")
+        if authorization != f"Bearer {self.token}":
+            with self._lock:
+                self.unauthorized += 1
+            if not authorization:
+                raise ArmError(
+                    401,
+                    "AuthenticationFailed",
+                    "Authentication failed. The 'Authorization' header is missing.",
+                )
+            raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.")
+        query = parse_qs(query_text)
+        version = (query.get("api-version") or [""])[0]
+        if version not in API_VERSIONS:
+            raise ArmError(
+                400,
+                "InvalidApiVersionParameter",
+                f"The api-version '{version}' is invalid for Microsoft.Network/dnszones.",
+            )
+        if match := ZONES_ROUTE.match(path):
+            if method != "GET":
+                raise ArmError(405, "MethodNotAllowed", f"{method} is not supported here.")
+            skip = int((query.get("$skiptoken") or ["0"])[0])
+            return 200, {}, self._list_zones(match["sub"], match["rg"], skip, version)
+        if match := RECORD_SET_ROUTE.match(path):
+            return self._record_set(method, match, headers, body)
+        raise ArmError(404, "RouteNotImplemented", f"the stand-in has no route {path}")
+
+    def _resource_group(self, sub: str, rg: str) -> list[str]:
+        groups = self.subscriptions.get(sub.lower())
+        if groups is None:
+            raise ArmError(
+                404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found."
+            )
+        zones = groups.get(rg.lower())
+        if zones is None:
+            raise ArmError(
+                404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found."
+            )
+        return zones
+
+    def _zone(self, sub: str, rg: str, zone: str) -> str:
+        zone = zone.lower().rstrip(".")
+        if zone not in self._resource_group(sub, rg):
+            raise ArmError(
+                404,
+                "ResourceNotFound",
+                f"The Resource 'Microsoft.Network/dnszones/{zone}' under resource group '{rg}' "
+                "was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+            )
+        return zone
+
+    def _list_zones(self, sub: str, rg: str, skip: int, version: str) -> dict[str, Any]:
+        zones = self._resource_group(sub, rg)
+        page = zones[skip : skip + self.page_size]
+        with self._lock:
+            counts = {
+                z: sum(1 for k in self._sets if k[:3] == (sub.lower(), rg.lower(), z)) for z in page
+            }
+        body: dict[str, Any] = {
+            "value": [
+                {
+                    "id": f"{_rg_id(sub, rg)}/providers/Microsoft.Network/dnszones/{z}",
+                    "name": z,
+                    "type": "Microsoft.Network/dnszones",
+                    "etag": str(uuid.uuid5(uuid.NAMESPACE_DNS, z)),
+                    "location": "global",
+                    "tags": {},
+                    "properties": {
+                        "maxNumberOfRecordSets": 10000,
+                        "maxNumberOfRecordsPerRecordSet": None,
+                        "nameServers": [f"ns1.{z}."],
+                        "numberOfRecordSets": 2 + counts[z],
+                        "zoneType": "Public",
+                    },
+                }
+                for z in page
+            ]
+        }
+        if skip + self.page_size < len(zones):
+            body["nextLink"] = (
+                f"{self.endpoint}{_rg_id(sub, rg)}/providers/Microsoft.Network/dnsZones"
+                f"?api-version={version}&$skiptoken={skip + self.page_size}"
+            )
+        return body
+
+    def _json(self, sub: str, rg: str, zone: str, name: str, rs: TxtSet) -> dict[str, Any]:
+        fqdn = f"{zone}." if name == "@" else f"{name}.{zone}."
+        return {
+            "id": f"{_rg_id(sub, rg)}/providers/Microsoft.Network/dnszones/{zone}/TXT/{name}",
+            "name": name,
+            "type": "Microsoft.Network/dnszones/TXT",
+            "etag": rs.etag,
+            "properties": {
+                "metadata": rs.metadata,
+                "TTL": rs.ttl,
+                "fqdn": fqdn,
+                "provisioningState": "Succeeded",
+                "targetResource": {},
+                "TXTRecords": [{"value": list(r)} for r in rs.records],
+            },
+        }
+
+    def _record_set(
+        self, method: str, match: re.Match[str], headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        sub, rg, name = match["sub"], match["rg"], match["name"].lower()
+        if match["type"].upper() != "TXT":
+            raise ArmError(400, "UnsupportedRecordType", "the stand-in serves TXT record sets only")
+        if method not in ("GET", "PUT", "DELETE"):
+            raise ArmError(405, "MethodNotAllowed", f"{method} is not supported here.")
+        with self._lock:  # one writer at a time, as ARM serialises per resource
+            zone = self._zone(sub, rg, match["zone"])
+            key = (sub.lower(), rg.lower(), zone, name)
+            current = self._sets.get(key)
+            if method == "GET":
+                if current is None:
+                    raise ArmError(
+                        404,
+                        "NotFound",
+                        f"The resource record '{name}' does not exist in resource group "
+                        f"'{rg}' of subscription '{sub}'.",
+                        flat=True,
+                    )
+                return 200, {"ETag": current.etag}, self._json(sub, rg, zone, name, current)
+            if sub.lower() in self.read_only:
+                raise ArmError(
+                    403,
+                    "AuthorizationFailed",
+                    "The client 'renewer-test' with object id "
+                    "'00000000-0000-0000-0000-0000000000aa' "
+                    "does not have authorization to perform action "
+                    f"'Microsoft.Network/dnszones/TXT/{'write' if method == 'PUT' else 'delete'}' "
+                    f"over scope '/subscriptions/{sub}/resourceGroups/{rg}/providers/"
+                    f"Microsoft.Network/dnszones/{zone}/TXT/{name}' or the scope is invalid. "
+                    "If access was recently granted, please refresh your credentials.",
+                )
+            if_match = headers.get("if-match")
+            if if_match is not None and (current is None or if_match.strip('"') != current.etag):
+                raise ArmError(
+                    412,
+                    "PreconditionFailed",
+                    f"The Record set {name} has been modified (etag mismatch).",
+                )
+            if method == "DELETE":
+                if current is None:
+                    return 204, {}, None
+                self._publish(zone, name, None)
+                del self._sets[key]
+                return 200, {}, None
+            if headers.get("if-none-match") == "*" and current is not None:
+                raise ArmError(412, "PreconditionFailed", f"The Record set {name} exists already.")
+            records, ttl, metadata = _parse_txt_body(body)
+            updated = TxtSet(records, ttl, str(uuid.uuid4()), metadata)
+            self._publish(zone, name, updated)
+            self._sets[key] = updated
+            status = 200 if current is not None else 201
+            return status, {"ETag": updated.etag}, self._json(sub, rg, zone, name, updated)
+
+    def _publish(self, zone: str, name: str, rs: TxtSet | None) -> None:
+        """Replace the RRset in BIND with what the stand-in now holds (caller has the lock)."""
+        if self.bind is None:
+            return
+        owner = dns.name.from_text(zone if name == "@" else f"{name}.{zone}")
+        update = dns.update.UpdateMessage(zone + ".", keyring=self.bind.keyring())
+        if rs is None:
+            update.delete(owner, "TXT")
+        else:
+            rdatas = [" ".join(_quote_txt(s) for s in record) for record in rs.records]
+            update.replace(owner, rs.ttl, "TXT", *rdatas)
+        response = dns.query.tcp(update, self.bind.address, port=self.bind.port, timeout=5)
+        if response.rcode() != dns.rcode.NOERROR:
+            raise ArmError(
+                500,
+                "InternalServerError",
+                f"publishing to BIND failed: {dns.rcode.to_text(response.rcode())}",
+            )
+
+
+def _rg_id(sub: str, rg: str) -> str:
+    return f"/subscriptions/{sub}/resourceGroups/{rg}"
+
+
+def _parse_txt_body(body: bytes) -> tuple[list[list[str]], int, dict[str, str]]:
+    try:
+        doc = json.loads(body or b"null")
+        props = doc["properties"]
+        ttl = props["TTL"]
+        raw = props.get("TXTRecords") or []
+        records = [list(r["value"]) for r in raw]
+        metadata = dict(props.get("metadata") or {})
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ArmError(400, "BadRequest", f"invalid record set body: {exc}") from None
+    if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= 2147483647:
+        raise ArmError(400, "BadRequest", "properties.TTL must be an integer")
+    for record in records:
+        if not record or not all(isinstance(s, str) and len(s) <= 255 for s in record):
+            raise ArmError(
+                400, "BadRequest", "each TXT record needs 1+ strings of at most 255 characters"
+            )
+    return records, ttl, metadata
+
+
+class _TlsServer(ThreadingHTTPServer):
+    """TLS handshake in the handler thread, so a slow client never blocks accept()."""
+
+    daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        context: ssl.SSLContext,
+    ) -> None:
+        super().__init__(address, handler)
+        self.context = context
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        assert isinstance(request, socket.socket)
+        request.settimeout(30)
+        with self._open_lock:
+            self._open.add(request)
+        try:
+            tls = self.context.wrap_socket(request, server_side=True)
+        except (OSError, ssl.SSLError):
+            return
+        try:
+            super().finish_request(tls, client_address)
+        finally:
+            tls.close()
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        """Also end idle keep-alive connections, so no handler thread outlives stop()."""
+        super().server_close()
+        with self._open_lock:
+            for sock in self._open:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+def _handler_for(arm: ArmDns) -> type[BaseHTTPRequestHandler]:
+    class _Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "arm-dns-stand-in/1"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, extra, payload = arm.handle(self.command, self.path, headers, body)
+            data = b"" if payload is None else json.dumps(payload).encode()
+            self.send_response(status)
+            if data:
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("x-ms-request-id", str(uuid.uuid4()))
+            for name, value in extra.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_PUT = do_DELETE = do_POST = do_PATCH = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return _Handler

@@ -1,0 +1,415 @@
+"""The data behind the Key Vault stand-in: certificates, pending operations, secrets.
+
+Everything here is real crypto in real formats: keys are generated on the
+"server" side, CSRs are built from the certificate policy, merges are checked
+against the pending key, linked secrets are real PKCS#12 / PEM bundles.  JSON
+shapes follow the azure-keyvault-certificates / -secrets 4.12 generated models
+(``_generated/models/_models.py``); errors use Key Vault's
+``{"error": {"code", "message"}}`` envelope.
+
+Service behaviour we could not observe directly (there is no real vault here)
+is marked ``GUESS`` where it is implemented; tests/rig/keyvault.py's docstring
+lists them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+Json = dict[str, Any]
+Key = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
+PKCS12 = "application/x-pkcs12"
+PEM = "application/x-pem-file"
+MAX_TAGS = 15
+MAX_TAG_VALUE = 256
+RECOVERY = {"recoveryLevel": "Recoverable+Purgeable", "recoverableDays": 90}
+CURVES: dict[str, ec.EllipticCurve] = {
+    "P-256": ec.SECP256R1(),
+    "P-384": ec.SECP384R1(),
+    "P-521": ec.SECP521R1(),
+    "P-256K": ec.SECP256K1(),
+}
+RDN = {
+    "CN": NameOID.COMMON_NAME,
+    "O": NameOID.ORGANIZATION_NAME,
+    "OU": NameOID.ORGANIZATIONAL_UNIT_NAME,
+    "L": NameOID.LOCALITY_NAME,
+    "ST": NameOID.STATE_OR_PROVINCE_NAME,
+    "S": NameOID.STATE_OR_PROVINCE_NAME,
+    "C": NameOID.COUNTRY_NAME,
+    "E": NameOID.EMAIL_ADDRESS,
+}
+KEY_USAGE = (
+    "digitalSignature",
+    "nonRepudiation",
+    "keyEncipherment",
+    "dataEncipherment",
+    "keyAgreement",
+    "keyCertSign",
+    "cRLSign",
+    "encipherOnly",
+    "decipherOnly",
+)
+
+
+class VaultError(Exception):
+    """A Key Vault error response."""
+
+    def __init__(self, status: int, code: str, message: str, inner: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.inner = inner
+
+    def body(self) -> Json:
+        error: Json = {"code": self.code, "message": self.message}
+        if self.inner:
+            error["innererror"] = {"code": self.inner}
+        return {"error": error}
+
+
+def bad(message: str) -> VaultError:
+    return VaultError(400, "BadParameter", message)
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def new_version() -> str:
+    return uuid.uuid4().hex
+
+
+def check_name(name: str) -> None:
+    if not NAME.match(name):
+        raise bad(f"The name '{name}' is invalid: use 1-127 characters 0-9, a-z, A-Z and '-'.")
+
+
+def check_tags(tags: Any) -> dict[str, str] | None:
+    if tags is None:
+        return None
+    if not isinstance(tags, dict):
+        raise bad("Tags must be an object of string values.")
+    if len(tags) > MAX_TAGS:
+        raise bad(f"The number of tags ({len(tags)}) exceeds the maximum of {MAX_TAGS}.")  # GUESS
+    for name, value in tags.items():
+        if not isinstance(value, str) or len(value) > MAX_TAG_VALUE:
+            raise bad(f"Tag '{name}' value exceeds {MAX_TAG_VALUE} characters.")  # GUESS text
+    return dict(tags)
+
+
+def public_der(key: Any) -> bytes:
+    return bytes(
+        key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+
+
+# -- policy --------------------------------------------------------------------------------
+def normalise_policy(policy: Json | None, premium: bool, key: Key | None = None) -> Json:
+    """Fill Key Vault's defaults and reject what the service rejects."""
+    policy = dict(policy or {})
+    props = dict(policy.get("key_props") or {})
+    if key is not None:
+        actual = "EC" if isinstance(key, ec.EllipticCurvePrivateKey) else "RSA"
+        declared = str(props.get("kty") or actual)
+        if declared.removesuffix("-HSM") != actual:
+            raise bad(f"Key type {declared} in the policy does not match the {actual} key.")
+        props.setdefault("kty", actual)
+        if isinstance(key, rsa.RSAPrivateKey):
+            props["key_size"] = key.key_size
+        else:
+            props["crv"] = next(n for n, c in CURVES.items() if c.name == key.curve.name)
+    kty = str(props.setdefault("kty", "RSA"))
+    if kty not in ("RSA", "RSA-HSM", "EC", "EC-HSM"):
+        raise bad(f"Unsupported key type {kty}.")
+    if kty.endswith("-HSM") and not premium:
+        raise bad(f"Key type {kty} needs a Premium vault.")
+    props.setdefault("exportable", not kty.endswith("-HSM"))
+    if kty.endswith("-HSM") and props["exportable"]:
+        # GUESS: HSM keys are exportable only with a key release policy.
+        raise bad("Exportable HSM-protected keys need a release policy.")
+    if kty.startswith("RSA"):
+        props.setdefault("key_size", 2048)
+        if props["key_size"] not in (2048, 3072, 4096):
+            raise bad(f"RSA key size {props['key_size']} is not supported.")
+        props.pop("crv", None)
+    else:
+        props.setdefault("crv", "P-256")
+        if props["crv"] not in CURVES:
+            raise bad(f"Curve {props['crv']} is not supported.")
+        props.pop("key_size", None)
+    props.setdefault("reuse_key", False)
+    policy["key_props"] = props
+    secret = dict(policy.get("secret_props") or {})
+    secret.setdefault("contentType", PKCS12)
+    if secret["contentType"] not in (PKCS12, PEM):
+        raise bad(f"Content type {secret['contentType']} is not supported.")
+    policy["secret_props"] = secret
+    x509_props = dict(policy.get("x509_props") or {})
+    x509_props.setdefault("ekus", ["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"])
+    x509_props.setdefault(
+        "key_usage",
+        ["digitalSignature", "keyEncipherment"] if kty.startswith("RSA") else ["digitalSignature"],
+    )
+    x509_props.setdefault("validity_months", 12)
+    policy["x509_props"] = x509_props
+    policy["issuer"] = dict(policy.get("issuer") or {"name": "Unknown"})
+    policy.setdefault(
+        "lifetime_actions",
+        [{"trigger": {"lifetime_percentage": 80}, "action": {"action_type": "EmailContacts"}}],
+    )
+    return policy
+
+
+def generate(policy: Json) -> Key:
+    props = policy["key_props"]
+    if str(props["kty"]).startswith("RSA"):
+        return rsa.generate_private_key(public_exponent=65537, key_size=int(props["key_size"]))
+    return ec.generate_private_key(CURVES[str(props["crv"])])
+
+
+def parse_subject(subject: str) -> x509.Name:
+    attributes = []
+    for part in (p.strip() for p in subject.split(",") if p.strip()):
+        label, _, value = part.partition("=")
+        oid = RDN.get(label.strip().upper())
+        if oid is None or not value:
+            raise bad(f"The subject '{subject}' is not a valid X.500 name.")
+        attributes.append(x509.NameAttribute(oid, value.strip()))
+    return x509.Name(attributes)
+
+
+def _extensions(
+    builder: Any, x509_props: Json, subject_key: Any
+) -> Any:  # CSR and certificate builders share add_extension
+    sans = (x509_props.get("sans") or {}).get("dns_names") or []
+    if sans:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(n) for n in sans]), critical=False
+        )
+    usage = set(x509_props.get("key_usage") or ())
+    flags = {name: name in usage for name in KEY_USAGE}
+    if usage:
+        builder = builder.add_extension(
+            x509.KeyUsage(
+                digital_signature=flags["digitalSignature"],
+                content_commitment=flags["nonRepudiation"],
+                key_encipherment=flags["keyEncipherment"],
+                data_encipherment=flags["dataEncipherment"],
+                key_agreement=flags["keyAgreement"],
+                key_cert_sign=flags["keyCertSign"],
+                crl_sign=flags["cRLSign"],
+                encipher_only=flags["encipherOnly"] and flags["keyAgreement"],
+                decipher_only=flags["decipherOnly"] and flags["keyAgreement"],
+            ),
+            critical=True,
+        )
+    ekus = x509_props.get("ekus") or []
+    if ekus:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([x509.ObjectIdentifier(o) for o in ekus]), critical=False
+        )
+    return builder
+
+
+def _digest(key: Key) -> hashes.HashAlgorithm:
+    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size > 256:
+        return hashes.SHA384() if key.curve.key_size == 384 else hashes.SHA512()
+    return hashes.SHA256()
+
+
+def _subject(x509_props: Json) -> x509.Name:
+    subject = x509_props.get("subject")
+    sans = (x509_props.get("sans") or {}).get("dns_names")
+    if not subject and not sans:
+        raise bad("The policy needs a subject or subject alternative names.")
+    return parse_subject(str(subject)) if subject else x509.Name([])
+
+
+def make_csr(key: Key, policy: Json) -> bytes:
+    props = policy["x509_props"]
+    builder = x509.CertificateSigningRequestBuilder().subject_name(_subject(props))
+    builder = _extensions(builder, props, key.public_key())
+    csr: x509.CertificateSigningRequest = builder.sign(key, _digest(key))
+    return csr.public_bytes(serialization.Encoding.DER)
+
+
+def self_signed(key: Key, policy: Json) -> bytes:
+    props = policy["x509_props"]
+    name = _subject(props)
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=30 * int(props["validity_months"])))
+    )
+    builder = _extensions(builder, props, key.public_key())
+    cert: x509.Certificate = builder.sign(key, _digest(key))
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+# -- objects -------------------------------------------------------------------------------
+@dataclass
+class CertVersion:
+    version: str
+    cer: bytes
+    chain: list[bytes]
+    key: Key
+    policy: Json
+    tags: dict[str, str] | None
+    enabled: bool = True
+    preserve_order: bool = False
+    created: int = field(default_factory=now)
+    updated: int = field(default_factory=now)
+
+    @property
+    def leaf(self) -> x509.Certificate:
+        return x509.load_der_x509_certificate(self.cer)
+
+    def attributes(self) -> Json:
+        leaf = self.leaf
+        return {
+            "enabled": self.enabled,
+            "nbf": int(leaf.not_valid_before_utc.timestamp()),
+            "exp": int(leaf.not_valid_after_utc.timestamp()),
+            "created": self.created,
+            "updated": self.updated,
+            **RECOVERY,
+        }
+
+    def thumbprint(self) -> str:
+        return b64url(hashlib.sha1(self.cer).digest())  # noqa: S324 - x5t is SHA-1 by definition
+
+    def secret_value(self) -> str:
+        """The linked secret: key (when exportable) and chain, PKCS#12 or PEM."""
+        exportable = bool(self.policy["key_props"].get("exportable"))
+        chain = [x509.load_der_x509_certificate(c) for c in self.chain]
+        if not self.preserve_order:
+            # GUESS: without preserveCertOrder the service does not keep the submitted
+            # order (users report reordered PFX chains); we model it as reversed.
+            chain.reverse()
+        leaf = self.leaf
+        if self.policy["secret_props"]["contentType"] == PEM:
+            parts = []
+            if exportable:
+                parts.append(
+                    self.key.private_bytes(
+                        serialization.Encoding.PEM,
+                        serialization.PrivateFormat.PKCS8,
+                        serialization.NoEncryption(),
+                    )
+                )
+            parts += [c.public_bytes(serialization.Encoding.PEM) for c in [leaf, *chain]]
+            return b"".join(parts).decode()
+        blob = pkcs12.serialize_key_and_certificates(
+            None,
+            self.key if exportable else None,
+            leaf,
+            chain or None,
+            serialization.NoEncryption(),
+        )
+        return b64(blob)
+
+
+@dataclass
+class PendingOperation:
+    version: str
+    key: Key
+    csr: bytes
+    policy: Json
+    tags: dict[str, str] | None
+    preserve_order: bool
+    status: str = "inProgress"
+    cancellation_requested: bool = False
+    target: str | None = None
+    request_id: str = field(default_factory=new_version)
+    created: int = field(default_factory=now)
+
+
+@dataclass
+class CertificateObject:
+    name: str
+    versions: list[CertVersion] = field(default_factory=list)
+    pending: PendingOperation | None = None
+    policy: Json | None = None
+
+    def latest(self) -> CertVersion | None:
+        return self.versions[-1] if self.versions else None
+
+    def find(self, version: str) -> CertVersion | None:
+        if not version:
+            return self.latest()
+        return next((v for v in self.versions if v.version == version), None)
+
+
+@dataclass
+class SecretVersion:
+    version: str
+    value: str | None  # None: computed from ``certificate`` (a certificate's linked secret)
+    content_type: str | None
+    tags: dict[str, str] | None
+    enabled: bool = True
+    nbf: int | None = None
+    exp: int | None = None
+    certificate: CertVersion | None = None
+    created: int = field(default_factory=now)
+    updated: int = field(default_factory=now)
+
+    def attributes(self) -> Json:
+        attributes: Json = {"enabled": self.enabled, "created": self.created}
+        attributes["updated"] = self.updated
+        if self.nbf is not None:
+            attributes["nbf"] = self.nbf
+        if self.exp is not None:
+            attributes["exp"] = self.exp
+        return {**attributes, **RECOVERY}
+
+    def current_value(self) -> str:
+        if self.certificate is not None:
+            return self.certificate.secret_value()
+        return self.value or ""
+
+
+@dataclass
+class SecretObject:
+    name: str
+    versions: list[SecretVersion] = field(default_factory=list)
+
+    @property
+    def managed(self) -> bool:
+        return any(v.certificate is not None for v in self.versions)
+
+    def find(self, version: str) -> SecretVersion | None:
+        if not version:
+            return self.versions[-1] if self.versions else None
+        return next((v for v in self.versions if v.version == version), None)
