@@ -34,7 +34,7 @@ def make_provider(settings: DnsSettings) -> DnsProvider:
         except ImportError as exc:
             raise DnsError(
                 f"Azure DNS needs the Azure SDK ({exc.name} is missing): "
-                "pip install 'renewer[azure]'"
+                "reinstall renewer (pip install renewer)"
             ) from None
         azure = opts.get("azure") or AzureSettings()
         return AzureDnsProvider(
