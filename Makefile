@@ -1,7 +1,7 @@
 # Two entry points for a fresh machine (README): `make demo` and `make test`.
 PYTHON ?= python3
 
-.PHONY: setup demo test lint types unit integration
+.PHONY: setup demo test lint lint-workflows types unit integration
 
 setup:
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
@@ -14,6 +14,10 @@ lint:
 	$(PYTHON) -m ruff check renewer tests scripts
 	$(PYTHON) -m ruff format --check renewer
 
+lint-workflows:
+	"$$(go env GOPATH)/bin/actionlint"
+	"$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/zizmor" --offline --persona=pedantic --config .github/zizmor.yml .github/workflows action.yml
+
 types:
 	$(PYTHON) -m mypy --strict renewer tests/rig
 
@@ -23,5 +27,5 @@ unit:
 integration:
 	$(PYTHON) -m pytest -q tests/integration
 
-test: setup lint types
+test: setup lint lint-workflows types
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests

@@ -13,14 +13,15 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
-from renewer import github, report, run
-from renewer.config import ConfigError, load_config
+from renewer import github, inventory, report, run, shard, tracking
+from renewer.config import Config, ConfigError, load_config
 from renewer.errors import describe_error
 from renewer.executor import DEFAULT_CONCURRENCY, Executor, Services
+from renewer.github_api import GitHubClient, GitHubError, GitHubSetupError, GitHubUnavailable
 from renewer.models import CertificateSpec, Plan, Result, RunReport
 from renewer.planner import UnknownCertificate
 from renewer.redact import RedactingFilter
@@ -73,6 +74,13 @@ def _fail_config(error: ConfigError) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
+def _load_config(config: str | None) -> Config:
+    try:
+        return load_config(_config_path(config))
+    except ConfigError as error:
+        _fail_config(error)
+
+
 def _load(config: str | None) -> list[CertificateSpec]:
     try:
         return list(load_config(_config_path(config)).certificates)
@@ -98,6 +106,27 @@ only_option = click.option(
     "--only", multiple=True, metavar="NAME", help="Only this certificate (repeatable)."
 )
 force_option = click.option("--force", is_flag=True, help="Renew even if not due.")
+shard_option = click.option(
+    "--shard",
+    "shard_spec",
+    metavar="I/N",
+    help="Only the I-th of N stable slices of the certificates (parallel jobs).",
+)
+
+
+def _usage_error(message: str) -> NoReturn:
+    """One line on stderr (and an annotation in Actions), exit 2."""
+    click.echo(f"error: {message}", err=True)
+    if github.in_actions():
+        click.echo(github.annotation("error", message, title="renewer"))
+    sys.exit(EXIT_USAGE)
+
+
+def _parse_shard(spec: str | None) -> shard.Shard | None:
+    try:
+        return None if spec is None else shard.parse_shard(spec)
+    except shard.ShardError as error:
+        _usage_error(str(error))
 
 
 @click.group()
@@ -117,10 +146,16 @@ def validate(config: str | None) -> None:
 
 
 def _plan(
-    config: str | None, only: tuple[str, ...], force: bool, services: Services
+    config: str | None,
+    only: tuple[str, ...],
+    force: bool,
+    services: Services,
+    part: shard.Shard | None = None,
 ) -> tuple[Plan, run.State]:
     specs = _load(config)
     try:
+        if part is not None:
+            return shard.make_plan(specs, services, only, force, part)
         return run.make_plan(specs, services, only, force)
     except UnknownCertificate as error:
         click.echo(f"error: {error}", err=True)
@@ -135,11 +170,18 @@ def _plan(
 @force_option
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
 @click.option("-o", "--output", metavar="OUT", help="Write the plan here instead of stdout.")
+@shard_option
 def plan(
-    config: str | None, only: tuple[str, ...], force: bool, fmt: str, output: str | None
+    config: str | None,
+    only: tuple[str, ...],
+    force: bool,
+    fmt: str,
+    output: str | None,
+    shard_spec: str | None,
 ) -> None:
     """Show what a renew would do, and why; changes nothing."""
-    the_plan, state = _plan(config, only, force, Services())
+    part = _parse_shard(shard_spec)
+    the_plan, state = _plan(config, only, force, Services(), part)
     the_report = RunReport(plan=the_plan, results=run.unreadable_results(state))
     _write(report.RENDERERS[fmt](the_report), output)
     sys.exit(EXIT_FAILED if state.unreadable else EXIT_OK)
@@ -174,6 +216,7 @@ def _install_cancel(cancel: threading.Event) -> None:
     show_default=True,
     help="Orders in flight at once.",
 )
+@shard_option
 def renew(
     config: str | None,
     only: tuple[str, ...],
@@ -182,10 +225,12 @@ def renew(
     report_path: str | None,
     summary_path: str | None,
     concurrency: int,
+    shard_spec: str | None,
 ) -> None:
     """Issue and renew what is due; exit 1 if any certificate failed."""
+    part = _parse_shard(shard_spec)
     services = Services()
-    the_plan, state = _plan(config, only, force, services)
+    the_plan, state = _plan(config, only, force, services, part)
     cancel = threading.Event()
     _install_cancel(cancel)
 
@@ -231,3 +276,105 @@ def revoke(name: str, config: str | None, reason: str) -> None:
         click.echo(f"error: {name}: {describe_error(exc)}", err=True)
         sys.exit(EXIT_FAILED)
     click.echo(f"revoked {name} serial {revoked} ({reason}); the next run renews it")
+
+
+# -- renewer report: merge shard reports, publish to GitHub ----------------------
+@main.group("report")
+def report_group() -> None:
+    """Merge JSON reports of sharded runs and publish them to GitHub."""
+
+
+def _read_report(path: str | Path) -> dict[str, Any]:
+    try:
+        return shard.load_report(Path(path))
+    except shard.ReportError as error:
+        _usage_error(str(error))
+
+
+def _github_client() -> GitHubClient:
+    try:
+        return GitHubClient.from_env()
+    except GitHubSetupError as error:
+        _usage_error(str(error))
+
+
+def _github_failed(error: Exception) -> NoReturn:
+    """An outage warns and exits 0 (the renewal stands); a refusal is an error, exit 1."""
+    down = isinstance(error, GitHubUnavailable)
+    level, word = ("warning", "GitHub API unavailable") if down else ("error", "GitHub refused")
+    message = f"{word}, report not published: {error}"
+    click.echo(f"{level}: {message}", err=True)
+    if github.in_actions():
+        click.echo(github.annotation(level, message, title="renewer report"))
+    github.append_step_summary(f"\n> **{level}**: {message}\n")
+    sys.exit(EXIT_OK if down else EXIT_FAILED)
+
+
+@report_group.command("merge")
+@click.argument("reports", nargs=-1, required=True, metavar="REPORT.json|DIR...")
+@click.option("-o", "--output", metavar="OUT.json", help="Write the merged report here.")
+@click.option("--summary", "summary_path", metavar="OUT.md", help="Write its Markdown here.")
+def report_merge(reports: tuple[str, ...], output: str | None, summary_path: str | None) -> None:
+    """Merge shard reports (files, or directories of *.json) into one; exit 2 if unreadable."""
+    try:
+        merged = shard.merge_reports([_read_report(p) for p in shard.report_files(reports)])
+    except shard.ReportError as error:
+        _usage_error(str(error))
+    _write(shard.render_json(merged), output)
+    if summary_path:
+        Path(summary_path).write_text(shard.render_markdown(merged), encoding="utf-8")
+    if output:
+        click.echo(f"merged {len(merged['certificates'])} certificates into {output}")
+
+
+@report_group.command("publish")
+@click.option("--report", "report_path", required=True, metavar="REPORT.json")
+@click.option("--summary", "summary_path", metavar="OUT.md", help="Also write the Markdown here.")
+@config_option
+def report_publish(report_path: str, summary_path: str | None, config: str | None) -> None:
+    """Job summary, tracking issue and (report mode pr) inventory pull request.
+
+    Reads GITHUB_TOKEN, GITHUB_REPOSITORY and GITHUB_API_URL. Exit 0 also when
+    the GitHub API is down (a warning); 1 if GitHub refused; 2 usage errors.
+    """
+    body = _read_report(report_path)
+    markdown = shard.render_markdown(body)
+    if summary_path:
+        Path(summary_path).write_text(markdown, encoding="utf-8")
+    github.append_step_summary(markdown)
+    cfg = _load_config(config)
+    skip = tracking.skip_reason(body, cfg.report_mode)
+    if skip:
+        click.echo(skip)
+        return
+    client = _github_client()
+    try:
+        for line in tracking.publish(
+            client,
+            body,
+            cfg.report_mode,
+            [spec.name for spec in cfg.certificates],
+            inventory.lock_path_for(cfg.path),
+            github.run_url(),
+        ):
+            click.echo(line)
+    except (GitHubUnavailable, GitHubError) as error:
+        _github_failed(error)
+
+
+@report_group.command("comment")
+@click.option("--pull-request", "number", type=click.IntRange(min=1), required=True)
+@click.option(
+    "--body-file", required=True, metavar="PLAN.md", help="e.g. from plan --format markdown"
+)
+def report_comment(number: int, body_file: str) -> None:
+    """Create or update the one sticky plan comment on a pull request."""
+    try:
+        markdown = Path(body_file).read_text(encoding="utf-8")
+    except OSError as error:
+        _usage_error(f"{body_file}: {error.strerror or error}")
+    client = _github_client()
+    try:
+        click.echo(tracking.upsert_comment(client, number, markdown, tracking.PLAN_MARKER))
+    except (GitHubUnavailable, GitHubError) as error:
+        _github_failed(error)

@@ -53,3 +53,13 @@ def append_step_summary(markdown: str) -> bool:
         if not markdown.endswith("\n"):
             handle.write("\n")
     return True
+
+
+def run_url() -> str | None:
+    """Link to the current workflow run, when GitHub Actions says which one this is."""
+    repository = os.environ.get("GITHUB_REPOSITORY")
+    run_id = os.environ.get("GITHUB_RUN_ID")
+    if not repository or not run_id:
+        return None
+    server = os.environ.get("GITHUB_SERVER_URL") or "https://github.com"
+    return f"{server.rstrip('/')}/{repository}/actions/runs/{run_id}"

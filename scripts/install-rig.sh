@@ -55,9 +55,22 @@ for tool in pebble pebble-challtestsrv; do
     fi
 done
 
+# --- Workflow linters (make lint-workflows) ----------------------------------
+ACTIONLINT_VERSION="v1.7.12"
+if ! command -v shellcheck >/dev/null 2>&1; then
+    log "shellcheck not found: installing it (actionlint checks run: scripts with it)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y shellcheck || { apt-get update && apt-get install -y shellcheck; }
+fi
+if ! "$GO" version -m "${GOBIN_DIR}/actionlint" 2>/dev/null | grep -q "${ACTIONLINT_VERSION}"; then
+    log "go install github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}"
+    "$GO" install "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}"
+fi
+
 # --- Report ------------------------------------------------------------------
 log "named:               ${NAMED} ($("$NAMED" -v))"
 log "named-checkconf:     $(command -v named-checkconf || echo /usr/bin/named-checkconf)"
 log "pebble:              ${GOBIN_DIR}/pebble"
 log "pebble-challtestsrv: ${GOBIN_DIR}/pebble-challtestsrv"
+log "actionlint:          ${GOBIN_DIR}/actionlint"
 log "the rig finds these via PATH, \$(go env GOPATH)/bin or /root/go/bin"
