@@ -51,6 +51,11 @@ def _setup_logging(verbose: int) -> None:
     # The acme library logs whole JWS bodies at DEBUG; ours are enough.
     logging.getLogger("acme").setLevel(max(level, logging.INFO))
     logging.getLogger("urllib3").setLevel(max(level, logging.INFO))
+    # azure-core logs every request at INFO and azure-identity repeats each sign-in failure
+    # with a traceback; renewer's own one-line errors say it, so keep them for -vv.
+    debug = level <= logging.DEBUG
+    logging.getLogger("azure").setLevel(logging.INFO if debug else logging.WARNING)
+    logging.getLogger("azure.identity").setLevel(logging.INFO if debug else logging.ERROR)
 
 
 def _config_path(value: str | None) -> Path:
