@@ -20,19 +20,14 @@ from typing import Any
 
 import yaml
 
+from renewer.config_nodes import INVALID, Checker, Entry, Source, is_null, kind_of
 from renewer.config_schema import (
     AZURE_CLOUDS,
     DEFAULT_KEY,
-    INVALID,
     SECTIONS,
     TYPED,
-    Checker,
     Context,
-    Entry,
-    Source,
     all_keys,
-    is_null,
-    kind_of,
     typed_table,
 )
 from renewer.durations import parse_duration
