@@ -36,7 +36,6 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
@@ -47,6 +46,7 @@ import dns.update
 
 from .bind import Bind
 from .procs import RigError
+from .threaded import ThreadedServer
 from .tls import TlsMaterial
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -91,7 +91,7 @@ def _quote_txt(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-class ArmDns:
+class ArmDns(ThreadedServer[ThreadingHTTPServer]):
     """Threaded HTTPS ARM stand-in for Azure DNS on 127.0.0.1:<free port>.
 
     ``subscriptions`` maps subscription -> resource group -> zone names. Every zone
@@ -123,8 +123,6 @@ class ArmDns:
         self.unauthorized = 0
         self._sets: dict[tuple[str, str, str, str], TxtSet] = {}
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         if bind is not None:
             served = {z.rstrip(".") for z in bind.zone_names}
             missing = {
@@ -154,36 +152,9 @@ class ArmDns:
     def start(self) -> Self:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.tls.cert, self.tls.key)
-        self._server = _TlsServer(("127.0.0.1", 0), _handler_for(self), context)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="arm-dns",
-            daemon=True,
-        )
-        self._thread.start()
+        server = _TlsServer(("127.0.0.1", 0), _handler_for(self), context)
+        self._serve(server, "arm-dns", poll_interval=0.1)
         return self
-
-    def stop(self) -> None:
-        """Stop serving and join the server thread.  Idempotent."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- inspection --------------------------------------------------------------------
 

@@ -20,7 +20,6 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 import dns.flags
@@ -34,7 +33,7 @@ import dns.tsig
 import dns.tsigkeyring
 
 from .ports import free_port
-from .procs import RigError, ServerProcess, find_binary, retry_on_clash
+from .procs import ProcessServer, RigError, ServerProcess, find_binary, retry_on_clash
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ def zone_text(zone: Zone) -> str:
     return "\n".join(lines) + "\n"
 
 
-class _Named:
+class _Named(ProcessServer):
     """Shared lifecycle of a ``named`` process living entirely in ``workdir``."""
 
     kind = "named"
@@ -182,22 +181,6 @@ class _Named:
         self.startup_seconds = proc.wait_ready(
             self._ready, what="DNS answers", timeout=self.start_timeout
         )
-
-    def stop(self) -> None:
-        """Stop named by PID (terminate, wait, kill).  Idempotent."""
-        if self._proc is not None:
-            self._proc.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def query(
         self, name: str, rdtype: str, *, tcp: bool = False, timeout: float = 2.0

@@ -16,7 +16,6 @@ Facts checked in pebble v2.10.3 / challtestsrv v1.4.2:
 from __future__ import annotations
 
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import dns.message
@@ -25,10 +24,10 @@ import dns.rdatatype
 import requests
 
 from .ports import free_port
-from .procs import ServerProcess, find_binary, retry_on_clash
+from .procs import ProcessServer, ServerProcess, find_binary, retry_on_clash
 
 
-class Challtestsrv:
+class Challtestsrv(ProcessServer):
     """A pebble-challtestsrv process: DNS on 127.0.0.1, HTTP management API."""
 
     def __init__(
@@ -107,22 +106,6 @@ class Challtestsrv:
                 timeout=2,
             )
         return bool(answer.answer) and resp.status_code == 200
-
-    def stop(self) -> None:
-        """Stop by PID (terminate, wait, kill).  Idempotent."""
-        if self._proc is not None:
-            self._proc.stop()
-
-    def __enter__(self) -> Challtestsrv:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- management API ------------------------------------------------------------
     def post(self, path: str, payload: dict[str, Any]) -> None:

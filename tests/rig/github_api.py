@@ -30,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
+from .threaded import ThreadedServer
+
 JsonObject = dict[str, Any]
 MEDIA_TYPE = "application/vnd.github"
 TOKEN = "ghs_standin_token_0123456789"
@@ -122,7 +124,7 @@ def blob_sha(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
-class GitHubStandIn:
+class GitHubStandIn(ThreadedServer[ThreadingHTTPServer]):
     """Start with ``with GitHubStandIn() as gh:``; point GITHUB_API_URL at ``gh.url``."""
 
     def __init__(
@@ -151,8 +153,6 @@ class GitHubStandIn:
         root = Commit(self._sha(), None, "initial commit", {})
         self.commits: dict[str, Commit] = {root.sha: root}
         self.refs: dict[str, str] = {default_branch: root.sha}
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle -----------------------------------------------------------
     @property
@@ -162,26 +162,10 @@ class GitHubStandIn:
         return f"http://{host!s}:{port}"
 
     def start(self) -> GitHubStandIn:
-        handler = _handler_for(self)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server.daemon_threads = True
+        self._serve(server, "github-standin", poll_interval=0.5)
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
-
-    def __enter__(self) -> GitHubStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- faults and inspection -----------------------------------------------
     def fail_next(self, count: int, status: int = 502) -> None:

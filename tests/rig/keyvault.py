@@ -50,7 +50,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -59,6 +58,7 @@ from azure.core.exceptions import ClientAuthenticationError
 
 from .keyvault_model import Json, VaultError, bad
 from .keyvault_ops import Vault
+from .threaded import ThreadedServer
 from .tls import TlsMaterial
 
 VAULT_RESOURCE = "https://vault.azure.net"
@@ -145,7 +145,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class KeyVaultStandIn:
+class KeyVaultStandIn(ThreadedServer[_Server]):
     """A threaded HTTPS Key Vault on 127.0.0.1; use as a context manager or start()/stop()."""
 
     def __init__(
@@ -168,8 +168,6 @@ class KeyVaultStandIn:
         self.vault = Vault("https://unstarted", premium=premium)
         self._tokens: dict[str, float] = {}
         self._stats = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._routes = self._route_table()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -191,36 +189,10 @@ class KeyVaultStandIn:
             server.socket, server_side=True, do_handshake_on_connect=False
         )
         server.standin = self
-        self._server = server
+        self._server = server  # so that self.url works before serving starts
         self.vault.base_url = self.url
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            daemon=True,
-            name="keyvault-standin",
-        )
-        self._thread.start()
+        self._serve(server, "keyvault-standin", poll_interval=0.05)
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> KeyVaultStandIn:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- auth --------------------------------------------------------------------------------
     def credential(self) -> StandInCredential:

@@ -43,7 +43,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any, NamedTuple, Self
 from urllib.parse import parse_qs, urlsplit
 
@@ -52,6 +51,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from .threaded import ThreadedServer
 from .tls import TlsMaterial
 
 _LOG = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class _Reply(NamedTuple):
     body: Mapping[str, Any]
 
 
-class _HttpsJsonServer:
+class _HttpsJsonServer(ThreadedServer[ThreadingHTTPServer]):
     """A threaded HTTPS server answering JSON; subclasses implement ``handle``."""
 
     kind = "https server"
@@ -75,8 +75,6 @@ class _HttpsJsonServer:
     def __init__(self, tls: TlsMaterial) -> None:
         self.tls = tls
         self.port = 0
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     @property
@@ -155,36 +153,8 @@ class _HttpsJsonServer:
             server.socket, server_side=True, do_handshake_on_connect=False
         )
         self.port = int(server.server_address[1])
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # shutdown() waits up to one interval
-            name=f"{self.kind}:{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._serve(server, f"{self.kind}:{self.port}", poll_interval=0.05)
         return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket.  Idempotent."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 # --------------------------------------------------------------------------- GitHub

@@ -25,13 +25,12 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import requests
 
 from .ports import free_port
-from .procs import ServerProcess, find_binary, retry_on_clash
+from .procs import ProcessServer, ServerProcess, find_binary, retry_on_clash
 from .tls import TlsMaterial
 
 
@@ -55,7 +54,7 @@ def _http() -> requests.Session:
     return session
 
 
-class Pebble:
+class Pebble(ProcessServer):
     """Pebble process with its config, listeners and management API.
 
     Use as a context manager or call start()/stop().  All paths live in
@@ -221,22 +220,6 @@ class Pebble:
             and "newNonce" in directory.json()
             and roots.status_code == 200
         )
-
-    def stop(self) -> None:
-        """Stop pebble by PID (terminate, wait, kill).  Idempotent."""
-        if self._proc is not None:
-            self._proc.stop()
-
-    def __enter__(self) -> Pebble:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- API helpers ---------------------------------------------------------------
     def directory(self) -> dict[str, Any]:

@@ -17,7 +17,8 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TypeVar
+from types import TracebackType
+from typing import Self, TypeVar
 
 INSTALL_HINT = "run scripts/install-rig.sh as root to install the test servers"
 
@@ -189,6 +190,38 @@ class ServerProcess:
                     f"{self.output()}"
                 )
             time.sleep(0.05)
+
+
+class Service:
+    """A rig server with ``start()``/``stop()``; ``with`` starts it and stops it again."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class ProcessServer(Service):
+    """A rig server run as one child ``ServerProcess`` (``_proc``, set by ``start``)."""
+
+    _proc: ServerProcess | None = None
+
+    def stop(self) -> None:
+        """Stop the process by PID (terminate, wait, kill).  Idempotent."""
+        if self._proc is not None:
+            self._proc.stop()
 
 
 def _stop_all() -> None:
