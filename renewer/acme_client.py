@@ -31,6 +31,7 @@ from josepy.json_util import field
 from josepy.jwa import ES256, RS256, JWASignature
 from josepy.jwk import JWK, JWKEC
 
+from renewer import retry
 from renewer.certs import IssuedChain, split_chain, top_issuer_name
 from renewer.models import AcmeSettings, RenewalInfo
 from renewer.stores.base import AccountRecord, CertificateStore
@@ -76,19 +77,45 @@ class _Network(acme_client.ClientNetwork):
             # requests accepts a CA file path wherever it accepts True.
             self.verify_ssl = str(ca_bundle)  # type: ignore[assignment]
 
+    def _send_request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        response = super()._send_request(method, url, *args, **kwargs)
+        retry.note_response(response.status_code, response.headers.get("Retry-After"))
+        return response
+
 
 class AcmeClient(acme_client.ClientV2):
-    """ClientV2 that retries badNonce with fresh nonces instead of only once."""
+    """ClientV2 that retries badNonce with fresh nonces instead of only once, and
+    transient problems (serverInternal, rateLimited) after the pause the CA asks
+    for, when it fits the certificate's deadline (renewer.retry)."""
+
+    cancel: threading.Event | None = None
 
     def _post(self, *args: Any, **kwargs: Any) -> requests.Response:
-        for attempt in range(BAD_NONCE_RETRIES):
+        transient = 0
+        bad_nonces = 0
+        while True:
+            retry.clear_retry_after()
             try:
-                return super()._post(*args, **kwargs)
+                return self._post_nonce_retried(*args, **kwargs)
             except messages.Error as error:
-                if error.code != "badNonce" or attempt == BAD_NONCE_RETRIES - 1:
+                if error.code == "badNonce":
+                    bad_nonces += 1
+                    if bad_nonces >= BAD_NONCE_RETRIES:
+                        raise
+                    log.debug("badNonce, retrying with a fresh nonce (%d)", bad_nonces)
+                    continue
+                if not retry.is_transient(error.code) or transient >= retry.REQUEST_RETRIES:
                     raise
-                log.debug("badNonce, retrying with a fresh nonce (%d)", attempt + 1)
-        raise AssertionError("unreachable")
+                delay = retry.pause_for(error.code, transient)
+                if delay is None:
+                    raise
+                transient += 1
+                log.info("CA answered %s; trying again in %.1fs", error.code, delay)
+                if retry.sleep(delay, self.cancel):
+                    raise
+
+    def _post_nonce_retried(self, *args: Any, **kwargs: Any) -> requests.Response:
+        return super()._post(*args, **kwargs)
 
     def post_as_get(self, url: str) -> requests.Response:
         """Public name for the library's POST-as-GET (RFC 8555 6.3)."""
@@ -262,6 +289,9 @@ class AcmeAccount:
                 return self._post_order(acme, csr_pem, profile, replaces)
             except messages.Error as error:
                 log.info("CA refused replaces=%s (%s); ordering without it", replaces, error.code)
+            except acme_errors.ConflictError:
+                # 409 alreadyReplaced: an interrupted run's order already named it.
+                log.info("replaces=%s already used by another order; ordering without it", replaces)
         try:
             return self._post_order(acme, csr_pem, profile, None)
         except messages.Error as error:

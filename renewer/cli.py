@@ -17,10 +17,26 @@ from typing import Any, NoReturn
 
 import click
 
-from renewer import github, inventory, report, run, shard, tracking
+from renewer import (
+    github,
+    inventory,
+    persist,
+    persist_report,
+    planner,
+    report,
+    run,
+    shard,
+    tracking,
+)
 from renewer.config import Config, ConfigError, load_config
 from renewer.errors import describe_error
-from renewer.executor import DEFAULT_CONCURRENCY, Executor, Services
+from renewer.executor import (
+    DEFAULT_CERT_DEADLINE,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_NEW_ORDERS,
+    Executor,
+    Services,
+)
 from renewer.github_api import GitHubClient, GitHubError, GitHubSetupError, GitHubUnavailable
 from renewer.models import CertificateSpec, Plan, Result, RunReport
 from renewer.planner import UnknownCertificate
@@ -77,6 +93,12 @@ def _fail_config(error: ConfigError) -> NoReturn:
                 )
             )
     sys.exit(EXIT_USAGE)
+
+
+def _state_dir(config: str | None) -> Path:
+    """Run state (the TXT journal) kept next to the configuration, or $RENEWER_STATE_DIR."""
+    explicit = os.environ.get("RENEWER_STATE_DIR")
+    return Path(explicit) if explicit else _config_path(config).resolve().parent / ".renewer"
 
 
 def _load_config(config: str | None) -> Config:
@@ -186,8 +208,14 @@ def plan(
 ) -> None:
     """Show what a renew would do, and why; changes nothing."""
     part = _parse_shard(shard_spec)
-    the_plan, state = _plan(config, only, force, Services(), part)
-    the_report = RunReport(plan=the_plan, results=run.unreadable_results(state))
+    services = Services()
+    the_plan, state = _plan(config, only, force, services, part)
+    standing = persist.gather([a.spec for a in the_plan.actions], services)
+    for warning in persist_report.warnings(standing):
+        click.echo(f"warning: {warning}", err=True)
+        if github.in_actions():
+            click.echo(github.annotation("warning", warning, title="dns-persist-01"))
+    the_report = RunReport(plan=the_plan, results=run.unreadable_results(state), persist=standing)
     _write(report.RENDERERS[fmt](the_report), output)
     sys.exit(EXIT_FAILED if state.unreadable else EXIT_OK)
 
@@ -221,6 +249,20 @@ def _install_cancel(cancel: threading.Event) -> None:
     show_default=True,
     help="Orders in flight at once.",
 )
+@click.option(
+    "--max-new-orders",
+    type=click.IntRange(0),
+    default=DEFAULT_MAX_NEW_ORDERS,
+    show_default=True,
+    help="Cap on new ACME orders this run (the CA's rate limits); the rest waits.",
+)
+@click.option(
+    "--cert-deadline",
+    type=click.FloatRange(1),
+    default=DEFAULT_CERT_DEADLINE,
+    show_default=True,
+    help="Seconds one certificate may take, retries and Retry-After pauses included.",
+)
 @shard_option
 def renew(
     config: str | None,
@@ -230,11 +272,13 @@ def renew(
     report_path: str | None,
     summary_path: str | None,
     concurrency: int,
+    max_new_orders: int,
+    cert_deadline: float,
     shard_spec: str | None,
 ) -> None:
     """Issue and renew what is due; exit 1 if any certificate failed."""
     part = _parse_shard(shard_spec)
-    services = Services()
+    services = Services(state_dir=_state_dir(config))
     the_plan, state = _plan(config, only, force, services, part)
     cancel = threading.Event()
     _install_cancel(cancel)
@@ -246,7 +290,14 @@ def renew(
                 github.annotation("error", f"{result.name}: {result.error}", title="renewer")
             )
 
-    executor = Executor(services, concurrency, cancel, on_result=progress)
+    executor = Executor(
+        services,
+        concurrency,
+        cancel,
+        on_result=progress,
+        max_new_orders=max_new_orders,
+        cert_deadline=cert_deadline,
+    )
     the_report = run.renew(the_plan, state, executor, dry_run=dry_run)
     for result in run.unreadable_results(state):
         progress(result)
@@ -281,6 +332,38 @@ def revoke(name: str, config: str | None, reason: str) -> None:
         click.echo(f"error: {name}: {describe_error(exc)}", err=True)
         sys.exit(EXIT_FAILED)
     click.echo(f"revoked {name} serial {revoked} ({reason}); the next run renews it")
+
+
+@main.command("persist")
+@config_option
+@only_option
+@click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
+@click.option("--prune", is_flag=True, help="Also remove this CA's stale values (old account URL).")
+def persist_command(config: str | None, only: tuple[str, ...], dry_run: bool, prune: bool) -> None:
+    """Write dns-persist-01 standing records once; renewals then need no DNS writes.
+
+    Without --only: every certificate with challenge dns-persist-01 or auto.
+    Idempotent; other values in the record set are never touched. Exit 1 if
+    any record could not be written.
+    """
+    specs = _load(config)
+    try:
+        chosen = planner.select(specs, only)
+    except UnknownCertificate as error:
+        _usage_error(str(error))
+    if not only:
+        chosen = tuple(s for s in chosen if persist.uses_persist(s))
+    if not chosen:
+        click.echo("no certificate uses challenge dns-persist-01 or auto; nothing to do")
+        return
+    outcome = persist.setup(chosen, Services(), dry_run=dry_run, prune=prune)
+    for change in outcome.changes:
+        value = f' "{change.value}"' if change.value else ""
+        detail = f" ({change.detail})" if change.detail else ""
+        click.echo(f"{change.action:<12} {change.certificate}: {change.record}{value}{detail}")
+        if change.action == "failed" and github.in_actions():
+            click.echo(github.annotation("error", f"{change.certificate}: {change.detail}"))
+    sys.exit(EXIT_FAILED if outcome.failed else EXIT_OK)
 
 
 # -- renewer report: merge shard reports, publish to GitHub ----------------------

@@ -23,6 +23,7 @@ import yaml
 from renewer.config_nodes import INVALID, Checker, Entry, Source, is_null, kind_of
 from renewer.config_schema import (
     AZURE_CLOUDS,
+    DEFAULT_CHALLENGE,
     DEFAULT_KEY,
     SECTIONS,
     TYPED,
@@ -306,12 +307,21 @@ class _Loader(Checker):
                 parts[kind] = built[kind]
             else:
                 parts[kind] = self.build(kind, self.override(kind, bases[kind], entry))
-        own = {n for n in ("key", "renew_before") if n in entries and not is_null(entries[n].value)}
+        own = {
+            n
+            for n in ("key", "renew_before", "challenge", "persist_until")
+            if n in entries and not is_null(entries[n].value)
+        }
         key = self.get(source, table, "key") if "key" in own else None
         key = key or default_values.get("key") or DEFAULT_KEY
         renew_before = self.get(source, table, "renew_before")
         if "renew_before" not in own:
             renew_before = default_values.get("renew_before")
+        challenge = self.get(source, table, "challenge") if "challenge" in own else None
+        challenge = challenge or default_values.get("challenge") or DEFAULT_CHALLENGE
+        persist_until = self.get(source, table, "persist_until")
+        if "persist_until" not in own:
+            persist_until = default_values.get("persist_until")
         store = parts["store"]
         if isinstance(key, str) and key.endswith(HSM_SUFFIX) and store and store.type != "keyvault":
             key_entry = (source if "key" in own else defaults).entries["key"]
@@ -323,5 +333,12 @@ class _Loader(Checker):
         if len(self.issues) != before or any(part is None for part in parts.values()):
             return None
         return CertificateSpec(
-            name=name, domains=domains, key=key, renew_before=renew_before, tags=tags, **parts
+            name=name,
+            domains=domains,
+            key=key,
+            renew_before=renew_before,
+            tags=tags,
+            challenge=challenge,
+            persist_until=persist_until,
+            **parts,
         )

@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,27 @@ _FILE = Field(convert=_existing_file)
 _SECRET = Field(convert=_secret, required=True, secret=True, accepts=(*NUMBER, "bool"))
 _DURATION = Field(convert=_plain(parse_positive_duration), accepts=NUMBER)
 _SECONDS = _plain(lambda value: parse_positive_duration(value).total_seconds())
+CHALLENGES = ("dns-01", "dns-persist-01", "auto")
+DEFAULT_CHALLENGE = "dns-01"
+
+
+def _persist_until(value: Any, ctx: Context) -> datetime | timedelta:
+    """A date (2027-06-30, or an ISO date-time) or a duration from the time of ``persist``."""
+    text = str(value).strip()
+    try:
+        return parse_positive_duration(value if isinstance(value, int | float) else text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"expected a date (2027-06-30) or a duration (365d), got {text[:40]!r}"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+_PERSIST_UNTIL = Field(convert=_persist_until, accepts=(*NUMBER, "timestamp"))
 
 SECTIONS: dict[str, dict[str, Field]] = {
     "top": {
@@ -180,7 +202,12 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "timeout": Field(convert=_SECONDS, accepts=NUMBER, default=120.0),
         "interval": Field(convert=_SECONDS, accepts=NUMBER, default=2.0),
     },
-    "defaults": {"key": Field(enum=ALL_KEY_TYPES), "renew_before": _DURATION},
+    "defaults": {
+        "key": Field(enum=ALL_KEY_TYPES),
+        "renew_before": _DURATION,
+        "challenge": Field(enum=CHALLENGES),
+        "persist_until": _PERSIST_UNTIL,
+    },
     "report": {"mode": Field(enum=("issue", "pr", "none"), default="issue")},
     "azure": {
         "cloud": Field(enum=tuple(AZURE_CLOUDS), default="AzurePublicCloud"),
@@ -204,6 +231,8 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "dns": Field("override", section="dns"),
         "store": Field("override", section="store"),
         "tags": Field("map", max_items=10),
+        "challenge": Field(enum=CHALLENGES),
+        "persist_until": _PERSIST_UNTIL,
     },
 }
 """Every section's fields; "store.<type>" and "dns.<type>" add to "store"/"dns" for one type."""

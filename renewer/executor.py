@@ -8,20 +8,26 @@ does not issue it twice.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
-from renewer.acme_client import AcmeAccount
+from renewer import retry
+from renewer.acme_client import AcmeAccount, AcmeFailure
+from renewer.certs import IssuedChain
 from renewer.dns import DnsProvider, make_provider
 from renewer.dns.propagation import Cancelled, PropagationChecker
 from renewer.errors import describe_error
+from renewer.journal import Journal, JournalingProvider
 from renewer.models import (
     AcmeSettings,
     Action,
     ActionKind,
+    CertificateSpec,
     DnsSettings,
     Outcome,
     Plan,
@@ -30,24 +36,76 @@ from renewer.models import (
 )
 from renewer.order import OrderContext, obtain
 from renewer.stores import CertificateStore, StoreRegistry
+from renewer.stores.base import LockBusy
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 10
+DEFAULT_MAX_NEW_ORDERS = 300  # per run; Let's Encrypt allows 300 new orders per 3 hours
+DEFAULT_CERT_DEADLINE = retry.DEFAULT_DEADLINE
+ORDER_ATTEMPTS = 3
 
 
 def _dns_key(settings: DnsSettings) -> str:
     return f"{settings.type}:{sorted(settings.options.items())!r}"
 
 
+def dns_identity(settings: DnsSettings) -> str:
+    """A stable name for a DNS setting, as written in the journal."""
+    return hashlib.sha256(_dns_key(settings).encode()).hexdigest()[:24]
+
+
+class OrderBudget:
+    """At most ``limit`` new orders per run, shared by every certificate."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def take(self) -> None:
+        with self._lock:
+            if self.used >= self.limit:
+                raise AcmeFailure(
+                    f"new-order cap of {self.limit} per run reached; left for the next run",
+                    "orderCap",
+                )
+            self.used += 1
+
+
 class Services:
     """Shared per-run clients: one store, account and DNS provider per distinct setting."""
 
-    def __init__(self, stores: StoreRegistry | None = None) -> None:
+    def __init__(self, stores: StoreRegistry | None = None, state_dir: Path | None = None) -> None:
         self.stores = stores or StoreRegistry()
+        self.state_dir = state_dir
         self._accounts: dict[tuple[str, str], AcmeAccount] = {}
         self._providers: dict[str, DnsProvider] = {}
+        self._journals: dict[str, Journal] = {}
         self._lock = threading.Lock()
+
+    def journal(self, store: CertificateStore) -> Journal | None:
+        """The TXT journal for certificates kept in ``store`` (None: not journalled).
+
+        A directory store keeps it in its root; other stores in ``state_dir``.
+        """
+        folder_of = getattr(store, "journal_dir", None)
+        if callable(folder_of):
+            folder = Path(folder_of())
+        elif self.state_dir is not None:
+            folder = self.state_dir / "journal"
+        else:
+            return None
+        with self._lock:
+            key = str(folder.resolve())
+            if key not in self._journals:
+                self._journals[key] = Journal(folder)
+            return self._journals[key]
+
+    def close(self) -> None:
+        with self._lock:
+            for journal in self._journals.values():
+                journal.close()
 
     def account(self, settings: AcmeSettings, store: CertificateStore) -> AcmeAccount:
         key = (settings.directory, store.describe())
@@ -73,11 +131,15 @@ class Executor:
         concurrency: int = DEFAULT_CONCURRENCY,
         cancel: threading.Event | None = None,
         on_result: Callable[[Result], None] = lambda _r: None,
+        max_new_orders: int = DEFAULT_MAX_NEW_ORDERS,
+        cert_deadline: float = DEFAULT_CERT_DEADLINE,
     ) -> None:
         self.services = services
         self.concurrency = max(1, concurrency)
         self.cancel = cancel or threading.Event()
         self.on_result = on_result
+        self.budget = OrderBudget(max_new_orders)
+        self.cert_deadline = cert_deadline
 
     def execute(self, plan: Plan, dry_run: bool = False) -> tuple[Result, ...]:
         results: dict[str, Result] = {}
@@ -86,11 +148,44 @@ class Executor:
             if not action.changes or dry_run:
                 outcome = Outcome.PLANNED if action.changes else Outcome.SKIPPED
                 results[action.name] = self._report(self._result(action, outcome))
+        if not dry_run:
+            self.sweep(plan)
         if due and not dry_run:
-            with ThreadPoolExecutor(self.concurrency, thread_name_prefix="renew") as pool:
-                for action, result in zip(due, pool.map(self._run_guarded, due), strict=True):
-                    results[action.name] = result
+            try:
+                with ThreadPoolExecutor(self.concurrency, thread_name_prefix="renew") as pool:
+                    for action, result in zip(due, pool.map(self._run_guarded, due), strict=True):
+                        results[action.name] = result
+            finally:
+                self.services.close()
         return tuple(results[a.name] for a in plan.actions)
+
+    def sweep(self, plan: Plan) -> int:
+        """Remove TXT values that killed runs left behind (see renewer.journal)."""
+        settings: dict[str, DnsSettings] = {}
+        journals: dict[str, Journal] = {}
+        for action in plan.actions:
+            settings[dns_identity(action.spec.dns)] = action.spec.dns
+            try:
+                journal = self.services.journal(self.services.stores.get(action.spec.store))
+            except Exception as exc:  # an unreachable store fails its certificates later
+                log.debug("no journal for %s: %s", action.name, exc)
+                continue
+            if journal is not None:
+                journals[str(journal.folder)] = journal
+        removed = 0
+        for journal in journals.values():
+
+            def provider(identity: str) -> DnsProvider | None:
+                found = settings.get(identity)
+                return self.services.provider(found) if found is not None else None
+
+            done, left = journal.sweep(provider)
+            removed += done
+            if done or left:
+                log.warning(
+                    "swept %d TXT value(s) left by an interrupted run (%d left)", done, left
+                )
+        return removed
 
     def _report(self, result: Result) -> Result:
         self.on_result(result)
@@ -120,7 +215,24 @@ class Executor:
     def _run_guarded(self, action: Action) -> Result:
         started = time.monotonic()
         try:
-            result = self._run(action, started)
+            with retry.deadline_scope(self.cert_deadline):
+                result = self._run(action, started)
+        except LockBusy as busy:
+            # Another live run holds the certificate and reports on it itself.
+            result = self._result(
+                action,
+                Outcome.SKIPPED,
+                reason=f"{busy}; left to that run",
+                duration=time.monotonic() - started,
+            )
+        except AcmeFailure as failure:
+            log.debug("%s failed", action.name, exc_info=True)
+            result = self._result(
+                action,
+                Outcome.FAILED,
+                error=_explain(failure),
+                duration=time.monotonic() - started,
+            )
         except Cancelled:
             result = self._result(
                 action,
@@ -153,18 +265,70 @@ class Executor:
                     reason="already renewed by another run",
                     duration=time.monotonic() - started,
                 )
+            sweep_staging = getattr(store, "sweep_staging", None)
+            if callable(sweep_staging):
+                sweep_staging(spec.name)
+            provider = self.services.provider(spec.dns)
+            journal = self.services.journal(store)
+            if journal is not None:
+                provider = JournalingProvider(provider, journal, dns_identity(spec.dns), spec.name)
             context = OrderContext(
                 account=self.services.account(spec.acme, store),
-                provider=self.services.provider(spec.dns),
+                provider=provider,
                 checker=PropagationChecker(spec.dns.propagation, self.cancel),
                 cancel=self.cancel,
+                deadline=max(1.0, retry.remaining()),
             )
             replaces = current.ari_cert_id if current else None
-            issued = store.issue(spec, lambda csr: obtain(context, spec, csr, replaces))
+            issued = self._issue(store, spec, context, replaces)
         log.info("%s: issued serial %s, valid until %s", spec.name, issued.serial, issued.not_after)
         return self._result(
             action, Outcome.SUCCEEDED, stored=issued, duration=time.monotonic() - started
         )
+
+    def _issue(
+        self,
+        store: CertificateStore,
+        spec: CertificateSpec,
+        context: OrderContext,
+        replaces: str | None,
+    ) -> StoredCertificate:
+        """The order, tried again on transient CA failures while the deadline allows."""
+
+        def finalize(csr: bytes) -> IssuedChain:
+            attempt = 0
+            while True:
+                self.budget.take()
+                context.deadline = max(1.0, retry.remaining())
+                try:
+                    return obtain(context, spec, csr, replaces)
+                except AcmeFailure as failure:
+                    attempt += 1
+                    if attempt >= ORDER_ATTEMPTS or not retry.is_transient(
+                        failure.code, str(failure)
+                    ):
+                        raise
+                    delay = retry.pause_for(failure.code, attempt)
+                    if delay is None:
+                        raise
+                    log.warning("%s: %s; new order in %.1fs", spec.name, failure, delay)
+                    if retry.sleep(delay, self.cancel):
+                        raise Cancelled("run cancelled") from None
+
+        return store.issue(spec, finalize)
+
+
+def _explain(failure: AcmeFailure) -> str:
+    """The CA's message, with what to do for permanent problems and rate limits."""
+    text = str(failure)
+    advice = retry.hint(failure.code)
+    if advice:
+        return f"{text} (not retried: {advice})"
+    if failure.code == "rateLimited":
+        after = retry.last_retry_after()
+        when = f" in {after:.0f}s" if after is not None else ""
+        return f"{text} (the CA asks to retry{when}; the next run tries again)"
+    return text
 
 
 def _done_meanwhile(action: Action, current: StoredCertificate | None) -> bool:

@@ -15,9 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from renewer import redact
+
+if TYPE_CHECKING:
+    from renewer.persist_record import CertificateStatus
 
 KEY_TYPES: tuple[str, ...] = (
     "ec-p256",
@@ -166,6 +169,8 @@ class CertificateSpec:
     store: StoreSettings
     renew_before: timedelta | None = None  # None: a third of the lifetime
     tags: Mapping[str, str] = field(default_factory=dict)
+    challenge: str = "dns-01"  # dns-01 | dns-persist-01 | auto
+    persist_until: datetime | timedelta | None = None  # dns-persist-01 persistUntil
 
     def fingerprint(self) -> str:
         """Hash of everything whose change requires a new certificate."""
@@ -276,6 +281,7 @@ class RunReport:
     plan: Plan
     results: tuple[Result, ...] = ()
     dry_run: bool = False
+    persist: tuple[CertificateStatus, ...] = ()  # dns-persist-01 standing records (plan)
 
     @property
     def failed(self) -> tuple[Result, ...]:

@@ -1,10 +1,14 @@
-"""One ACME order through DNS-01, from CSR to issued chain.
+"""One ACME order through DNS-01 or dns-persist-01, from CSR to issued chain.
 
 Every TXT value is put in place first, then every authoritative server is
 polled until it serves them, and only then are the challenges answered: the
 CA validates once, on data that is already there. Cleanup of exactly the
 values this order wrote runs in ``finally``: on success, on failure and on
 cancellation.
+
+With ``challenge: dns-persist-01`` (or ``auto`` where a valid standing record
+exists) an identifier is proven by its ``_validation-persist`` record, which
+is only read: that path performs no DNS write at all.
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ from renewer.certs import IssuedChain
 from renewer.dns.base import DnsProvider
 from renewer.dns.propagation import Cancelled, PropagationChecker
 from renewer.models import CertificateSpec
+from renewer.persist import check_standing
+from renewer.persist_acme import DNSPersist01
+from renewer.persist_record import Verdict, record_name
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +83,57 @@ def _dns01(authzr: messages.AuthorizationResource) -> messages.ChallengeBody:
     raise AcmeFailure(f"the CA offers no dns-01 for {authzr.body.identifier.value} ({offered})")
 
 
+def _persist01(
+    ctx: OrderContext, spec: CertificateSpec, authzr: messages.AuthorizationResource, uri: str
+) -> messages.ChallengeBody | None:
+    """The dns-persist-01 challenge to answer for this identifier, or None for dns-01.
+
+    dns-persist-01: the CA must offer it and the standing record must not be
+    known bad (checked at every authoritative server first, so the failure
+    says why in our words and no authorization is burnt). auto: only when the
+    record is valid; anything else falls back to dns-01.
+    """
+    if spec.challenge not in ("dns-persist-01", "auto"):
+        return None
+    name = authzr.body.identifier.value
+    challb = next((c for c in authzr.body.challenges if isinstance(c.chall, DNSPersist01)), None)
+    if challb is None:
+        if spec.challenge == "auto":
+            log.info("%s: the CA offers no dns-persist-01 for %s; using dns-01", spec.name, name)
+            return None
+        offered = ", ".join(c.chall.typ for c in authzr.body.challenges)
+        raise AcmeFailure(f"the CA offers no dns-persist-01 for {name} ({offered})")
+    chall: DNSPersist01 = challb.chall
+    wildcard = bool(authzr.body.wildcard)
+    verdict = check_standing(
+        ctx.checker, name, chall.issuer_domain_names, chall.accounturi or uri, wildcard
+    )
+    if verdict.verdict in (Verdict.VALID, Verdict.EXPIRING):
+        if verdict.verdict is Verdict.EXPIRING:
+            log.warning("%s: %s %s", spec.name, record_name(name), verdict.reason)
+        return challb
+    if spec.challenge == "auto":
+        log.info("%s: %s %s; using dns-01", spec.name, record_name(name), verdict.reason)
+        return None
+    if verdict.verdict is Verdict.UNKNOWN:  # we cannot see it; the CA may
+        log.warning("%s: %s not checked (%s)", spec.name, record_name(name), verdict.reason)
+        return challb
+    raise AcmeFailure(
+        f"dns-persist-01 for {name}: {record_name(name)} {verdict.reason} "
+        "(not submitted to the CA; fix the record, e.g. with `renewer persist`)"
+    )
+
+
+def _account_uri(acme: AcmeClient) -> str:
+    regr = acme.net.account
+    return regr.uri if regr is not None and regr.uri else ""
+
+
 def _authz_error(authzr: messages.AuthorizationResource) -> str:
     name = authzr.body.identifier.value
     for challb in authzr.body.challenges:
         if challb.error is not None:
-            return f"dns-01 for {name} failed: {problem_text(challb.error)}"
+            return f"{challb.chall.typ} for {name} failed: {problem_text(challb.error)}"
     return f"authorization for {name} is {authzr.body.status.name}"
 
 
@@ -109,6 +162,10 @@ def _obtain(
         for authzr in order.authorizations:
             if authzr.body.status == messages.STATUS_VALID:
                 continue
+            standing = _persist01(ctx, spec, authzr, _account_uri(acme))
+            if standing is not None:  # dns-persist-01: nothing to write
+                pending.append((authzr, standing))
+                continue
             challb = _dns01(authzr)
             target = ctx.checker.resolve_target(authzr.body.identifier.value)
             value = challb.chall.validation(acme.net.key)
@@ -120,6 +177,9 @@ def _obtain(
             log.debug("%s: TXT at %s visible after %.2fs", spec.name, target, waited)
         ctx.progress("challenges published")
         for _authzr, challb in pending:
+            if isinstance(challb.chall, DNSPersist01):
+                acme.answer_challenge(challb, challb.chall.response())
+                continue
             acme.answer_challenge(challb, challb.chall.response(acme.net.key))
         for authzr, _challb in pending:
             _await_authorization(acme, authzr, poller)

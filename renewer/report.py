@@ -11,6 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from renewer import persist_report
 from renewer.models import Action, ActionKind, Outcome, Plan, Result, RunReport
 
 SCHEMA_VERSION = 1
@@ -87,6 +88,8 @@ def render_json(report: RunReport) -> str:
         "certificates": entries(report),
         "unmanaged": list(report.plan.unmanaged),
     }
+    if report.persist:
+        body["persist"] = persist_report.as_json(report.persist)
     return json.dumps(body, indent=2) + "\n"
 
 
@@ -120,6 +123,14 @@ def render_plan_text(plan: Plan) -> str:
 
 
 def render_text(report: RunReport) -> str:
+    if report.persist:  # the standing records go before the last (summary) line
+        lines = _render_text(report).splitlines()
+        lines[-1:-1] = persist_report.text(report.persist)
+        return "\n".join(lines) + "\n"
+    return _render_text(report)
+
+
+def _render_text(report: RunReport) -> str:
     if not report.results:
         return render_plan_text(report.plan)
     c = counts(report)
@@ -171,6 +182,7 @@ def render_markdown(report: RunReport) -> str:
             "",
             "Unmanaged (never touched): " + ", ".join(f"`{n}`" for n in report.plan.unmanaged),
         ]
+    lines += persist_report.markdown(report.persist)
     return "\n".join(lines) + "\n"
 
 

@@ -202,3 +202,36 @@ def github_api() -> Iterator[GitHubStandIn]:
     ``github_api.repository`` with token ``github_api.token``; stopped at teardown."""
     with GitHubStandIn() as server:
         yield server
+
+
+# --- resilience scenarios (tests/resilience/) --------------------------------
+
+_configure_before_resilience = pytest_configure
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Also register ``resilience``: fault-injection scenarios, run by default in CI."""
+    _configure_before_resilience(config)
+    config.addinivalue_line(
+        "markers", "resilience: fault injection against the real rig (tests/resilience/)"
+    )
+
+
+from rig import FaultProxy  # noqa: E402
+
+
+@pytest.fixture
+def fault_proxy_factory(tls_root: TlsMaterial) -> Iterator[Callable[[Pebble], FaultProxy]]:
+    """Start HTTPS fault proxies in front of a Pebble (tests/rig/faultproxy.py)."""
+    started: list[FaultProxy] = []
+
+    def make(pebble: Pebble) -> FaultProxy:
+        proxy = FaultProxy(tls_root, pebble)
+        started.append(proxy)
+        return proxy.start()
+
+    try:
+        yield make
+    finally:
+        for proxy in started:
+            proxy.stop()

@@ -172,3 +172,24 @@ class PropagationChecker:
             # Event.wait rather than sleep: Ctrl-C / SIGTERM wakes us for cleanup.
             if self.cancel.wait(min(self.settings.interval, max(0.0, deadline - time.monotonic()))):
                 raise Cancelled("run cancelled while waiting for DNS propagation")
+
+
+def read_txt(
+    checker: PropagationChecker, fqdn: str
+) -> tuple[tuple[Server, frozenset[str] | None, str | None], ...]:
+    """Every authoritative server's TXT values at ``fqdn``, read once (no polling).
+
+    Each entry is (server, values, error): values None and an error class name
+    when that server could not be asked. Used for standing records
+    (dns-persist-01), which must already be there rather than appear soon.
+    """
+    fqdn = absolute(fqdn)
+    found: list[tuple[Server, frozenset[str] | None, str | None]] = []
+    for server in sorted(checker.authoritative_servers(fqdn), key=str):
+        try:
+            values = _txt_values(_query(server, fqdn, dns.rdatatype.TXT), fqdn)
+        except (OSError, dns.exception.DNSException) as exc:
+            found.append((server, None, exc.__class__.__name__))
+            continue
+        found.append((server, frozenset(values), None))
+    return tuple(found)

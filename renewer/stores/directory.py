@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -200,6 +201,22 @@ class DirectoryStore(CertificateStore):
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         body = {"directory": record.directory, "uri": record.uri, "key": record.key_json}
         _write_file(path, json.dumps(body, indent=2).encode(), SECRET_MODE)
+
+    def journal_dir(self) -> Path:
+        """Where runs journal the TXT values they present (renewer.journal)."""
+        return self.root / "_journal"
+
+    def sweep_staging(self, name: str) -> int:
+        """Remove version folders a killed run left half-written; call under the lock."""
+        versions = self._folder(name) / "versions"
+        removed = 0
+        for staging in versions.glob(".staging-*") if versions.is_dir() else ():
+            shutil.rmtree(staging, ignore_errors=True)
+            removed += 1
+        for tmp in self._folder(name).glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        return removed
 
     @contextlib.contextmanager
     def lock(self, name: str) -> Iterator[None]:

@@ -49,3 +49,7 @@ __all__ += ["KeyVaultStandIn", "StandInCredential"]
 from .github_api import GitHubStandIn  # noqa: E402
 
 __all__ += ["GitHubStandIn"]
+
+from .faultproxy import Fault, FaultProxy  # noqa: E402
+
+__all__ += ["Fault", "FaultProxy"]

@@ -1,0 +1,84 @@
+"""Run ``renewer plan`` against the Key Vault stand-in, in its own process.
+
+The parent (bench/run.py) owns the stand-in and hands us a bearer token it
+minted (BENCH_KV_TOKEN); renewer.auth.azure_credential is replaced by a
+credential returning it, nothing else in renewer is touched.  ARI lookups are
+counted by wrapping AcmeAccount.renewal_info (calls, distinct certificate
+ids, most in flight at once).  Stats go to the JSON file named by BENCH_STATS.
+
+Usage: python bench/kv_plan.py <renewer plan arguments...>
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import threading
+import time
+from typing import Any
+
+from azure.core.credentials import AccessToken
+
+import renewer.auth
+from renewer import acme_client
+from renewer.cli import main as cli_main
+
+
+class StaticCredential:
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(os.environ["BENCH_KV_TOKEN"], int(os.environ["BENCH_KV_TOKEN_EXP"]))
+
+
+renewer.auth.azure_credential = lambda _azure: StaticCredential()  # type: ignore[assignment,return-value]
+
+_lock = threading.Lock()
+_stats = {"calls": 0, "in_flight": 0, "max_in_flight": 0, "ids": set()}
+_original = acme_client.AcmeAccount.renewal_info
+
+
+def _counted(self: acme_client.AcmeAccount, ari_cert_id: str) -> Any:
+    with _lock:
+        _stats["calls"] += 1
+        _stats["ids"].add(ari_cert_id)
+        _stats["in_flight"] += 1
+        _stats["max_in_flight"] = max(_stats["max_in_flight"], _stats["in_flight"])
+    try:
+        return _original(self, ari_cert_id)
+    finally:
+        with _lock:
+            _stats["in_flight"] -= 1
+
+
+acme_client.AcmeAccount.renewal_info = _counted  # type: ignore[method-assign]
+if os.environ.get("BENCH_NO_ARI"):  # diagnostic: how long the plan takes without ARI
+    _original = lambda self, ari_cert_id: None  # noqa: E731
+
+
+def main() -> int:
+    started = time.monotonic()
+    code = 0
+    try:
+        cli_main.main(["plan", *sys.argv[1:]], standalone_mode=False)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    elapsed = time.monotonic() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    with open(os.environ["BENCH_STATS"], "w") as fh:
+        json.dump(
+            {
+                "exit": code,
+                "plan_seconds": elapsed,
+                "ari_calls": _stats["calls"],
+                "ari_distinct": len(_stats["ids"]),
+                "ari_max_in_flight": _stats["max_in_flight"],
+                "maxrss_kb": usage.ru_maxrss,
+            },
+            fh,
+        )
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

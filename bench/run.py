@@ -1,0 +1,451 @@
+"""renewer benchmark suite: one command, every case, one table.
+
+    bench/setup.sh && python bench/run.py        (or: python -m bench)
+
+Every issuance case gets a fresh BIND (RFC 2136 + TSIG, tests/rig/bind.py) and a
+fresh Pebble (PEBBLE_VA_NOSLEEP=1, PEBBLE_AUTHZREUSE=0, tests/rig/pebble.py)
+validating against that BIND.  Each tool's process is measured with wait4():
+wall time (monotonic, around the process), user+system CPU, peak RSS; loops
+and process pools sum CPU and take the largest RSS.  A case whose estimated
+duration (seconds per certificate of the tool's previous case x N) exceeds
+CASE_CAP is skipped and marked so; nothing is extrapolated into the table.
+
+Outputs: stdout table, bench/results.md, bench/.work/results.json, bench/plot.png.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO / "bench"
+WORK = BENCH / ".work"
+VENV = WORK / "venv"
+sys.path.insert(0, str(REPO / "tests"))
+
+from rig import Bind, KeyVaultStandIn, Pebble, make_tls_material  # noqa: E402
+
+SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "1,10,50,200").split(",")]
+NOOP_SIZES = [int(n) for n in os.environ.get("BENCH_NOOP_SIZES", "1000,5000").split(",")]
+CASE_CAP = float(os.environ.get("BENCH_CASE_CAP", "200"))  # seconds per case, estimated
+POOL = int(os.environ.get("BENCH_POOL", "10"))  # parallel peer processes
+ZONE = "example.test"
+
+
+@dataclass
+class Measure:
+    wall: float = 0.0
+    cpu: float = 0.0
+    rss_mb: float = 0.0
+    failures: int = 0
+    processes: int = 0
+
+
+@dataclass
+class Row:
+    tool: str
+    mode: str
+    n: int
+    wall: float | None = None
+    cpu: float | None = None
+    rss_mb: float | None = None
+    ok: int = 0
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def run_measured(cmd: Sequence[str], env: dict[str, str], log: Path) -> Measure:
+    """One process: wall around it, CPU and peak RSS from wait4 (includes its children)."""
+    started = time.monotonic()
+    with log.open("ab") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=WORK)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    return Measure(
+        wall=time.monotonic() - started,
+        cpu=usage.ru_utime + usage.ru_stime,
+        rss_mb=usage.ru_maxrss / 1024,
+        failures=int(proc.returncode != 0),
+        processes=1,
+    )
+
+
+def run_many(jobs: Sequence[Callable[[], Measure]], parallel: int) -> Measure:
+    """Run jobs (sequentially when parallel == 1); sum CPU, max RSS, wall around all."""
+    started = time.monotonic()
+    if parallel <= 1:
+        parts = [job() for job in jobs]
+    else:
+        with ThreadPoolExecutor(parallel) as pool:
+            parts = list(pool.map(lambda job: job(), jobs))
+    return Measure(
+        wall=time.monotonic() - started,
+        cpu=sum(p.cpu for p in parts),
+        rss_mb=max((p.rss_mb for p in parts), default=0.0),
+        failures=sum(p.failures for p in parts),
+        processes=len(parts),
+    )
+
+
+def base_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PEBBLE_", "REQUESTS_"))}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+# -- tools ----------------------------------------------------------------------------
+def names(n: int) -> list[str]:
+    return [f"b{i}.{ZONE}" for i in range(n)]
+
+
+def renewer_case(n: int, bind: Bind, ca: Pebble, case: Path) -> tuple[Measure, int]:
+    config = {
+        "acme": {"directory": ca.directory_url, "ca_bundle": str(ca.ca_bundle)},
+        "store": {"type": "directory", "path": str(case / "certs")},
+        "dns": {
+            "type": "rfc2136",
+            "nameserver": bind.dns_address,
+            "tsig": {
+                "name": bind.key_name,
+                "secret": "env:TSIG_SECRET",
+                "algorithm": bind.algorithm,
+            },
+            # minimum: poll BIND itself every 0.1 s, the first poll is immediate
+            "propagation": {
+                "nameservers": [bind.dns_address],
+                "timeout": "30s",
+                "interval": "0.1s",
+            },
+        },
+        "certificates": [{"name": d.split(".")[0], "domains": [d]} for d in names(n)],
+    }
+    path = case / "certificates.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    env = {**base_env(), "TSIG_SECRET": bind.secret, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "renewer", "renew", "-c", str(path)]
+    m = run_measured(cmd, env, case / "renewer.log")
+    issued = sum(1 for d in names(n) if (case / "certs" / d.split(".")[0] / "cert.pem").exists())
+    return m, issued
+
+
+def certbot_case(n: int, bind: Bind, ca: Pebble, case: Path, parallel: int) -> tuple[Measure, int]:
+    ini = case / "rfc2136.ini"
+    ini.write_text(
+        f"dns_rfc2136_server = 127.0.0.1\n"
+        f"dns_rfc2136_port = {bind.port}\n"
+        f"dns_rfc2136_name = {bind.key_name}\n"
+        f"dns_rfc2136_secret = {bind.secret}\n"
+        f"dns_rfc2136_algorithm = {bind.algorithm.upper()}\n"
+    )
+    ini.chmod(0o600)
+    env = {**base_env(), "REQUESTS_CA_BUNDLE": str(ca.ca_bundle)}
+    slots = max(1, min(parallel, n))
+
+    def job(i: int, domain: str) -> Callable[[], Measure]:
+        slot = case / f"slot{i % slots}"  # one config dir per concurrent process (certbot locks it)
+        cmd = [
+            str(VENV / "bin" / "certbot"), "certonly", "--non-interactive", "--agree-tos",
+            "--register-unsafely-without-email", "--server", ca.directory_url,
+            "--dns-rfc2136", "--dns-rfc2136-credentials", str(ini),
+            "--dns-rfc2136-propagation-seconds", "0",
+            "--config-dir", str(slot / "config"), "--work-dir", str(slot / "work"),
+            "--logs-dir", str(slot / "logs"), "-d", domain,
+        ]  # fmt: skip
+        return lambda: run_measured(cmd, env, case / f"certbot-{i % slots}.log")
+
+    jobs = [job(i, d) for i, d in enumerate(names(n))]
+    if parallel > 1:
+        # each slot runs its share sequentially, slots run concurrently
+        per_slot = [[j for k, j in enumerate(jobs) if k % slots == s] for s in range(slots)]
+        m = run_many([lambda js=js: run_many(js, 1) for js in per_slot], slots)
+        m.processes = n
+    else:
+        m = run_many(jobs, 1)
+    issued = sum(
+        1
+        for s in range(slots)
+        for _ in (case / f"slot{s}" / "config" / "live").glob(f"*.{ZONE}/cert.pem")
+    )
+    return m, issued
+
+
+TOOLS: dict[str, tuple[str, str, Callable[..., tuple[Measure, int]]]] = {
+    "renewer": ("renewer", "one run, --concurrency 10 (default)", renewer_case),
+    "certbot-loop": ("certbot", "loop, 1 process per cert", lambda *a: certbot_case(*a, 1)),
+    "certbot-par": (
+        "certbot",
+        f"{POOL} parallel processes",
+        lambda *a: certbot_case(*a, POOL),
+    ),
+}
+
+
+def with_rig(case: Path, fn: Callable[[Bind, Pebble, Path], Any]) -> Any:
+    shutil.rmtree(case, ignore_errors=True)
+    case.mkdir(parents=True)
+    tls = make_tls_material(case / "tls")
+    with (
+        Bind(case / "bind") as bind,
+        Pebble(case / "pebble", tls, dns_server=bind.dns_address) as ca,
+    ):
+        return fn(bind, ca, case)
+
+
+LEGO = WORK / "bin" / "lego"
+LEGO_MISSING = (
+    "not installed: `go install github.com/go-acme/lego/v5@latest` refused "
+    "(proxy.golang.org 403 on 42 of its provider dependencies)"
+)
+
+
+def lego_rows(rows: list[Row]) -> None:
+    """lego has no runner here: it could not be installed on the benchmark machine."""
+    if not LEGO.exists() and not any(r.tool == "lego" for r in rows):
+        rows += [Row("lego", m, n, note=LEGO_MISSING) for m in ("loop", "parallel") for n in SIZES]
+
+
+def issuance(rows: list[Row]) -> None:
+    for key, (tool, mode, fn) in TOOLS.items():
+        if key != "renewer" and not (VENV / "bin" / "certbot").exists():
+            rows += [Row(tool, mode, n, note="not installed (bench/setup.sh)") for n in SIZES]
+            continue
+        per_cert: float | None = None
+        for n in SIZES:
+            if per_cert is not None and per_cert * n > CASE_CAP:
+                note = f"skipped: est. {per_cert * n:.0f} s > {CASE_CAP:.0f} s cap"
+                rows.append(Row(tool, mode, n, note=note))
+                print(f"{key:14} n={n:4}  {note}", flush=True)
+                continue
+            m, issued = with_rig(
+                WORK / "cases" / f"{key}-{n}", lambda b, c, d, fn=fn, n=n: fn(n, b, c, d)
+            )
+            per_cert = m.wall / n
+            row = Row(tool, mode, n, m.wall, m.cpu, m.rss_mb, issued)
+            if issued != n or m.failures:
+                row.note = f"{issued}/{n} issued, {m.failures} failed processes"
+            rows.append(row)
+            print(
+                f"{key:14} n={n:4}  wall {m.wall:7.2f} s  cpu {m.cpu:7.2f} s  "
+                f"rss {m.rss_mb:6.1f} MB  issued {issued}/{n} {row.note}",
+                flush=True,
+            )
+    lego_rows(rows)
+
+
+# -- no-op at scale -------------------------------------------------------------------
+def populate(kv: KeyVaultStandIn, ca: Pebble, n: int, config_path: Path) -> None:
+    """n managed certificates as renewer tags them, nothing due (expires in 80 days)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from renewer.certs import ari_cert_id
+    from renewer.config import load_config
+    from renewer.stores import keyvault_policy as kp
+
+    specs = {s.name: s for s in load_config(config_path).certificates}
+    intermediate = x509.load_pem_x509_certificate(ca.intermediate_pem().encode())
+    ski = intermediate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    issuer_key = ec.generate_private_key(ec.SECP256R1())
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    key_pem = leaf_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    now = dt.datetime.now(dt.UTC)
+    for name, spec in specs.items():
+        domain = spec.domains[0]
+        leaf = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([]))
+            .issuer_name(intermediate.subject)
+            .public_key(leaf_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=10))
+            .not_valid_after(now + dt.timedelta(days=80))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier(ski.digest, None, None), critical=False)
+            .sign(issuer_key, hashes.SHA256())
+        )
+        tags = {
+            kp.MANAGED_BY: kp.MANAGED_VALUE,
+            kp.TAG_FINGERPRINT: spec.fingerprint(),
+            kp.TAG_SERIAL: format(leaf.serial_number, "x"),
+            kp.TAG_ARI: ari_cert_id(leaf) or "",
+            kp.TAG_DIRECTORY: ca.directory_url,
+            kp.TAG_KEY: spec.key,
+            kp.TAG_DOMAINS: domain,
+        }
+        body = {
+            "value": (key_pem + leaf.public_bytes(serialization.Encoding.PEM)).decode(),
+            "policy": {"secret_props": {"contentType": "application/x-pem-file"}},
+            "tags": tags,
+        }
+        kv.vault.import_certificate(name, body)
+    # The stand-in rebuilds (and re-parses) the whole listing for every page; that
+    # is the stand-in's cost, not renewer's, so the listing is computed once here.
+    listing = kv.vault.list_certificates(False)
+    kv.vault.list_certificates = lambda include_pending: listing  # type: ignore[method-assign]
+
+
+def noop(rows: list[Row]) -> None:
+    for n in NOOP_SIZES:
+        case = WORK / "cases" / f"noop-{n}"
+        shutil.rmtree(case, ignore_errors=True)
+        case.mkdir(parents=True)
+        tls = make_tls_material(case / "tls")
+        with (
+            Bind(case / "bind") as bind,
+            Pebble(case / "pebble", tls, dns_server=bind.dns_address) as ca,
+            KeyVaultStandIn(tls) as kv,
+        ):
+            config = {
+                "acme": {"directory": ca.directory_url, "ca_bundle": str(ca.ca_bundle)},
+                "azure": {"ca_bundle": str(kv.ca_bundle)},
+                "store": {"type": "keyvault", "vault_url": kv.url},
+                "dns": {
+                    "type": "rfc2136",
+                    "nameserver": bind.dns_address,
+                    "tsig": {"name": bind.key_name, "secret": "env:TSIG_SECRET"},
+                },
+                "certificates": [{"name": f"c{i}", "domains": [f"c{i}.{ZONE}"]} for i in range(n)],
+            }
+            path = case / "certificates.yaml"
+            path.write_text(yaml.safe_dump(config, sort_keys=False))
+            os.environ.setdefault("TSIG_SECRET", bind.secret)
+            t0 = time.monotonic()
+            populate(kv, ca, n, path)
+            print(
+                f"noop n={n}: populated the stand-in in {time.monotonic() - t0:.1f} s", flush=True
+            )
+            kv.reset_counts()
+            token = kv.mint_token(lifetime=7200)
+            stats_path = case / "stats.json"
+            env = {
+                **base_env(),
+                "TSIG_SECRET": bind.secret,
+                "PYTHONPATH": str(REPO),
+                "BENCH_KV_TOKEN": token.token,
+                "BENCH_KV_TOKEN_EXP": str(token.expires_on),
+                "BENCH_STATS": str(stats_path),
+            }
+            out = case / "plan.json"
+            cmd = [sys.executable, str(BENCH / "kv_plan.py"), "-c", str(path),
+                   "--format", "json", "-o", str(out)]  # fmt: skip
+            m = run_measured(cmd, env, case / "plan.log")
+            stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
+            counts = dict(kv.counts)
+            actions: dict[str, int] = {}
+            if out.exists():
+                for cert in json.loads(out.read_text()).get("certificates", []):
+                    actions[cert["action"]] = actions.get(cert["action"], 0) + 1
+            pages = -(-n // 25)
+            row = Row("renewer", "plan, Key Vault stand-in, none due", n, m.wall, m.cpu, m.rss_mb)
+            row.ok = actions.get("skip", 0)
+            row.extra = {
+                "vault_requests": counts,
+                "vault_401_challenges": kv.challenges,
+                "expected_list_pages": pages,
+                "actions": actions,
+                **stats,
+            }
+            if m.failures or row.ok != n:
+                row.note = f"exit {stats.get('exit')}, actions {actions}"
+            rows.append(row)
+            print(
+                f"noop n={n}: wall {m.wall:.2f} s cpu {m.cpu:.2f} s rss {m.rss_mb:.1f} MB "
+                f"vault {counts} (+{kv.challenges} 401) ari {stats.get('ari_calls')} "
+                f"calls / {stats.get('ari_distinct')} ids, max {stats.get('ari_max_in_flight')} "
+                f"in flight, actions {actions}",
+                flush=True,
+            )
+
+
+# -- output ---------------------------------------------------------------------------
+def fmt(value: float | None, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def table(rows: list[Row]) -> str:
+    issue = [r for r in rows if not r.mode.startswith("plan")]
+    ours = {r.n: r for r in issue if r.tool == "renewer"}
+    lines = [
+        "### Batch issuance (fresh Pebble + BIND per case)",
+        "",
+        "| tool | mode | certs | wall s | CPU s | peak RSS MB | issued | renewer/peer wall | peer/renewer | note |",  # noqa: E501
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in issue:
+        mine = ours.get(r.n)
+        ratio = speed = None
+        if r.tool != "renewer" and r.wall and mine and mine.wall:
+            ratio, speed = mine.wall / r.wall, r.wall / mine.wall
+        lines.append(
+            f"| {r.tool} | {r.mode} | {r.n} | {fmt(r.wall, '.2f')} | {fmt(r.cpu, '.2f')} | "
+            f"{fmt(r.rss_mb, '.0f')} | {r.ok if r.wall is not None else '—'} | "
+            f"{fmt(ratio, '.3f')} | {'—' if speed is None else f'{speed:.1f}x'} | {r.note} |"
+        )
+    noops = [r for r in rows if r.mode.startswith("plan")]
+    if noops:
+        lines += [
+            "",
+            "### No-op at scale (`renewer plan`, Key Vault stand-in, nothing due)",
+            "",
+            "| managed certs | wall s | CPU s | peak RSS MB | vault requests (by route) | list pages needed | 401 challenges | ARI lookups (distinct ids, max in flight) | skip | note |",  # noqa: E501
+            "|---:|---:|---:|---:|---|---:|---:|---|---:|---|",
+        ]
+        for r in noops:
+            e = r.extra
+            routes = ", ".join(f"{k}: {v}" for k, v in sorted(e.get("vault_requests", {}).items()))
+            lines.append(
+                f"| {r.n} | {fmt(r.wall, '.2f')} | {fmt(r.cpu, '.2f')} | {fmt(r.rss_mb, '.0f')} | "
+                f"{routes} | {e.get('expected_list_pages')} | {e.get('vault_401_challenges')} | "
+                f"{e.get('ari_calls')} ({e.get('ari_distinct')}, {e.get('ari_max_in_flight')}) | "
+                f"{r.ok} | {r.note} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    started = time.monotonic()
+    WORK.mkdir(parents=True, exist_ok=True)
+    rows: list[Row] = []
+    only = os.environ.get("BENCH_ONLY", "issuance,noop").split(",")
+    if "table" in only:  # re-render results.md / plot.png from the last results.json
+        rows = [Row(**r) for r in json.loads((WORK / "results.json").read_text())]
+        lego_rows(rows)
+    if "issuance" in only:
+        issuance(rows)
+    if "noop" in only:
+        noop(rows)
+    text = table(rows)
+    print("\n" + text)
+    print(f"total {time.monotonic() - started:.0f} s")
+    (WORK / "results.json").write_text(json.dumps([asdict(r) for r in rows], indent=2))
+    (BENCH / "results.md").write_text(
+        f"<!-- generated by `python bench/run.py` on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
+        f"total {time.monotonic() - started:.0f} s -->\n\n" + text
+    )
+    py = VENV / "bin" / "python"
+    plot = subprocess.run(
+        [str(py if py.exists() else sys.executable), str(BENCH / "plot.py"), str(WORK / "results.json"),  # noqa: E501
+         str(BENCH / "plot.png")],
+        check=False,
+    )  # fmt: skip
+    return 0 if plot.returncode == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
