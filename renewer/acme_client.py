@@ -30,6 +30,7 @@ from josepy.errors import DeserializationError
 from josepy.json_util import field
 from josepy.jwa import ES256, RS256, JWASignature
 from josepy.jwk import JWK, JWKEC
+from requests.adapters import HTTPAdapter
 
 from renewer import retry
 from renewer.certs import IssuedChain, split_chain, top_issuer_name
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 USER_AGENT = "renewer/0.1 (+acme-python)"
 BAD_NONCE_RETRIES = 20  # each try is two requests (the library retries once itself)
 HTTP_TIMEOUT = 30
+HTTP_POOL = 16  # as many as run.ARI_CONCURRENCY lookups in flight
 
 
 class AcmeFailure(Exception):
@@ -144,6 +146,17 @@ class AcmeAccount:
         self._directory: messages.Directory | None = None
         self._key: JWK | None = None
         self._regr: messages.RegistrationResource | None = None
+        self._ari: dict[str, RenewalInfo | None] = {}
+        # One pooled session for the unauthenticated GETs (directory, ARI): planning
+        # thousands of certificates otherwise pays a TLS handshake and a CA-bundle
+        # load per lookup.
+        self._http = requests.Session()
+        self._http.headers["User-Agent"] = USER_AGENT
+        # Passed per request: a Session's own verify loses to REQUESTS_CA_BUNDLE.
+        self._verify: bool | str = str(settings.ca_bundle) if settings.ca_bundle else True
+        pool = HTTPAdapter(pool_connections=2, pool_maxsize=HTTP_POOL)
+        self._http.mount("https://", pool)
+        self._http.mount("http://", pool)
 
     # -- directory -------------------------------------------------------
     def directory(self) -> messages.Directory:
@@ -153,13 +166,9 @@ class AcmeAccount:
             return self._directory
 
     def _fetch_directory(self) -> messages.Directory:
-        verify: bool | str = str(self.settings.ca_bundle) if self.settings.ca_bundle else True
         try:
-            response = requests.get(
-                self.settings.directory,
-                timeout=HTTP_TIMEOUT,
-                verify=verify,
-                headers={"User-Agent": USER_AGENT},
+            response = self._http.get(
+                self.settings.directory, timeout=HTTP_TIMEOUT, verify=self._verify
             )
             response.raise_for_status()
             return messages.Directory.from_json(response.json())
@@ -258,14 +267,20 @@ class AcmeAccount:
 
     # -- renewal info ----------------------------------------------------
     def renewal_info(self, ari_cert_id: str) -> RenewalInfo | None:
-        """The CA's window for a certificate, or None when the CA has no ARI."""
+        """The CA's window for a certificate (None: no ARI), asked once per run per id."""
+        if ari_cert_id in self._ari:
+            return self._ari[ari_cert_id]
+        info = self._fetch_renewal_info(ari_cert_id)
+        self._ari[ari_cert_id] = info
+        return info
+
+    def _fetch_renewal_info(self, ari_cert_id: str) -> RenewalInfo | None:
         base = getattr(self.directory(), "renewalInfo", None)
         if not base:
             return None
-        verify: bool | str = str(self.settings.ca_bundle) if self.settings.ca_bundle else True
         url = f"{str(base).rstrip('/')}/{ari_cert_id}"
         try:
-            response = requests.get(url, timeout=HTTP_TIMEOUT, verify=verify)
+            response = self._http.get(url, timeout=HTTP_TIMEOUT, verify=self._verify)
             if response.status_code == 404:
                 return None
             response.raise_for_status()
