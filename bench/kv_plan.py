@@ -11,6 +11,7 @@ Usage: python bench/kv_plan.py <renewer plan arguments...>
 
 from __future__ import annotations
 
+import cProfile
 import json
 import os
 import resource
@@ -59,10 +60,17 @@ if os.environ.get("BENCH_NO_ARI"):  # diagnostic: how long the plan takes withou
 def main() -> int:
     started = time.monotonic()
     code = 0
+    profile_path = os.environ.get("BENCH_PROFILE")  # diagnostic: cProfile stats file
+    profiler = cProfile.Profile() if profile_path else None
+    if profiler:
+        profiler.enable()
     try:
         cli_main.main(["plan", *sys.argv[1:]], standalone_mode=False)
     except SystemExit as exc:
         code = int(exc.code or 0)
+    if profiler and profile_path:
+        profiler.disable()
+        profiler.dump_stats(profile_path)
     elapsed = time.monotonic() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     with open(os.environ["BENCH_STATS"], "w") as fh:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -41,54 +41,59 @@ class State:
 
 
 def read_state(specs: Collection[CertificateSpec], services: Services) -> State:
-    """One listing per store, then ARI for every stored certificate, concurrently."""
+    """One listing per store; renewal-info lookups start as listed certificates arrive.
+
+    A store with thousands of certificates pages its listing in slowly (Key
+    Vault: 25 per page, one page after the other), so the CA's renewal windows
+    are fetched concurrently while the listing is still coming in.
+    """
     stored: dict[str, StoredCertificate] = {}
     unreadable: dict[str, str] = {}
     by_store: dict[str, list[CertificateSpec]] = {}
     for spec in specs:
         by_store.setdefault(spec.store.identity(), []).append(spec)
-    for group in by_store.values():
-        try:
-            listing = services.stores.get(group[0].store).list_current()
-        except Exception as exc:
-            for spec in group:
-                unreadable[spec.name] = describe_error(exc)
-            continue
-        stored.update(listing)
-    return State(stored, _renewal_info(specs, stored, services), unreadable)
-
-
-def _renewal_info(
-    specs: Collection[CertificateSpec],
-    stored: Mapping[str, StoredCertificate],
-    services: Services,
-) -> dict[str, RenewalInfo]:
+    by_name = {spec.name.lower(): spec for spec in specs}
     now = datetime.now(UTC)
-    wanted = []
-    for spec in specs:
-        current = stored.get(spec.name)
-        if (
-            current is not None
-            and current.ari_cert_id
-            and current.directory == spec.acme.directory
-            and current.not_after > now
-        ):
-            wanted.append((spec, current.ari_cert_id))
+    with ThreadPoolExecutor(ARI_CONCURRENCY, thread_name_prefix="ari") as pool:
+        lookups: dict[str, Future[RenewalInfo | None]] = {}
+        for group in by_store.values():
+            listed: list[str] = []
+            try:
+                for current in services.stores.get(group[0].store).iter_current():
+                    stored[current.name] = current
+                    listed.append(current.name)
+                    wanted = by_name.get(current.name.lower())
+                    if wanted is not None and _ari_applies(wanted, current, now):
+                        lookups[wanted.name] = pool.submit(_lookup, wanted, current, services)
+            except Exception as exc:
+                for spec in group:
+                    unreadable[spec.name] = describe_error(exc)
+                for name in listed:
+                    stored.pop(name, None)
+                continue
+        found = {name: future.result() for name, future in lookups.items()}
+    renewal_info = {
+        name: info for name, info in found.items() if info is not None and name not in unreadable
+    }
+    return State(stored, renewal_info, unreadable)
 
-    def lookup(item: tuple[CertificateSpec, str]) -> tuple[str, RenewalInfo | None]:
-        spec, cert_id = item
-        try:
-            store = services.stores.get(spec.store)
-            return spec.name, services.account(spec.acme, store).renewal_info(cert_id)
-        except Exception as exc:  # ARI is advice: fall back to the lifetime rule
-            log.warning("%s: %s; using the lifetime rule", spec.name, describe_error(exc))
-            return spec.name, None
 
-    if not wanted:
-        return {}
-    with ThreadPoolExecutor(min(ARI_CONCURRENCY, len(wanted))) as pool:
-        found = dict(pool.map(lookup, wanted))
-    return {name: info for name, info in found.items() if info is not None}
+def _ari_applies(spec: CertificateSpec, current: StoredCertificate, now: datetime) -> bool:
+    """ARI is asked for live certificates the same CA issued and that carry an ARI id."""
+    return bool(
+        current.ari_cert_id and current.directory == spec.acme.directory and current.not_after > now
+    )
+
+
+def _lookup(
+    spec: CertificateSpec, current: StoredCertificate, services: Services
+) -> RenewalInfo | None:
+    try:
+        store = services.stores.get(spec.store)
+        return services.account(spec.acme, store).renewal_info(str(current.ari_cert_id))
+    except Exception as exc:  # ARI is advice: fall back to the lifetime rule
+        log.warning("%s: %s; using the lifetime rule", spec.name, describe_error(exc))
+        return None
 
 
 def make_plan(

@@ -9,7 +9,7 @@ the key leave the vault.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -50,6 +50,14 @@ class CertificateStore(abc.ABC):
     @abc.abstractmethod
     def list_current(self) -> dict[str, StoredCertificate]:
         """Every certificate's current version, in as few backend calls as possible."""
+
+    def iter_current(self) -> Iterator[StoredCertificate]:
+        """The same as ``list_current``, yielded as the backend pages it in.
+
+        Lets the run start renewal-info lookups while a long listing is still
+        arriving; stores that read everything at once need not override it.
+        """
+        yield from self.list_current().values()
 
     @abc.abstractmethod
     def current(self, name: str) -> StoredCertificate | None:

@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -138,13 +139,15 @@ class KeyVaultStore(CertificateStore):
 
     # -- reading -----------------------------------------------------------------------------
     def list_current(self) -> dict[str, StoredCertificate]:
-        found: dict[str, StoredCertificate] = {}
+        return {stored.name: stored for stored in self.iter_current()}
+
+    def iter_current(self) -> Iterator[StoredCertificate]:
+        """One paged list of properties (25 per page at most); yields as pages arrive."""
         with self._errors("the certificate list"):
             for props in self._certs.list_properties_of_certificates():
                 stored = stored_from_properties(props)
                 if stored is not None:
-                    found[stored.name] = stored
-        return found
+                    yield stored
 
     def _get(self, name: str) -> tuple[CertificateProperties, x509.Certificate] | None:
         """The current version's properties and leaf; None if absent or never merged."""
