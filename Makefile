@@ -1,7 +1,7 @@
 # Two entry points for a fresh machine (README): `make demo` and `make test`.
 PYTHON ?= python3
 
-.PHONY: setup demo test lint lint-workflows types unit integration
+.PHONY: setup demo test lint lint-workflows types unit integration bench
 
 setup:
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
@@ -29,3 +29,10 @@ integration:
 
 test: setup lint lint-workflows types
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests
+
+# Benchmarks (by hand or a separate CI job, not part of `make test`): renewer vs certbot
+# (and lego where it installs) on the same Pebble + BIND rig; prints a table, writes
+# bench/results.md and bench/plot.png.
+bench: setup
+	bash bench/setup.sh
+	$(PYTHON) bench/run.py
