@@ -283,11 +283,20 @@ def renew(
     cancel = threading.Event()
     _install_cancel(cancel)
 
+    actions = {a.name: a for a in the_plan.actions}
+
     def progress(result: Result) -> None:
         click.echo(report.progress_line(result))
         if result.error and github.in_actions():
+            # Louder as expiry nears: warning, at risk, critical / EXPIRED (error).
+            level = report.escalate(result, actions.get(result.name), the_plan.generated_at)
+            words = f" [{level.words}]" if level and level.severity != "not-issued" else ""
             click.echo(
-                github.annotation("error", f"{result.name}: {result.error}", title="renewer")
+                github.annotation(
+                    level.level if level else "error",
+                    f"{result.name}: {result.error}{words}",
+                    title="renewer",
+                )
             )
 
     executor = Executor(

@@ -211,16 +211,21 @@ class SetupResult:
         return any(c.action == "failed" for c in self.changes)
 
 
-def _probe(account: AcmeAccount, domain: str) -> tuple[tuple[str, ...], str | None]:
+def _probe(account: AcmeAccount, domain: str) -> tuple[tuple[str, ...], str | None] | None:
     """Issuer names and accounturi from a real dns-persist-01 challenge of the CA.
 
     Opens an order for one identifier, reads its challenge and deactivates the
     pending authorization again, so nothing is left half done at the CA.
+
+    None when the CA answered with an authorization it reused (already valid,
+    e.g. from a recent dns-01 issuance): such an authorization lists only the
+    challenge that validated it, so it says nothing about dns-persist-01.
     """
     acme = account.client()
     order = messages.NewOrder(
         identifiers=[messages.Identifier(typ=messages.IDENTIFIER_FQDN, value=domain)]
     )
+    reused = False
     try:
         response = acme._post(acme.directory["newOrder"], order)
         body = messages.Order.from_json(response.json())
@@ -235,11 +240,13 @@ def _probe(account: AcmeAccount, domain: str) -> tuple[tuple[str, ...], str | No
                     acme.deactivate_authorization(authzr)
                 except messages.Error as error:
                     log.debug("could not deactivate %s: %s", url, problem_text(error))
+            elif authzr.body.status == messages.STATUS_VALID:
+                reused = True
             if found is not None:
                 return tuple(found.issuer_domain_names), found.accounturi
     except messages.Error as error:
         raise AcmeFailure(f"probe order refused: {problem_text(error)}", error.code) from None
-    return (), None
+    return None if reused else ((), None)
 
 
 def setup(
@@ -267,7 +274,18 @@ def setup(
                 else:
                     regr = account.client().net.account
                     uri = regr.uri if regr is not None else ACCOUNT_PLACEHOLDER
-                    issuers, chall_uri = _probe(account, spec.domains[0].removeprefix("*."))
+                    domain = spec.domains[0].removeprefix("*.")
+                    probe = _probe(account, domain)
+                    if probe is None:  # a reused authorization: the directory names them
+                        issuers, chall_uri = issuer_names(account), None
+                        if not issuers:
+                            raise AcmeFailure(
+                                f"the CA at {spec.acme.directory} reused a valid authorization "
+                                f"for {domain} and its directory lists no caaIdentities, so "
+                                "its dns-persist-01 issuer names are unknown"
+                            )
+                    else:
+                        issuers, chall_uri = probe
                     if not issuers:
                         raise AcmeFailure(
                             f"the CA at {spec.acme.directory} offers no dns-persist-01 challenge"

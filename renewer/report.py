@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from renewer import persist_report
+from renewer import escalation, persist_report
 from renewer.models import Action, ActionKind, Outcome, Plan, Result, RunReport
 
 SCHEMA_VERSION = 1
@@ -70,10 +70,37 @@ def _entry(action: Action | None, result: Result | None) -> dict[str, Any]:
     }
 
 
+def escalate(result: Result, action: Action | None, now: datetime) -> escalation.Escalation | None:
+    """How loud a failed result is, from its stored certificate's dates (None unless failed)."""
+    stored = action.stored if action else None
+    return escalation.classify(
+        result,
+        stored.not_before if stored else None,
+        stored.not_after if stored else None,
+        now,
+    )
+
+
+def escalations(report: RunReport) -> dict[str, escalation.Escalation]:
+    """Failed certificates only: how near expiry each one is (at plan time)."""
+    actions = {a.name: a for a in report.plan.actions}
+    found: dict[str, escalation.Escalation] = {}
+    for result in report.results:
+        level = escalate(result, actions.get(result.name), report.plan.generated_at)
+        if level is not None:
+            found[result.name] = level
+    return found
+
+
 def entries(report: RunReport) -> list[dict[str, Any]]:
     results = _results_by_name(report)
     rows = [_entry(a, results.pop(a.name, None)) for a in report.plan.actions]
     rows += [_entry(None, r) for r in results.values()]  # e.g. unreadable stores
+    levels = escalations(report)
+    for row in rows:  # optional field, failed certificates only
+        level = levels.get(row["name"]) if row["result"] == "failed" else None
+        if level is not None:
+            row["severity"] = level.severity.value
     return rows
 
 
@@ -165,10 +192,23 @@ def render_markdown(report: RunReport) -> str:
         lines.append(
             f"**{c['issue']}** to issue · **{c['renew']}** to renew · {c['skip']} unchanged"
         )
+    levels = escalations(report)
+    flagged = [(n, e) for n, e in levels.items() if e.severity in FLAGGED]
+    if flagged:
+        lines += [
+            "",
+            "**At risk or worse:** "
+            + ", ".join(f"`{_cell(n)}` ({FLAGGED[e.severity]})" for n, e in flagged),
+        ]
     lines += ["", "| Certificate | Action | Reason | Result | Expiry |", "|---|---|---|---|---|"]
     for row in entries(report):
         result = row["result"] or "—"
-        if row["error"]:
+        level = levels.get(row["name"]) if row["error"] else None
+        if level is not None and level.severity in FLAGGED:
+            result = f"❌ **{level.words}** — {row['error']}"
+        elif level is not None and level.severity is escalation.Severity.WARNING:
+            result = f"❌ {row['error']} ({level.words})"
+        elif row["error"]:
             result = f"❌ {row['error']}"
         elif row["result"] == Outcome.SUCCEEDED.value:
             result = "✅ " + (f"serial `{row['serial']}`" if row["serial"] else "")
@@ -186,4 +226,9 @@ def render_markdown(report: RunReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+FLAGGED = {
+    escalation.Severity.AT_RISK: "at risk",
+    escalation.Severity.CRITICAL: "critical",
+    escalation.Severity.EXPIRED: "EXPIRED",
+}
 RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}

@@ -92,7 +92,10 @@ def clear_retry_after() -> None:
 
 def is_transient(code: str | None, message: str = "") -> bool:
     """A CA problem worth another try, or the CA unreachable."""
-    return code in TRANSIENT or (code is None and message.startswith("CA unreachable"))
+    unreachable = message.startswith("CA unreachable") or (
+        message.startswith("CA directory ") and " unreachable" in message
+    )
+    return code in TRANSIENT or (code is None and unreachable)
 
 
 def hint(code: str | None) -> str | None:

@@ -29,7 +29,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import (
+    AzureError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    ServiceResponseError,
+)
 from azure.keyvault.certificates import (
     CertificateClient,
     CertificateOperation,
@@ -198,7 +203,15 @@ class KeyVaultStore(CertificateStore):
             chain = finalize(csr.public_bytes(serialization.Encoding.PEM))
             tags = self._tags(spec, chain)
             with self._errors(subject):
-                merged = self._certs.merge_certificate(spec.name, _chain_der(chain), tags=tags)
+                try:
+                    merged = self._certs.merge_certificate(spec.name, _chain_der(chain), tags=tags)
+                except ServiceResponseError:
+                    # Sent, but the answer was lost: the merge may have landed. A
+                    # truthful report needs to know, so look before calling it failed.
+                    landed = self._merged_meanwhile(spec.name, chain)
+                    if landed is None:
+                        raise
+                    merged = landed
                 version = _version(merged)
                 if merged.properties is None or dict(merged.properties.tags or {}) != tags:
                     self._certs.update_certificate_properties(spec.name, version, tags=tags)
@@ -207,6 +220,17 @@ class KeyVaultStore(CertificateStore):
             raise
         log.info("%s: merged into %s", spec.name, self.describe())
         return self._stored(spec, chain, version)
+
+    def _merged_meanwhile(self, name: str, chain: IssuedChain) -> KeyVaultCertificate | None:
+        """The current version if it holds exactly this chain's leaf, else None."""
+        try:
+            cert = self._certs.get_certificate(name)
+        except AzureError:
+            return None
+        if not cert.cer:
+            return None
+        leaf = x509.load_der_x509_certificate(bytes(cert.cer))
+        return cert if leaf.serial_number == chain.leaf.serial_number else None
 
     def _open_operation(
         self, spec: CertificateSpec, policy: CertificatePolicy

@@ -38,9 +38,11 @@ without a release policy; a certificate's linked secret cannot be overwritten
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import secrets
+import socket
 import ssl
 import threading
 import time
@@ -67,6 +69,33 @@ DEFAULT_TENANT = "72f988bf-0000-4000-8000-00000000cafe"
 MAX_PAGE = 25
 
 Handler = Callable[[dict[str, str], dict[str, str], Json], tuple[int, Json]]
+
+
+@dataclass
+class VaultFault:
+    """Answer the next ``count`` requests on ``route`` (optionally for one ``name``) badly.
+
+    kind: ``429`` (with ``Retry-After``), ``503`` (with ``Retry-After`` unless None),
+    ``drop`` (close the connection without a response; nothing was done) or
+    ``drop-after`` (the request is carried out, then the connection is closed: the
+    client never learns it succeeded).
+    """
+
+    route: str  # e.g. "POST /certificates/{name}/pending/merge", as in ``counts``
+    count: int
+    kind: str
+    retry_after: str | None = "1"
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Served:
+    """A request answered by an injected fault."""
+
+    route: str
+    name: str | None
+    kind: str
+    at: float
 
 
 @dataclass(frozen=True)
@@ -169,6 +198,8 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
         self._tokens: dict[str, float] = {}
         self._stats = threading.Lock()
         self._routes = self._route_table()
+        self.faults: list[VaultFault] = []
+        self.faulted: list[Served] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
@@ -232,6 +263,68 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
     def requests_for(self, name: str) -> list[Recorded]:
         with self._stats:
             return [r for r in self.requests if r.name and r.name.lower() == name.lower()]
+
+    # -- fault injection ---------------------------------------------------------------------
+    def inject(
+        self,
+        route: str,
+        count: int,
+        kind: str,
+        *,
+        retry_after: str | None = "1",
+        name: str | None = None,
+    ) -> VaultFault:
+        """Fault the next ``count`` authenticated requests on ``route`` (see VaultFault)."""
+        if kind not in ("429", "503", "drop", "drop-after"):
+            raise ValueError(f"unknown fault kind {kind}")
+        fault = VaultFault(route, count, kind, retry_after, name.lower() if name else None)
+        with self._stats:
+            self.faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        with self._stats:
+            self.faults.clear()
+
+    def faulted_on(self, route: str | None = None) -> list[Served]:
+        with self._stats:
+            return [f for f in self.faulted if route is None or f.route == route]
+
+    def _route_of(self, method: str, path: str) -> tuple[str, str | None]:
+        for verb, pattern, route, _handler in self._routes:
+            match = pattern.match(path)
+            if verb == method and match is not None:
+                return route, match.groupdict().get("name")
+        return f"{method} (unknown)", None
+
+    def _take_fault(self, method: str, path: str) -> VaultFault | None:
+        route, name = self._route_of(method, path)
+        with self._stats:
+            for fault in self.faults:
+                named = fault.name is None or (name or "").lower() == fault.name
+                if fault.count > 0 and fault.route == route and named:
+                    fault.count -= 1
+                    self.faulted.append(Served(route, name, fault.kind, time.monotonic()))
+                    return fault
+        return None
+
+    def _serve_fault(self, request: _RequestHandler, fault: VaultFault) -> None:
+        if fault.kind.startswith("drop"):
+            request.close_connection = True
+            request.wfile.flush()
+            with contextlib.suppress(OSError):
+                request.connection.shutdown(socket.SHUT_RDWR)
+            return
+        status = int(fault.kind)
+        code = "Throttled" if status == 429 else "ServiceUnavailable"
+        message = (
+            "Operations per second is over the vault's limit"
+            if status == 429
+            else "The service is temporarily unavailable"
+        )
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+        request.close_connection = False
+        request.reply(status, {"error": {"code": code, "message": message}}, headers)
 
     # -- routing -----------------------------------------------------------------------------
     def _route_table(self) -> list[tuple[str, re.Pattern[str], str, Handler]]:
@@ -383,12 +476,19 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
                 401, {"error": {"code": "Unauthorized", "message": message}}, self._challenge()
             )
             return
+        fault = self._take_fault(method, parts.path)
+        if fault is not None and fault.kind != "drop-after":
+            self._serve_fault(request, fault)
+            return
         status, payload, route, name = self._dispatch(method, parts.path, query, raw)
         with self._stats:
             self.counts[route] += 1
             if name:
                 self.by_name[(route, name.lower())] += 1
             self.requests.append(Recorded(method, parts.path, route, name, status, raw))
+        if fault is not None:  # drop-after: done, but the answer is lost
+            self._serve_fault(request, fault)
+            return
         request.reply(status, payload, {})
 
     def _dispatch(
