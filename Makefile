@@ -1,5 +1,6 @@
 # Two entry points for a fresh machine (README): `make demo` and `make test`.
 PYTHON ?= python3
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 
 .PHONY: setup demo test lint lint-workflows types unit integration bench
 
@@ -15,7 +16,7 @@ lint:
 	$(PYTHON) -m ruff format --check renewer
 
 lint-workflows:
-	"$$(go env GOPATH)/bin/actionlint"
+	"$$($(GO) env GOPATH | cut -d: -f1)/bin/actionlint"
 	"$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/zizmor" --offline --persona=pedantic --config .github/zizmor.yml .github/workflows action.yml
 
 types:
