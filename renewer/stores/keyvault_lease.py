@@ -8,19 +8,20 @@ secrets, so the lease is taken in three steps:
 1. read the latest version of ``renewer-lock-<name>``; a live lease
    (``expires_on`` in the future) of another run -> LockBusy;
 2. write a new version whose value names a random owner id, with
-   ``expires_on = now + 15 minutes``;
+   ``expires_on = now + LEASE`` (two minutes);
 3. wait ``SETTLE`` seconds and read the latest version again; if it is no
    longer ours, a run that wrote after us holds it -> LockBusy.
 
 Two runs cannot both hold it as long as each run's step 1 -> 2 takes less than
 ``SETTLE``; the later writer always wins and the earlier one sees that in step
-3. A crashed run's lease simply expires. Release sets our version's
+3. While the run holds it, a heartbeat moves ``expires_on`` forward every
+``HEARTBEAT`` seconds, so a long issuance (a slow DNS propagation) keeps its
+lease, and a killed or cancelled run's lease lapses within ``LEASE``: a
+re-run a few minutes later is not locked out. Release sets our version's
 ``expires_on`` into the past instead of deleting the secret: with soft delete
 (mandatory on Key Vault) a deleted name cannot be written again until it is
 purged. Each lease adds one secret version; nothing ever lists them.
 
-The lease is not extended: an issuance holding it longer than 15 minutes
-(a stuck DNS propagation) may be overtaken by the next run.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import logging
 import os
 import secrets
 import socket
-import time
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -45,7 +46,8 @@ from renewer.stores.keyvault_errors import vault_errors
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=15)
+LEASE = timedelta(minutes=2)
+HEARTBEAT = 30.0  # seconds; several heartbeats fit in one LEASE
 SETTLE = 1.0
 PREFIX = "renewer-lock-"
 MAX_NAME = 127
@@ -119,14 +121,37 @@ class SecretLease:
                 expires_on=now + LEASE,
                 tags={"managed-by": "renewer"},
             )
-        time.sleep(SETTLE if self.settle is None else self.settle)
+        stop = threading.Event()
+        stop.wait(SETTLE if self.settle is None else self.settle)
         latest = self._read(secret_name, subject)
         if latest is None or latest.owner != owner:
             raise LockBusy(_busy(name, latest))
+        version = written.properties.version
+        beat = threading.Thread(
+            target=self._heartbeat,
+            args=(secret_name, version, name, stop),
+            name=f"lease-{name}",
+            daemon=True,
+        )
+        beat.start()
         try:
             yield
         finally:
-            self._release(secret_name, written.properties.version, name)
+            stop.set()
+            beat.join(timeout=HEARTBEAT)
+            self._release(secret_name, version, name)
+
+    def _heartbeat(
+        self, secret_name: str, version: str | None, name: str, stop: threading.Event
+    ) -> None:
+        """Keep our lease alive until ``stop``; a missed beat only shortens the lease."""
+        while not stop.wait(HEARTBEAT):
+            try:
+                self.client.update_secret_properties(
+                    secret_name, version, expires_on=datetime.now(UTC) + LEASE
+                )
+            except Exception as exc:  # the run goes on; the lease may lapse early
+                log.warning("%s: could not extend the lease (%s)", name, exc.__class__.__name__)
 
     def _release(self, secret_name: str, version: str | None, name: str) -> None:
         past = datetime.now(UTC) - timedelta(seconds=1)

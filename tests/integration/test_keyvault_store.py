@@ -504,3 +504,30 @@ def test_lease_lost_to_a_later_writer_is_busy(
             pass
     finally:
         timer.join()
+
+
+def test_heartbeat_keeps_a_long_lease_alive_and_a_dead_one_lapses(
+    keyvault: KeyVaultStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A holder that lives past LEASE keeps its lease (heartbeats); once it stops, the
+    lease lapses within LEASE without any release."""
+    monkeypatch.setattr(keyvault_lease, "LEASE", timedelta(seconds=1.5))
+    monkeypatch.setattr(keyvault_lease, "HEARTBEAT", 0.3)
+    secrets = secret_client(keyvault)
+    with direct_store(keyvault).lock("long"):
+        threading.Event().wait(3.0)  # twice the lease, still held
+        with (
+            pytest.raises(LockBusy, match="long is being renewed"),
+            direct_store(keyvault).lock("long"),
+        ):
+            pass
+        expires = secrets.get_secret("renewer-lock-long").properties.expires_on
+        assert expires is not None and expires > datetime.now(UTC)
+    # A lease whose heartbeat died (killed run): written directly, never extended.
+    lapsing = datetime.now(UTC) + timedelta(seconds=1.5)
+    secrets.set_secret("renewer-lock-dead", '{"owner": "x", "who": "pid 1"}', expires_on=lapsing)
+    with pytest.raises(LockBusy), direct_store(keyvault).lock("dead"):
+        pass
+    threading.Event().wait(2.0)
+    with direct_store(keyvault).lock("dead"):
+        pass
