@@ -123,8 +123,5 @@ def pause_for(code: str | None, attempt: int) -> float | None:
 
 
 def sleep(seconds: float, cancel: threading.Event | None) -> bool:
-    """Wait; True if the run was cancelled meanwhile."""
-    if cancel is not None:
-        return cancel.wait(seconds)
-    time.sleep(seconds)
-    return False
+    """Wait (a Retry-After or back-off pause); True if the run was cancelled meanwhile."""
+    return (cancel or threading.Event()).wait(seconds)
