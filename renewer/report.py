@@ -8,6 +8,7 @@ Nothing here can print a secret: the models carry none.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -101,12 +102,13 @@ def entries(report: RunReport) -> list[dict[str, Any]]:
         level = levels.get(row["name"]) if row["result"] == "failed" else None
         if level is not None:
             row["severity"] = level.severity.value
+            row["severity_words"] = level.words
     return rows
 
 
-def render_json(report: RunReport) -> str:
-    """The documented machine format (docs/report.schema.json)."""
-    body = {
+def as_body(report: RunReport) -> dict[str, Any]:
+    """The documented machine form (docs/report.schema.json) every renderer reads."""
+    body: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "generated_at": _when(report.plan.generated_at),
         "dry_run": report.dry_run,
@@ -117,7 +119,11 @@ def render_json(report: RunReport) -> str:
     }
     if report.persist:
         body["persist"] = persist_report.as_json(report.persist)
-    return json.dumps(body, indent=2) + "\n"
+    return body
+
+
+def render_json(report: RunReport) -> str:
+    return json.dumps(as_body(report), indent=2) + "\n"
 
 
 # -- text --------------------------------------------------------------------
@@ -177,58 +183,60 @@ def _cell(text: str | None) -> str:
 
 def render_markdown(report: RunReport) -> str:
     """Job summary, tracking issue and PR comment body."""
-    c = counts(report)
-    executed = bool(report.results)
-    title = (
-        "renewer plan" if not executed else ("renewer dry run" if report.dry_run else "renewer run")
-    )
+    return markdown_from_body(as_body(report), persist_report.markdown(report.persist))
+
+
+def markdown_from_body(body: Mapping[str, Any], extra: Sequence[str] = ()) -> str:
+    """Markdown from the JSON form, so merged shard reports render exactly like one run."""
+    c = {k: int(v) for k, v in body["summary"].items()}
+    executed, dry_run = bool(body["executed"]), bool(body["dry_run"])
+    title = "renewer plan" if not executed else ("renewer dry run" if dry_run else "renewer run")
     lines = [f"### {title}", ""]
     if executed:
         lines.append(
-            f"**{c['succeeded']}** succeeded · **{c['failed']}** failed · "
-            f"**{c['skipped']}** unchanged · {c['total']} certificates"
+            f"**{c.get('succeeded', 0)}** succeeded · **{c.get('failed', 0)}** failed · "
+            f"**{c.get('skipped', 0)}** unchanged · {c.get('total', 0)} certificates"
         )
     else:
         lines.append(
-            f"**{c['issue']}** to issue · **{c['renew']}** to renew · {c['skip']} unchanged"
+            f"**{c.get('issue', 0)}** to issue · **{c.get('renew', 0)}** to renew · "
+            f"{c.get('skip', 0)} unchanged"
         )
-    levels = escalations(report)
-    flagged = [(n, e) for n, e in levels.items() if e.severity in FLAGGED]
+    rows = list(body["certificates"])
+    flagged = [r for r in rows if r.get("severity") in FLAGGED]
     if flagged:
         lines += [
             "",
             "**At risk or worse:** "
-            + ", ".join(f"`{_cell(n)}` ({FLAGGED[e.severity]})" for n, e in flagged),
+            + ", ".join(f"`{_cell(r['name'])}` ({FLAGGED[r['severity']]})" for r in flagged),
         ]
     lines += ["", "| Certificate | Action | Reason | Result | Expiry |", "|---|---|---|---|---|"]
-    for row in entries(report):
-        result = row["result"] or "—"
-        level = levels.get(row["name"]) if row["error"] else None
-        if level is not None and level.severity in FLAGGED:
-            result = f"❌ **{level.words}** — {row['error']}"
-        elif level is not None and level.severity is escalation.Severity.WARNING:
-            result = f"❌ {row['error']} ({level.words})"
-        elif row["error"]:
+    for row in rows:
+        result = row.get("result") or "—"
+        severity, words = row.get("severity"), row.get("severity_words") or row.get("severity")
+        if row.get("error") and severity in FLAGGED:
+            result = f"❌ **{words}** — {row['error']}"
+        elif row.get("error") and severity == escalation.Severity.WARNING.value:
+            result = f"❌ {row['error']} ({words})"
+        elif row.get("error"):
             result = f"❌ {row['error']}"
-        elif row["result"] == Outcome.SUCCEEDED.value:
-            result = "✅ " + (f"serial `{row['serial']}`" if row["serial"] else "")
-        expiry = (row["not_after"] or "")[:10]
+        elif row.get("result") == Outcome.SUCCEEDED.value:
+            result = "✅ " + (f"serial `{row['serial']}`" if row.get("serial") else "")
+        expiry = (row.get("not_after") or "")[:10]
         lines.append(
-            f"| `{_cell(row['name'])}` | {row['action']} | {_cell(row['reason'])} | "
+            f"| `{_cell(row.get('name'))}` | {row.get('action')} | {_cell(row.get('reason'))} | "
             f"{_cell(result)} | {expiry} |"
         )
-    if report.plan.unmanaged:
-        lines += [
-            "",
-            "Unmanaged (never touched): " + ", ".join(f"`{n}`" for n in report.plan.unmanaged),
-        ]
-    lines += persist_report.markdown(report.persist)
+    unmanaged = body.get("unmanaged") or []
+    if unmanaged:
+        lines += ["", "Unmanaged (never touched): " + ", ".join(f"`{n}`" for n in unmanaged)]
+    lines += list(extra)
     return "\n".join(lines) + "\n"
 
 
 FLAGGED = {
-    escalation.Severity.AT_RISK: "at risk",
-    escalation.Severity.CRITICAL: "critical",
-    escalation.Severity.EXPIRED: "EXPIRED",
+    escalation.Severity.AT_RISK.value: "at risk",
+    escalation.Severity.CRITICAL.value: "critical",
+    escalation.Severity.EXPIRED.value: "EXPIRED",
 }
 RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from renewer import planner, run
+from renewer import planner, report, run
 from renewer.executor import Services
 from renewer.models import CertificateSpec, Plan
 
@@ -164,39 +164,6 @@ def render_json(body: Mapping[str, Any]) -> str:
     return json.dumps(body, indent=2) + "\n"
 
 
-def _cell(text: str | None) -> str:
-    return (text or "").replace("|", "\\|").replace("\n", " ")
-
-
 def render_markdown(body: Mapping[str, Any]) -> str:
-    """The Markdown of ``report.render_markdown``, from the JSON form (tested to agree)."""
-    c = {k: int(v) for k, v in body["summary"].items()}
-    executed, dry_run = bool(body["executed"]), bool(body["dry_run"])
-    title = "renewer plan" if not executed else ("renewer dry run" if dry_run else "renewer run")
-    lines = [f"### {title}", ""]
-    if executed:
-        lines.append(
-            f"**{c.get('succeeded', 0)}** succeeded · **{c.get('failed', 0)}** failed · "
-            f"**{c.get('skipped', 0)}** unchanged · {c.get('total', 0)} certificates"
-        )
-    else:
-        lines.append(
-            f"**{c.get('issue', 0)}** to issue · **{c.get('renew', 0)}** to renew · "
-            f"{c.get('skip', 0)} unchanged"
-        )
-    lines += ["", "| Certificate | Action | Reason | Result | Expiry |", "|---|---|---|---|---|"]
-    for row in body["certificates"]:
-        result = row.get("result") or "—"
-        if row.get("error"):
-            result = f"❌ {row['error']}"
-        elif row.get("result") == "succeeded":
-            result = "✅ " + (f"serial `{row['serial']}`" if row.get("serial") else "")
-        expiry = (row.get("not_after") or "")[:10]
-        lines.append(
-            f"| `{_cell(row.get('name'))}` | {row.get('action')} | {_cell(row.get('reason'))} | "
-            f"{_cell(result)} | {expiry} |"
-        )
-    unmanaged = body.get("unmanaged") or []
-    if unmanaged:
-        lines += ["", "Unmanaged (never touched): " + ", ".join(f"`{n}`" for n in unmanaged)]
-    return "\n".join(lines) + "\n"
+    """The same Markdown a single run writes (report.markdown_from_body)."""
+    return report.markdown_from_body(body)

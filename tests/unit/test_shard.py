@@ -281,3 +281,27 @@ def test_cli_merge_reads_a_directory_and_rejects_garbage(tmp_path: Path) -> None
     result = _cli("report", "merge", str(tmp_path / "reports"))
     assert result.returncode == 2
     assert "x.json" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_merged_markdown_flags_certificates_at_risk() -> None:
+    row = {
+        "name": "risky",
+        "action": "renew",
+        "reason": "expires in 10 days",
+        "result": "failed",
+        "error": "CA unreachable: ConnectionError",
+        "serial": "0a",
+        "not_after": "2026-12-08T00:00:00Z",
+        "severity": "at-risk",
+        "severity_words": "at risk: expires in 10 days (2026-12-08)",
+    }
+    body = {
+        "summary": {"total": 1, "renew": 1, "failed": 1},
+        "executed": True,
+        "dry_run": False,
+        "certificates": [row],
+        "unmanaged": [],
+    }
+    text = shard.render_markdown(body)
+    assert "**At risk or worse:** `risky` (at risk)" in text
+    assert "❌ **at risk: expires in 10 days (2026-12-08)** — CA unreachable" in text
