@@ -1,7 +1,7 @@
 """Run ``renewer plan`` against the Key Vault stand-in, in its own process.
 
 The parent (bench/run.py) owns the stand-in and hands us a bearer token it
-minted (BENCH_KV_TOKEN); renewer.auth.azure_credential is replaced by a
+minted (BENCH_KV_TOKEN); renewer.azure.signin.azure_credential is replaced by a
 credential returning it, nothing else in renewer is touched.  ARI lookups are
 counted by wrapping AcmeAccount.renewal_info (calls, distinct certificate
 ids, most in flight at once).  Stats go to the JSON file named by BENCH_STATS.
@@ -22,8 +22,8 @@ from typing import Any
 
 from azure.core.credentials import AccessToken
 
-import renewer.auth
-from renewer import acme_client
+import renewer.azure.signin
+from renewer.acme import client as acme_client
 from renewer.cli import main as cli_main
 
 
@@ -32,7 +32,7 @@ class StaticCredential:
         return AccessToken(os.environ["BENCH_KV_TOKEN"], int(os.environ["BENCH_KV_TOKEN_EXP"]))
 
 
-renewer.auth.azure_credential = lambda _azure: StaticCredential()  # type: ignore[assignment,return-value]
+renewer.azure.signin.azure_credential = lambda _azure: StaticCredential()  # type: ignore[assignment,return-value]
 
 _lock = threading.Lock()
 _stats = {"calls": 0, "in_flight": 0, "max_in_flight": 0, "ids": set()}

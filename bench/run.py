@@ -252,9 +252,9 @@ def populate(kv: KeyVaultStandIn, ca: Pebble, n: int, config_path: Path) -> None
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from renewer.certs import ari_cert_id
-    from renewer.config import load_config
-    from renewer.stores import keyvault_policy as kp
+    from renewer.config.loader import load_config
+    from renewer.core.certs import ari_cert_id
+    from renewer.stores.keyvault import policy as kp
 
     specs = {s.name: s for s in load_config(config_path).certificates}
     intermediate = x509.load_pem_x509_certificate(ca.intermediate_pem().encode())

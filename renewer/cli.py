@@ -17,30 +17,32 @@ from typing import Any, NoReturn
 
 import click
 
-from renewer import (
-    github,
-    inventory,
-    persist,
-    persist_report,
-    planner,
-    report,
-    run,
-    shard,
-    tracking,
-)
-from renewer.config import Config, ConfigError, load_config
-from renewer.errors import describe_error
-from renewer.executor import (
+from renewer import app as run
+from renewer.config.loader import Config, ConfigError, load_config
+from renewer.core.errors import describe_error
+from renewer.core.models import CertificateSpec, Plan, Result
+from renewer.core.redact import RedactingFilter
+from renewer.execute import persist
+from renewer.execute.executor import (
     DEFAULT_CERT_DEADLINE,
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_NEW_ORDERS,
     Executor,
-    Services,
 )
-from renewer.github_api import GitHubClient, GitHubError, GitHubSetupError, GitHubUnavailable
-from renewer.models import CertificateSpec, Plan, Result, RunReport
-from renewer.planner import UnknownCertificate
-from renewer.redact import RedactingFilter
+from renewer.execute.services import Services
+from renewer.plan import planner, shard
+from renewer.plan.planner import UnknownCertificate
+from renewer.publish import actions as github
+from renewer.publish import inventory, tracking
+from renewer.publish.github_api import (
+    GitHubClient,
+    GitHubError,
+    GitHubSetupError,
+    GitHubUnavailable,
+)
+from renewer.report import persist as persist_report
+from renewer.report import render as report
+from renewer.report.model import RunReport
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 REVOCATION_REASONS = {

@@ -24,11 +24,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from renewer import config_schema
-from renewer.config import Config, ConfigError, ConfigIssue, load_config, parse_duration
-from renewer.config_schema import SECTIONS, TYPED, Field, all_keys
-from renewer.directories import ALIASES, resolve_directory
-from renewer.models import AZURE_CLOUDS, AzureSettings, EabSettings, SecretRef
+from renewer.config import fields as config_schema
+from renewer.config.directories import ALIASES, resolve_directory
+from renewer.config.fields import SECTIONS, TYPED, Field, all_keys
+from renewer.config.loader import Config, ConfigError, ConfigIssue, load_config, parse_duration
+from renewer.core.models import AZURE_CLOUDS, AzureSettings, EabSettings, SecretRef
 
 DATA = Path(__file__).parent / "data"
 GOOD = sorted((DATA / "good").glob("*.yaml"))

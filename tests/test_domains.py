@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from renewer.domains import (
+from renewer.config.domains import (
     check_certificate_name,
     check_url,
     normalise_domain,

@@ -22,8 +22,8 @@ import dns.query
 import dns.rdatatype
 import dns.resolver
 
-from renewer.dns.base import DnsError, absolute, parse_hostport
-from renewer.models import PropagationSettings
+from renewer.core.models import PropagationSettings
+from renewer.dns.contract import DnsError, absolute, parse_hostport
 
 QUERY_TIMEOUT = 3.0
 MAX_CNAME_HOPS = 8

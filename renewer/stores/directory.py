@@ -26,9 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from renewer.certs import IssuedChain, generate_key, key_to_pem, make_csr
-from renewer.models import CertificateSpec, StoredCertificate
-from renewer.stores.base import (
+from renewer.core.certs import IssuedChain, generate_key, key_to_pem, make_csr
+from renewer.core.models import CertificateSpec, StoredCertificate
+from renewer.stores.contract import (
     AccountRecord,
     CertificateStore,
     Finalize,
@@ -203,7 +203,7 @@ class DirectoryStore(CertificateStore):
         _write_file(path, json.dumps(body, indent=2).encode(), SECRET_MODE)
 
     def journal_dir(self) -> Path:
-        """Where runs journal the TXT values they present (renewer.journal)."""
+        """Where runs journal the TXT values they present (renewer.dns.journal)."""
         return self.root / "_journal"
 
     def sweep_staging(self, name: str) -> int:

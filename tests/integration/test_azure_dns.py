@@ -18,11 +18,7 @@ import pytest
 from azure.core.credentials import AccessToken
 from rig import SUBSCRIPTION, ArmDns, Bind, Zone
 
-from renewer.dns import make_provider
-from renewer.dns.azure import AzureDnsProvider
-from renewer.dns.base import DnsError
-from renewer.executor import Executor, Services
-from renewer.models import (
+from renewer.core.models import (
     AcmeSettings,
     Action,
     ActionKind,
@@ -34,6 +30,11 @@ from renewer.models import (
     PropagationSettings,
     StoreSettings,
 )
+from renewer.dns.contract import DnsError
+from renewer.dns.providers.azure import AzureDnsProvider
+from renewer.dns.registry import make_provider
+from renewer.execute.executor import Executor
+from renewer.execute.services import Services
 from tests.integration.test_renew_e2e import assert_chains_to_pebble, leaf, sans
 
 pytestmark = pytest.mark.integration
@@ -226,7 +227,7 @@ def test_executor_issues_through_azure_dns(
         asked.append(azure)
         return credential
 
-    monkeypatch.setattr("renewer.auth.azure_credential", fake_credential)
+    monkeypatch.setattr("renewer.azure.signin.azure_credential", fake_credential)
     azure = settings(arm_dns)
     dns_settings = DnsSettings(
         type="azure",

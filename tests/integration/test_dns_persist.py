@@ -18,9 +18,9 @@ import jsonschema
 import pytest
 from rig import SUBSCRIPTION, ArmDns, Bind, EntraTokenService, GithubOidcIssuer, TlsMaterial
 
-from renewer.dns.azure import AzureDnsProvider
-from renewer.dns.rfc2136 import Rfc2136Provider
-from renewer.models import AzureSettings, SecretRef
+from renewer.core.models import AzureSettings, SecretRef
+from renewer.dns.providers.azure import AzureDnsProvider
+from renewer.dns.providers.rfc2136 import Rfc2136Provider
 from renewer.stores.directory import DirectoryStore
 from tests.integration.runner import REPO, CliResult, run_cli, write_config
 from tests.integration.test_azure_dns import StaticToken
@@ -33,9 +33,9 @@ ISSUER = "pebble.letsencrypt.org"  # Pebble's default caaIdentities
 # Runs the real CLI with every DNS provider write replaced by an exception.
 NO_WRITES = """
 import sys
-from renewer.dns.azure import AzureDnsProvider
-from renewer.dns.challtestsrv import ChallTestSrvProvider
-from renewer.dns.rfc2136 import Rfc2136Provider
+from renewer.dns.providers.azure import AzureDnsProvider
+from renewer.dns.providers.challtestsrv import ChallTestSrvProvider
+from renewer.dns.providers.rfc2136 import Rfc2136Provider
 
 def refuse(self, fqdn, value):
     raise RuntimeError(f"DNS write attempted at {fqdn}")

@@ -19,8 +19,8 @@ import pytest
 import yaml
 from rig import GitHubStandIn
 
-from renewer.github_api import GitHubClient, GitHubError, GitHubUnavailable, RetryPolicy
-from renewer.tracking import PLAN_MARKER, TRACKING_MARKER
+from renewer.publish.github_api import GitHubClient, GitHubError, GitHubUnavailable, RetryPolicy
+from renewer.publish.tracking import PLAN_MARKER, TRACKING_MARKER
 from tests.integration.runner import REPO, CliResult, run_cli
 
 NOW = datetime.now(UTC)

@@ -28,9 +28,9 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from rig import Challtestsrv, KeyVaultStandIn, Pebble
 
-import renewer.auth
-from renewer.executor import Executor, Services
-from renewer.models import (
+import renewer.azure.signin
+from renewer.app import make_plan
+from renewer.core.models import (
     AcmeSettings,
     ActionKind,
     AzureSettings,
@@ -42,11 +42,12 @@ from renewer.models import (
     Result,
     StoreSettings,
 )
-from renewer.run import make_plan
-from renewer.stores import keyvault_lease
-from renewer.stores.base import LockBusy, StoreError
-from renewer.stores.keyvault import KeyVaultStore, account_secret_name
-from renewer.stores.keyvault_policy import MANAGED_BY, TAG_FINGERPRINT, build_policy
+from renewer.execute.executor import Executor
+from renewer.execute.services import Services
+from renewer.stores.contract import LockBusy, StoreError
+from renewer.stores.keyvault import lease as keyvault_lease
+from renewer.stores.keyvault.policy import MANAGED_BY, TAG_FINGERPRINT, build_policy
+from renewer.stores.keyvault.store import KeyVaultStore, account_secret_name
 
 pytestmark = pytest.mark.integration
 
@@ -142,7 +143,9 @@ def rig(
 ) -> Rig:
     # Two intermediates, so a reordered chain would show (the vault is asked to keep order).
     pebble = pebble_factory(dns_server=challtestsrv.dns_address, chain_length=4)
-    monkeypatch.setattr(renewer.auth, "azure_credential", lambda _azure: keyvault.credential())
+    monkeypatch.setattr(
+        renewer.azure.signin, "azure_credential", lambda _azure: keyvault.credential()
+    )
     return Rig(keyvault, challtestsrv, pebble)
 
 
@@ -260,9 +263,9 @@ def test_csr_mode_process_never_holds_the_private_key(
     for attr in ("load_pem_private_key", "load_der_private_key"):
         watch_load(serialization, attr)
     watch_load(pkcs12, "load_key_and_certificates")
-    monkeypatch.setattr("renewer.stores.keyvault.generate_key", forbidden)
-    monkeypatch.setattr("renewer.stores.keyvault.key_to_pem", forbidden)
-    monkeypatch.setattr("renewer.certs.generate_key", forbidden)
+    monkeypatch.setattr("renewer.stores.keyvault.store.generate_key", forbidden)
+    monkeypatch.setattr("renewer.stores.keyvault.store.key_to_pem", forbidden)
+    monkeypatch.setattr("renewer.core.certs.generate_key", forbidden)
     caplog.set_level("DEBUG")
 
     spec = rig.spec("no-key-here", key="ec-p384")

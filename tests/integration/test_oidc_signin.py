@@ -30,8 +30,9 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from rig import EntraTokenService, FederatedCredential, GithubOidcIssuer
 
-from renewer import auth, redact
-from renewer.models import AzureSettings
+from renewer.azure import signin as auth
+from renewer.core import redact
+from renewer.core.models import AzureSettings
 
 pytestmark = pytest.mark.integration
 

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from rig import Challtestsrv, EntraTokenService, GithubOidcIssuer, TlsMaterial
 from rig.keyvault import KeyVaultStandIn
 
-from renewer.stores import keyvault_lease
+from renewer.stores.keyvault import lease as keyvault_lease
 from tests.integration.runner import REPO, CliResult, write_config
 from tests.resilience.common import certs, challtestsrv_dns, txt_values
 

@@ -29,9 +29,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from rig import Challtestsrv, TlsMaterial, free_port
 
-from renewer.certs import IssuedChain, split_chain
-from renewer.config import load_config
-from renewer.policy import emergency_window
+from renewer.config.loader import load_config
+from renewer.core.certs import IssuedChain, split_chain
+from renewer.plan.policy import emergency_window
 from renewer.stores.directory import DirectoryStore
 from tests.integration.runner import REPO, CliResult, run_cli
 from tests.resilience.common import challtestsrv_dns, make_config, versions

@@ -24,19 +24,21 @@ from cryptography import x509
 from rig import Challtestsrv, Pebble
 from rig.keyvault import KeyVaultStandIn
 
-import renewer.auth
-from renewer import report, run
-from renewer.executor import Executor, Services
-from renewer.models import (
+import renewer.azure.signin
+from renewer import app as run
+from renewer.core.models import (
     AcmeSettings,
     AzureSettings,
     CertificateSpec,
     DnsSettings,
     PropagationSettings,
-    RunReport,
     StoreSettings,
 )
-from renewer.stores import keyvault_lease
+from renewer.execute.executor import Executor
+from renewer.execute.services import Services
+from renewer.report import render as report
+from renewer.report.model import RunReport
+from renewer.stores.keyvault import lease as keyvault_lease
 
 pytestmark = [pytest.mark.resilience, pytest.mark.integration]
 
@@ -63,7 +65,9 @@ def vault(
     monkeypatch: pytest.MonkeyPatch,
 ) -> tuple[KeyVaultStandIn, Challtestsrv, Pebble]:
     pebble = pebble_factory(dns_server=challtestsrv.dns_address)
-    monkeypatch.setattr(renewer.auth, "azure_credential", lambda _azure: keyvault.credential())
+    monkeypatch.setattr(
+        renewer.azure.signin, "azure_credential", lambda _azure: keyvault.credential()
+    )
     return keyvault, challtestsrv, pebble
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from renewer.models import (
+from renewer.core.models import (
     AcmeSettings,
     CertificateSpec,
     DnsSettings,

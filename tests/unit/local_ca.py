@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from renewer.certs import IssuedChain, split_chain
+from renewer.core.certs import IssuedChain, split_chain
 
 
 class LocalCA:

@@ -15,8 +15,9 @@ import pytest
 from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
 from azure.identity import ClientAssertionCredential, DefaultAzureCredential
 
-from renewer import auth, redact
-from renewer.models import AzureSettings
+from renewer.azure import signin as auth
+from renewer.core import redact
+from renewer.core.models import AzureSettings
 
 ENV_VARS = (
     "ACTIONS_ID_TOKEN_REQUEST_URL",

@@ -11,7 +11,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from renewer.stores.base import AccountRecord, LockBusy
+from renewer.stores.contract import AccountRecord, LockBusy
 from renewer.stores.directory import FILES, DirectoryStore
 from tests.unit.factories import spec
 from tests.unit.local_ca import LocalCA

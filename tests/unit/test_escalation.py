@@ -9,10 +9,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from renewer.escalation import Severity, classify, classify_expiry
-from renewer.models import ActionKind, Outcome, Result, RunReport
-from renewer.planner import plan
-from renewer.report import render_json, render_markdown
+from renewer.core.models import ActionKind, Outcome, Result
+from renewer.plan.planner import plan
+from renewer.report.escalation import Severity, classify, classify_expiry
+from renewer.report.model import RunReport
+from renewer.report.render import render_json, render_markdown
 from tests.unit.factories import NOW, spec, stored_for
 
 SCHEMA = Path(__file__).parents[2] / "docs" / "report.schema.json"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from renewer.dns.base import DnsProvider
-from renewer.journal import Journal, JournalingProvider
+from renewer.dns.contract import DnsProvider
+from renewer.dns.journal import Journal, JournalingProvider
 
 
 class Recorder(DnsProvider):

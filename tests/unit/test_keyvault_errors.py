@@ -10,9 +10,9 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
-from renewer import redact
-from renewer.stores.base import StoreError
-from renewer.stores.keyvault_errors import GRANT, vault_errors
+from renewer.core import redact
+from renewer.stores.contract import StoreError
+from renewer.stores.keyvault.errors import GRANT, vault_errors
 
 VAULT = "https://contoso-certs.vault.azure.net"
 

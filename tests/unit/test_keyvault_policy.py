@@ -10,11 +10,10 @@ from azure.keyvault.certificates import CertificateProperties
 from azure.keyvault.certificates._generated import models as kv_models
 from cryptography import x509
 
-from renewer.certs import IssuedChain, generate_key, make_csr
-from renewer.models import AcmeSettings, CertificateSpec
-from renewer.stores.keyvault import account_secret_name
-from renewer.stores.keyvault_lease import lock_secret_name
-from renewer.stores.keyvault_policy import (
+from renewer.core.certs import IssuedChain, generate_key, make_csr
+from renewer.core.models import AcmeSettings, CertificateSpec
+from renewer.stores.keyvault.lease import lock_secret_name
+from renewer.stores.keyvault.policy import (
     ESSENTIAL_TAGS,
     MANAGED_BY,
     MAX_TAG_VALUE,
@@ -30,6 +29,7 @@ from renewer.stores.keyvault_policy import (
     stored_from_properties,
     with_revoked,
 )
+from renewer.stores.keyvault.store import account_secret_name
 from tests.unit.factories import spec
 from tests.unit.local_ca import LocalCA
 

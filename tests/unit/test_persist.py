@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from acme import challenges, messages
 
-from renewer.config import load_config
-from renewer.persist_acme import DNSPersist01, DNSPersist01Response
-from renewer.persist_record import (
+from renewer.acme.persist01 import DNSPersist01, DNSPersist01Response
+from renewer.config.loader import load_config
+from renewer.dns.persist.record import (
     DomainStatus,
     PersistError,
     Verdict,

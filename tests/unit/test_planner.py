@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from renewer.models import ActionKind
-from renewer.planner import UnknownCertificate, plan, select
+from renewer.core.models import ActionKind
+from renewer.plan.planner import UnknownCertificate, plan, select
 from tests.unit.factories import NOW, spec, stored_for
 
 

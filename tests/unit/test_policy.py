@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from renewer.models import RenewalInfo
-from renewer.policy import ari_pick, emergency_window, renewal_due
+from renewer.core.models import RenewalInfo
+from renewer.plan.policy import ari_pick, emergency_window, renewal_due
 from tests.unit.factories import NOW, spec, stored_for
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import jsonschema
 
-from renewer.models import ActionKind, Outcome, Result, RunReport
-from renewer.planner import plan
-from renewer.report import render_json, render_markdown, render_plan_text, render_text
+from renewer.core.models import ActionKind, Outcome, Result
+from renewer.plan.planner import plan
+from renewer.report.model import RunReport
+from renewer.report.render import render_json, render_markdown, render_plan_text, render_text
 from tests.unit.factories import NOW, spec, stored_for
 
 SCHEMA = Path(__file__).parents[2] / "docs" / "report.schema.json"

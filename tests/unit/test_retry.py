@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from renewer import retry
+from renewer.core import retry
 
 
 @pytest.mark.parametrize("code", ["serverInternal", "rateLimited", "badNonce"])

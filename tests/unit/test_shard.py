@@ -15,17 +15,18 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from renewer import report, shard
-from renewer.executor import Services
-from renewer.models import (
+from renewer.core.models import (
     ActionKind,
     CertificateSpec,
     Outcome,
     Result,
-    RunReport,
     StoreSettings,
 )
-from renewer.planner import UnknownCertificate, plan
+from renewer.execute.services import Services
+from renewer.plan import shard
+from renewer.plan.planner import UnknownCertificate, plan
+from renewer.report import render as report
+from renewer.report.model import RunReport
 from tests.unit.factories import NOW, spec, stored_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,7 +51,7 @@ def test_thousand_names_into_seven_parts_are_disjoint_covering_and_balanced() ->
 
 def test_split_is_stable_across_processes_and_hash_seeds() -> None:
     code = (
-        "import json, sys; from renewer import shard; "
+        "import json, sys; from renewer.plan import shard; "
         "names = [f'cert-{i:04d}-example-com' for i in range(1000)]; "
         "print(json.dumps([shard.shard_of(n, 7) for n in names]))"
     )

@@ -1,0 +1,157 @@
+"""The one-way flow of a run: read stores -> renewal info -> plan -> execute.
+
+The CLI calls these functions and only renders; tests call them directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from renewer.core.errors import describe_error
+from renewer.core.models import (
+    ActionKind,
+    CertificateSpec,
+    Outcome,
+    Plan,
+    RenewalInfo,
+    Result,
+    StoredCertificate,
+)
+from renewer.execute.executor import Executor
+from renewer.execute.services import Services
+from renewer.plan import planner
+from renewer.report.model import RunReport
+from renewer.stores.contract import StoreError
+
+log = logging.getLogger(__name__)
+
+ARI_CONCURRENCY = 16
+
+
+@dataclass(frozen=True)
+class State:
+    """What the stores hold, what the CA suggests, and what could not be read."""
+
+    stored: Mapping[str, StoredCertificate]
+    renewal_info: Mapping[str, RenewalInfo]
+    unreadable: Mapping[str, str] = field(default_factory=dict)  # certificate -> error
+
+
+def read_state(specs: Collection[CertificateSpec], services: Services) -> State:
+    """One listing per store; renewal-info lookups start as listed certificates arrive.
+
+    A store with thousands of certificates pages its listing in slowly (Key
+    Vault: 25 per page, one page after the other), so the CA's renewal windows
+    are fetched concurrently while the listing is still coming in.
+    """
+    stored: dict[str, StoredCertificate] = {}
+    unreadable: dict[str, str] = {}
+    by_store: dict[str, list[CertificateSpec]] = {}
+    for spec in specs:
+        by_store.setdefault(spec.store.identity(), []).append(spec)
+    by_name = {spec.name.lower(): spec for spec in specs}
+    now = datetime.now(UTC)
+    with ThreadPoolExecutor(ARI_CONCURRENCY, thread_name_prefix="ari") as pool:
+        lookups: dict[str, Future[RenewalInfo | None]] = {}
+        for group in by_store.values():
+            listed: list[str] = []
+            try:
+                for current in services.stores.get(group[0].store).iter_current():
+                    stored[current.name] = current
+                    listed.append(current.name)
+                    wanted = by_name.get(current.name.lower())
+                    if wanted is not None and _ari_applies(wanted, current, now):
+                        lookups[wanted.name] = pool.submit(_lookup, wanted, current, services)
+            except Exception as exc:
+                for spec in group:
+                    unreadable[spec.name] = describe_error(exc)
+                for name in listed:
+                    stored.pop(name, None)
+                continue
+        found = {name: future.result() for name, future in lookups.items()}
+    renewal_info = {
+        name: info for name, info in found.items() if info is not None and name not in unreadable
+    }
+    return State(stored, renewal_info, unreadable)
+
+
+def _ari_applies(spec: CertificateSpec, current: StoredCertificate, now: datetime) -> bool:
+    """ARI is asked for live certificates the same CA issued and that carry an ARI id."""
+    return bool(
+        current.ari_cert_id and current.directory == spec.acme.directory and current.not_after > now
+    )
+
+
+def _lookup(
+    spec: CertificateSpec, current: StoredCertificate, services: Services
+) -> RenewalInfo | None:
+    try:
+        store = services.stores.get(spec.store)
+        return services.account(spec.acme, store).renewal_info(str(current.ari_cert_id))
+    except Exception as exc:  # ARI is advice: fall back to the lifetime rule
+        log.warning("%s: %s; using the lifetime rule", spec.name, describe_error(exc))
+        return None
+
+
+def make_plan(
+    specs: Collection[CertificateSpec],
+    services: Services,
+    only: Collection[str] = (),
+    force: bool = False,
+    now: datetime | None = None,
+) -> tuple[Plan, State]:
+    """Read the state and plan; certificates whose store is unreadable are left out."""
+    selected = planner.select(specs, only)
+    state = read_state(selected, services)
+    acting = [s for s in selected if s.name not in state.unreadable]
+    plan = planner.plan(
+        acting,
+        state.stored,
+        now or datetime.now(UTC),
+        state.renewal_info,
+        force=force,
+        managed=[s.name for s in specs],
+    )
+    return plan, state
+
+
+def unreadable_results(state: State) -> tuple[Result, ...]:
+    """Failed results for certificates whose store could not be listed."""
+    return tuple(
+        Result(
+            name=name,
+            action=ActionKind.SKIP,
+            reason="store unreadable",
+            outcome=Outcome.FAILED,
+            error=error,
+        )
+        for name, error in state.unreadable.items()
+    )
+
+
+def renew(
+    plan: Plan,
+    state: State,
+    executor: Executor,
+    dry_run: bool = False,
+) -> RunReport:
+    """Execute the plan; unreadable stores count as failures in the report."""
+    results = executor.execute(plan, dry_run=dry_run) + unreadable_results(state)
+    return RunReport(plan=plan, results=results, dry_run=dry_run)
+
+
+def revoke(specs: Collection[CertificateSpec], name: str, reason: int, services: Services) -> str:
+    """Revoke the current version of ``name`` with its CA; returns the serial."""
+    (spec,) = planner.select(specs, [name])
+    store = services.stores.get(spec.store)
+    current = store.current(spec.name)
+    pem = store.certificate_pem(spec.name)
+    if current is None or pem is None:
+        raise StoreError(f"{store.describe()}: no certificate named {spec.name} to revoke")
+    services.account(spec.acme, store).revoke(pem, reason)
+    store.mark_revoked(spec.name)
+    return current.serial

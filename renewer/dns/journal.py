@@ -1,0 +1,210 @@
+"""A journal of the TXT values this renewer put in DNS, so a crash leaves none behind.
+
+An entry is written (and fsynced) *before* a value is presented and removed
+*after* it was cleaned up. A run killed in between (kill -9, a cancelled
+runner) leaves the entry; the next run sweeps it: it removes exactly the
+journalled value with the same provider settings, and nothing else.
+
+Entries belong to a run, and a run holds an exclusive ``flock`` on its own
+lock file for as long as it lives. The sweep only touches entries whose run
+lock it can take, so two runs at once never remove each other's live values;
+the kernel drops the lock of a killed process, so its entries become sweepable.
+
+Layout (``<dir>/``)::
+
+    run-<pid>-<random>.lock     held by a live run
+    <sha256>.json               {"run", "dns", "fqdn", "value", "certificate", "written_at"}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from renewer.dns.contract import DnsProvider
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: Path
+    run: str
+    dns: str
+    fqdn: str
+    value: str
+    certificate: str
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Journal:
+    """The presented-values journal of one run in one folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.run = f"run-{os.getpid()}-{secrets.token_hex(4)}"
+        self._handle: IO[str] | None = None
+        self._lock = threading.Lock()
+
+    # -- this run ----------------------------------------------------------------
+    def open(self) -> None:
+        with self._lock:
+            if self._handle is not None:
+                return
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            handle = open(self.folder / f"{self.run}.lock", "a+")  # noqa: SIM115
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            self._handle = handle
+
+    def close(self) -> None:
+        with self._lock:
+            if self._handle is None:
+                return
+            with contextlib.suppress(FileNotFoundError):
+                (self.folder / f"{self.run}.lock").unlink()
+            self._handle.close()
+            self._handle = None
+
+    def _entry_path(self, dns: str, fqdn: str, value: str) -> Path:
+        digest = hashlib.sha256(f"{self.run}|{dns}|{fqdn}|{value}".encode()).hexdigest()[:32]
+        return self.folder / f"{digest}.json"
+
+    def record(self, dns: str, fqdn: str, value: str, certificate: str) -> None:
+        """Durably note a value before it is presented."""
+        self.open()
+        body = {
+            "run": self.run,
+            "dns": dns,
+            "fqdn": fqdn,
+            "value": value,
+            "certificate": certificate,
+            "written_at": datetime.now(UTC).isoformat(),
+        }
+        path = self._entry_path(dns, fqdn, value)
+        tmp = path.with_name(f".{path.name}.tmp")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(body, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(self.folder)
+
+    def forget(self, dns: str, fqdn: str, value: str) -> None:
+        """The value was cleaned up: drop its entry."""
+        with contextlib.suppress(FileNotFoundError):
+            self._entry_path(dns, fqdn, value).unlink()
+
+    # -- other (dead) runs -------------------------------------------------------
+    def stale_entries(self) -> list[Entry]:
+        """Entries of runs that no longer hold their lock (crashed or killed)."""
+        if not self.folder.is_dir():
+            return []
+        dead: dict[str, bool] = {}
+        found: list[Entry] = []
+        for path in sorted(self.folder.glob("*.json")):
+            try:
+                body: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+                run = str(body["run"])
+            except (OSError, ValueError, KeyError):
+                continue
+            if run == self.run:
+                continue
+            if run not in dead:
+                dead[run] = self._run_is_dead(run)
+            if dead[run]:
+                found.append(
+                    Entry(
+                        path,
+                        run,
+                        str(body["dns"]),
+                        str(body["fqdn"]),
+                        str(body["value"]),
+                        str(body.get("certificate", "")),
+                    )
+                )
+        return found
+
+    def _run_is_dead(self, run: str) -> bool:
+        lock = self.folder / f"{run}.lock"
+        try:
+            handle = open(lock, "a+")  # noqa: SIM115
+        except OSError:
+            return True
+        with handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return True
+
+    def sweep(self, providers: Callable[[str], DnsProvider | None]) -> tuple[int, int]:
+        """Remove the values dead runs left; returns (removed, left for later)."""
+        removed = left = 0
+        runs: set[str] = set()
+        for entry in self.stale_entries():
+            provider = providers(entry.dns)
+            if provider is None:
+                log.warning(
+                    "stale TXT value at %s (%s) uses DNS settings no longer in the "
+                    "configuration; left in the journal",
+                    entry.fqdn,
+                    entry.certificate,
+                )
+                left += 1
+                continue
+            try:
+                provider.cleanup(entry.fqdn, entry.value)
+            except Exception as exc:
+                log.warning("could not remove stale TXT at %s: %s", entry.fqdn, exc)
+                left += 1
+                continue
+            log.info("removed stale TXT value at %s left by %s", entry.fqdn, entry.run)
+            with contextlib.suppress(FileNotFoundError):
+                entry.path.unlink()
+            runs.add(entry.run)
+            removed += 1
+        for run in runs:
+            if not any(e.run == run for e in self.stale_entries()):
+                with contextlib.suppress(FileNotFoundError):
+                    (self.folder / f"{run}.lock").unlink()
+        return removed, left
+
+
+class JournalingProvider(DnsProvider):
+    """A provider whose every present/cleanup goes through the journal."""
+
+    def __init__(self, inner: DnsProvider, journal: Journal, dns: str, certificate: str) -> None:
+        self.inner = inner
+        self.journal = journal
+        self.dns = dns
+        self.certificate = certificate
+
+    def describe(self) -> str:
+        return self.inner.describe()
+
+    def present(self, fqdn: str, value: str) -> None:
+        self.journal.record(self.dns, fqdn, value, self.certificate)
+        self.inner.present(fqdn, value)
+
+    def cleanup(self, fqdn: str, value: str) -> None:
+        self.inner.cleanup(fqdn, value)
+        self.journal.forget(self.dns, fqdn, value)

@@ -1,0 +1,288 @@
+"""Azure DNS through Azure Resource Manager (azure-mgmt-dns).
+
+Azure DNS has no "add one TXT value" operation: a record set is read,
+changed and written back whole. Two writers at one name (an apex and its
+wildcard share ``_acme-challenge.<apex>``; two runs may overlap) would lose
+each other's value with a plain read-modify-write, so every write carries the
+ETag it was based on (``If-Match``; ``If-None-Match: *`` when creating) and a
+412 Precondition Failed means "someone else wrote first": read again, retry.
+Cleanup removes only our value and deletes the record set only when it is
+empty, again conditional on the ETag (lego's Azure cleanup deleted the set).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from azure.core.credentials import TokenCredential
+from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
+from azure.mgmt.dns import DnsManagementClient
+from azure.mgmt.dns.models import RecordSet, TxtRecord
+
+from renewer.core.models import AzureSettings
+from renewer.dns.contract import DnsError, DnsProvider, absolute
+
+TTL = 60
+MAX_ATTEMPTS = 10
+BACKOFF_BASE = 0.05  # seconds; doubled per attempt, full jitter
+BACKOFF_CAP = 2.0
+TXT_CHUNK = 255  # one TXT character-string holds at most 255 bytes
+RECORD_TYPE = "TXT"
+# 404 codes that mean the zone or its resource group is gone, not just the record set
+# (a missing record set answers {"code": "NotFound", "message": "The resource record ..."}).
+ZONE_MISSING_CODES = frozenset(
+    {"ResourceGroupNotFound", "ResourceNotFound", "ParentResourceNotFound", "SubscriptionNotFound"}
+)
+ROLE_HINT = "grant the 'DNS TXT Contributor' custom role or DNS Zone Contributor"
+MESSAGE_LIMIT = 200
+
+
+def _chunks(value: str) -> list[str]:
+    return [value[i : i + TXT_CHUNK] for i in range(0, len(value), TXT_CHUNK)] or [""]
+
+
+def _joined(record: TxtRecord) -> str:
+    return "".join(record.value or [])
+
+
+def _code(exc: HttpResponseError) -> str:
+    error = getattr(exc, "error", None)
+    return str(getattr(error, "code", None) or exc.reason or "unknown")
+
+
+def _message(exc: AzureError) -> str:
+    error = getattr(exc, "error", None)
+    text = str(getattr(error, "message", None) or exc.message or "").strip()
+    first = text.splitlines()[0] if text else ""
+    return first[:MESSAGE_LIMIT]
+
+
+class _Conflict(Exception):
+    """A conditional write lost the race (HTTP 412): read again and retry."""
+
+
+class AzureDnsProvider(DnsProvider):
+    """Adds and removes single TXT values in the Azure DNS zones of one resource group."""
+
+    def __init__(
+        self,
+        subscription_id: str,
+        resource_group: str,
+        credential: TokenCredential,
+        azure: AzureSettings,
+    ) -> None:
+        self.subscription_id = subscription_id
+        self.resource_group = resource_group
+        self.azure = azure
+        endpoint = azure.resolved_arm_endpoint
+        options: dict[str, Any] = {}
+        if azure.ca_bundle is not None:
+            options["connection_verify"] = str(azure.ca_bundle)
+        self._client = DnsManagementClient(
+            credential,
+            subscription_id,
+            base_url=endpoint,
+            credential_scopes=[endpoint + "/.default"],
+            **options,
+        )
+        self._zones: tuple[str, ...] | None = None
+        self._zones_lock = threading.Lock()
+        self._pause = threading.Event()  # never set: an interruptible, lock-free sleep
+
+    def describe(self) -> str:
+        return f"azure dns {self.subscription_id}/{self.resource_group}"
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- zones -------------------------------------------------------------------------
+
+    def zones(self) -> tuple[str, ...]:
+        """Zone names in the resource group, listed once per provider and cached."""
+        with self._zones_lock:
+            if self._zones is None:
+                try:
+                    listed = self._client.zones.list_by_resource_group(self.resource_group)
+                    names = [str(z.name).lower().rstrip(".") for z in listed if z.name]
+                except HttpResponseError as exc:
+                    raise self._error(exc, None, "listing DNS zones") from None
+                except AzureError as exc:
+                    raise self._transport_error(exc, "listing DNS zones") from None
+                self._zones = tuple(sorted(set(names), key=len, reverse=True))
+            return self._zones
+
+    def locate(self, fqdn: str) -> tuple[str, str]:
+        """(zone, relative record set name) by longest suffix match; '@' for the apex."""
+        name = absolute(fqdn).rstrip(".")
+        for zone in self.zones():  # longest first
+            if name == zone:
+                return zone, "@"
+            if name.endswith("." + zone):
+                return zone, name[: -len(zone) - 1]
+        raise DnsError(
+            f"azure dns: no zone in subscription {self.subscription_id}, resource group "
+            f"{self.resource_group} holds {absolute(fqdn)}"
+        )
+
+    # -- the contract --------------------------------------------------------------------
+
+    def present(self, fqdn: str, value: str) -> None:
+        zone, relative = self.locate(fqdn)
+
+        def attempt() -> None:
+            current = self._get(zone, relative, f"reading TXT {absolute(fqdn)}")
+            what = f"adding TXT at {absolute(fqdn)}"
+            if current is None:
+                fresh = RecordSet(ttl=TTL, txt_records=[TxtRecord(value=_chunks(value))])
+                self._put(zone, relative, fresh, what, if_none_match="*")
+                return
+            records = list(current.txt_records or [])
+            if any(_joined(r) == value for r in records):
+                return
+            records.append(TxtRecord(value=_chunks(value)))
+            # Keep the set's TTL and metadata: only our value is ours to change.
+            updated = RecordSet(
+                ttl=current.ttl or TTL, metadata=current.metadata, txt_records=records
+            )
+            self._put(zone, relative, updated, what, if_match=current.etag)
+
+        self._with_retries(attempt, f"adding TXT at {absolute(fqdn)}")
+
+    def cleanup(self, fqdn: str, value: str) -> None:
+        zone, relative = self.locate(fqdn)
+
+        def attempt() -> None:
+            current = self._get(zone, relative, f"reading TXT {absolute(fqdn)}")
+            if current is None:
+                return
+            records = list(current.txt_records or [])
+            remaining = [r for r in records if _joined(r) != value]
+            if len(remaining) == len(records):
+                return
+            what = f"removing TXT at {absolute(fqdn)}"
+            if remaining:
+                updated = RecordSet(
+                    ttl=current.ttl, metadata=current.metadata, txt_records=remaining
+                )
+                self._put(zone, relative, updated, what, if_match=current.etag)
+            else:
+                self._delete(zone, relative, what, if_match=current.etag)
+
+        self._with_retries(attempt, f"removing TXT at {absolute(fqdn)}")
+
+    # -- conditional operations ----------------------------------------------------------
+
+    def _with_retries(self, attempt: Callable[[], None], what: str) -> None:
+        for n in range(MAX_ATTEMPTS):
+            try:
+                attempt()
+                return
+            except _Conflict:
+                if n + 1 < MAX_ATTEMPTS:
+                    self._pause.wait(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**n)))
+        raise DnsError(
+            f"{self.describe()}: {what} failed: the record set kept changing "
+            f"(HTTP 412 on {MAX_ATTEMPTS} attempts)"
+        )
+
+    def _get(self, zone: str, relative: str, what: str) -> RecordSet | None:
+        try:
+            record_set: RecordSet = self._client.record_sets.get(
+                self.resource_group, zone, relative, RECORD_TYPE
+            )
+        except HttpResponseError as exc:
+            if exc.status_code == 404 and _code(exc) not in ZONE_MISSING_CODES:
+                return None
+            raise self._error(exc, zone, what) from None
+        except AzureError as exc:
+            raise self._transport_error(exc, what) from None
+        return record_set
+
+    def _put(
+        self,
+        zone: str,
+        relative: str,
+        record_set: RecordSet,
+        what: str,
+        *,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+    ) -> None:
+        try:
+            self._client.record_sets.create_or_update(
+                self.resource_group,
+                zone,
+                relative,
+                RECORD_TYPE,
+                record_set,
+                if_match=if_match,
+                if_none_match=if_none_match,
+            )
+        except HttpResponseError as exc:
+            if exc.status_code == 412:
+                raise _Conflict from None
+            if exc.status_code == 404 and _code(exc) not in ZONE_MISSING_CODES:
+                raise _Conflict from None  # the set vanished under our If-Match
+            raise self._error(exc, zone, what) from None
+        except AzureError as exc:
+            raise self._transport_error(exc, what) from None
+
+    def _delete(self, zone: str, relative: str, what: str, *, if_match: str | None) -> None:
+        try:
+            self._client.record_sets.delete(
+                self.resource_group, zone, relative, RECORD_TYPE, if_match=if_match
+            )
+        except HttpResponseError as exc:
+            if exc.status_code == 412:
+                raise _Conflict from None
+            if exc.status_code == 404 and _code(exc) not in ZONE_MISSING_CODES:
+                return  # already gone: nothing of ours is left
+            raise self._error(exc, zone, what) from None
+        except AzureError as exc:
+            raise self._transport_error(exc, what) from None
+
+    # -- errors: one line, naming the resource, never a token ----------------------------
+
+    def _where(self) -> str:
+        return f"subscription {self.subscription_id}, resource group {self.resource_group}"
+
+    def _error(self, exc: HttpResponseError, zone: str | None, what: str) -> DnsError:
+        status = exc.status_code
+        code = _code(exc)
+        if isinstance(exc, ClientAuthenticationError) and status is None:
+            # raised by the credential itself (no ARM response): sign-in, not permission
+            return DnsError(f"{self.describe()}: Azure sign-in failed: {_message(exc)}")
+        if status == 403:
+            if zone is None:
+                return DnsError(
+                    f"azure dns: no permission to list DNS zones ({self._where()}): {ROLE_HINT}"
+                )
+            return DnsError(
+                f"azure dns: no permission to write TXT records in zone {zone} "
+                f"({self._where()}): {ROLE_HINT}"
+            )
+        if status == 404:
+            target = f" / zone {zone}" if zone else ""
+            return DnsError(
+                f"azure dns: resource group {self.resource_group}{target} not found in "
+                f"subscription {self.subscription_id} ({code})"
+            )
+        if status == 401:
+            return DnsError(
+                f"{self.describe()}: {what}: ARM rejected the access token (HTTP 401 {code}); "
+                "check the Azure sign-in (tenant, client id, federated credential)"
+            )
+        detail = _message(exc)
+        return DnsError(
+            f"{self.describe()}: {what} failed: HTTP {status} {code}"
+            + (f": {detail}" if detail else "")
+        )
+
+    def _transport_error(self, exc: AzureError, what: str) -> DnsError:
+        return DnsError(
+            f"{self.describe()}: {what} failed: cannot reach {self.azure.resolved_arm_endpoint} "
+            f"({exc.__class__.__name__}: {_message(exc)})"
+        )

@@ -1,0 +1,100 @@
+"""RFC 2136 dynamic updates signed with TSIG (BIND, Knot, PowerDNS, Windows DNS).
+
+RFC 2136 can add or delete one RR of a set, so concurrency safety comes from
+the protocol itself: no read-modify-write, no lost sibling values.
+"""
+
+from __future__ import annotations
+
+import dns.exception
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.tsig
+import dns.tsigkeyring
+import dns.update
+
+from renewer.core.models import SecretRef
+from renewer.dns.contract import DnsError, DnsProvider, absolute, parse_hostport
+
+TTL = 60
+TIMEOUT = 10.0
+ALGORITHMS = {
+    "hmac-sha1": dns.tsig.HMAC_SHA1,
+    "hmac-sha256": dns.tsig.HMAC_SHA256,
+    "hmac-sha384": dns.tsig.HMAC_SHA384,
+    "hmac-sha512": dns.tsig.HMAC_SHA512,
+}
+
+
+def quote_txt(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class Rfc2136Provider(DnsProvider):
+    """Writes TXT values to one primary server with TSIG-signed updates."""
+
+    def __init__(
+        self,
+        nameserver: str,
+        tsig_name: str | None = None,
+        tsig_secret: SecretRef | None = None,
+        tsig_algorithm: str = "hmac-sha256",
+        zone: str | None = None,
+    ) -> None:
+        self.host, self.port = parse_hostport(nameserver)
+        self.tsig_name = tsig_name
+        self.tsig_secret = tsig_secret
+        self.tsig_algorithm = tsig_algorithm
+        self.zone = absolute(zone) if zone else None
+
+    def describe(self) -> str:
+        return f"rfc2136 {self.host}:{self.port}"
+
+    def _zone_for(self, fqdn: str) -> dns.name.Name:
+        """Ask the server which zone holds ``fqdn``: the SOA owner it answers with."""
+        if self.zone:
+            return dns.name.from_text(self.zone)
+        query = dns.message.make_query(fqdn, dns.rdatatype.SOA)
+        try:
+            response = dns.query.udp(query, self.host, port=self.port, timeout=TIMEOUT)
+        except (OSError, dns.exception.DNSException) as exc:
+            raise DnsError(f"{self.describe()}: cannot find the zone of {fqdn}: {exc}") from None
+        for rrset in list(response.answer) + list(response.authority):
+            if rrset.rdtype == dns.rdatatype.SOA:
+                return rrset.name
+        raise DnsError(f"{self.describe()}: no zone on this server holds {fqdn}")
+
+    def _send(self, update: dns.update.UpdateMessage, what: str) -> None:
+        try:
+            response = dns.query.tcp(update, self.host, port=self.port, timeout=TIMEOUT)
+        except (OSError, dns.exception.DNSException) as exc:
+            raise DnsError(f"{self.describe()}: {what} failed: {exc}") from None
+        rcode = response.rcode()
+        if rcode != dns.rcode.NOERROR:
+            raise DnsError(f"{self.describe()}: {what} refused: {dns.rcode.to_text(rcode)}")
+
+    def _update(self, zone: dns.name.Name) -> dns.update.UpdateMessage:
+        if self.tsig_name and self.tsig_secret:
+            keyring = dns.tsigkeyring.from_text({self.tsig_name: self.tsig_secret.resolve()})
+            return dns.update.UpdateMessage(
+                zone,
+                keyring=keyring,
+                keyname=dns.name.from_text(self.tsig_name),
+                keyalgorithm=ALGORITHMS[self.tsig_algorithm],
+            )
+        return dns.update.UpdateMessage(zone)
+
+    def present(self, fqdn: str, value: str) -> None:
+        fqdn = absolute(fqdn)
+        update = self._update(self._zone_for(fqdn))
+        update.add(fqdn, TTL, dns.rdatatype.TXT, quote_txt(value))
+        self._send(update, f"adding TXT at {fqdn}")
+
+    def cleanup(self, fqdn: str, value: str) -> None:
+        fqdn = absolute(fqdn)
+        update = self._update(self._zone_for(fqdn))
+        update.delete(fqdn, dns.rdatatype.TXT, quote_txt(value))
+        self._send(update, f"removing TXT at {fqdn}")

@@ -1,0 +1,283 @@
+"""Runs a Plan: due certificates concurrently, each isolated from the others.
+
+A certificate's failure becomes its Result and never an exception that stops
+the pool. Each certificate is locked in its store and re-read after the lock
+is taken, so a second run started meanwhile (a dispatch during a scheduled run)
+does not issue it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from renewer.acme.client import AcmeFailure
+from renewer.core import retry
+from renewer.core.certs import IssuedChain
+from renewer.core.errors import describe_error
+from renewer.core.models import (
+    Action,
+    ActionKind,
+    CertificateSpec,
+    DnsSettings,
+    Outcome,
+    Plan,
+    Result,
+    StoredCertificate,
+)
+from renewer.dns.contract import DnsProvider
+from renewer.dns.journal import Journal, JournalingProvider
+from renewer.dns.propagation import Cancelled, PropagationChecker
+from renewer.execute.order import OrderContext, obtain
+from renewer.execute.services import Services, dns_identity
+from renewer.stores.contract import CertificateStore, LockBusy
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONCURRENCY = 10
+DEFAULT_MAX_NEW_ORDERS = 300  # per run; Let's Encrypt allows 300 new orders per 3 hours
+DEFAULT_CERT_DEADLINE = retry.DEFAULT_DEADLINE
+ORDER_ATTEMPTS = 3
+
+
+class OrderBudget:
+    """At most ``limit`` new orders per run, shared by every certificate."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def take(self) -> None:
+        with self._lock:
+            if self.used >= self.limit:
+                raise AcmeFailure(
+                    f"new-order cap of {self.limit} per run reached; left for the next run",
+                    "orderCap",
+                )
+            self.used += 1
+
+
+class Executor:
+    """Executes the due actions of a plan with bounded concurrency."""
+
+    def __init__(
+        self,
+        services: Services,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        cancel: threading.Event | None = None,
+        on_result: Callable[[Result], None] = lambda _r: None,
+        max_new_orders: int = DEFAULT_MAX_NEW_ORDERS,
+        cert_deadline: float = DEFAULT_CERT_DEADLINE,
+    ) -> None:
+        self.services = services
+        self.concurrency = max(1, concurrency)
+        self.cancel = cancel or threading.Event()
+        self.on_result = on_result
+        self.budget = OrderBudget(max_new_orders)
+        self.cert_deadline = cert_deadline
+
+    def execute(self, plan: Plan, dry_run: bool = False) -> tuple[Result, ...]:
+        results: dict[str, Result] = {}
+        due = [a for a in plan.actions if a.changes]
+        for action in plan.actions:
+            if not action.changes or dry_run:
+                outcome = Outcome.PLANNED if action.changes else Outcome.SKIPPED
+                results[action.name] = self._report(self._result(action, outcome))
+        if not dry_run:
+            self.sweep(plan)
+        if due and not dry_run:
+            try:
+                with ThreadPoolExecutor(self.concurrency, thread_name_prefix="renew") as pool:
+                    for action, result in zip(due, pool.map(self._run_guarded, due), strict=True):
+                        results[action.name] = result
+            finally:
+                self.services.close()
+        return tuple(results[a.name] for a in plan.actions)
+
+    def sweep(self, plan: Plan) -> int:
+        """Remove TXT values that killed runs left behind (see renewer.dns.journal)."""
+        settings: dict[str, DnsSettings] = {}
+        journals: dict[str, Journal] = {}
+        for action in plan.actions:
+            settings[dns_identity(action.spec.dns)] = action.spec.dns
+            try:
+                journal = self.services.journal(self.services.stores.get(action.spec.store))
+            except Exception as exc:  # an unreachable store fails its certificates later
+                log.debug("no journal for %s: %s", action.name, exc)
+                continue
+            if journal is not None:
+                journals[str(journal.folder)] = journal
+        removed = 0
+        for journal in journals.values():
+
+            def provider(identity: str) -> DnsProvider | None:
+                found = settings.get(identity)
+                return self.services.provider(found) if found is not None else None
+
+            done, left = journal.sweep(provider)
+            removed += done
+            if done or left:
+                log.warning(
+                    "swept %d TXT value(s) left by an interrupted run (%d left)", done, left
+                )
+        return removed
+
+    def _report(self, result: Result) -> Result:
+        self.on_result(result)
+        return result
+
+    @staticmethod
+    def _result(
+        action: Action,
+        outcome: Outcome,
+        stored: StoredCertificate | None = None,
+        error: str | None = None,
+        duration: float = 0.0,
+        reason: str | None = None,
+    ) -> Result:
+        stored = stored or action.stored
+        return Result(
+            name=action.name,
+            action=action.kind,
+            reason=reason or action.reason,
+            outcome=outcome,
+            serial=stored.serial if stored else None,
+            not_after=stored.not_after if stored else None,
+            error=error,
+            duration=duration,
+        )
+
+    def _run_guarded(self, action: Action) -> Result:
+        started = time.monotonic()
+        try:
+            with retry.deadline_scope(self.cert_deadline):
+                result = self._run(action, started)
+        except LockBusy as busy:
+            # Another live run holds the certificate and reports on it itself.
+            result = self._result(
+                action,
+                Outcome.SKIPPED,
+                reason=f"{busy}; left to that run",
+                duration=time.monotonic() - started,
+            )
+        except AcmeFailure as failure:
+            log.debug("%s failed", action.name, exc_info=True)
+            result = self._result(
+                action,
+                Outcome.FAILED,
+                error=_explain(failure),
+                duration=time.monotonic() - started,
+            )
+        except Cancelled:
+            result = self._result(
+                action,
+                Outcome.FAILED,
+                error="cancelled before completion",
+                duration=time.monotonic() - started,
+            )
+        except Exception as exc:  # one certificate's failure never stops the others
+            log.debug("%s failed", action.name, exc_info=True)
+            result = self._result(
+                action,
+                Outcome.FAILED,
+                error=describe_error(exc),
+                duration=time.monotonic() - started,
+            )
+        return self._report(result)
+
+    def _run(self, action: Action, started: float) -> Result:
+        if self.cancel.is_set():
+            raise Cancelled("run cancelled")
+        spec = action.spec
+        store = self.services.stores.get(spec.store)
+        with store.lock(spec.name):
+            current = store.current(spec.name)
+            if _done_meanwhile(action, current):
+                return self._result(
+                    action,
+                    Outcome.SKIPPED,
+                    stored=current,
+                    reason="already renewed by another run",
+                    duration=time.monotonic() - started,
+                )
+            sweep_staging = getattr(store, "sweep_staging", None)
+            if callable(sweep_staging):
+                sweep_staging(spec.name)
+            provider = self.services.provider(spec.dns)
+            journal = self.services.journal(store)
+            if journal is not None:
+                provider = JournalingProvider(provider, journal, dns_identity(spec.dns), spec.name)
+            context = OrderContext(
+                account=self.services.account(spec.acme, store),
+                provider=provider,
+                checker=PropagationChecker(spec.dns.propagation, self.cancel),
+                cancel=self.cancel,
+                deadline=max(1.0, retry.remaining()),
+            )
+            replaces = current.ari_cert_id if current else None
+            issued = self._issue(store, spec, context, replaces)
+        log.info("%s: issued serial %s, valid until %s", spec.name, issued.serial, issued.not_after)
+        return self._result(
+            action, Outcome.SUCCEEDED, stored=issued, duration=time.monotonic() - started
+        )
+
+    def _issue(
+        self,
+        store: CertificateStore,
+        spec: CertificateSpec,
+        context: OrderContext,
+        replaces: str | None,
+    ) -> StoredCertificate:
+        """The order, tried again on transient CA failures while the deadline allows."""
+
+        def finalize(csr: bytes) -> IssuedChain:
+            attempt = 0
+            while True:
+                self.budget.take()
+                context.deadline = max(1.0, retry.remaining())
+                try:
+                    return obtain(context, spec, csr, replaces)
+                except AcmeFailure as failure:
+                    attempt += 1
+                    if attempt >= ORDER_ATTEMPTS or not retry.is_transient(
+                        failure.code, str(failure)
+                    ):
+                        raise
+                    delay = retry.pause_for(failure.code, attempt)
+                    if delay is None:
+                        raise
+                    log.warning("%s: %s; new order in %.1fs", spec.name, failure, delay)
+                    if retry.sleep(delay, self.cancel):
+                        raise Cancelled("run cancelled") from None
+
+        return store.issue(spec, finalize)
+
+
+def _explain(failure: AcmeFailure) -> str:
+    """The CA's message, with what to do for permanent problems and rate limits."""
+    text = str(failure)
+    advice = retry.hint(failure.code)
+    if advice:
+        return f"{text} (not retried: {advice})"
+    if failure.code == "rateLimited":
+        after = retry.last_retry_after()
+        when = f" in {after:.0f}s" if after is not None else ""
+        return f"{text} (the CA asks to retry{when}; the next run tries again)"
+    return text
+
+
+def _done_meanwhile(action: Action, current: StoredCertificate | None) -> bool:
+    """True when another run already produced what this action wants."""
+    if current is None:
+        return False
+    if action.kind is ActionKind.ISSUE:
+        return current.fingerprint == action.spec.fingerprint()
+    return (
+        action.stored is not None
+        and current.serial != action.stored.serial
+        and (current.fingerprint == action.spec.fingerprint())
+    )

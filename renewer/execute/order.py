@@ -1,0 +1,237 @@
+"""One ACME order through DNS-01 or dns-persist-01, from CSR to issued chain.
+
+Every TXT value is put in place first, then every authoritative server is
+polled until it serves them, and only then are the challenges answered: the
+CA validates once, on data that is already there. Cleanup of exactly the
+values this order wrote runs in ``finally``: on success, on failure and on
+cancellation.
+
+With ``challenge: dns-persist-01`` (or ``auto`` where a valid standing record
+exists) an identifier is proven by its ``_validation-persist`` record, which
+is only read: that path performs no DNS write at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import requests
+from acme import challenges, messages
+
+from renewer.acme.client import (
+    AcmeAccount,
+    AcmeClient,
+    AcmeFailure,
+    choose_chain,
+    problem_text,
+    retry_after_seconds,
+)
+from renewer.acme.persist01 import DNSPersist01
+from renewer.core.certs import IssuedChain
+from renewer.core.models import CertificateSpec
+from renewer.dns.contract import DnsProvider
+from renewer.dns.persist.record import Verdict, record_name
+from renewer.dns.propagation import Cancelled, PropagationChecker
+from renewer.execute.persist import check_standing
+
+log = logging.getLogger(__name__)
+
+ORDER_DEADLINE = 300.0
+FIRST_POLL = 0.2
+MAX_POLL = 3.0
+
+
+@dataclass
+class OrderContext:
+    """What one order needs besides the spec: CA account, DNS and the run's cancel flag."""
+
+    account: AcmeAccount
+    provider: DnsProvider
+    checker: PropagationChecker
+    cancel: threading.Event
+    deadline: float = ORDER_DEADLINE
+    progress: Callable[[str], None] = lambda _message: None
+
+
+class _Poller:
+    """Short exponential backoff, overridden by Retry-After, bounded by a deadline."""
+
+    def __init__(self, cancel: threading.Event, deadline: float) -> None:
+        self.cancel = cancel
+        self.deadline = deadline
+        self.delay = FIRST_POLL
+
+    def pause(self, response: requests.Response | None, what: str) -> None:
+        delay = retry_after_seconds(response, self.delay) if response is not None else self.delay
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise AcmeFailure(f"timed out waiting for {what}")
+        if self.cancel.wait(min(delay, remaining)):
+            raise Cancelled("run cancelled")
+        self.delay = min(self.delay * 1.6, MAX_POLL)
+
+
+def _dns01(authzr: messages.AuthorizationResource) -> messages.ChallengeBody:
+    for challb in authzr.body.challenges:
+        if isinstance(challb.chall, challenges.DNS01):
+            return challb
+    offered = ", ".join(c.chall.typ for c in authzr.body.challenges)
+    raise AcmeFailure(f"the CA offers no dns-01 for {authzr.body.identifier.value} ({offered})")
+
+
+def _persist01(
+    ctx: OrderContext, spec: CertificateSpec, authzr: messages.AuthorizationResource, uri: str
+) -> messages.ChallengeBody | None:
+    """The dns-persist-01 challenge to answer for this identifier, or None for dns-01.
+
+    dns-persist-01: the CA must offer it and the standing record must not be
+    known bad (checked at every authoritative server first, so the failure
+    says why in our words and no authorization is burnt). auto: only when the
+    record is valid; anything else falls back to dns-01.
+    """
+    if spec.challenge not in ("dns-persist-01", "auto"):
+        return None
+    name = authzr.body.identifier.value
+    challb = next((c for c in authzr.body.challenges if isinstance(c.chall, DNSPersist01)), None)
+    if challb is None:
+        if spec.challenge == "auto":
+            log.info("%s: the CA offers no dns-persist-01 for %s; using dns-01", spec.name, name)
+            return None
+        offered = ", ".join(c.chall.typ for c in authzr.body.challenges)
+        raise AcmeFailure(f"the CA offers no dns-persist-01 for {name} ({offered})")
+    chall: DNSPersist01 = challb.chall
+    wildcard = bool(authzr.body.wildcard)
+    verdict = check_standing(
+        ctx.checker, name, chall.issuer_domain_names, chall.accounturi or uri, wildcard
+    )
+    if verdict.verdict in (Verdict.VALID, Verdict.EXPIRING):
+        if verdict.verdict is Verdict.EXPIRING:
+            log.warning("%s: %s %s", spec.name, record_name(name), verdict.reason)
+        return challb
+    if spec.challenge == "auto":
+        log.info("%s: %s %s; using dns-01", spec.name, record_name(name), verdict.reason)
+        return None
+    if verdict.verdict is Verdict.UNKNOWN:  # we cannot see it; the CA may
+        log.warning("%s: %s not checked (%s)", spec.name, record_name(name), verdict.reason)
+        return challb
+    raise AcmeFailure(
+        f"dns-persist-01 for {name}: {record_name(name)} {verdict.reason} "
+        "(not submitted to the CA; fix the record, e.g. with `renewer persist`)"
+    )
+
+
+def _account_uri(acme: AcmeClient) -> str:
+    regr = acme.net.account
+    return regr.uri if regr is not None and regr.uri else ""
+
+
+def _authz_error(authzr: messages.AuthorizationResource) -> str:
+    name = authzr.body.identifier.value
+    for challb in authzr.body.challenges:
+        if challb.error is not None:
+            return f"{challb.chall.typ} for {name} failed: {problem_text(challb.error)}"
+    return f"authorization for {name} is {authzr.body.status.name}"
+
+
+def obtain(
+    ctx: OrderContext, spec: CertificateSpec, csr_pem: bytes, replaces: str | None
+) -> IssuedChain:
+    """Run the order for ``csr_pem``; raises AcmeFailure/DnsError with one readable line."""
+    try:
+        return _obtain(ctx, spec, csr_pem, replaces)
+    except messages.Error as error:
+        raise AcmeFailure(f"CA error: {problem_text(error)}", error.code) from None
+    except requests.RequestException as exc:
+        raise AcmeFailure(f"CA unreachable: {exc.__class__.__name__}") from None
+
+
+def _obtain(
+    ctx: OrderContext, spec: CertificateSpec, csr_pem: bytes, replaces: str | None
+) -> IssuedChain:
+    ctx.account.check_profile(spec.acme.profile)
+    acme = ctx.account.client()
+    order = ctx.account.new_order(acme, csr_pem, spec.acme.profile, replaces)
+    poller = _Poller(ctx.cancel, time.monotonic() + ctx.deadline)
+    presented: list[tuple[str, str]] = []
+    try:
+        pending: list[tuple[messages.AuthorizationResource, messages.ChallengeBody]] = []
+        for authzr in order.authorizations:
+            if authzr.body.status == messages.STATUS_VALID:
+                continue
+            standing = _persist01(ctx, spec, authzr, _account_uri(acme))
+            if standing is not None:  # dns-persist-01: nothing to write
+                pending.append((authzr, standing))
+                continue
+            challb = _dns01(authzr)
+            target = ctx.checker.resolve_target(authzr.body.identifier.value)
+            value = challb.chall.validation(acme.net.key)
+            ctx.provider.present(target, value)
+            presented.append((target, value))
+            pending.append((authzr, challb))
+        for target, value in presented:
+            waited = ctx.checker.wait_for(target, value)
+            log.debug("%s: TXT at %s visible after %.2fs", spec.name, target, waited)
+        ctx.progress("challenges published")
+        for _authzr, challb in pending:
+            if isinstance(challb.chall, DNSPersist01):
+                acme.answer_challenge(challb, challb.chall.response())
+                continue
+            acme.answer_challenge(challb, challb.chall.response(acme.net.key))
+        for authzr, _challb in pending:
+            _await_authorization(acme, authzr, poller)
+        return _finalize(acme, order, poller, spec)
+    finally:
+        for target, value in presented:
+            try:
+                ctx.provider.cleanup(target, value)
+            except Exception as exc:  # cleanup must not hide the order's own outcome
+                log.warning("%s: could not remove TXT at %s: %s", spec.name, target, exc)
+
+
+def _await_authorization(
+    acme: AcmeClient, authzr: messages.AuthorizationResource, poller: _Poller
+) -> None:
+    while True:
+        authzr, response = acme.poll(authzr)
+        status = authzr.body.status
+        if status == messages.STATUS_VALID:
+            return
+        if status in (messages.STATUS_INVALID, messages.STATUS_DEACTIVATED):
+            raise AcmeFailure(_authz_error(authzr))
+        poller.pause(response, f"validation of {authzr.body.identifier.value}")
+
+
+def _finalize(
+    acme: AcmeClient,
+    order: messages.OrderResource,
+    poller: _Poller,
+    spec: CertificateSpec,
+) -> IssuedChain:
+    try:
+        order = acme.begin_finalization(order)
+    except messages.Error as error:
+        if error.code != "orderNotReady":
+            raise
+    while True:
+        response = acme.post_as_get(order.uri)
+        body = messages.Order.from_json(response.json())
+        if body.status == messages.STATUS_VALID and body.certificate:
+            break
+        if body.status == messages.STATUS_INVALID:
+            detail = problem_text(body.error) if body.error else "no detail given"
+            raise AcmeFailure(f"order became invalid: {detail}")
+        if body.status == messages.STATUS_READY:
+            acme.begin_finalization(order)
+        poller.pause(response, "the certificate")
+    cert_response = acme.post_as_get(body.certificate)
+    alternatives: list[str] = []
+    if spec.acme.preferred_chain:
+        alternatives = [acme.post_as_get(u).text for u in acme.links(cert_response, "alternate")]
+    order = order.update(
+        body=body, fullchain_pem=cert_response.text, alternative_fullchains_pem=alternatives
+    )
+    return choose_chain(order, spec.acme.preferred_chain)

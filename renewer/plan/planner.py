@@ -1,0 +1,85 @@
+"""Pure planning: desired specs + stored state + time + CA renewal windows -> Plan.
+
+No I/O happens here, so the plan a pull request shows is the plan the
+scheduled run executes, given the same state, and tests need no servers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime
+
+from renewer.core.models import (
+    Action,
+    ActionKind,
+    CertificateSpec,
+    Plan,
+    RenewalInfo,
+    StoredCertificate,
+)
+from renewer.plan.policy import renewal_due
+
+
+class UnknownCertificate(ValueError):
+    """``--only`` named a certificate the config does not define."""
+
+
+def select(specs: Iterable[CertificateSpec], only: Collection[str]) -> tuple[CertificateSpec, ...]:
+    """Keep the specs named by ``--only`` (all when empty); unknown names are an error."""
+    specs = tuple(specs)
+    if not only:
+        return specs
+    known = {s.name.lower() for s in specs}
+    unknown = sorted(n for n in only if n.lower() not in known)
+    if unknown:
+        raise UnknownCertificate("unknown certificate name(s): " + ", ".join(unknown))
+    wanted = {n.lower() for n in only}
+    return tuple(s for s in specs if s.name.lower() in wanted)
+
+
+def plan(
+    specs: Iterable[CertificateSpec],
+    stored: Mapping[str, StoredCertificate],
+    now: datetime,
+    renewal_info: Mapping[str, RenewalInfo] | None = None,
+    force: bool = False,
+    managed: Collection[str] | None = None,
+) -> Plan:
+    """One action per spec, in config order.
+
+    ``managed`` names every certificate the config defines (default: the specs
+    given), so a ``--only`` run does not list the others as unmanaged. Stored
+    certificates outside it are listed as unmanaged: the run never touches them.
+    """
+    renewal_info = renewal_info or {}
+    specs = tuple(specs)
+    by_lower = {name.lower(): cert for name, cert in stored.items()}
+    actions: list[Action] = []
+    for spec in specs:
+        current = by_lower.get(spec.name.lower())
+        actions.append(_decide(spec, current, renewal_info.get(spec.name), now, force))
+    known = {n.lower() for n in (managed if managed is not None else [s.name for s in specs])}
+    unmanaged = tuple(sorted(n for n in stored if n.lower() not in known))
+    return Plan(generated_at=now, actions=tuple(actions), unmanaged=unmanaged)
+
+
+def _decide(
+    spec: CertificateSpec,
+    current: StoredCertificate | None,
+    ari: RenewalInfo | None,
+    now: datetime,
+    force: bool,
+) -> Action:
+    if current is None:
+        return Action(spec.name, ActionKind.ISSUE, "new certificate", spec)
+    if not current.managed:
+        reason = (
+            "a certificate of this name exists but renewer did not create it; "
+            "refusing to replace it (rename the entry, or remove the existing certificate)"
+        )
+        return Action(spec.name, ActionKind.SKIP, reason, spec, current)
+    if force:
+        return Action(spec.name, ActionKind.RENEW, "forced renewal (--force)", spec, current)
+    decision = renewal_due(current, spec, ari, now)
+    kind = ActionKind.RENEW if decision.due else ActionKind.SKIP
+    return Action(spec.name, kind, decision.reason, spec, current, decision.renew_at)

@@ -1,0 +1,390 @@
+"""What a run tells GitHub: the tracking issue, the sticky plan comment, the inventory PR.
+
+Every object is found again by a hidden marker, so reruns update in place and
+never duplicate. The tracking issue also keeps a machine-readable state (a
+hidden JSON comment) so a partial run (``--only``, a shard that did not
+report) does not forget problems it did not look at.
+
+- report mode ``issue``: the tracking issue only.
+- report mode ``pr``: the tracking issue (a pull request is no alarm) and one
+  pull request from branch ``renewer/inventory`` recording certificates.lock.yaml.
+- report mode ``none``: nothing beyond the job summary.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from renewer.publish import inventory
+from renewer.publish.github_api import GitHubClient, GitHubError
+
+TRACKING_MARKER = "<!-- renewer-tracking -->"
+PLAN_MARKER = "<!-- renewer-plan -->"
+LABEL = "certificates"
+LABEL_COLOR = "d93f0b"
+EXPIRY_WINDOW = timedelta(days=7)
+INVENTORY_BRANCH = "renewer/inventory"
+MAX_BODY = 60_000  # GitHub allows 65,536 characters in an issue, comment or PR body
+MAX_ROWS = 200
+_STATE = re.compile(r"<!-- renewer-state: (\{.*?\}) -->", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Problem:
+    name: str
+    kind: str  # "failed" | "expiring"
+    detail: str
+    not_after: str | None
+    since: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "detail": self.detail,
+            "not_after": self.not_after,
+            "since": self.since,
+        }
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def find_problems(report: Mapping[str, Any], now: datetime) -> dict[str, Problem]:
+    """Certificates that failed, or expire within 7 days without a successful renewal."""
+    found: dict[str, Problem] = {}
+    for row in report.get("certificates", []):
+        name, result = str(row.get("name", "")), row.get("result")
+        not_after = row.get("not_after")
+        expiry = _parse_time(not_after)
+        if result == "failed":
+            detail = str(row.get("error") or "failed")
+            found[name] = Problem(name, "failed", detail, not_after, _stamp(now))
+        elif result != "succeeded" and expiry is not None and expiry - now <= EXPIRY_WINDOW:
+            left = expiry - now
+            detail = "expired" if left <= timedelta(0) else f"expires in {_days(left)}"
+            found[name] = Problem(name, "expiring", detail, not_after, _stamp(now))
+    return found
+
+
+def _days(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours // 24} days" if hours >= 48 else f"{hours} hours"
+
+
+def read_state(body: str | None) -> dict[str, Problem]:
+    """The problems an earlier run recorded in the issue body."""
+    match = _STATE.search(body or "")
+    if not match:
+        return {}
+    try:
+        data = json.loads(match.group(1))
+    except ValueError:
+        return {}
+    problems = {}
+    for name, item in data.items() if isinstance(data, dict) else ():
+        if isinstance(item, dict):
+            problems[name] = Problem(
+                name,
+                str(item.get("kind", "failed")),
+                str(item.get("detail", "")),
+                item.get("not_after"),
+                str(item.get("since", "")),
+            )
+    return problems
+
+
+def combine(
+    previous: Mapping[str, Problem],
+    current: Mapping[str, Problem],
+    reported: Collection[str],
+    configured: Collection[str],
+) -> dict[str, Problem]:
+    """This run's view for what it reported; the old view for what it did not, if configured."""
+    seen = {n.lower() for n in reported}
+    wanted = {n.lower() for n in configured}
+    kept = {
+        name: problem
+        for name, problem in previous.items()
+        if name.lower() not in seen and name.lower() in wanted
+    }
+    for name, problem in current.items():
+        old = previous.get(name)
+        kept[name] = Problem(
+            name,
+            problem.kind,
+            problem.detail,
+            problem.not_after,
+            old.since if old else problem.since,
+        )
+    return dict(sorted(kept.items(), key=lambda item: item[0].lower()))
+
+
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def issue_body(problems: Mapping[str, Problem], run_url: str | None, generated_at: str) -> str:
+    rows = list(problems.values())
+    lines = [
+        TRACKING_MARKER,
+        "## Certificates need attention",
+        "",
+        f"{len(rows)} certificate(s) failed to renew or expire within "
+        f"{EXPIRY_WINDOW.days} days. renewer updates this issue on every run and closes "
+        "it when all certificates are healthy again.",
+        "",
+        "| Certificate | Problem | Expiry | Since |",
+        "|---|---|---|---|",
+    ]
+    for problem in rows[:MAX_ROWS]:
+        icon = "❌ failed" if problem.kind == "failed" else "⏳ expiring"
+        lines.append(
+            f"| `{_cell(problem.name)}` | {icon}: {_cell(problem.detail)[:300]} | "
+            f"{(problem.not_after or '')[:10]} | {problem.since[:10]} |"
+        )
+    if len(rows) > MAX_ROWS:
+        lines.append(f"| … | and {len(rows) - MAX_ROWS} more | | |")
+    lines += ["", f"Last run: {f'[{generated_at}]({run_url})' if run_url else generated_at}", ""]
+    state = json.dumps({p.name: p.as_json() for p in rows}, separators=(",", ":"))
+    state = state.replace(">", "\\u003e").replace("<", "\\u003c")
+    text = "\n".join(lines)
+    footer = f"<!-- renewer-state: {state} -->\n"
+    return text[: MAX_BODY - len(footer)] + "\n" + footer
+
+
+def _issue_title(count: int) -> str:
+    return f"Certificates need attention: {count} failing or expiring"
+
+
+def find_tracking_issue(client: GitHubClient) -> dict[str, Any] | None:
+    """The oldest open issue labelled ``certificates`` that carries our marker."""
+    candidates = [
+        issue
+        for issue in client.paginate(
+            client.repo_path("/issues"), {"state": "open", "labels": LABEL}
+        )
+        if "pull_request" not in issue and TRACKING_MARKER in (issue.get("body") or "")
+    ]
+    return min(candidates, key=lambda i: int(i["number"])) if candidates else None
+
+
+def ensure_label(client: GitHubClient) -> None:
+    if client.get_or_none(client.repo_path(f"/labels/{LABEL}")) is not None:
+        return
+    try:
+        client.post(
+            client.repo_path("/labels"),
+            {
+                "name": LABEL,
+                "color": LABEL_COLOR,
+                "description": "Certificate renewal problems (renewer)",
+            },
+        )
+    except GitHubError as exc:
+        if exc.status != 422:  # 422: created meanwhile
+            raise
+
+
+def update_tracking_issue(
+    client: GitHubClient,
+    report: Mapping[str, Any],
+    configured: Collection[str],
+    run_url: str | None,
+    now: datetime,
+) -> str:
+    """Open, update or close the tracking issue; returns one line saying what it did."""
+    issue = find_tracking_issue(client)
+    previous = read_state(issue.get("body") if issue else None)
+    reported = [str(row.get("name", "")) for row in report.get("certificates", [])]
+    problems = combine(previous, find_problems(report, now), reported, configured)
+    link = f" ({run_url})" if run_url else ""
+    if not problems:
+        if issue is None:
+            return "tracking issue: all certificates healthy, no open issue"
+        number = issue["number"]
+        client.post(
+            client.repo_path(f"/issues/{number}/comments"),
+            {"body": f"All certificates are healthy again{link}. Closing."},
+        )
+        client.patch(
+            client.repo_path(f"/issues/{number}"),
+            {"state": "closed", "state_reason": "completed"},
+        )
+        return f"tracking issue #{number}: closed, all certificates healthy"
+    generated = str(report.get("generated_at") or _stamp(now))
+    body = issue_body(problems, run_url, generated)
+    title = _issue_title(len(problems))
+    if issue is None:
+        ensure_label(client)
+        created = client.post(
+            client.repo_path("/issues"), {"title": title, "body": body, "labels": [LABEL]}
+        )
+        return f"tracking issue #{created['number']}: opened ({len(problems)} problem(s))"
+    number = issue["number"]
+    if issue.get("body") != body or issue.get("title") != title:
+        client.patch(client.repo_path(f"/issues/{number}"), {"title": title, "body": body})
+    new = [name for name in problems if name not in previous]
+    if new:
+        names = ", ".join(f"`{n}`" for n in new[:50]) + (" …" if len(new) > 50 else "")
+        client.post(
+            client.repo_path(f"/issues/{number}/comments"),
+            {"body": f"Newly failing or expiring: {names}{link}"},
+        )
+    return f"tracking issue #{number}: updated ({len(problems)} problem(s), {len(new)} new)"
+
+
+def upsert_comment(client: GitHubClient, number: int, markdown: str, marker: str) -> str:
+    """One comment per pull request carrying ``marker``: created once, then edited."""
+    body = f"{marker}\n{markdown}"
+    if len(body) > MAX_BODY:
+        body = body[:MAX_BODY] + "\n\n… (truncated; the full plan is in the job summary)\n"
+    path = client.repo_path(f"/issues/{number}/comments")
+    for comment in client.paginate(path):
+        if marker in (comment.get("body") or ""):
+            if comment.get("body") != body:
+                client.patch(client.repo_path(f"/issues/comments/{comment['id']}"), {"body": body})
+                return f"pull request #{number}: plan comment updated"
+            return f"pull request #{number}: plan comment unchanged"
+    client.post(path, {"body": body})
+    return f"pull request #{number}: plan comment created"
+
+
+# -- report mode "pr": the inventory pull request --------------------------------
+def _contents(client: GitHubClient, path: str, ref: str) -> tuple[str | None, str | None]:
+    """(text, blob sha) of ``path`` at ``ref``; (None, None) if absent."""
+    found = client.get_or_none(client.repo_path(f"/contents/{quote(path)}"), {"ref": ref})
+    if not isinstance(found, dict) or found.get("type", "file") != "file":
+        return None, None
+    text = base64.b64decode(str(found.get("content", ""))).decode("utf-8")
+    return text, str(found["sha"])
+
+
+def _head_sha(client: GitHubClient, branch: str) -> str | None:
+    ref = client.get_or_none(client.repo_path(f"/git/ref/heads/{quote(branch)}"))
+    return str(ref["object"]["sha"]) if isinstance(ref, dict) else None
+
+
+def update_inventory_pr(
+    client: GitHubClient,
+    report: Mapping[str, Any],
+    lock_path: str,
+    configured: Collection[str],
+    run_url: str | None,
+) -> str:
+    """Commit certificates.lock.yaml on ``renewer/inventory`` and open or update its PR."""
+    default = str(client.get(client.repo_path())["default_branch"])
+    owner = client.repository.split("/", 1)[0]
+    pulls = list(
+        client.paginate(
+            client.repo_path("/pulls"),
+            {"state": "open", "head": f"{owner}:{INVENTORY_BRANCH}", "base": default},
+        )
+    )
+    base_sha = _head_sha(client, default)
+    if base_sha is None:
+        raise GitHubError(404, "GET", f"git/ref/heads/{default}", "default branch has no head")
+    branch_sha = _head_sha(client, INVENTORY_BRANCH)
+    if branch_sha is None:
+        client.post(
+            client.repo_path("/git/refs"),
+            {"ref": f"refs/heads/{INVENTORY_BRANCH}", "sha": base_sha},
+        )
+    elif not pulls and branch_sha != base_sha:  # an old, merged or closed branch: start afresh
+        client.patch(
+            client.repo_path(f"/git/refs/heads/{quote(INVENTORY_BRANCH)}"),
+            {"sha": base_sha, "force": True},
+        )
+    previous, blob = _contents(client, lock_path, INVENTORY_BRANCH)
+    text = inventory.build_lock(report, previous, configured)
+    changes = inventory.describe_changes(previous, text)
+    if text != previous:
+        message = f"renewer: update {lock_path} ({len(changes)} change(s))"
+        if changes:
+            message += "\n\n" + "\n".join("- " + line.replace("`", "") for line in changes[:100])
+        put: dict[str, Any] = {
+            "message": message,
+            "content": base64.b64encode(text.encode("utf-8")).decode("ascii"),
+            "branch": INVENTORY_BRANCH,
+        }
+        if blob:
+            put["sha"] = blob
+        client.put(client.repo_path(f"/contents/{quote(lock_path)}"), put)
+    elif not pulls:
+        return f"inventory: {lock_path} unchanged, no pull request needed"
+    base_text, _ = _contents(client, lock_path, default)
+    body = _pr_body(lock_path, inventory.describe_changes(base_text, text), run_url)
+    if pulls:
+        number = pulls[0]["number"]
+        client.patch(client.repo_path(f"/pulls/{number}"), {"body": body})
+        return f"inventory pull request #{number}: updated"
+    created = client.post(
+        client.repo_path("/pulls"),
+        {
+            "title": f"renewer: update {lock_path}",
+            "head": INVENTORY_BRANCH,
+            "base": default,
+            "body": body,
+        },
+    )
+    return f"inventory pull request #{created['number']}: opened"
+
+
+def _pr_body(lock_path: str, changes: list[str], run_url: str | None) -> str:
+    lines = [
+        f"renewer records the certificates it issued in `{lock_path}`. Merge to keep the "
+        "inventory in the repository; the file holds public facts only (serial, expiry, "
+        "domains), never a key.",
+        "",
+        "Changes against the default branch:",
+        "",
+    ]
+    lines += [f"- {line}" for line in changes[:MAX_ROWS]] or ["- (none)"]
+    if len(changes) > MAX_ROWS:
+        lines.append(f"- … and {len(changes) - MAX_ROWS} more")
+    if run_url:
+        lines += ["", f"Last updated by {run_url}"]
+    return "\n".join(lines)[:MAX_BODY] + "\n"
+
+
+def skip_reason(report: Mapping[str, Any], mode: str) -> str | None:
+    """Why this report publishes nothing beyond the job summary, or None."""
+    if mode == "none":
+        return "report mode none: nothing published besides the job summary"
+    if report.get("dry_run"):
+        return "dry run: tracking issue and inventory left as they are"
+    return None
+
+
+def publish(
+    client: GitHubClient,
+    report: Mapping[str, Any],
+    mode: str,
+    configured: Collection[str],
+    lock_path: str,
+    run_url: str | None,
+    now: datetime | None = None,
+) -> list[str]:
+    """Everything report mode ``mode`` (issue or pr) asks for; one line per thing done."""
+    moment = now or datetime.now(UTC)
+    done = [update_tracking_issue(client, report, configured, run_url, moment)]
+    if mode == "pr":
+        done.append(update_inventory_pr(client, report, lock_path, configured, run_url))
+    return done

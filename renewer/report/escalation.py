@@ -1,0 +1,83 @@
+"""How loudly to report a failed certificate: the nearer its expiry, the louder.
+
+A renewal that fails while the certificate still has most of its life is a
+warning: the next runs try again. As expiry nears the same failure becomes
+urgent. The rules (pure; the current certificate's dates and ``now`` come in):
+
+- more than a third of the lifetime left, or more than 14 days left: ``warning``
+- otherwise (inside the last third and under 14 days): ``at-risk`` (still a
+  warning annotation; the summary flags it)
+- inside the emergency window (``policy.emergency_window``) or under 3 days:
+  ``critical`` (an error annotation)
+- past ``not_after``: ``expired`` (an error annotation)
+
+A failure with no current certificate (a first issuance, an unreadable store)
+has nothing that expires; it stays an error, as before.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from renewer.core.models import Outcome, Result
+from renewer.plan.policy import DEFAULT_REMAINING_FRACTION, describe_delta, emergency_window
+
+AT_RISK_DAYS = timedelta(days=14)
+CRITICAL_DAYS = timedelta(days=3)
+
+
+class Severity(enum.StrEnum):
+    WARNING = "warning"
+    AT_RISK = "at-risk"
+    CRITICAL = "critical"
+    EXPIRED = "expired"
+    NOT_ISSUED = "not-issued"  # failed with no current certificate
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """The annotation level (``warning`` or ``error``), the severity and the words."""
+
+    level: str
+    severity: Severity
+    words: str  # e.g. "at risk: expires in 10 days (2026-12-08)"
+
+    @property
+    def flagged(self) -> bool:
+        """Worth a mark in the summary (at risk or worse)."""
+        return self.severity is not Severity.WARNING
+
+
+def _day(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d")
+
+
+def classify_expiry(not_before: datetime, not_after: datetime, now: datetime) -> Escalation:
+    """The escalation of a failed renewal of a certificate valid from/until these times."""
+    remaining = not_after - now
+    if remaining <= timedelta(0):
+        words = f"EXPIRED {describe_delta(remaining)} ago ({_day(not_after)})"
+        return Escalation("error", Severity.EXPIRED, words)
+    lifetime = not_after - not_before
+    left = f"expires in {describe_delta(remaining)} ({_day(not_after)})"
+    if remaining <= emergency_window(lifetime) or remaining < CRITICAL_DAYS:
+        return Escalation("error", Severity.CRITICAL, f"critical: {left}")
+    if remaining > lifetime * DEFAULT_REMAINING_FRACTION or remaining > AT_RISK_DAYS:
+        return Escalation("warning", Severity.WARNING, left)
+    return Escalation("warning", Severity.AT_RISK, f"at risk: {left}")
+
+
+def classify(
+    result: Result,
+    not_before: datetime | None,
+    not_after: datetime | None,
+    now: datetime,
+) -> Escalation | None:
+    """None unless ``result`` failed; else the escalation for the stored certificate's dates."""
+    if result.outcome is not Outcome.FAILED:
+        return None
+    if not_before is None or not_after is None:
+        return Escalation("error", Severity.NOT_ISSUED, "no current certificate")
+    return classify_expiry(not_before, not_after, now)

@@ -1,0 +1,27 @@
+"""The report's one data model: a plan and what became of each action.
+
+Every view (terminal text, Markdown, JSON) and every destination (job
+summary, tracking issue, notifications) is rendered from this object, so
+they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from renewer.core.models import Outcome, Plan, Result
+from renewer.dns.persist.record import CertificateStatus
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """A plan and, once executed, the result of every action."""
+
+    plan: Plan
+    results: tuple[Result, ...] = ()
+    dry_run: bool = False
+    persist: tuple[CertificateStatus, ...] = ()  # dns-persist-01 standing records (plan)
+
+    @property
+    def failed(self) -> tuple[Result, ...]:
+        return tuple(r for r in self.results if r.outcome is Outcome.FAILED)

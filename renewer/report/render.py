@@ -1,0 +1,244 @@
+"""Renderers: one RunReport, three views (terminal text, Markdown, JSON).
+
+The report is built from the Plan and Results only; renderers add no facts,
+so the PR comment, the job summary and the JSON artifact always agree.
+Nothing here can print a secret: the models carry none.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from renewer.core.models import Action, ActionKind, Outcome, Plan, Result
+from renewer.report import escalation
+from renewer.report import persist as persist_report
+from renewer.report.model import RunReport
+
+SCHEMA_VERSION = 1
+SYMBOLS = {ActionKind.ISSUE: "+", ActionKind.RENEW: "~", ActionKind.SKIP: "="}
+OUTCOME_WORDS = {
+    Outcome.SUCCEEDED: "ok",
+    Outcome.FAILED: "FAILED",
+    Outcome.SKIPPED: "skipped",
+    Outcome.PLANNED: "planned",
+}
+
+
+def _when(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def _date(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d") if moment else ""
+
+
+def _results_by_name(report: RunReport) -> dict[str, Result]:
+    return {r.name: r for r in report.results}
+
+
+def counts(report: RunReport) -> dict[str, int]:
+    """Totals for headers and the JSON summary."""
+    actions = report.plan.actions
+    data = {
+        "total": len(actions),
+        "issue": sum(a.kind is ActionKind.ISSUE for a in actions),
+        "renew": sum(a.kind is ActionKind.RENEW for a in actions),
+        "skip": sum(a.kind is ActionKind.SKIP for a in actions),
+    }
+    for outcome in Outcome:
+        data[outcome.value] = sum(r.outcome is outcome for r in report.results)
+    return data
+
+
+# -- JSON --------------------------------------------------------------------
+def _entry(action: Action | None, result: Result | None) -> dict[str, Any]:
+    name = action.name if action else result.name if result else ""
+    stored = action.stored if action else None
+    return {
+        "name": name,
+        "action": (action.kind if action else result.action if result else ActionKind.SKIP).value,
+        "reason": result.reason if result else action.reason if action else "",
+        "result": result.outcome.value if result else None,
+        "domains": list(action.spec.domains) if action else [],
+        "serial": (result.serial if result else None) or (stored.serial if stored else None),
+        "not_after": _when(
+            (result.not_after if result else None) or (stored.not_after if stored else None)
+        ),
+        "renew_at": _when(action.renew_at) if action else None,
+        "error": result.error if result else None,
+        "duration_seconds": round(result.duration, 3) if result else None,
+    }
+
+
+def escalate(result: Result, action: Action | None, now: datetime) -> escalation.Escalation | None:
+    """How loud a failed result is, from its stored certificate's dates (None unless failed)."""
+    stored = action.stored if action else None
+    return escalation.classify(
+        result,
+        stored.not_before if stored else None,
+        stored.not_after if stored else None,
+        now,
+    )
+
+
+def escalations(report: RunReport) -> dict[str, escalation.Escalation]:
+    """Failed certificates only: how near expiry each one is (at plan time)."""
+    actions = {a.name: a for a in report.plan.actions}
+    found: dict[str, escalation.Escalation] = {}
+    for result in report.results:
+        level = escalate(result, actions.get(result.name), report.plan.generated_at)
+        if level is not None:
+            found[result.name] = level
+    return found
+
+
+def entries(report: RunReport) -> list[dict[str, Any]]:
+    results = _results_by_name(report)
+    rows = [_entry(a, results.pop(a.name, None)) for a in report.plan.actions]
+    rows += [_entry(None, r) for r in results.values()]  # e.g. unreadable stores
+    levels = escalations(report)
+    for row in rows:  # optional field, failed certificates only
+        level = levels.get(row["name"]) if row["result"] == "failed" else None
+        if level is not None:
+            row["severity"] = level.severity.value
+            row["severity_words"] = level.words
+    return rows
+
+
+def as_body(report: RunReport) -> dict[str, Any]:
+    """The documented machine form (docs/report.schema.json) every renderer reads."""
+    body: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": _when(report.plan.generated_at),
+        "dry_run": report.dry_run,
+        "executed": bool(report.results),
+        "summary": counts(report),
+        "certificates": entries(report),
+        "unmanaged": list(report.plan.unmanaged),
+    }
+    if report.persist:
+        body["persist"] = persist_report.as_json(report.persist)
+    return body
+
+
+def render_json(report: RunReport) -> str:
+    return json.dumps(as_body(report), indent=2) + "\n"
+
+
+# -- text --------------------------------------------------------------------
+def plan_line(action: Action, width: int = 0) -> str:
+    return (
+        f"  {SYMBOLS[action.kind]} {action.kind.value:<5}  {action.name:<{width}}  {action.reason}"
+    )
+
+
+def progress_line(result: Result) -> str:
+    """One line per certificate as it completes (terminal, CI log)."""
+    word = OUTCOME_WORDS[result.outcome]
+    if result.outcome is Outcome.FAILED:
+        return f"{word:<7} {result.name}: {result.error}"
+    detail = result.reason
+    if result.outcome is Outcome.SUCCEEDED:
+        expiry = _date(result.not_after)
+        detail = f"serial {result.serial}, valid until {expiry} ({result.duration:.1f}s)"
+    return f"{word:<7} {result.name}: {detail}"
+
+
+def render_plan_text(plan: Plan) -> str:
+    width = max((len(a.name) for a in plan.actions), default=0)
+    lines = [plan_line(a, width) for a in plan.actions]
+    if plan.unmanaged:
+        lines.append(f"  unmanaged (never touched): {', '.join(plan.unmanaged)}")
+    c = counts(RunReport(plan))
+    lines.append(f"Plan: {c['issue']} to issue, {c['renew']} to renew, {c['skip']} unchanged.")
+    return "\n".join(lines) + "\n"
+
+
+def render_text(report: RunReport) -> str:
+    if report.persist:  # the standing records go before the last (summary) line
+        lines = _render_text(report).splitlines()
+        lines[-1:-1] = persist_report.text(report.persist)
+        return "\n".join(lines) + "\n"
+    return _render_text(report)
+
+
+def _render_text(report: RunReport) -> str:
+    if not report.results:
+        return render_plan_text(report.plan)
+    c = counts(report)
+    lines = [progress_line(r) for r in report.results if r.outcome is not Outcome.SKIPPED]
+    prefix = "Dry run" if report.dry_run else "Done"
+    lines.append(
+        f"{prefix}: {c['succeeded']} succeeded, {c['failed']} failed, "
+        f"{c['skipped']} unchanged, {c['planned']} planned."
+    )
+    return "\n".join(lines) + "\n"
+
+
+# -- Markdown ----------------------------------------------------------------
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: RunReport) -> str:
+    """Job summary, tracking issue and PR comment body."""
+    return markdown_from_body(as_body(report), persist_report.markdown(report.persist))
+
+
+def markdown_from_body(body: Mapping[str, Any], extra: Sequence[str] = ()) -> str:
+    """Markdown from the JSON form, so merged shard reports render exactly like one run."""
+    c = {k: int(v) for k, v in body["summary"].items()}
+    executed, dry_run = bool(body["executed"]), bool(body["dry_run"])
+    title = "renewer plan" if not executed else ("renewer dry run" if dry_run else "renewer run")
+    lines = [f"### {title}", ""]
+    if executed:
+        lines.append(
+            f"**{c.get('succeeded', 0)}** succeeded · **{c.get('failed', 0)}** failed · "
+            f"**{c.get('skipped', 0)}** unchanged · {c.get('total', 0)} certificates"
+        )
+    else:
+        lines.append(
+            f"**{c.get('issue', 0)}** to issue · **{c.get('renew', 0)}** to renew · "
+            f"{c.get('skip', 0)} unchanged"
+        )
+    rows = list(body["certificates"])
+    flagged = [r for r in rows if r.get("severity") in FLAGGED]
+    if flagged:
+        lines += [
+            "",
+            "**At risk or worse:** "
+            + ", ".join(f"`{_cell(r['name'])}` ({FLAGGED[r['severity']]})" for r in flagged),
+        ]
+    lines += ["", "| Certificate | Action | Reason | Result | Expiry |", "|---|---|---|---|---|"]
+    for row in rows:
+        result = row.get("result") or "—"
+        severity, words = row.get("severity"), row.get("severity_words") or row.get("severity")
+        if row.get("error") and severity in FLAGGED:
+            result = f"❌ **{words}** — {row['error']}"
+        elif row.get("error") and severity == escalation.Severity.WARNING.value:
+            result = f"❌ {row['error']} ({words})"
+        elif row.get("error"):
+            result = f"❌ {row['error']}"
+        elif row.get("result") == Outcome.SUCCEEDED.value:
+            result = "✅ " + (f"serial `{row['serial']}`" if row.get("serial") else "")
+        expiry = (row.get("not_after") or "")[:10]
+        lines.append(
+            f"| `{_cell(row.get('name'))}` | {row.get('action')} | {_cell(row.get('reason'))} | "
+            f"{_cell(result)} | {expiry} |"
+        )
+    unmanaged = body.get("unmanaged") or []
+    if unmanaged:
+        lines += ["", "Unmanaged (never touched): " + ", ".join(f"`{n}`" for n in unmanaged)]
+    lines += list(extra)
+    return "\n".join(lines) + "\n"
+
+
+FLAGGED = {
+    escalation.Severity.AT_RISK.value: "at risk",
+    escalation.Severity.CRITICAL.value: "critical",
+    escalation.Severity.EXPIRED.value: "EXPIRED",
+}
+RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}

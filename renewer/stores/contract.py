@@ -1,0 +1,89 @@
+"""The store contract: where certificates and the ACME account key live.
+
+A store lists its state cheaply (the planner reads it on every run) and owns
+the private key when it issues: ``issue`` hands the ACME layer a CSR through
+``finalize`` and receives the chain back, so a vault-backed store never lets
+the key leave the vault.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+from renewer.core.certs import IssuedChain
+from renewer.core.errors import RenewerError
+from renewer.core.models import CertificateSpec, StoredCertificate
+
+Finalize = Callable[[bytes], IssuedChain]
+"""Given a CSR in PEM, run the ACME order and return the issued chain."""
+
+
+class StoreError(RenewerError):
+    """A store operation failed; the message names the store and the certificate."""
+
+
+class LockBusy(StoreError):
+    """Another run holds the certificate's lock."""
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    """An ACME account: its private JWK (JSON) and its URL at the CA."""
+
+    directory: str
+    key_json: str
+    uri: str | None = None
+
+    def __repr__(self) -> str:  # never show the key
+        return f"AccountRecord(directory={self.directory!r}, uri={self.uri!r})"
+
+
+class CertificateStore(abc.ABC):
+    """What the planner and executor need from a place that keeps certificates."""
+
+    @abc.abstractmethod
+    def describe(self) -> str:
+        """Where this store is, for messages ("directory .local/certs")."""
+
+    @abc.abstractmethod
+    def list_current(self) -> dict[str, StoredCertificate]:
+        """Every certificate's current version, in as few backend calls as possible."""
+
+    def iter_current(self) -> Iterator[StoredCertificate]:
+        """The same as ``list_current``, yielded as the backend pages it in.
+
+        Lets the run start renewal-info lookups while a long listing is still
+        arriving; stores that read everything at once need not override it.
+        """
+        yield from self.list_current().values()
+
+    @abc.abstractmethod
+    def current(self, name: str) -> StoredCertificate | None:
+        """Re-read one certificate (after taking its lock)."""
+
+    @abc.abstractmethod
+    def issue(self, spec: CertificateSpec, finalize: Finalize) -> StoredCertificate:
+        """Make a key and CSR, call ``finalize``, persist the chain as the new version."""
+
+    @abc.abstractmethod
+    def certificate_pem(self, name: str) -> str | None:
+        """The current leaf certificate (public), for revocation."""
+
+    @abc.abstractmethod
+    def mark_revoked(self, name: str) -> None:
+        """Remember that the current version was revoked so the next plan renews it."""
+
+    @abc.abstractmethod
+    def load_account(self, directory: str) -> AccountRecord | None:
+        """The ACME account kept for one CA directory, if any."""
+
+    @abc.abstractmethod
+    def save_account(self, record: AccountRecord) -> None:
+        """Keep the account for its CA directory (created once, reused by every run)."""
+
+    @abc.abstractmethod
+    def lock(self, name: str) -> AbstractContextManager[None]:
+        """Hold the certificate against a concurrent run; raises LockBusy if taken."""

@@ -1,0 +1,169 @@
+"""A lease on one certificate, visible to every run, kept as a secret in the same vault.
+
+Why a secret: runs on different GitHub runners share nothing but the vault,
+and the certificate object itself cannot carry a lock while a pending
+operation is open. Key Vault has no conditional write (no If-Match) for
+secrets, so the lease is taken in three steps:
+
+1. read the latest version of ``renewer-lock-<name>``; a live lease
+   (``expires_on`` in the future) of another run -> LockBusy;
+2. write a new version whose value names a random owner id, with
+   ``expires_on = now + LEASE`` (two minutes);
+3. wait ``SETTLE`` seconds and read the latest version again; if it is no
+   longer ours, a run that wrote after us holds it -> LockBusy.
+
+Two runs cannot both hold it as long as each run's step 1 -> 2 takes less than
+``SETTLE``; the later writer always wins and the earlier one sees that in step
+3. While the run holds it, a heartbeat moves ``expires_on`` forward every
+``HEARTBEAT`` seconds, so a long issuance (a slow DNS propagation) keeps its
+lease, and a killed or cancelled run's lease lapses within ``LEASE``: a
+re-run a few minutes later is not locked out. Release sets our version's
+``expires_on`` into the past instead of deleting the secret: with soft delete
+(mandatory on Key Vault) a deleted name cannot be written again until it is
+purged. Each lease adds one secret version; nothing ever lists them.
+
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.keyvault.secrets import SecretClient
+
+from renewer.stores.contract import LockBusy
+from renewer.stores.keyvault.errors import vault_errors
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+HEARTBEAT = 30.0  # seconds; several heartbeats fit in one LEASE
+SETTLE = 1.0
+PREFIX = "renewer-lock-"
+MAX_NAME = 127
+CONTENT_TYPE = "application/json"
+
+
+def lock_secret_name(name: str) -> str:
+    """``renewer-lock-<name>``, hashed when that would exceed Key Vault's 127 characters."""
+    candidate = PREFIX + name
+    if len(candidate) <= MAX_NAME:
+        return candidate
+    return PREFIX + hashlib.sha256(name.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a lease, read from the lock secret's latest version."""
+
+    owner: str
+    who: str
+    expires: datetime | None
+    version: str | None
+
+    def live(self, now: datetime) -> bool:
+        return self.expires is not None and self.expires > now
+
+
+def _who() -> str:
+    run = os.environ.get("GITHUB_RUN_ID")
+    if run:
+        return f"{os.environ.get('GITHUB_WORKFLOW', 'workflow')} run {run}"
+    return f"host {socket.gethostname()} pid {os.getpid()}"
+
+
+class SecretLease:
+    """Leases on certificates of one vault (see the module docstring for the protocol)."""
+
+    def __init__(self, client: SecretClient, vault_url: str, settle: float | None = None) -> None:
+        self.client = client
+        self.vault_url = vault_url
+        self.settle = settle
+
+    def _read(self, secret_name: str, subject: str) -> Holder | None:
+        with vault_errors(self.vault_url, subject):
+            try:
+                secret = self.client.get_secret(secret_name)
+            except ResourceNotFoundError:
+                return None
+        try:
+            body = json.loads(secret.value or "{}")
+            owner, who = str(body["owner"]), str(body.get("who", "another run"))
+        except (ValueError, KeyError, TypeError):
+            owner, who = "", "an unreadable lease"
+        return Holder(owner, who, secret.properties.expires_on, secret.properties.version)
+
+    @contextlib.contextmanager
+    def hold(self, name: str) -> Iterator[None]:
+        secret_name = lock_secret_name(name)
+        subject = f"lock {secret_name} of certificate {name}"
+        now = datetime.now(UTC)
+        current = self._read(secret_name, subject)
+        if current is not None and current.live(now):
+            raise LockBusy(_busy(name, current))
+        owner = secrets.token_hex(16)
+        value = json.dumps({"owner": owner, "who": _who(), "certificate": name})
+        with vault_errors(self.vault_url, subject):
+            written = self.client.set_secret(
+                secret_name,
+                value,
+                content_type=CONTENT_TYPE,
+                expires_on=now + LEASE,
+                tags={"managed-by": "renewer"},
+            )
+        stop = threading.Event()
+        stop.wait(SETTLE if self.settle is None else self.settle)
+        latest = self._read(secret_name, subject)
+        if latest is None or latest.owner != owner:
+            raise LockBusy(_busy(name, latest))
+        version = written.properties.version
+        beat = threading.Thread(
+            target=self._heartbeat,
+            args=(secret_name, version, name, stop),
+            name=f"lease-{name}",
+            daemon=True,
+        )
+        beat.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            beat.join(timeout=HEARTBEAT)
+            self._release(secret_name, version, name)
+
+    def _heartbeat(
+        self, secret_name: str, version: str | None, name: str, stop: threading.Event
+    ) -> None:
+        """Keep our lease alive until ``stop``; a missed beat only shortens the lease."""
+        while not stop.wait(HEARTBEAT):
+            try:
+                self.client.update_secret_properties(
+                    secret_name, version, expires_on=datetime.now(UTC) + LEASE
+                )
+            except Exception as exc:  # the run goes on; the lease may lapse early
+                log.warning("%s: could not extend the lease (%s)", name, exc.__class__.__name__)
+
+    def _release(self, secret_name: str, version: str | None, name: str) -> None:
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        try:
+            with vault_errors(self.vault_url, f"lock {secret_name} of certificate {name}"):
+                self.client.update_secret_properties(secret_name, version, expires_on=past)
+        except Exception as exc:  # the lease expires by itself; never hide the run's outcome
+            log.warning("%s: could not release the lease (%s); it expires in %s", name, exc, LEASE)
+
+
+def _busy(name: str, holder: Holder | None) -> str:
+    if holder is None or holder.expires is None:
+        return f"{name} is being renewed by another run"
+    until = holder.expires.astimezone(UTC).strftime("%H:%M:%S UTC")
+    return f"{name} is being renewed by another run ({holder.who}, lease until {until})"

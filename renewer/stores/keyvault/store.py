@@ -1,0 +1,367 @@
+"""Azure Key Vault as the certificate store (the product's default).
+
+Default ``key_mode: csr``: the key and the CSR are made INSIDE the vault (a
+certificate policy with issuer ``Unknown``), renewer hands the CSR to the ACME
+CA and merges the issued chain back. The private key never exists outside
+the vault; this process never holds it. ``key_mode: import`` makes the key in
+memory, orders, and imports a PKCS#12 or PEM bundle (nothing touches disk).
+
+Planning costs one paged list (``list_properties_of_certificates``): all
+that the planner needs is in the listed properties and the tags renewer
+writes at issue time (see keyvault_policy). Certificates without
+``managed-by=renewer`` are reported as unmanaged and never changed.
+
+The ACME account key is a secret in the same vault
+(``renewer-acme-account-<sha256(directory)[:16]>``); per-certificate leases
+are secrets too (keyvault_lease). Every Azure failure becomes a one-line
+StoreError naming the vault and the object (keyvault_errors).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from azure.core.credentials import TokenCredential
+from azure.core.exceptions import (
+    AzureError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    ServiceResponseError,
+)
+from azure.keyvault.certificates import (
+    CertificateClient,
+    CertificateOperation,
+    CertificatePolicy,
+    CertificateProperties,
+    KeyVaultCertificate,
+)
+from azure.keyvault.secrets import SecretClient
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from renewer.core import redact
+from renewer.core.certs import IssuedChain, generate_key, key_to_pem, make_csr
+from renewer.core.models import AzureSettings, CertificateSpec, StoredCertificate
+from renewer.stores.contract import AccountRecord, CertificateStore, Finalize, StoreError
+from renewer.stores.keyvault.errors import vault_errors
+from renewer.stores.keyvault.lease import SecretLease
+from renewer.stores.keyvault.policy import (
+    MANAGED_BY,
+    MANAGED_VALUE,
+    TAG_DIRECTORY,
+    build_policy,
+    csr_matches,
+    directory_tag,
+    fit_tags,
+    is_hsm,
+    policy_matches,
+    renewer_tags,
+    stored_from_properties,
+    with_revoked,
+)
+
+log = logging.getLogger(__name__)
+
+KEY_MODES = ("csr", "import")
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+ACCOUNT_PREFIX = "renewer-acme-account-"
+
+
+def account_secret_name(directory: str) -> str:
+    return ACCOUNT_PREFIX + hashlib.sha256(directory.encode()).hexdigest()[:16]
+
+
+def client_options(vault_url: str, azure: AzureSettings, ca_bundle: Path | None) -> dict[str, Any]:
+    """SDK options: local vaults (emulators) skip the challenge-resource check; custom trust."""
+    options: dict[str, Any] = {}
+    if (urlsplit(vault_url).hostname or "") in LOCAL_HOSTS:
+        options["verify_challenge_resource"] = False
+    bundle = ca_bundle or azure.ca_bundle
+    if bundle is not None:
+        options["connection_verify"] = str(bundle)
+    return options
+
+
+def _chain_der(chain: IssuedChain) -> list[bytes]:
+    certs = x509.load_pem_x509_certificates(chain.fullchain_pem.encode())
+    return [c.public_bytes(serialization.Encoding.DER) for c in certs]
+
+
+def _version(cert: KeyVaultCertificate) -> str | None:
+    return cert.properties.version if cert.properties is not None else None
+
+
+def _register_account_key(key_json: str) -> None:
+    """Mask the account key's private part in logs, whatever prints it."""
+    with contextlib.suppress(ValueError, TypeError, AttributeError):
+        private = json.loads(key_json).get("d")
+        if isinstance(private, str):
+            redact.register(private)
+
+
+class KeyVaultStore(CertificateStore):
+    """Certificates, the ACME account and leases in one Azure Key Vault."""
+
+    def __init__(
+        self,
+        vault_url: str,
+        credential: TokenCredential,
+        azure: AzureSettings,
+        key_mode: str = "csr",
+        exportable: bool = True,
+        content_type: str = "pkcs12",
+        *,
+        ca_bundle: Path | None = None,
+        lock_settle: float | None = None,
+        **sdk_options: Any,
+    ) -> None:
+        if key_mode not in KEY_MODES:
+            raise StoreError(f"keyvault {vault_url}: key_mode must be csr or import")
+        if content_type not in ("pkcs12", "pem"):
+            raise StoreError(f"keyvault {vault_url}: content_type must be pkcs12 or pem")
+        self.vault_url = vault_url.rstrip("/")
+        self.key_mode = key_mode
+        self.exportable = exportable
+        self.content_type = content_type
+        options = {**client_options(self.vault_url, azure, ca_bundle), **sdk_options}
+        self._certs = CertificateClient(self.vault_url, credential, **options)
+        self._secrets = SecretClient(self.vault_url, credential, **options)
+        self._lease = SecretLease(self._secrets, self.vault_url, lock_settle)
+
+    def describe(self) -> str:
+        return f"keyvault {self.vault_url}"
+
+    def _errors(self, subject: str) -> contextlib.AbstractContextManager[None]:
+        return vault_errors(self.vault_url, subject)
+
+    # -- reading -----------------------------------------------------------------------------
+    def list_current(self) -> dict[str, StoredCertificate]:
+        return {stored.name: stored for stored in self.iter_current()}
+
+    def iter_current(self) -> Iterator[StoredCertificate]:
+        """One paged list of properties (25 per page at most); yields as pages arrive."""
+        with self._errors("the certificate list"):
+            for props in self._certs.list_properties_of_certificates():
+                stored = stored_from_properties(props)
+                if stored is not None:
+                    yield stored
+
+    def _get(self, name: str) -> tuple[CertificateProperties, x509.Certificate] | None:
+        """The current version's properties and leaf; None if absent or never merged."""
+        with self._errors(f"certificate {name}"):
+            try:
+                cert = self._certs.get_certificate(name)
+            except ResourceNotFoundError:
+                return None
+        if cert.properties is None or not cert.cer:
+            return None
+        return cert.properties, x509.load_der_x509_certificate(bytes(cert.cer))
+
+    def current(self, name: str) -> StoredCertificate | None:
+        found = self._get(name)
+        return stored_from_properties(*found) if found else None
+
+    def certificate_pem(self, name: str) -> str | None:
+        found = self._get(name)
+        return found[1].public_bytes(serialization.Encoding.PEM).decode() if found else None
+
+    def mark_revoked(self, name: str) -> None:
+        found = self._get(name)
+        if found is None:
+            raise StoreError(f"{self.describe()}: no certificate named {name}")
+        props = found[0]
+        with self._errors(f"certificate {name}"):
+            self._certs.update_certificate_properties(
+                name, props.version, tags=with_revoked(props.tags or {})
+            )
+
+    # -- issuing -----------------------------------------------------------------------------
+    def issue(self, spec: CertificateSpec, finalize: Finalize) -> StoredCertificate:
+        if self.key_mode == "import":
+            return self._issue_imported(spec, finalize)
+        return self._issue_in_vault(spec, finalize)
+
+    def _tags(self, spec: CertificateSpec, chain: IssuedChain) -> dict[str, str]:
+        return fit_tags(renewer_tags(spec, chain), spec.tags)
+
+    def _issue_in_vault(self, spec: CertificateSpec, finalize: Finalize) -> StoredCertificate:
+        policy = build_policy(spec, self.exportable, self.content_type)
+        operation = self._open_operation(spec, policy)
+        subject = f"certificate {spec.name}"
+        try:
+            if not operation.csr:
+                raise StoreError(f"{self.describe()}: the vault gave no CSR for {spec.name}")
+            csr = x509.load_der_x509_csr(operation.csr)
+            chain = finalize(csr.public_bytes(serialization.Encoding.PEM))
+            tags = self._tags(spec, chain)
+            with self._errors(subject):
+                try:
+                    merged = self._certs.merge_certificate(spec.name, _chain_der(chain), tags=tags)
+                except ServiceResponseError:
+                    # Sent, but the answer was lost: the merge may have landed. A
+                    # truthful report needs to know, so look before calling it failed.
+                    landed = self._merged_meanwhile(spec.name, chain)
+                    if landed is None:
+                        raise
+                    merged = landed
+                version = _version(merged)
+                if merged.properties is None or dict(merged.properties.tags or {}) != tags:
+                    self._certs.update_certificate_properties(spec.name, version, tags=tags)
+        except Exception:
+            self._abandon(spec.name)
+            raise
+        log.info("%s: merged into %s", spec.name, self.describe())
+        return self._stored(spec, chain, version)
+
+    def _merged_meanwhile(self, name: str, chain: IssuedChain) -> KeyVaultCertificate | None:
+        """The current version if it holds exactly this chain's leaf, else None."""
+        try:
+            cert = self._certs.get_certificate(name)
+        except AzureError:
+            return None
+        if not cert.cer:
+            return None
+        leaf = x509.load_der_x509_certificate(bytes(cert.cer))
+        return cert if leaf.serial_number == chain.leaf.serial_number else None
+
+    def _open_operation(
+        self, spec: CertificateSpec, policy: CertificatePolicy
+    ) -> CertificateOperation:
+        """A pending operation (key + CSR in the vault) for this spec.
+
+        One left by a crashed run is reused when its CSR and policy fit the
+        spec, and deleted otherwise: it never blocks issuance.
+        """
+        with self._errors(f"certificate {spec.name}"):
+            try:
+                return self._create(spec.name, policy)
+            except ResourceExistsError:
+                pending = self._certs.get_certificate_operation(spec.name)
+            if str(pending.status or "").lower() == "inprogress" and self._reusable(
+                spec, policy, pending
+            ):
+                log.info("%s: reusing the key and CSR of an unfinished earlier run", spec.name)
+                return pending
+            log.info("%s: deleting a stale pending operation (%s)", spec.name, pending.status)
+            with contextlib.suppress(ResourceNotFoundError):
+                self._certs.delete_certificate_operation(spec.name)
+            return self._create(spec.name, policy)
+
+    def _create(self, name: str, policy: CertificatePolicy) -> CertificateOperation:
+        poller = self._certs.begin_create_certificate(name, policy, preserve_order=True)
+        result = poller.result()
+        if not isinstance(result, CertificateOperation):
+            raise StoreError(f"{self.describe()}: {name} was issued by the vault, not merged")
+        if result.csr is None:
+            result = self._certs.get_certificate_operation(name)
+        return result
+
+    def _reusable(
+        self, spec: CertificateSpec, policy: CertificatePolicy, pending: CertificateOperation
+    ) -> bool:
+        if not pending.csr or str(pending.issuer_name or "").lower() != "unknown":
+            return False
+        if not csr_matches(x509.load_der_x509_csr(pending.csr), spec):
+            return False
+        try:
+            return policy_matches(self._certs.get_certificate_policy(spec.name), policy)
+        except ResourceNotFoundError:
+            return False
+
+    def _abandon(self, name: str) -> None:
+        """Delete the pending operation after a failed order (best effort)."""
+        try:
+            with self._errors(f"certificate {name}"), contextlib.suppress(ResourceNotFoundError):
+                self._certs.delete_certificate_operation(name)
+        except StoreError as exc:
+            log.warning("%s: pending operation left in the vault: %s", name, exc)
+
+    def _issue_imported(self, spec: CertificateSpec, finalize: Finalize) -> StoredCertificate:
+        if is_hsm(spec.key):
+            raise StoreError(
+                f"{self.describe()}: key type {spec.key} needs key_mode csr "
+                "(an HSM key is made in the vault, not imported)"
+            )
+        key = generate_key(spec.key)
+        chain = finalize(make_csr(key, spec.domains))
+        if self.content_type == "pem":
+            bundle = key_to_pem(key) + chain.fullchain_pem.encode()
+        else:
+            intermediates = x509.load_pem_x509_certificates(chain.chain_pem.encode())
+            bundle = pkcs12.serialize_key_and_certificates(
+                spec.name.encode(),
+                key,
+                chain.leaf,
+                intermediates or None,
+                serialization.NoEncryption(),
+            )
+        del key
+        policy = build_policy(spec, self.exportable, self.content_type)
+        tags = self._tags(spec, chain)
+        with self._errors(f"certificate {spec.name}"):
+            imported = self._certs.import_certificate(
+                spec.name, bundle, policy=policy, tags=tags, enabled=True, preserve_order=True
+            )
+        log.info("%s: imported into %s", spec.name, self.describe())
+        return self._stored(spec, chain, _version(imported))
+
+    @staticmethod
+    def _stored(
+        spec: CertificateSpec, chain: IssuedChain, version: str | None
+    ) -> StoredCertificate:
+        return StoredCertificate(
+            name=spec.name,
+            not_before=chain.not_before,
+            not_after=chain.not_after,
+            serial=chain.serial,
+            fingerprint=spec.fingerprint(),
+            domains=chain.domains or spec.domains,
+            key=spec.key,
+            profile=spec.acme.profile,
+            directory=spec.acme.directory,
+            ari_cert_id=chain.ari_cert_id,
+            version=version,
+        )
+
+    # -- account and lock --------------------------------------------------------------------
+    def load_account(self, directory: str) -> AccountRecord | None:
+        name = account_secret_name(directory)
+        with self._errors(f"ACME account secret {name}"):
+            try:
+                secret = self._secrets.get_secret(name)
+            except ResourceNotFoundError:
+                return None
+        try:
+            body = json.loads(secret.value or "")
+            record = AccountRecord(
+                directory=str(body["directory"]), key_json=str(body["key"]), uri=body.get("uri")
+            )
+        except (ValueError, KeyError, TypeError):
+            raise StoreError(
+                f"vault {self.vault_url}: ACME account secret {name} is not renewer's JSON"
+            ) from None
+        _register_account_key(record.key_json)
+        return record
+
+    def save_account(self, record: AccountRecord) -> None:
+        name = account_secret_name(record.directory)
+        _register_account_key(record.key_json)
+        body = {"directory": record.directory, "uri": record.uri, "key": record.key_json}
+        with self._errors(f"ACME account secret {name}"):
+            self._secrets.set_secret(
+                name,
+                json.dumps(body),
+                content_type="application/json",
+                tags={MANAGED_BY: MANAGED_VALUE, TAG_DIRECTORY: directory_tag(record.directory)},
+            )
+
+    def lock(self, name: str) -> contextlib.AbstractContextManager[None]:
+        return self._lease.hold(name)
