@@ -23,7 +23,7 @@ from renewer.core.models import (
 )
 from renewer.execute.executor import Executor
 from renewer.execute.services import Services
-from renewer.plan import planner
+from renewer.plan import planner, shard
 from renewer.report.model import RunReport
 from renewer.stores.contract import StoreError
 
@@ -117,6 +117,25 @@ def make_plan(
         managed=[s.name for s in specs],
     )
     return plan, state
+
+
+def make_shard_plan(
+    specs: Collection[CertificateSpec],
+    services: Services,
+    only: Collection[str],
+    force: bool,
+    part: shard.Shard,
+) -> tuple[Plan, State]:
+    """``make_plan`` for this shard's part of the ``--only`` selection.
+
+    Unknown ``--only`` names are still an error in every shard. A shard that
+    owns no certificate reads no store and returns an empty plan.
+    """
+    selected = planner.select(specs, only)
+    names = shard.split((s.name for s in selected), part)
+    if not names:
+        return Plan(generated_at=datetime.now(UTC), actions=()), State({}, {})
+    return make_plan(specs, services, names, force)
 
 
 def unreadable_results(state: State) -> tuple[Result, ...]:

@@ -235,3 +235,28 @@ def fault_proxy_factory(tls_root: TlsMaterial) -> Iterator[Callable[[Pebble], Fa
     finally:
         for proxy in started:
             proxy.stop()
+
+
+# --- `make unit` (-m "not integration") leaves out every test that starts a server --------
+SERVER_FIXTURES = frozenset(
+    {
+        "challtestsrv",
+        "bind",
+        "resolver",
+        "pebble_factory",
+        "arm_dns_factory",
+        "arm_dns",
+        "github_oidc",
+        "entra",
+        "keyvault",
+        "github_api",
+        "fault_proxy_factory",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark a test ``integration`` when it asks for a server, wherever it lives."""
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)

@@ -36,6 +36,10 @@ MAX_PAGES = 50
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 
 
+MAX_BODY = 60_000  # GitHub allows 65,536 characters in an issue, comment or PR body
+MAX_ROWS = 200  # table rows shown in one issue or PR body before "… and N more"
+
+
 class GitHubError(Exception):
     """GitHub refused the request (4xx other than a rate limit); retrying will not help."""
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from renewer import app
 from renewer.core.models import (
     ActionKind,
     CertificateSpec,
@@ -25,6 +26,7 @@ from renewer.core.models import (
 from renewer.execute.services import Services
 from renewer.plan import shard
 from renewer.plan.planner import UnknownCertificate, plan
+from renewer.report import merge
 from renewer.report import render as report
 from renewer.report.model import RunReport
 from tests.unit.factories import NOW, spec, stored_for
@@ -111,7 +113,7 @@ def test_shard_plans_cover_the_config_once(tmp_path: Path) -> None:
     specs = _specs(tmp_path)
     seen: list[str] = []
     for index in range(1, 4):
-        the_plan, state = shard.make_plan(specs, Services(), (), False, shard.Shard(index, 3))
+        the_plan, state = app.make_shard_plan(specs, Services(), (), False, shard.Shard(index, 3))
         seen += [a.name for a in the_plan.actions]
         assert not the_plan.unmanaged and not state.unreadable
     assert sorted(seen) == sorted(s.name for s in specs)
@@ -127,7 +129,7 @@ def test_empty_shard_reads_no_store(tmp_path: Path) -> None:
 
     services = Services()
     services.stores = NoStores()  # type: ignore[assignment]
-    the_plan, state = shard.make_plan(specs, services, (), False, shard.Shard(empty, 2))
+    the_plan, state = app.make_shard_plan(specs, services, (), False, shard.Shard(empty, 2))
     assert the_plan.actions == () and state.stored == {}
 
 
@@ -135,7 +137,7 @@ def test_unknown_only_name_is_an_error_in_every_shard(tmp_path: Path) -> None:
     specs = _specs(tmp_path)
     for index in (1, 2):
         with pytest.raises(UnknownCertificate):
-            shard.make_plan(specs, Services(), ("nope",), False, shard.Shard(index, 2))
+            app.make_shard_plan(specs, Services(), ("nope",), False, shard.Shard(index, 2))
 
 
 # -- merging reports ---------------------------------------------------------------
@@ -171,11 +173,11 @@ def test_merged_report_equals_the_unsharded_one() -> None:
     names = sorted(NAMES[:30])
     whole = json.loads(report.render_json(_run_report(names)))
     parts = [json.loads(report.render_json(_run_report(p))) for p in _parts(names, 4)]
-    merged = shard.merge_reports(parts)
+    merged = merge.merge_reports(parts)
     jsonschema.validate(merged, SCHEMA)
     assert merged["summary"] == whole["summary"]
     assert merged["certificates"] == sorted(whole["certificates"], key=lambda c: c["name"])
-    assert shard.render_markdown(merged) == shard.render_markdown(
+    assert merge.render_markdown(merged) == merge.render_markdown(
         {**whole, "certificates": merged["certificates"]}
     )
 
@@ -186,30 +188,30 @@ def test_markdown_from_json_matches_report_markdown(executed: bool) -> None:
     if not executed:
         the_report = RunReport(the_report.plan)
     body = json.loads(report.render_json(the_report))
-    assert shard.render_markdown(body) == report.render_markdown(the_report)
+    assert merge.render_markdown(body) == report.render_markdown(the_report)
 
 
 def test_merge_refuses_a_certificate_in_two_reports() -> None:
     body = json.loads(report.render_json(_run_report(NAMES[:3])))
-    with pytest.raises(shard.ReportError, match="more than one report"):
-        shard.merge_reports([body, body])
+    with pytest.raises(merge.ReportError, match="more than one report"):
+        merge.merge_reports([body, body])
 
 
 def test_merge_keeps_unmanaged_that_no_shard_manages() -> None:
     a = json.loads(report.render_json(_run_report(NAMES[:2])))
     b = json.loads(report.render_json(_run_report(NAMES[2:4])))
     a["unmanaged"], b["unmanaged"] = ["legacy-cert", NAMES[3]], ["legacy-cert"]
-    assert shard.merge_reports([a, b])["unmanaged"] == ["legacy-cert"]
+    assert merge.merge_reports([a, b])["unmanaged"] == ["legacy-cert"]
 
 
 def test_load_report_errors_name_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(shard.ReportError, match=r"bad\.json"):
-        shard.load_report(bad)
+    with pytest.raises(merge.ReportError, match=r"bad\.json"):
+        merge.load_report(bad)
     bad.write_text('{"schema_version": 1}')
-    with pytest.raises(shard.ReportError, match="missing"):
-        shard.load_report(bad)
+    with pytest.raises(merge.ReportError, match="missing"):
+        merge.load_report(bad)
 
 
 # -- the CLI ---------------------------------------------------------------------
@@ -303,6 +305,6 @@ def test_merged_markdown_flags_certificates_at_risk() -> None:
         "certificates": [row],
         "unmanaged": [],
     }
-    text = shard.render_markdown(body)
+    text = merge.render_markdown(body)
     assert "**At risk or worse:** `risky` (at risk)" in text
     assert "❌ **at risk: expires in 10 days (2026-12-08)** — CA unreachable" in text

@@ -1,0 +1,9 @@
+"""Command line: click commands only; the use cases live in ``renewer.app``.
+
+Importing this package registers every command on :func:`main`.
+"""
+
+from renewer.cli import certificates, reports
+from renewer.cli.main import main
+
+__all__ = ["certificates", "main", "reports"]

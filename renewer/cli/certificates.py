@@ -1,0 +1,254 @@
+"""The commands that act on certificates: plan, renew, revoke, persist."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from renewer import app as run
+from renewer.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    config_option,
+    force_option,
+    load_specs,
+    only_option,
+    shard_option,
+    state_dir,
+    warn,
+    write,
+)
+from renewer.cli.main import main
+from renewer.core.errors import describe_error
+from renewer.core.models import Plan, Result
+from renewer.execute import persist
+from renewer.execute.executor import (
+    DEFAULT_CERT_DEADLINE,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_NEW_ORDERS,
+    Executor,
+)
+from renewer.execute.services import Services
+from renewer.plan import planner, shard
+from renewer.plan.planner import UnknownCertificate
+from renewer.publish import actions as github
+from renewer.report import persist as persist_report
+from renewer.report import render as report
+from renewer.report.model import RunReport
+
+REVOCATION_REASONS = {
+    "unspecified": 0,
+    "keyCompromise": 1,
+    "superseded": 4,
+    "cessationOfOperation": 5,
+}
+
+
+def parse_shard_option(spec: str | None) -> shard.Shard | None:
+    try:
+        return None if spec is None else shard.parse_shard(spec)
+    except shard.ShardError as error:
+        raise UsageError(str(error)) from None
+
+
+def _plan(
+    config: str | None,
+    only: tuple[str, ...],
+    force: bool,
+    services: Services,
+    part: shard.Shard | None = None,
+) -> tuple[Plan, run.State]:
+    specs = load_specs(config)
+    try:
+        if part is not None:
+            return run.make_shard_plan(specs, services, only, force, part)
+        return run.make_plan(specs, services, only, force)
+    except UnknownCertificate as error:
+        raise UsageError(str(error)) from None
+
+
+@main.command()
+@config_option
+@only_option
+@force_option
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
+@click.option("-o", "--output", metavar="OUT", help="Write the plan here instead of stdout.")
+@shard_option
+def plan(
+    config: str | None,
+    only: tuple[str, ...],
+    force: bool,
+    fmt: str,
+    output: str | None,
+    shard_spec: str | None,
+) -> None:
+    """Show what a renew would do, and why; changes nothing."""
+    part = parse_shard_option(shard_spec)
+    services = Services()
+    the_plan, state = _plan(config, only, force, services, part)
+    standing = persist.gather([a.spec for a in the_plan.actions], services)
+    for warning in persist_report.warnings(standing):
+        warn(warning, "dns-persist-01")
+    the_report = RunReport(plan=the_plan, results=run.unreadable_results(state), persist=standing)
+    write(report.RENDERERS[fmt](the_report), output)
+    sys.exit(EXIT_FAILED if state.unreadable else EXIT_OK)
+
+
+def _install_cancel(cancel: threading.Event) -> None:
+    """First Ctrl-C/SIGTERM: stop waiting and clean up; second Ctrl-C: abort."""
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if cancel.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        click.echo("stopping: cleaning up challenges, then reporting", err=True)
+        cancel.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+@main.command()
+@config_option
+@only_option
+@force_option
+@click.option("--dry-run", is_flag=True, help="Plan and report, contact no CA.")
+@click.option("--report", "report_path", metavar="OUT.json", help="Write the JSON report here.")
+@click.option(
+    "--summary", "summary_path", metavar="OUT.md", help="Write the Markdown summary here."
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 100),
+    default=DEFAULT_CONCURRENCY,
+    show_default=True,
+    help="Orders in flight at once.",
+)
+@click.option(
+    "--max-new-orders",
+    type=click.IntRange(0),
+    default=DEFAULT_MAX_NEW_ORDERS,
+    show_default=True,
+    help="Cap on new ACME orders this run (the CA's rate limits); the rest waits.",
+)
+@click.option(
+    "--cert-deadline",
+    type=click.FloatRange(1),
+    default=DEFAULT_CERT_DEADLINE,
+    show_default=True,
+    help="Seconds one certificate may take, retries and Retry-After pauses included.",
+)
+@shard_option
+def renew(
+    config: str | None,
+    only: tuple[str, ...],
+    force: bool,
+    dry_run: bool,
+    report_path: str | None,
+    summary_path: str | None,
+    concurrency: int,
+    max_new_orders: int,
+    cert_deadline: float,
+    shard_spec: str | None,
+) -> None:
+    """Issue and renew what is due; exit 1 if any certificate failed."""
+    part = parse_shard_option(shard_spec)
+    services = Services(state_dir=state_dir(config))
+    the_plan, state = _plan(config, only, force, services, part)
+    cancel = threading.Event()
+    _install_cancel(cancel)
+
+    actions = {a.name: a for a in the_plan.actions}
+
+    def progress(result: Result) -> None:
+        click.echo(report.progress_line(result))
+        if result.error and github.in_actions():
+            # Louder as expiry nears: warning, at risk, critical / EXPIRED (error).
+            level = report.escalate(result, actions.get(result.name), the_plan.generated_at)
+            words = f" [{level.words}]" if level and level.severity != "not-issued" else ""
+            click.echo(
+                github.annotation(
+                    level.level if level else "error",
+                    f"{result.name}: {result.error}{words}",
+                    title="renewer",
+                )
+            )
+
+    executor = Executor(
+        services,
+        concurrency,
+        cancel,
+        on_result=progress,
+        max_new_orders=max_new_orders,
+        cert_deadline=cert_deadline,
+    )
+    the_report = run.renew(the_plan, state, executor, dry_run=dry_run)
+    for result in run.unreadable_results(state):
+        progress(result)
+    click.echo(report.render_text(the_report).splitlines()[-1])
+    markdown = report.render_markdown(the_report)
+    if report_path:
+        Path(report_path).write_text(report.render_json(the_report), encoding="utf-8")
+    if summary_path:
+        Path(summary_path).write_text(markdown, encoding="utf-8")
+    github.append_step_summary(markdown)
+    sys.exit(EXIT_FAILED if the_report.failed or cancel.is_set() else EXIT_OK)
+
+
+@main.command()
+@click.argument("name")
+@config_option
+@click.option(
+    "--reason",
+    type=click.Choice(list(REVOCATION_REASONS)),
+    default="unspecified",
+    show_default=True,
+)
+def revoke(name: str, config: str | None, reason: str) -> None:
+    """Revoke the current certificate NAME; the next run renews it."""
+    specs = load_specs(config)
+    try:
+        revoked = run.revoke(specs, name, REVOCATION_REASONS[reason], Services())
+    except UnknownCertificate as error:
+        raise UsageError(str(error)) from None
+    except Exception as exc:
+        click.echo(f"error: {name}: {describe_error(exc)}", err=True)
+        sys.exit(EXIT_FAILED)
+    click.echo(f"revoked {name} serial {revoked} ({reason}); the next run renews it")
+
+
+@main.command("persist")
+@config_option
+@only_option
+@click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
+@click.option("--prune", is_flag=True, help="Also remove this CA's stale values (old account URL).")
+def persist_command(config: str | None, only: tuple[str, ...], dry_run: bool, prune: bool) -> None:
+    """Write dns-persist-01 standing records once; renewals then need no DNS writes.
+
+    Without --only: every certificate with challenge dns-persist-01 or auto.
+    Idempotent; other values in the record set are never touched. Exit 1 if
+    any record could not be written.
+    """
+    specs = load_specs(config)
+    try:
+        chosen = planner.select(specs, only)
+    except UnknownCertificate as error:
+        raise UsageError(str(error)) from None
+    if not only:
+        chosen = tuple(s for s in chosen if persist.uses_persist(s))
+    if not chosen:
+        click.echo("no certificate uses challenge dns-persist-01 or auto; nothing to do")
+        return
+    outcome = persist.setup(chosen, Services(), dry_run=dry_run, prune=prune)
+    for change in outcome.changes:
+        value = f' "{change.value}"' if change.value else ""
+        detail = f" ({change.detail})" if change.detail else ""
+        click.echo(f"{change.action:<12} {change.certificate}: {change.record}{value}{detail}")
+        if change.action == "failed" and github.in_actions():
+            click.echo(github.annotation("error", f"{change.certificate}: {change.detail}"))
+    sys.exit(EXIT_FAILED if outcome.failed else EXIT_OK)

@@ -1,0 +1,99 @@
+"""Merge the JSON reports of sharded runs back into one.
+
+The inverse of ``renewer.plan.shard``: the shards' JSON reports
+(docs/report.schema.json) become one report whose Markdown is what the
+unsharded run would have rendered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from renewer.report import render as report
+
+
+class ReportError(ValueError):
+    """A JSON report that cannot be read or merged."""
+
+
+_REQUIRED = ("schema_version", "generated_at", "dry_run", "executed", "summary", "certificates")
+
+
+def load_report(path: Path) -> dict[str, Any]:
+    """Read one JSON report; ReportError names the file and what is wrong."""
+    try:
+        body = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportError(f"{path}: file not found") from None
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{path}: not a JSON report ({exc.__class__.__name__})") from None
+    if not isinstance(body, dict):
+        raise ReportError(f"{path}: not a JSON report (expected an object)")
+    missing = [key for key in _REQUIRED if key not in body]
+    if missing:
+        raise ReportError(f"{path}: not a renewer report (missing {', '.join(missing)})")
+    if body["schema_version"] != 1:
+        raise ReportError(f"{path}: schema_version {body['schema_version']!r} is not supported")
+    if not isinstance(body["certificates"], list) or not isinstance(body["summary"], dict):
+        raise ReportError(f"{path}: certificates must be a list and summary an object")
+    body.setdefault("unmanaged", [])
+    return body
+
+
+def report_files(paths: Iterable[str]) -> list[Path]:
+    """Files as given; a directory stands for the *.json files under it, sorted."""
+    found: list[Path] = []
+    for text in paths:
+        path = Path(text)
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*.json") if p.is_file())
+        else:
+            found.append(path)
+    if not found:
+        raise ReportError(f"no JSON reports in {', '.join(paths)}")
+    return found
+
+
+def merge_reports(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One report from several shard reports; a certificate in two shards is an error."""
+    if not reports:
+        raise ReportError("no reports to merge")
+    certificates: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    summary: dict[str, int] = {}
+    for body in reports:
+        for entry in body["certificates"]:
+            name = str(entry.get("name", ""))
+            if name.lower() in seen:
+                raise ReportError(f"certificate {name!r} appears in more than one report")
+            seen.add(name.lower())
+            certificates.append(dict(entry))
+        for key, value in body["summary"].items():
+            summary[key] = summary.get(key, 0) + int(value)
+    if len(reports) > 1:  # shard order means nothing to a reader; names do
+        certificates.sort(key=lambda entry: str(entry.get("name", "")).lower())
+    unmanaged = sorted(
+        {n for b in reports for n in b.get("unmanaged", []) if n.lower() not in seen}
+    )
+    stamps = [str(b["generated_at"]) for b in reports if b.get("generated_at")]
+    return {
+        "schema_version": 1,
+        "generated_at": min(stamps) if stamps else None,
+        "dry_run": any(bool(b["dry_run"]) for b in reports),
+        "executed": any(bool(b["executed"]) for b in reports),
+        "summary": summary,
+        "certificates": certificates,
+        "unmanaged": unmanaged,
+    }
+
+
+def render_json(body: Mapping[str, Any]) -> str:
+    return json.dumps(body, indent=2) + "\n"
+
+
+def render_markdown(body: Mapping[str, Any]) -> str:
+    """The same Markdown a single run writes (report.markdown_from_body)."""
+    return report.markdown_from_body(body)
