@@ -274,7 +274,7 @@ def test_csr_mode_process_never_holds_the_private_key(
 
     ours = [(f, k) for f, k in generated if f.startswith(RENEWER_DIR)]
     # The only key renewer makes is its ACME account key, which is not the certificate's.
-    assert {f for f, _ in ours} <= {str(REPO / "renewer" / "acme_client.py")}
+    assert {f for f, _ in ours} <= {str(REPO / "renewer" / "acme" / "client.py")}
     assert not [f for f in loaded if f.startswith(RENEWER_DIR)]
     leaf = x509.load_der_x509_certificate(
         bytes(rig.certificates().get_certificate("no-key-here").cer or b"")

@@ -1,7 +1,7 @@
 """Scenario 6: expiry pressure.
 
 While the CA stays unreachable, a failed renewal is reported louder the nearer
-its certificate is to expiry (renewer/escalation.py): a warning annotation with
+its certificate is to expiry (renewer/report/escalation.py): a warning annotation with
 plenty of life left, a warning flagged "at risk" in the summary inside the last
 third and under 14 days, an error when critical (emergency window or under 3
 days) and an error "EXPIRED" past not_after. And a certificate inside its

@@ -1,4 +1,4 @@
-"""renewer/retry.py: which CA problems are retried, Retry-After, and the deadline."""
+"""renewer/core/retry.py: which CA problems are retried, Retry-After, and the deadline."""
 
 from __future__ import annotations
 
