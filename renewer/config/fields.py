@@ -207,6 +207,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "renew_before": _DURATION,
         "challenge": Field(enum=CHALLENGES),
         "persist_until": _PERSIST_UNTIL,
+        "grace": _DURATION,  # verify (issue 15): how long a previous version may be served
     },
     "report": {"mode": Field(enum=("issue", "pr", "none"), default="issue")},
     "azure": {
@@ -233,6 +234,9 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "tags": Field("map", max_items=10),
         "challenge": Field(enum=CHALLENGES),
         "persist_until": _PERSIST_UNTIL,
+        # verify (issue 15): walked by renewer.config.endpoints (strings or mappings)
+        "endpoints": Field("endpoints", max_items=100),
+        "grace": _DURATION,
     },
 }
 """Every section's fields; "store.<type>" and "dns.<type>" add to "store"/"dns" for one type."""

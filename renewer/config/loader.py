@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from renewer.config.durations import parse_duration
+from renewer.config.endpoints import verify_fields  # verify (issue 15)
 from renewer.config.fields import (
     AZURE_CLOUDS,
     DEFAULT_CHALLENGE,
@@ -322,6 +323,7 @@ class _Loader(Checker):
         persist_until = self.get(source, table, "persist_until")
         if "persist_until" not in own:
             persist_until = default_values.get("persist_until")
+        verify = verify_fields(self, source, domains, default_values)  # verify (issue 15)
         store = parts["store"]
         if isinstance(key, str) and key.endswith(HSM_SUFFIX) and store and store.type != "keyvault":
             key_entry = (source if "key" in own else defaults).entries["key"]
@@ -340,5 +342,6 @@ class _Loader(Checker):
             tags=tags,
             challenge=challenge,
             persist_until=persist_until,
+            **verify,
             **parts,
         )
