@@ -97,20 +97,20 @@ certificates:
 """,
     )
     assert found == [
-        "F:9:9: certificates[0].endpoints[0]: 'a.example.com:99999': the port must be a number"
+        "F:8:9: certificates[0].endpoints[0]: 'a.example.com:99999': the port must be a number"
         " from 1 to 65535",
-        "F:10:9: certificates[0].endpoints[1]: '[nope]:443' is not a valid [IPv6]:port address",
+        "F:9:9: certificates[0].endpoints[1]: '[nope]:443' is not a valid [IPv6]:port address",
         'F:11:9: certificates[0].endpoints[2]: expected a "host[:port]" string, got an integer',
-        "F:12:41: certificates[0].endpoints[3].sni: 'other.example.org' is not one of this"
+        "F:11:41: certificates[0].endpoints[3].sni: 'other.example.org' is not one of this"
         " certificate's domains (a.example.com, *.b.example.com)",
-        "F:13:9: certificates[0].endpoints[4]: missing required key 'address'",
-        "F:14:36: certificates[0].endpoints[5]: unknown key 'snii'; did you mean 'sni'?",
-        "F:15:41: certificates[0].endpoints[6].sni: a client sends a host name, not a wildcard",
-        "F:17:9: certificates[0].endpoints[8]: duplicate endpoint a.example.com:443"
-        " (SNI a.example.com) (listed at line 16)",
-        "F:18:12: certificates[0].grace: expected a duration such as 30d, 12h, 90m, 45s, 0.5s,"
+        "F:12:9: certificates[0].endpoints[4]: missing required key 'address'",
+        "F:13:36: certificates[0].endpoints[5]: unknown key 'snii'; did you mean 'sni'?",
+        "F:14:41: certificates[0].endpoints[6].sni: a client sends a host name, not a wildcard",
+        "F:16:9: certificates[0].endpoints[8]: duplicate endpoint a.example.com:443"
+        " (SNI a.example.com) (listed at line 15)",
+        "F:17:12: certificates[0].grace: expected a duration such as 30d, 12h, 90m, 45s, 0.5s,"
         " 1w or a number of seconds, got 'soon'",
-        "F:21:17: certificates[1].endpoints[0]: every domain is a wildcard; give the name to"
+        "F:20:17: certificates[1].endpoints[0]: every domain is a wildcard; give the name to"
         " send as sni:",
         'F:24:16: certificates[2].endpoints: expected a list of "host[:port]" strings, got'
         " a string",
