@@ -100,7 +100,7 @@ certificates:
         "F:8:9: certificates[0].endpoints[0]: 'a.example.com:99999': the port must be a number"
         " from 1 to 65535",
         "F:9:9: certificates[0].endpoints[1]: '[nope]:443' is not a valid [IPv6]:port address",
-        'F:11:9: certificates[0].endpoints[2]: expected a "host[:port]" string, got an integer',
+        'F:10:9: certificates[0].endpoints[2]: expected a "host[:port]" string, got an integer',
         "F:11:41: certificates[0].endpoints[3].sni: 'other.example.org' is not one of this"
         " certificate's domains (a.example.com, *.b.example.com)",
         "F:12:9: certificates[0].endpoints[4]: missing required key 'address'",
@@ -112,7 +112,7 @@ certificates:
         " 1w or a number of seconds, got 'soon'",
         "F:20:17: certificates[1].endpoints[0]: every domain is a wildcard; give the name to"
         " send as sni:",
-        'F:24:16: certificates[2].endpoints: expected a list of "host[:port]" strings, got'
+        'F:23:16: certificates[2].endpoints: expected a list of "host[:port]" strings, got'
         " a string",
     ]
 
