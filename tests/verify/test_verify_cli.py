@@ -6,35 +6,20 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
-from referencing import Registry, Resource
 from rig import TlsServer
 
 from renewer.cli import main
 from renewer.stores.directory import DirectoryStore
 from tests.integration.runner import run_cli
 from tests.verify.ca import ChainCA, issue, spec_for, version_files
+from tests.verify.schemas import schema_validator
 
-DOCS = Path(__file__).parents[2] / "docs"
 NAME = "www-example-test"
 pytestmark = pytest.mark.integration  # subprocess runs of the CLI: seconds each
-
-
-def schema_validator(name: str) -> jsonschema.Draft202012Validator:
-    """A validator for docs/<name> that resolves its sibling schemas by $id."""
-    resources = []
-    for path in DOCS.glob("*.schema.json"):
-        document = json.loads(path.read_text())
-        resources.append((document["$id"], Resource.from_contents(document)))
-    registry: Registry[Any] = Registry().with_resources(resources)
-    schema = json.loads((DOCS / name).read_text())
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from renewer.verify.probe import ProbeSettings
 from renewer.verify.run import verify
 from tests.integration.runner import run_cli, write_config
 from tests.verify.ca import ChainCA, issue, spec_for
-from tests.verify.test_verify_cli import schema_validator
+from tests.verify.schemas import schema_validator
 
 pytestmark = pytest.mark.integration
 FAST = ProbeSettings(concurrency=8, connect_timeout=1.0, handshake_timeout=2.0)
