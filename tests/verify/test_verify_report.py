@@ -55,3 +55,22 @@ def test_report_merge_writes_the_verify_table_into_the_summary(tmp_path: object)
     text = summary.read_text()
     assert "#### renewer verify" in text
     assert "| `a` | 10.0.0.4:443 SNI www.example.test | ❌ STALE | STALE: x |" in text
+
+
+def test_a_stale_endpoint_is_a_tracking_issue_problem() -> None:
+    from renewer.publish import tracking
+
+    body = shard_body("www", Verdict.STALE, "STALE: serves serial 1f (expires in 9 days)")
+    body["verify"]["endpoints"].append(dict(body["verify"]["endpoints"][0], address="10.0.0.5"))
+    body["certificates"] = [{"name": "www", "result": "skipped", "not_after": None}]
+    problems = tracking.find_problems(body, NOW)
+    (problem,) = problems.values()
+    assert problem.kind == "stale"
+    assert problem.detail == (
+        "10.0.0.4:443 [10.0.0.4]: STALE: serves serial 1f (expires in 9 days)"
+        " (and 1 more endpoints)"
+    )
+    text = tracking.issue_body(problems, None, "2026-12-01T12:00:00Z")
+    assert "| `www` | 🔁 stale endpoint: 10.0.0.4:443 [10.0.0.4]: STALE" in text
+    within = shard_body("www", Verdict.WITHIN_GRACE, "previous version")
+    assert tracking.find_problems(within, NOW) == {}
