@@ -18,6 +18,7 @@ timeout, not a hung run; probes run in a bounded pool.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import socket
 import ssl
@@ -47,6 +48,7 @@ class ProbeSettings:
 
 
 DEFAULT_SETTINGS = ProbeSettings()
+_NO_ROUTE = (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT)
 
 Resolver = Callable[[str, int], list[tuple[int, str]]]
 """host, port -> [(address family, IP)]; tests may pin names to loopback addresses."""
@@ -103,7 +105,10 @@ def probe_one(
         chain = _handshake(endpoint, family, ip, settings)
         served = served_from_chain(chain)
     except (OSError, ssl.SSLError, ValueError) as exc:
-        return Probe(endpoint, ip, error=_reason(exc), seconds=time.monotonic() - started)
+        reason = _reason(exc)
+        if family == socket.AF_INET6 and isinstance(exc, OSError) and exc.errno in _NO_ROUTE:
+            reason += " (this machine has no IPv6 route; GitHub-hosted runners have none)"
+        return Probe(endpoint, ip, error=reason, seconds=time.monotonic() - started)
     return Probe(endpoint, ip, served=served, seconds=time.monotonic() - started)
 
 

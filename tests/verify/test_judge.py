@@ -111,3 +111,12 @@ def test_name_coverage(name: str, names: tuple[str, ...], expected: bool) -> Non
 
 def test_only_current_and_within_grace_are_ok() -> None:
     assert {v for v in Verdict if v.ok} == {Verdict.CURRENT, Verdict.WITHIN_GRACE}
+
+
+def test_resolve_keeps_each_address_once_with_its_family() -> None:
+    import socket
+
+    from renewer.verify.probe import resolve
+
+    assert resolve("127.0.0.1", 443) == [(socket.AF_INET, "127.0.0.1")]
+    assert resolve("::1", 443) == [(socket.AF_INET6, "::1")]
