@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from renewer.config import notify as notify_config
 from renewer.config.durations import parse_duration
 from renewer.config.fields import (
     AZURE_CLOUDS,
@@ -31,7 +32,6 @@ from renewer.config.fields import (
     all_keys,
     typed_table,
 )
-from renewer.config import notify as notify_config
 from renewer.config.nodes import INVALID, Checker, Entry, Source, is_null, kind_of
 from renewer.core.models import (
     HSM_SUFFIX,
@@ -203,7 +203,8 @@ class _Loader(Checker):
             if (value := self.get(defaults, SECTIONS["defaults"], name)) is not INVALID
         }
         mode = (self.section(self._optional(top, "report"), SECTIONS["report"]) or {}).get("mode")
-        self.notify_top = notify_config.build_targets(self, top.entries.get("notify"))  # notify hook
+        # notify hook
+        self.notify_top = notify_config.build_targets(self, top.entries.get("notify"))
         specs: list[CertificateSpec] = []
         entry = top.entries.get("certificates")
         if entry is None:

@@ -138,7 +138,9 @@ class NotifySettings:
         return f"{self.type} {self.name!r}" if self.name else self.type
 
 
-def register(sections: MutableMapping[str, dict[str, Field]], typed: MutableMapping[str, Any]) -> None:
+def register(
+    sections: MutableMapping[str, dict[str, Field]], typed: MutableMapping[str, Any]
+) -> None:
     """Add the notify tables to fields.SECTIONS / TYPED (the loader's hook calls this once)."""
     sections.update(TABLES)
     typed["notify"] = NOTIFY_TYPES
@@ -158,7 +160,9 @@ def build_targets(checker: Checker, entry: Entry | None) -> tuple[NotifySettings
     if not isinstance(entry.value, yaml.SequenceNode):
         checker.error(entry.value, f"{entry.path}: expected a list, got {kind_of(entry.value)}")
         return ()
-    found = (_target(checker, item, f"{entry.path}[{i}]") for i, item in enumerate(entry.value.value))
+    found = (
+        _target(checker, item, f"{entry.path}[{i}]") for i, item in enumerate(entry.value.value)
+    )
     return tuple(target for target in found if target is not None)
 
 
@@ -183,6 +187,14 @@ def _target(checker: Checker, item: yaml.Node, where: str) -> NotifySettings | N
     if values is None:
         return None
     smtp = values.get("smtp")
+    if smtp and not smtp["starttls"] and (smtp["username"] or smtp["password"]):
+        node = entries["smtp"].value
+        checker.error(
+            node,
+            f"{where}.smtp: username/password need starttls: true (else "
+            "they cross the network in clear)",
+        )
+        return None
     return NotifySettings(
         type=type_name,
         on=tuple(values["on"]),
