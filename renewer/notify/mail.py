@@ -16,6 +16,7 @@ import ssl
 import time
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import formatdate, make_msgid
 
 from renewer.config.notify import NotifySettings, SmtpSettings
@@ -127,7 +128,7 @@ class EmailNotifier:
 
     def render(self, event: Event) -> Rendered:
         mail = message(event, self.settings.sender or "", self.settings.to)
-        return Rendered("message/rfc822", mail.as_bytes())
+        return Rendered("message/rfc822", mail.as_bytes(policy=SMTP_POLICY))  # CRLF lines
 
     def send(self, message: Rendered) -> str:
         smtp = self.settings.smtp
