@@ -24,7 +24,7 @@ import yaml
 
 from renewer.config.domains import check_url, normalise_email
 from renewer.config.durations import parse_positive_duration
-from renewer.config.fields import NUMBER, Context, Field, _existing_file, _secret
+from renewer.config.fields import NUMBER, Context, Field, _existing_file
 from renewer.config.nodes import INVALID, Checker, Entry, Source, is_null, kind_of
 from renewer.core.models import SecretRef
 
@@ -35,10 +35,25 @@ DEFAULT_ON = ("failed", "at-risk")
 DEFAULT_TIMEOUT = 10.0
 
 
+def _env_ref(value: Any, ctx: Context) -> SecretRef:
+    """``env:NAME``, checked for form only: the variable need not be set here.
+
+    Validation runs where notifications are never sent (pull requests, forks
+    without secrets, renew shards); a variable missing where one is sent is a
+    warning then, and must never stop a renewal.
+    """
+    if not isinstance(value, str) or not value.strip().startswith("env:"):
+        raise ValueError("must be an env:NAME reference, not a literal secret")
+    name = value.strip()[len("env:") :]
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError("env: must be followed by an environment variable name")
+    return SecretRef(name)
+
+
 def _url_or_secret(value: Any, ctx: Context) -> SecretRef | str:
     """A generic webhook: env:NAME, or a literal http(s) URL without credentials."""
     if isinstance(value, str) and value.strip().startswith("env:"):
-        return _secret(value, ctx)
+        return _env_ref(value, ctx)
     return check_url(str(value), ("http", "https"))
 
 
@@ -46,7 +61,7 @@ def _credential_url(value: Any, ctx: Context) -> SecretRef:
     """Teams and Slack URLs are credentials: anyone holding one can post."""
     if not isinstance(value, str) or not value.strip().startswith("env:"):
         raise ValueError("this URL is a credential: give it as env:NAME, not literally")
-    return _secret(value, ctx)
+    return _env_ref(value, ctx)
 
 
 def _address(value: str) -> str:
@@ -70,7 +85,7 @@ def _seconds(value: Any, ctx: Context) -> float:
     return parse_positive_duration(value).total_seconds()
 
 
-_SECRET_OPTIONAL = Field(convert=_secret, secret=True, accepts=(*NUMBER, "bool"))
+_SECRET_OPTIONAL = Field(convert=_env_ref, secret=True, accepts=(*NUMBER, "bool"))
 _TIMEOUT = Field(convert=_seconds, accepts=NUMBER, default=DEFAULT_TIMEOUT)
 
 TABLES: dict[str, dict[str, Field]] = {

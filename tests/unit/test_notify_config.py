@@ -9,6 +9,8 @@ import pytest
 from renewer.config.loader import ConfigError, load_config
 from renewer.config.notify import DEFAULT_ON, NotifySettings, SmtpSettings
 from renewer.core.models import SecretRef
+from renewer.notify import dispatch
+from renewer.notify.event import Links
 
 HEAD = """\
 acme: {directory: letsencrypt}
@@ -92,3 +94,16 @@ certificates: [{name: a, domains: [a.example.com]}]
         )
     assert "give it as env:NAME" in str(caught.value)
     assert "s3cr3t-token" not in str(caught.value)
+
+
+def test_an_unset_variable_does_not_stop_validation_and_warns_at_send(tmp_path: Path) -> None:
+    """PR checks and renew shards validate without the notification secrets."""
+    path = tmp_path / "certificates.yaml"
+    path.write_text(
+        HEAD
+        + "notify: [{type: slack, url: env:NOT_SET_ANYWHERE}]\n"
+        + "certificates: [{name: a, domains: [a.example.com]}]\n"
+    )
+    (target,) = load_config(path, {}).notify
+    (done,) = dispatch.deliver([target], dispatch.sample_report(), Links(), test=True)
+    assert done.failed and done.detail == "environment variable NOT_SET_ANYWHERE is not set"
