@@ -24,7 +24,14 @@ from renewer.notify.links import resolve_url
 CARD_VERSION = "1.5"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 MAX_FACTS = 30  # Teams drops messages over about 28 KB; the run link has the rest
-COLOURS = {"failed": "Attention", "at-risk": "Warning", "blocked": "Attention"}
+COLOURS = {
+    "failed": "Attention",
+    "blocked": "Attention",
+    "at-risk": "Warning",
+    "orphaned": "Warning",
+    "deferred": "Warning",
+    "succeeded": "Good",
+}
 
 
 def _text(text: str, **style: Any) -> dict[str, Any]:
@@ -33,7 +40,7 @@ def _text(text: str, **style: Any) -> dict[str, Any]:
 
 def card(event: Event) -> dict[str, Any]:
     """The Adaptive Card: title, headline, one fact per certificate, links as actions."""
-    colour = COLOURS.get(event.status, "Good" if event.status != "ok" else "Default")
+    colour = COLOURS.get(event.status, "Default")
     body: list[dict[str, Any]] = [
         _text(event.title, size="Large", weight="Bolder", color=colour, style="heading"),
         _text(event.headline, spacing="Small", isSubtle=True),
