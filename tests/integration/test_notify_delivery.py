@@ -277,3 +277,23 @@ def test_starttls_checks_the_server_certificate(smtp_server: SmtpServer) -> None
     done, _ = send(target)
     assert done.failed and "STARTTLS failed" in done.detail
     assert smtp_server.mails == []
+
+
+def test_notify_test_sends_a_sample_and_fails_loudly_on_a_dead_target(
+    tmp_path: Path, notify_sink: NotifySink
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}/dead"
+    cfg = write_config(
+        tmp_path,
+        [
+            {"type": "webhook", "url": f"{notify_sink.url}/hook", "on": ["orphaned"]},
+            {"type": "webhook", "url": dead, "name": "cmdb"},
+        ],
+    )
+    result = run_cli("notify", "--test", "-c", str(cfg), env={"RENEWER_NOTIFY_BACKOFF": "0.05"})
+    assert result.code == 1, result.output  # --test is a check
+    (hook,) = notify_sink.posts("/hook")  # the sample ignores on:
+    WEBHOOK.validate(hook.json())
+    assert hook.json()["kind"] == "test" and hook.headers["X-Renewer-Event"] == "test"
+    assert "warning: notification to webhook 'cmdb' failed: cannot connect" in result.stderr
+    assert dead not in result.output
