@@ -154,6 +154,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "report": Field("section", section="report"),
         "azure": Field("section", section="azure"),
         "certificates": Field("sections", section="certificate", required=True, min_items=1),
+        "notify": Field("sections", section="notify"),  # notify hook: tables in config/notify.py
     },
     "acme": {
         "directory": Field(convert=_plain(resolve_directory), required=True),
@@ -233,6 +234,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "tags": Field("map", max_items=10),
         "challenge": Field(enum=CHALLENGES),
         "persist_until": _PERSIST_UNTIL,
+        "notify": Field("sections", section="notify"),  # notify hook: tables in config/notify.py
     },
 }
 """Every section's fields; "store.<type>" and "dns.<type>" add to "store"/"dns" for one type."""
