@@ -19,6 +19,7 @@ from renewer.cli.common import (
     UsageError,
     config_option,
     force_option,
+    load,
     load_specs,
     only_option,
     shard_option,
@@ -27,6 +28,7 @@ from renewer.cli.common import (
     write,
 )
 from renewer.cli.main import main
+from renewer.cli.notify import announce
 from renewer.core.errors import describe_error
 from renewer.core.models import Plan, Result
 from renewer.execute import persist
@@ -153,6 +155,12 @@ def _install_cancel(cancel: threading.Event) -> None:
     is_flag=True,
     help="Do not check the endpoints of the certificates afterwards (renewer verify).",
 )
+@click.option(
+    "--notify/--no-notify",
+    "notify",
+    default=None,
+    help="Send the notify: targets their message (default: yes, except with --shard).",
+)
 def renew(
     config: str | None,
     only: tuple[str, ...],
@@ -165,11 +173,14 @@ def renew(
     cert_deadline: float,
     shard_spec: str | None,
     skip_verify: bool,
+    notify: bool | None,
 ) -> None:
     """Issue and renew what is due; exit 1 if any certificate failed.
 
     Afterwards the endpoints of the handled certificates are verified: a
     stale endpoint past its grace also exits 1 (see ``renewer verify``).
+    Notifications go out once the report is written; a shard never sends
+    them (``report publish`` does, for the merged report), nor does a dry run.
     """
     part = parse_shard_option(shard_spec)
     services = Services(state_dir=state_dir(config))
@@ -220,6 +231,8 @@ def renew(
     if summary_path:
         Path(summary_path).write_text(markdown, encoding="utf-8")
     github.append_step_summary(markdown)
+    if (part is None if notify is None else notify) and not dry_run:
+        announce(load(config), body, summary_path=summary_path)
     stale = bool(checked and checked.stale)
     sys.exit(EXIT_FAILED if the_report.failed or cancel.is_set() or stale else EXIT_OK)
 

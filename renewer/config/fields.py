@@ -154,6 +154,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "report": Field("section", section="report"),
         "azure": Field("section", section="azure"),
         "certificates": Field("sections", section="certificate", required=True, min_items=1),
+        "notify": Field("sections", section="notify"),  # notify hook: tables in config/notify.py
     },
     "acme": {
         "directory": Field(convert=_plain(resolve_directory), required=True),
@@ -234,6 +235,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "tags": Field("map", max_items=10),
         "challenge": Field(enum=CHALLENGES),
         "persist_until": _PERSIST_UNTIL,
+        "notify": Field("sections", section="notify"),  # notify hook: tables in config/notify.py
         # verify (issue 15): walked by renewer.config.endpoints (strings or mappings)
         "endpoints": Field("endpoints", max_items=100),
         "grace": _DURATION,
