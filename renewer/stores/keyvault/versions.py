@@ -3,8 +3,9 @@
 One paged ``GET /certificates/{name}/versions`` call: each item carries the
 version's SHA-1 thumbprint (``x5t``), its dates and its tags, which is what
 an endpoint's served leaf is matched against. Key Vault's current version is
-the newest one created (the service has no "current" pointer besides
-creation order), and the issuer chain is not in the listing (it lives in the
+what ``GET /certificates/{name}`` returns; it is asked once more rather
+than inferred from ``created`` (whole seconds, so two versions made in one
+second would tie). The issuer chain is not in the listing (it lives in the
 managed secret), so ``chain_der`` stays unknown and verify judges chain
 completeness from the served chain alone.
 """
@@ -26,11 +27,13 @@ def list_versions(client: CertificateClient, name: str) -> tuple[StoredVersion, 
     """Merged versions of ``name``, newest first; () if the certificate does not exist."""
     try:
         listed = list(client.list_properties_of_certificate_versions(name))
+        latest = client.get_certificate(name).properties
     except ResourceNotFoundError:
         return ()
+    current = latest.version if latest is not None else None
     merged = [p for p in listed if p.x509_thumbprint and p.expires_on and p.version]
-    merged.sort(key=lambda p: p.created_on or _EPOCH, reverse=True)
-    return tuple(_version(props, index == 0) for index, props in enumerate(merged))
+    merged.sort(key=lambda p: (p.created_on or _EPOCH, p.version == current), reverse=True)
+    return tuple(_version(props, props.version == current) for props in merged)
 
 
 def _version(props: CertificateProperties, current: bool) -> StoredVersion:
