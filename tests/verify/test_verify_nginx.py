@@ -156,7 +156,7 @@ def test_done_when_renewal_stale_after_grace_cleared_after_reload(
                 "name": "www",
                 "domains": ["www.example.test", "example.test"],
                 "endpoints": [f"127.0.0.1:{port}"],
-                "grace": "4s",
+                "grace": "8s",  # long enough for the renew run itself to finish within it
             }
         ],
     }
@@ -177,7 +177,7 @@ def test_done_when_renewal_stale_after_grace_cleared_after_reload(
     assert row["verdict"] == "within-grace"
     assert row["served_version"] != row["store"]["version"]
 
-    time.sleep(4.5)  # grace passes; nobody reloaded nginx
+    time.sleep(8.5)  # grace passes; nobody reloaded nginx
     stale = run_cli("verify", "-c", str(config), "--format", "json")
     assert stale.code == 1, stale.output
     (row,) = json.loads(stale.stdout)["endpoints"]
