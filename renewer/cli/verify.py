@@ -98,7 +98,11 @@ def verify_command(
     concurrency: int,
     timeout: float,
 ) -> None:
-    """Check that each endpoint serves the store's current certificate version."""
+    """Check that each endpoint serves the store's current certificate version.
+
+    Exit 0 if every address serves the current version (or the previous one
+    within grace), 1 otherwise, 2 for configuration and usage errors.
+    """
     specs = load_specs(config)
     try:
         chosen = with_endpoints(specs, only)
