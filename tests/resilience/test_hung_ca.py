@@ -107,3 +107,59 @@ def test_plan_against_a_hung_ca_falls_back_to_the_lifetime_rule_in_seconds(
     assert len(warned) == 3, result.stderr
     assert all(f"CA {hung_ca.directory_url} not answering" in row for row in warned), warned
     assert hung_ca.connections == 1
+
+
+# -- the transport on its own: timeouts, the down list, the deadline -------------------
+def _get(url: str) -> Any:
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False
+    return lambda timeouts: session.get(url, timeout=timeouts)
+
+
+def test_a_refused_ca_is_tried_three_times_then_down_with_one_line() -> None:
+    from rig import free_port
+
+    from renewer.acme.failures import CaDown
+    from renewer.acme.transport import CaHealth, send
+    from renewer.core.retry import Deadline
+
+    url = f"http://127.0.0.1:{free_port()}/dir"  # nothing listens
+    health = CaHealth()
+    started = time.monotonic()
+    with pytest.raises(CaDown) as first:
+        send(health, url, Deadline.after(30), None, _get(url))
+    assert 1.4 < time.monotonic() - started < 5  # 0.5 s + 1 s between the three tries
+    assert str(first.value).startswith(f"CA directory {url} unreachable")
+    assert not first.value.transient and health.down(url)
+    started = time.monotonic()
+    with pytest.raises(CaDown) as again:
+        send(health, url, Deadline.after(30), None, _get(url))
+    assert time.monotonic() - started < 0.1 and str(again.value) == str(first.value)
+
+
+def test_a_hung_ca_costs_one_deadline_then_nothing() -> None:
+    from renewer.acme.failures import AcmeFailure, CaDown
+    from renewer.acme.transport import CaHealth, send
+    from renewer.core.retry import Deadline
+
+    with HungCA() as hung:  # plain HTTP: the request is sent, no answer comes
+        url = f"http://127.0.0.1:{hung.port}/dir"
+        health = CaHealth()
+        with pytest.raises(AcmeFailure) as short:  # under a second left: our deadline, not the CA
+            send(health, url, Deadline.after(0.5), None, _get(url))
+        assert not isinstance(short.value, CaDown) and not health.down(url)
+        with pytest.raises(AcmeFailure, match="deadline passed"):
+            send(health, url, Deadline.after(-1), None, _get(url))
+        started = time.monotonic()
+        with pytest.raises(CaDown) as down:
+            send(health, url, Deadline.after(2.5), None, _get(url))
+        assert 2.3 < time.monotonic() - started < 4  # the read timeout is the deadline's
+        assert str(down.value) == (
+            f"CA {url} not answering (request: no answer in 2s); not asked again in this run"
+        )
+        asked = hung.connections
+        with pytest.raises(CaDown):
+            send(health, url, Deadline.after(30), None, _get(url))
+        assert hung.connections == asked  # not asked again
