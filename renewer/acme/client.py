@@ -8,8 +8,9 @@ What it adds to the library, and why:
 - RFC 9773 ARI with the ``replaces`` field on renewal orders (the library's
   NewOrder has no such field), retried without it when the CA refuses;
 - profile validation against ``meta.profiles``;
-- polling by Retry-After or a short backoff instead of fixed one-second sleeps,
-  and badNonce retried more than once.
+- every request bounded by the certificate's deadline, and a CA that stopped
+  answering marked down for the run (``renewer.acme.transport``, which also
+  holds the client that retries badNonce and transient problems).
 """
 
 from __future__ import annotations
