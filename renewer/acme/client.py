@@ -33,7 +33,15 @@ from requests.adapters import HTTPAdapter
 
 from renewer.acme.failures import AcmeFailure as AcmeFailure
 from renewer.acme.failures import problem_text as problem_text
-from renewer.acme.transport import USER_AGENT, CaHealth, Network, not_answering, send, short
+from renewer.acme.transport import (
+    MIN_DOWN_WAIT,
+    USER_AGENT,
+    CaHealth,
+    Network,
+    not_answering,
+    send,
+    short,
+)
 from renewer.acme.transport import AcmeClient as AcmeClient
 from renewer.core import retry
 from renewer.core.certs import IssuedChain, split_chain, top_issuer_name
@@ -43,7 +51,20 @@ from renewer.stores.contract import AccountRecord, CertificateStore
 
 log = logging.getLogger(__name__)
 
+LOCK_SLICE = 0.2  # how often a wait for the shared directory or account looks at cancel
 HTTP_POOL = 16  # as many as app.ARI_CONCURRENCY lookups in flight
+
+
+def _acquire(lock: threading.Lock, deadline: Deadline, cancel: threading.Event | None) -> bool:
+    """Take ``lock`` before ``deadline``; Cancelled as soon as ``cancel`` is set."""
+    while True:
+        left = deadline.remaining()
+        if lock.acquire(timeout=max(0.0, min(left, LOCK_SLICE))):
+            return True
+        if cancel is not None and cancel.is_set():
+            raise retry.Cancelled("run cancelled")
+        if left <= LOCK_SLICE:
+            return False
 
 
 def _deadline(deadline: Deadline | None) -> Deadline:
@@ -91,7 +112,9 @@ class AcmeAccount:
         self._http.mount("http://", pool)
 
     # -- directory -------------------------------------------------------
-    def directory(self, deadline: Deadline | None = None) -> messages.Directory:
+    def directory(
+        self, deadline: Deadline | None = None, cancel: threading.Event | None = None
+    ) -> messages.Directory:
         """The CA's directory, fetched once per run; waits no longer than ``deadline``.
 
         Certificates that need it while another one fetches it wait for that
@@ -103,29 +126,35 @@ class AcmeAccount:
         url = self.settings.directory
         self.health.check(url)
         waited = max(0.0, deadline.remaining())
-        if not self._directory_lock.acquire(timeout=waited):
+        if not _acquire(self._directory_lock, deadline, cancel):
             self.health.check(url)
+            if waited < MIN_DOWN_WAIT:
+                raise AcmeFailure("the certificate's deadline passed before the CA answered")
             raise self.health.mark_down(url, not_answering(url, waited, "directory"))
         try:
             if self._directory is None:
-                self._directory = self._fetch_directory(deadline)
+                self._directory = self._fetch_directory(deadline, cancel)
             return self._directory
         finally:
             self._directory_lock.release()
 
-    def _get(self, url: str, deadline: Deadline) -> requests.Response:
+    def _get(
+        self, url: str, deadline: Deadline, cancel: threading.Event | None = None
+    ) -> requests.Response:
         """An unauthenticated GET on the pooled session, under the CA's timeouts."""
         return send(
             self.health,
             self.settings.directory,
             deadline,
-            None,
+            cancel,
             lambda timeouts: self._http.get(url, timeout=timeouts, verify=self._verify),
         )
 
-    def _fetch_directory(self, deadline: Deadline) -> messages.Directory:
+    def _fetch_directory(
+        self, deadline: Deadline, cancel: threading.Event | None
+    ) -> messages.Directory:
         try:
-            response = self._get(self.settings.directory, deadline)
+            response = self._get(self.settings.directory, deadline, cancel)
             response.raise_for_status()
             return messages.Directory.from_json(response.json())
         except (requests.RequestException, ValueError, DeserializationError) as exc:
@@ -155,8 +184,8 @@ class AcmeAccount:
         ``cancel`` is set.
         """
         deadline = _deadline(deadline)
-        directory = self.directory(deadline)
-        if not self._lock.acquire(timeout=max(0.0, deadline.remaining())):
+        directory = self.directory(deadline, cancel)
+        if not _acquire(self._lock, deadline, cancel):
             self.health.check(self.settings.directory)
             raise AcmeFailure("the certificate's deadline passed waiting for the ACME account")
         try:

@@ -73,7 +73,8 @@ def poll_until(
         done, response = look()
         if not done:
             after = retry.parse_retry_after(response.headers.get("Retry-After"))
-            raise NotYet(what, retry_after=after)
+            # "Retry-After: 0" (or a date just past) must not turn the poll into a busy loop.
+            raise NotYet(what, retry_after=None if after is None else max(after, POLL.first))
         return response
 
     try:
