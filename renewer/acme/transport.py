@@ -9,6 +9,12 @@ A CA that accepts connections and never answers used to cost the full
   the CA directory down in :class:`CaHealth` for the rest of the run: every
   later request to it, for any certificate, fails at once with the same line
   (planning's renewal-info lookups too, which then use the lifetime rule).
+
+``AcmeClient`` is the library's ClientV2 with its POSTs run through the retry
+primitive: badNonce up to 20 times with a fresh nonce, serverInternal and
+rateLimited-with-Retry-After up to 3 more times after the CA's pause, all
+inside the certificate's deadline and stopped by the run's cancel event.
+The CA's Retry-After rides on the raised problem (``error.retry_after``).
 """
 
 from __future__ import annotations
