@@ -109,6 +109,27 @@ def test_plan_against_a_hung_ca_falls_back_to_the_lifetime_rule_in_seconds(
     assert hung_ca.connections == 1
 
 
+def test_a_ca_found_down_while_planning_fails_the_forced_renewals_at_once(
+    tmp_path: Path, hung_ca: HungCA, tls_root: TlsMaterial
+) -> None:
+    cfg = config(tmp_path, hung_ca, tls_root.root, 3)
+    store, ca = DirectoryStore(tmp_path / "certs"), LocalCA()
+    for spec in load_config(cfg).certificates:
+        store.issue(spec, ca.finalize)
+    report = tmp_path / "r.json"
+    started = time.monotonic()
+    result = run_cli("renew", "-c", str(cfg), "--force", "--report", str(report))
+    elapsed = time.monotonic() - started
+    assert result.code == 1, result.output[-3000:]
+    assert "0 succeeded, 3 failed" in result.stdout
+    assert elapsed < 20, elapsed  # the plan's 10 s renewal-info bound, then nothing
+    errors = {entry["error"] for entry in json.loads(report.read_text())["certificates"]}
+    assert len(errors) == 1 and next(iter(errors)).startswith(f"CA {hung_ca.directory_url}")
+    assert hung_ca.connections == 1  # execution did not ask the CA found down by planning
+    for spec in load_config(cfg).certificates:
+        assert len(list((tmp_path / "certs" / spec.name / "versions").iterdir())) == 1
+
+
 # -- the transport on its own: timeouts, the down list, the deadline -------------------
 def _get(url: str) -> Any:
     import requests
