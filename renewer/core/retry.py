@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import logging
 import random
 import threading
 import time
@@ -34,8 +33,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from renewer.core.errors import RenewerError
-
-log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
