@@ -43,6 +43,7 @@ CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
 # A timeout shorter than this says more about the certificate's deadline than the CA.
 MIN_DOWN_WAIT = 1.0
+CANCEL_LOOK = 0.1  # how often a request in flight looks at the run's cancel event
 CONNECT_RETRIES = Policy(attempts=3, first=0.5, factor=2.0, cap=2.0)
 BAD_NONCE_RETRIES = 20  # each try is two requests (the library retries once itself)
 REQUEST_RETRIES = 3  # serverInternal / rateLimited with a Retry-After, per request
@@ -108,7 +109,7 @@ def send(
     def once() -> requests.Response:
         timeouts = request_timeouts(deadline)
         try:
-            return request(timeouts)
+            return _interruptible(lambda: request(timeouts), cancel)
         except requests.Timeout as exc:
             connecting = isinstance(exc, requests.ConnectTimeout)
             waited = timeouts[0] if connecting else timeouts[1]
@@ -133,6 +134,38 @@ def send(
         )
     except _Unreachable as exc:
         raise health.mark_down(directory, str(exc)) from None
+
+
+def _interruptible(
+    call: Callable[[], requests.Response], cancel: threading.Event | None
+) -> requests.Response:
+    """``call()``, left behind at once when ``cancel`` is set (Ctrl-C during a hung request).
+
+    A blocking socket read cannot be woken from another thread, so the request
+    runs in a daemon thread that ends at its own timeout; the certificate's
+    thread moves on to clean up. Without a cancel event: a plain call.
+    """
+    if cancel is None:
+        return call()
+    outcome: list[requests.Response] = []
+    failure: list[BaseException] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as exc:  # handed to the caller's thread
+            failure.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="ca-request", daemon=True).start()
+    while not done.wait(CANCEL_LOOK):
+        if cancel.is_set():
+            raise retry.Cancelled("run cancelled during a CA request")
+    if failure:
+        raise failure[0]
+    return outcome[0]
 
 
 class Network(acme_client.ClientNetwork):

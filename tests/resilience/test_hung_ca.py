@@ -130,6 +130,47 @@ def test_a_ca_found_down_while_planning_fails_the_forced_renewals_at_once(
         assert len(list((tmp_path / "certs" / spec.name / "versions").iterdir())) == 1
 
 
+def test_ctrl_c_during_a_hung_request_stops_the_run_at_once(
+    tmp_path: Path, hung_ca: HungCA, tls_root: TlsMaterial
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.integration.runner import REPO
+
+    cfg = config(tmp_path, hung_ca, tls_root.root, 3)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("GITHUB_ACTIONS", None)
+    args = ["renew", "-c", str(cfg), "--cert-deadline", "120"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "renewer", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    try:
+        waited = time.monotonic() + 20
+        while hung_ca.connections == 0:  # the directory request is in flight, unanswered
+            assert time.monotonic() < waited and proc.poll() is None, "never asked the CA"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        interrupted = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        stopped = time.monotonic() - interrupted
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, out + err
+    assert stopped < 5, stopped  # not the 30 s read timeout, nor the 120 s deadline
+    assert out.count("cancelled") == 3, out
+    assert "Traceback" not in out + err
+
+
 # -- the transport on its own: timeouts, the down list, the deadline -------------------
 def _get(url: str) -> Any:
     import requests
