@@ -228,7 +228,10 @@ def lego_case(n: int, bind: Bind, ca: Pebble, case: Path, parallel: bool) -> tup
 
 
 def issuance(rows: list[Row]) -> None:
+    wanted = os.environ.get("BENCH_TOOLS", ",".join(TOOLS)).split(",")
     for key, (tool, mode, fn) in TOOLS.items():
+        if key not in wanted:
+            continue
         if key.startswith("lego") and not LEGO.exists():
             rows += [Row(tool, mode, n, note="not built (bench/setup.sh)") for n in SIZES]
             continue

@@ -29,14 +29,13 @@ from josepy.errors import DeserializationError
 from josepy.json_util import field
 from josepy.jwa import ES256, RS256, JWASignature
 from josepy.jwk import JWK, JWKEC
-from requests.adapters import HTTPAdapter
 
 from renewer.acme.failures import AcmeFailure as AcmeFailure
 from renewer.acme.failures import problem_text as problem_text
 from renewer.acme.transport import (
     MIN_DOWN_WAIT,
-    USER_AGENT,
     CaHealth,
+    CaSession,
     Network,
     not_answering,
     send,
@@ -52,7 +51,6 @@ from renewer.stores.contract import AccountRecord, CertificateStore
 log = logging.getLogger(__name__)
 
 LOCK_SLICE = 0.2  # how often a wait for the shared directory or account looks at cancel
-HTTP_POOL = 16  # as many as app.ARI_CONCURRENCY lookups in flight
 
 
 def _acquire(lock: threading.Lock, deadline: Deadline, cancel: threading.Event | None) -> bool:
@@ -84,8 +82,9 @@ def _account_alg(key: JWK) -> JWASignature:
 class AcmeAccount:
     """One CA directory and our account there, shared by every order of a run.
 
-    The library's network object keeps nonces in a plain set, so each order
-    gets its own ClientV2 and network; the directory and account are shared.
+    Each order gets a light ClientV2 of its own (it carries that order's
+    deadline and cancel event) on the account's one ``CaSession``: the
+    connections, the nonces, the directory and the account are shared.
     """
 
     def __init__(
@@ -100,16 +99,10 @@ class AcmeAccount:
         self._key: JWK | None = None
         self._regr: messages.RegistrationResource | None = None
         self._ari: dict[str, RenewalInfo | None] = {}
-        # One pooled session for the unauthenticated GETs (directory, ARI): planning
-        # thousands of certificates otherwise pays a TLS handshake and a CA-bundle
-        # load per lookup.
-        self._http = requests.Session()
-        self._http.headers["User-Agent"] = USER_AGENT
-        # Passed per request: a Session's own verify loses to REQUESTS_CA_BUNDLE.
-        self._verify: bool | str = str(settings.ca_bundle) if settings.ca_bundle else True
-        pool = HTTPAdapter(pool_connections=2, pool_maxsize=HTTP_POOL)
-        self._http.mount("https://", pool)
-        self._http.mount("http://", pool)
+        # One pooled session for the GETs (directory, ARI) and every order's POSTs:
+        # planning thousands of certificates otherwise pays a TLS handshake per
+        # lookup, and issuing them one per order plus a HEAD newNonce.
+        self.session = CaSession(settings.directory, settings.ca_bundle)
 
     # -- directory -------------------------------------------------------
     def directory(
@@ -147,7 +140,7 @@ class AcmeAccount:
             self.settings.directory,
             deadline,
             cancel,
-            lambda timeouts: self._http.get(url, timeout=timeouts, verify=self._verify),
+            lambda timeouts: self.session.http.get(url, timeout=timeouts),
         )
 
     def _fetch_directory(
@@ -156,6 +149,7 @@ class AcmeAccount:
         try:
             response = self._get(self.settings.directory, deadline, cancel)
             response.raise_for_status()
+            self.session.keep_nonce(response)  # the first order's POST needs no HEAD
             return messages.Directory.from_json(response.json())
         except (requests.RequestException, ValueError, DeserializationError) as exc:
             raise AcmeFailure(
@@ -178,7 +172,7 @@ class AcmeAccount:
     def client(
         self, deadline: Deadline | None = None, cancel: threading.Event | None = None
     ) -> AcmeClient:
-        """A fresh client for one order, signed by the (cached) account.
+        """A client for one order on the account's session, signed by the (cached) account.
 
         Its requests wait no longer than ``deadline`` and its pauses end when
         ``cancel`` is set.
@@ -232,7 +226,7 @@ class AcmeAccount:
         net = Network(
             key,
             _account_alg(key),
-            self.settings.ca_bundle,
+            self.session,
             directory=self.settings.directory,
             health=self.health,
             deadline=deadline,

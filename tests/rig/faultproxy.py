@@ -8,7 +8,9 @@ still matches what Pebble checks. For the first N requests of a kind
 (``application/problem+json``, optional Retry-After), without forwarding.
 
 Every request is logged with its kind, time and whether it was faulted, so
-tests can prove pauses were honoured and that nothing looped.
+tests can prove pauses were honoured and that nothing looped. Every accepted
+connection (one TLS handshake each) is counted, so tests can prove a run's
+orders share kept-alive connections.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class Logged:
 class _State:
     faults: list[Fault] = field(default_factory=list)
     log: list[Logged] = field(default_factory=list)
+    connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -90,6 +93,12 @@ class FaultProxy(ThreadedServer[ThreadingHTTPServer]):
         with self.state.lock:
             self.state.faults.clear()
 
+    @property
+    def connections(self) -> int:
+        """TLS connections accepted so far (each one handshake)."""
+        with self.state.lock:
+            return self.state.connections
+
     def requests_of(self, kind: str) -> list[Logged]:
         with self.state.lock:
             return [entry for entry in self.state.log if entry.kind == kind]
@@ -108,6 +117,12 @@ class FaultProxy(ThreadedServer[ThreadingHTTPServer]):
 
             def log_message(self, format: str, *args: object) -> None:
                 return
+
+            def setup(self) -> None:
+                # One handler per accepted connection, after its TLS handshake.
+                with state.lock:
+                    state.connections += 1
+                super().setup()
 
             def _session(self) -> requests.Session:
                 session: requests.Session | None = getattr(local, "session", None)
