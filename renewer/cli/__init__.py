@@ -1,9 +1,9 @@
 """Command line: click commands only; the use cases live in ``renewer.app``.
 
-Importing this package registers every command on :func:`main`.
+Commands are registered in :data:`renewer.cli.main.COMMANDS` and imported on
+first use, so ``renewer --help`` and ``renewer validate`` stay light.
 """
 
-from renewer.cli import certificates, notify, reports, verify  # verify: issue 15
 from renewer.cli.main import main
 
-__all__ = ["certificates", "main", "notify", "reports", "verify"]
+__all__ = ["main"]
