@@ -42,7 +42,12 @@ log = logging.getLogger(__name__)
 
 ORDER_DEADLINE = 300.0
 # Short exponential back-off between looks, overridden by the CA's Retry-After.
-POLL = Policy(first=0.2, factor=1.6, cap=3.0, poll=True)
+# A CA on a fast path (Pebble, a CA with a warm validation cache) is done within
+# tens of milliseconds: a fixed 0.2 s first pause was a fifth of a one-certificate
+# run. 0.05, 0.1, 0.2 ... 3 s asks at most three more times in the first 0.4 s.
+POLL = Policy(first=0.05, factor=2.0, cap=3.0, poll=True)
+# "Retry-After: 0" (or a date just past) must not turn the poll into a busy loop.
+MIN_POLL_PAUSE = 0.05
 
 
 @dataclass
@@ -73,8 +78,7 @@ def poll_until(
         done, response = look()
         if not done:
             after = retry.parse_retry_after(response.headers.get("Retry-After"))
-            # "Retry-After: 0" (or a date just past) must not turn the poll into a busy loop.
-            raise NotYet(what, retry_after=None if after is None else max(after, POLL.first))
+            raise NotYet(what, retry_after=None if after is None else max(after, MIN_POLL_PAUSE))
         return response
 
     try:
