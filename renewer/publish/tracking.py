@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from renewer.core.report_json import ReportBody
 from renewer.publish import inventory_pr
 from renewer.publish.github_api import MAX_BODY, MAX_ROWS, GitHubClient, GitHubError
 
@@ -62,7 +63,7 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def find_problems(report: Mapping[str, Any], now: datetime) -> dict[str, Problem]:
+def find_problems(report: ReportBody, now: datetime) -> dict[str, Problem]:
     """Certificates that failed, or expire within 7 days without a successful renewal."""
     found: dict[str, Problem] = {}
     for row in report.get("certificates", []):
@@ -200,7 +201,7 @@ def ensure_label(client: GitHubClient) -> None:
 
 def update_tracking_issue(
     client: GitHubClient,
-    report: Mapping[str, Any],
+    report: ReportBody,
     configured: Collection[str],
     run_url: str | None,
     now: datetime,
@@ -262,7 +263,7 @@ def upsert_comment(client: GitHubClient, number: int, markdown: str, marker: str
     return f"pull request #{number}: plan comment created"
 
 
-def skip_reason(report: Mapping[str, Any], mode: str) -> str | None:
+def skip_reason(report: ReportBody, mode: str) -> str | None:
     """Why this report publishes nothing beyond the job summary, or None."""
     if mode == "none":
         return "report mode none: nothing published besides the job summary"
@@ -273,7 +274,7 @@ def skip_reason(report: Mapping[str, Any], mode: str) -> str | None:
 
 def publish(
     client: GitHubClient,
-    report: Mapping[str, Any],
+    report: ReportBody,
     mode: str,
     configured: Collection[str],
     lock_path: str,

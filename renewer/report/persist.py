@@ -7,8 +7,8 @@ stay one data model with several views.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
+from renewer.core.report_json import PersistEntry
 from renewer.dns.persist.record import CertificateStatus, DomainStatus, Verdict
 
 WORDS = {
@@ -88,7 +88,7 @@ def markdown(statuses: Sequence[CertificateStatus]) -> list[str]:
     return lines
 
 
-def as_json(statuses: Sequence[CertificateStatus]) -> list[dict[str, Any]]:
+def as_json(statuses: Sequence[CertificateStatus]) -> list[PersistEntry]:
     return [
         {
             "name": s.name,
