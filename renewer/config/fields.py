@@ -34,7 +34,7 @@ from renewer.config.domains import (
 )
 from renewer.config.durations import parse_positive_duration
 from renewer.config.types.registry import TYPES
-from renewer.core.models import HSM_SUFFIX, KEY_TYPES
+from renewer.core.models import HSM_SUFFIX, KEY_TYPES, Challenge, ReportMode
 from renewer.core.settings import AZURE_CLOUDS
 
 __all__ = ["SECTIONS", "TYPED", "Context", "Field", "all_keys", "typed_table"]
@@ -46,8 +46,8 @@ CLOUD_NAMES = {cloud.config_name: cloud.name for cloud in AZURE_CLOUDS.values()}
 """Config names (as the Azure CLI spells them) -> ``AzureSettings.cloud``."""
 MAX_TAG_LENGTH = 256
 
-CHALLENGES = ("dns-01", "dns-persist-01", "auto")
-DEFAULT_CHALLENGE = "dns-01"
+CHALLENGES = tuple(c.value for c in Challenge)
+DEFAULT_CHALLENGE = Challenge.DNS_01
 
 
 def _persist_until(value: Any, ctx: Context) -> datetime | timedelta:
@@ -80,7 +80,7 @@ _TYPED_OVERRIDE = (
     "Keys that replace those of the top-level {} section. A different `type` replaces the "
     "whole section, which must then be complete."
 )
-REPORT_MODES = ("issue", "pr", "none")
+REPORT_MODES = tuple(m.value for m in ReportMode)
 
 SECTIONS: dict[str, dict[str, Field]] = {
     "top": {
@@ -235,6 +235,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
         ),
         "challenge": Field(
             enum=CHALLENGES,
+            convert=plain(Challenge),
             description=(
                 "How to prove control: dns-01 (write a TXT per order), dns-persist-01 (one "
                 "standing _validation-persist record, no DNS writes on renewal), auto "
@@ -251,6 +252,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
     "report": {
         "mode": Field(
             enum=REPORT_MODES,
+            convert=plain(ReportMode),
             default="issue",
             description=(
                 "Where a run reports besides the job summary: issue (default) a tracking "
@@ -328,7 +330,9 @@ SECTIONS: dict[str, dict[str, Field]] = {
                 f"values at most {MAX_TAG_LENGTH})."
             ),
         ),
-        "challenge": Field(enum=CHALLENGES, description="Overrides defaults.challenge."),
+        "challenge": Field(
+            enum=CHALLENGES, convert=plain(Challenge), description="Overrides defaults.challenge."
+        ),
         "persist_until": doc(_PERSIST_UNTIL, "Overrides defaults.persist_until."),
     },
 }

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
+from renewer.core import timefmt
 from renewer.core.models import Action, ActionKind, Outcome, Plan, Result
 from renewer.core.report_json import CertificateEntry, ReportBody, Summary
 from renewer.report import escalation
@@ -29,11 +30,7 @@ OUTCOME_WORDS = {
 
 
 def _when(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
-def _date(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d") if moment else ""
+    return timefmt.iso(moment) if moment else None
 
 
 def _results_by_name(report: RunReport) -> dict[str, Result]:
@@ -144,7 +141,7 @@ def progress_line(result: Result) -> str:
         return f"{word:<7} {result.name}: {result.error}"
     detail = result.reason
     if result.outcome is Outcome.SUCCEEDED:
-        expiry = _date(result.not_after)
+        expiry = timefmt.day(result.not_after) if result.not_after else ""
         detail = f"serial {result.serial}, valid until {expiry} ({result.duration:.1f}s)"
     return f"{word:<7} {result.name}: {detail}"
 
