@@ -44,8 +44,9 @@ from renewer.acme.transport import (
 from renewer.acme.transport import AcmeClient as AcmeClient
 from renewer.core import retry
 from renewer.core.certs import IssuedChain, split_chain, top_issuer_name
-from renewer.core.models import AcmeSettings, RenewalInfo
+from renewer.core.models import RenewalInfo
 from renewer.core.retry import Deadline
+from renewer.core.settings import AcmeSettings
 from renewer.stores.contract import AccountRecord, CertificateStore
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import click
 
@@ -20,6 +20,7 @@ from renewer.cli.common import (
 )
 from renewer.cli.main import main
 from renewer.cli.notify import announce
+from renewer.core.report_json import ReportBody
 from renewer.publish import actions as github
 from renewer.publish import inventory, tracking
 from renewer.publish.github_api import (
@@ -32,11 +33,12 @@ from renewer.report import merge
 from renewer.verify import render as verify_render
 
 
-def _markdown(body: dict[str, Any]) -> str:
+def _markdown(body: ReportBody) -> str:
     """The run's Markdown, plus its verify section (issue 15) when the report has one."""
     markdown = merge.render_markdown(body)
-    if isinstance(body.get("verify"), dict):
-        markdown += "\n" + verify_render.markdown_from_body(body["verify"], heading="####")
+    verify = body.get("verify")
+    if isinstance(verify, dict):
+        markdown += "\n" + verify_render.markdown_from_body(verify, heading="####")
     return markdown
 
 
@@ -46,7 +48,7 @@ def report_group() -> None:
     """Merge JSON reports of sharded runs and publish them to GitHub."""
 
 
-def _read_report(path: str | Path) -> dict[str, Any]:
+def _read_report(path: str | Path) -> ReportBody:
     try:
         return merge.load_report(Path(path))
     except merge.ReportError as error:

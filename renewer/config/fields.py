@@ -1,249 +1,372 @@
 """What certificates.yaml may contain, as data.
 
-SECTIONS holds one table of fields per section. Nothing hard-codes a key
-list elsewhere: unknown-key suggestions, required keys, enums and the JSON
-Schema sync test all read these tables; ``config_nodes.Checker`` applies
-them. Converters turn a type-checked scalar into what the models want, or
-raise ValueError with a message that never repeats a secret.
+SECTIONS holds one table of fields per section: the common ones here, and
+``dns.<type>`` / ``store.<type>`` (plus their nested tables) from the type
+modules in ``config/types/``. Nothing hard-codes a key list elsewhere:
+unknown-key suggestions, required keys, enums and the generated JSON Schema
+all read these tables; ``config.nodes.Checker`` applies them.
 """
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
-
-from renewer.config.directories import resolve_directory
+from renewer.config.convert import (
+    DURATION,
+    FILE,
+    NUMBER,
+    PERSIST_UNTIL,
+    SECONDS,
+    SECRET,
+    STR,
+    Context,
+    Field,
+    doc,
+    plain,
+)
+from renewer.config.directories import ALIASES, resolve_directory
 from renewer.config.domains import (
     check_certificate_name,
     check_url,
     normalise_domain,
     normalise_email,
-    normalise_uuid,
-    normalise_zone,
     parse_host_port,
 )
-from renewer.config.durations import parse_positive_duration
-from renewer.core.models import HSM_SUFFIX, KEY_TYPES, SecretRef
+from renewer.config.types.registry import TYPES
+from renewer.core.models import HSM_SUFFIX, KEY_TYPES, Challenge, ReportMode
+from renewer.core.settings import AZURE_CLOUDS
+
+__all__ = ["SECTIONS", "TYPED", "Context", "Field", "all_keys", "typed_table"]
 
 
-@dataclass(frozen=True)
-class Context:
-    """What converters may consult: the config's folder and the environment."""
-
-    base_dir: Path
-    environ: Mapping[str, str]
-
-
-Converter = Callable[[Any, Context], Any]
-
-
-@dataclass(frozen=True)
-class Field:
-    """One key of a section. ``accepts``: the YAML scalar kinds allowed.
-
-    shape: "scalar", "list" (of scalars), "section" (nested table), "override"
-    (partial section merged onto the top level), "sections" (list of tables), "map".
-    """
-
-    shape: str = "scalar"
-    convert: Converter | None = None
-    accepts: tuple[str, ...] = ("str",)
-    required: bool = False
-    default: Any = None
-    enum: tuple[str, ...] = ()
-    section: str = ""
-    min_items: int = 0
-    max_items: int = 0
-    unique: bool = False
-    secret: bool = False  # never echo the value, nor unknown keys next to it
-
-
-def _plain(function: Callable[[str], Any]) -> Converter:
-    """Adapt a context-free check (most of them) to the converter signature."""
-    return lambda value, ctx: function(value)
-
-
-def _text(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be empty")
-    return value.strip()
-
-
-def _secret(value: object, ctx: Context) -> SecretRef:
-    """Secrets live in the environment; a literal would end up in git history."""
-    if not isinstance(value, str) or not value.strip().startswith("env:"):
-        raise ValueError("must be an env:NAME reference, not a literal secret")
-    name = value.strip()[len("env:") :]
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        raise ValueError("env: must be followed by an environment variable name")
-    if name not in ctx.environ:
-        raise ValueError(f"environment variable {name} is not set")
-    return SecretRef(name)
-
-
-def _path(value: str, ctx: Context) -> Path:
-    """Relative paths are relative to the config file, not to the working directory."""
-    if "\0" in _text(value):
-        raise ValueError("a path must not contain NUL characters")
-    return Path(os.path.normpath(ctx.base_dir / value.strip()))
-
-
-def _existing_file(value: str, ctx: Context) -> Path:
-    path = _path(value, ctx)
-    shown = repr(str(path) if len(str(path)) <= 80 else "..." + str(path)[-77:])
-    try:
-        found = path.is_file()
-    except OSError as exc:  # name too long, permission denied, ...
-        raise ValueError(f"file {shown} cannot be checked: {exc.strerror}") from None
-    if not found:
-        raise ValueError(f"file {shown} does not exist")
-    return path
-
-
-STORE_TYPES = ("keyvault", "directory")
-DNS_TYPES = ("azure", "rfc2136", "challtestsrv")
 ALL_KEY_TYPES = KEY_TYPES + tuple(key + HSM_SUFFIX for key in KEY_TYPES)
 DEFAULT_KEY = "ec-p256"
-AZURE_CLOUDS = {
-    "AzurePublicCloud": "public",
-    "AzureUSGovernment": "usgov",
-    "AzureChinaCloud": "china",
-}
-"""Config names (as the Azure CLI spells them) -> models.AZURE_CLOUDS keys."""
+CLOUD_NAMES = {cloud.config_name: cloud.name for cloud in AZURE_CLOUDS.values()}
+"""Config names (as the Azure CLI spells them) -> ``AzureSettings.cloud``."""
 MAX_TAG_LENGTH = 256
 
-NUMBER = ("str", "int", "float")
-_STR = Field(convert=_plain(_text))
-_FILE = Field(convert=_existing_file)
-_SECRET = Field(convert=_secret, required=True, secret=True, accepts=(*NUMBER, "bool"))
-_DURATION = Field(convert=_plain(parse_positive_duration), accepts=NUMBER)
-_SECONDS = _plain(lambda value: parse_positive_duration(value).total_seconds())
-CHALLENGES = ("dns-01", "dns-persist-01", "auto")
-DEFAULT_CHALLENGE = "dns-01"
+CHALLENGES = tuple(c.value for c in Challenge)
+DEFAULT_CHALLENGE = Challenge.DNS_01
 
 
-def _persist_until(value: Any, ctx: Context) -> datetime | timedelta:
-    """A date (2027-06-30, or an ISO date-time) or a duration from the time of ``persist``."""
-    text = str(value).strip()
-    try:
-        return parse_positive_duration(value if isinstance(value, int | float) else text)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(
-            f"expected a date (2027-06-30) or a duration (365d), got {text[:40]!r}"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-_PERSIST_UNTIL = Field(convert=_persist_until, accepts=(*NUMBER, "timestamp"))
+_ADDRESS = {
+    "type": "string",
+    "minLength": 1,
+    "description": "host[:port]; port 443 unless given; IPv6 as [::1]:8443.",
+}
+_ENDPOINT = {
+    "anyOf": [
+        _ADDRESS,
+        {
+            "type": "object",
+            "properties": {
+                "address": _ADDRESS,
+                "sni": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "The server name to send; one of the certificate's domains.",
+                },
+            },
+            "required": ["address"],
+            "additionalProperties": False,
+        },
+    ]
+}
+_TYPED_OVERRIDE = (
+    "Keys that replace those of the top-level {} section. A different `type` replaces the "
+    "whole section, which must then be complete."
+)
+REPORT_MODES = tuple(m.value for m in ReportMode)
 
 SECTIONS: dict[str, dict[str, Field]] = {
     "top": {
-        "acme": Field("section", section="acme", required=True),
-        "store": Field("section", section="store", required=True),
-        "dns": Field("section", section="dns", required=True),
-        "defaults": Field("section", section="defaults"),
-        "report": Field("section", section="report"),
-        "azure": Field("section", section="azure"),
-        "certificates": Field("sections", section="certificate", required=True, min_items=1),
-        "notify": Field("sections", section="notify"),  # notify hook: tables in config/notify.py
+        "acme": Field(
+            "section",
+            section="acme",
+            required=True,
+            description=(
+                "The ACME CA every certificate uses unless it overrides keys under its own `acme`."
+            ),
+        ),
+        "store": Field(
+            "section",
+            section="store",
+            required=True,
+            description=(
+                "Where certificates are kept; a certificate may override keys under its own "
+                "`store`."
+            ),
+        ),
+        "dns": Field(
+            "section",
+            section="dns",
+            required=True,
+            description=(
+                "How DNS-01 challenges are answered; a certificate may override keys under its "
+                "own `dns`."
+            ),
+        ),
+        "defaults": Field(
+            "section",
+            section="defaults",
+            description="Defaults for every certificate that does not set the key itself.",
+        ),
+        "report": Field("section", section="report", description="How a run reports on GitHub."),
+        "azure": Field("section", section="azure", description="Azure cloud settings."),
+        "certificates": Field(
+            "sections",
+            section="certificate",
+            required=True,
+            min_items=1,
+            description="The certificates to keep valid (at least one).",
+        ),
+        "notify": Field(  # notify hook: the tables are in config/notify.py
+            "sections",
+            section="notify",
+            description="Notification targets for every certificate (see $defs/notify).",
+        ),
     },
     "acme": {
-        "directory": Field(convert=_plain(resolve_directory), required=True),
-        "contact": Field("list", convert=_plain(normalise_email), default=(), unique=True),
-        "profile": _STR,
-        "eab": Field("section", section="eab", secret=True),
-        "ca_bundle": _FILE,
-        "preferred_chain": _STR,
+        "directory": Field(
+            convert=plain(resolve_directory),
+            required=True,
+            description=(
+                "Directory URL (https://, or http:// on 127.0.0.1/localhost only) or an alias: "
+                + ", ".join(ALIASES)
+                + "."
+            ),
+            schema={
+                "anyOf": [
+                    {"enum": list(ALIASES)},
+                    {"type": "string", "pattern": r"^\s*https?://[^\s/]+"},
+                ]
+            },
+        ),
+        "contact": Field(
+            "list",
+            convert=plain(normalise_email),
+            default=(),
+            unique=True,
+            description=(
+                "Account contact e-mail addresses; `ops@example.com` and "
+                "`mailto:ops@example.com` are both accepted."
+            ),
+            pattern=r"^\s*(mailto:)?[^@\s,;<>]+@[^@\s]+\s*$",
+        ),
+        "profile": doc(
+            STR,
+            "ACME certificate profile to request (for example `tlsserver` or `shortlived`), "
+            "if the CA offers profiles.",
+        ),
+        "eab": Field(
+            "section",
+            section="eab",
+            secret=True,
+            description=(
+                "External account binding, required by ZeroSSL, Google Trust Services and "
+                "SSL.com. Both values must be env:NAME references."
+            ),
+        ),
+        "ca_bundle": doc(
+            FILE,
+            "PEM file with the CA certificates to trust for the ACME server (private CAs, "
+            "local test servers). Relative to this file; must exist.",
+        ),
+        "preferred_chain": doc(
+            STR,
+            "Common name of the issuer of the alternate chain to prefer, if the CA offers several.",
+        ),
     },
-    "eab": {"kid": _SECRET, "hmac_key": _SECRET},
-    "store": {"type": Field(required=True, enum=STORE_TYPES)},
-    "store.directory": {"path": Field(convert=_path, default=".local/certs")},
-    "store.keyvault": {
-        "vault_url": Field(convert=_plain(lambda v: check_url(v, ("https",))), required=True),
-        "key_mode": Field(enum=("csr", "import"), default="csr"),
-        "exportable": Field(accepts=("bool",), default=True),
-        "content_type": Field(enum=("pkcs12", "pem"), default="pkcs12"),
-        "ca_bundle": _FILE,
+    "eab": {
+        "kid": doc(SECRET, "Key identifier from the CA, as env:NAME."),
+        "hmac_key": doc(SECRET, "Base64url HMAC key from the CA, as env:NAME."),
+    },
+    "store": {
+        "type": Field(
+            required=True,
+            enum=tuple(TYPES["store"]),
+            description="; ".join(f"{t.name}: {t.summary}" for t in TYPES["store"].values()) + ".",
+        )
     },
     "dns": {
-        "type": Field(required=True, enum=DNS_TYPES),
-        "propagation": Field("section", section="propagation"),
-    },
-    "dns.azure": {
-        "subscription_id": Field(convert=_plain(normalise_uuid), required=True),
-        "resource_group": Field(convert=_plain(_text), required=True),
-    },
-    "dns.rfc2136": {
-        "nameserver": Field(convert=_plain(parse_host_port), required=True),
-        "tsig": Field("section", section="tsig", secret=True),
-        "zone": Field(convert=_plain(normalise_zone)),
-    },
-    "dns.challtestsrv": {
-        "url": Field(convert=_plain(lambda v: check_url(v, ("http", "https"))), required=True),
-    },
-    "tsig": {
-        "name": Field(convert=_plain(normalise_zone), required=True),
-        "secret": _SECRET,
-        "algorithm": Field(
-            enum=("hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha1"),
-            default="hmac-sha256",
+        "type": Field(
+            required=True,
+            enum=tuple(TYPES["dns"]),
+            description="; ".join(f"{t.name}: {t.summary}" for t in TYPES["dns"].values()) + ".",
+        ),
+        "propagation": Field(
+            "section",
+            section="propagation",
+            description="How to wait until the TXT record is visible.",
         ),
     },
     "propagation": {
-        "nameservers": Field("list", convert=_plain(parse_host_port), default=(), unique=True),
-        "timeout": Field(convert=_SECONDS, accepts=NUMBER, default=120.0),
-        "interval": Field(convert=_SECONDS, accepts=NUMBER, default=2.0),
+        "nameservers": Field(
+            "list",
+            convert=plain(parse_host_port),
+            default=(),
+            unique=True,
+            description=(
+                "Servers to poll (host or host:port, port 53 by default) instead of the "
+                "zone's discovered authoritative servers."
+            ),
+        ),
+        "timeout": Field(
+            convert=SECONDS,
+            accepts=NUMBER,
+            default=120.0,
+            description="Give up after this long (default 120s).",
+        ),
+        "interval": Field(
+            convert=SECONDS,
+            accepts=NUMBER,
+            default=2.0,
+            description="Poll this often (default 2s).",
+        ),
     },
     "defaults": {
-        "key": Field(enum=ALL_KEY_TYPES),
-        "renew_before": _DURATION,
-        "challenge": Field(enum=CHALLENGES),
-        "persist_until": _PERSIST_UNTIL,
-        "grace": _DURATION,  # verify (issue 15): how long a previous version may be served
+        "key": Field(
+            enum=ALL_KEY_TYPES,
+            description="Key type (default ec-p256). A -hsm suffix needs a keyvault store.",
+        ),
+        "renew_before": doc(
+            DURATION,
+            "Renew this long before expiry when the CA offers no renewal window (ARI). "
+            "Default: when a third of the lifetime is left.",
+        ),
+        "challenge": Field(
+            enum=CHALLENGES,
+            convert=plain(Challenge),
+            description=(
+                "How to prove control: dns-01 (write a TXT per order), dns-persist-01 (one "
+                "standing _validation-persist record, no DNS writes on renewal), auto "
+                "(dns-persist-01 where the CA offers it and a valid standing record exists, "
+                "else dns-01). Default dns-01."
+            ),
+        ),
+        "persist_until": doc(
+            PERSIST_UNTIL,
+            "dns-persist-01: persistUntil written by `renewer persist`: a date (2027-06-30) "
+            "or a duration from the time of writing (365d). Default: none (no expiry).",
+        ),
+        "grace": doc(  # verify (issue 15): how long a previous version may be served
+            DURATION,
+            "How long after a renewal an endpoint may still serve the previous version "
+            "(renewer verify); default 26h, longer than the slowest Azure consumer.",
+        ),
     },
-    "report": {"mode": Field(enum=("issue", "pr", "none"), default="issue")},
+    "report": {
+        "mode": Field(
+            enum=REPORT_MODES,
+            convert=plain(ReportMode),
+            default="issue",
+            description=(
+                "Where a run reports besides the job summary: issue (default) a tracking "
+                "issue, pr a pull request comment, none nowhere else."
+            ),
+        )
+    },
     "azure": {
-        "cloud": Field(enum=tuple(AZURE_CLOUDS), default="AzurePublicCloud"),
-        "authority_host": Field(convert=_plain(lambda v: check_url(v, ("https",)))),
-        "arm_endpoint": Field(convert=_plain(lambda v: check_url(v, ("https",)))),
-        "ca_bundle": _FILE,
+        "cloud": Field(
+            enum=tuple(CLOUD_NAMES),
+            default="AzurePublicCloud",
+            description=(
+                "Azure cloud: sets the sign-in authority and the ARM endpoint "
+                "(default AzurePublicCloud)."
+            ),
+        ),
+        "authority_host": Field(
+            convert=plain(lambda v: check_url(v, ("https",))),
+            description="Entra ID authority host (https URL), overriding the cloud's.",
+            pattern="^https://",
+        ),
+        "arm_endpoint": Field(
+            convert=plain(lambda v: check_url(v, ("https",))),
+            description="Azure Resource Manager endpoint (https URL), overriding the cloud's.",
+            pattern="^https://",
+        ),
+        "ca_bundle": doc(
+            FILE,
+            "PEM file with the CA certificates to trust for Azure endpoints (emulators, "
+            "TLS-inspecting proxies). Relative to this file; must exist.",
+        ),
     },
     "certificate": {
-        "name": Field(convert=_plain(check_certificate_name), required=True),
+        "name": Field(
+            convert=plain(check_certificate_name),
+            required=True,
+            description=(
+                "Certificate name, also the Key Vault name: 1 to 127 letters, digits and "
+                "hyphens; unique regardless of case."
+            ),
+            pattern="^[0-9A-Za-z-]{1,127}$",
+        ),
         "domains": Field(
             "list",
-            convert=_plain(normalise_domain),
+            convert=plain(normalise_domain),
             required=True,
             min_items=1,
             max_items=100,
             unique=True,
+            description=(
+                "Names on the certificate (1 to 100); the first is the subject. "
+                "Internationalised names are converted to A-labels; a wildcard may only be the "
+                "whole leftmost label (*.example.com)."
+            ),
         ),
-        "key": Field(enum=ALL_KEY_TYPES),
-        "renew_before": _DURATION,
-        "acme": Field("override", section="acme"),
-        "dns": Field("override", section="dns"),
-        "store": Field("override", section="store"),
-        "tags": Field("map", max_items=10),
-        "challenge": Field(enum=CHALLENGES),
-        "persist_until": _PERSIST_UNTIL,
-        "notify": Field("sections", section="notify"),  # notify hook: tables in config/notify.py
+        "key": Field(
+            enum=ALL_KEY_TYPES,
+            description="Key type; overrides defaults.key. A -hsm suffix needs a keyvault store.",
+        ),
+        "renew_before": doc(DURATION, "Overrides defaults.renew_before."),
+        "acme": Field(
+            "override",
+            section="acme",
+            description=(
+                "Keys that replace those of the top-level acme section for this certificate."
+            ),
+        ),
+        "dns": Field("override", section="dns", description=_TYPED_OVERRIDE.format("dns")),
+        "store": Field("override", section="store", description=_TYPED_OVERRIDE.format("store")),
+        "tags": Field(
+            "map",
+            max_items=10,
+            description=(
+                f"Tags for the certificate (at most 10; names 1 to {MAX_TAG_LENGTH} characters, "
+                f"values at most {MAX_TAG_LENGTH})."
+            ),
+        ),
+        "challenge": Field(
+            enum=CHALLENGES, convert=plain(Challenge), description="Overrides defaults.challenge."
+        ),
+        "persist_until": doc(PERSIST_UNTIL, "Overrides defaults.persist_until."),
+        "notify": Field(  # notify hook: the tables are in config/notify.py
+            "sections",
+            section="notify",
+            description=(
+                "This certificate's own notification targets (its owner team's channel), "
+                "besides the top-level ones."
+            ),
+        ),
         # verify (issue 15): walked by renewer.config.endpoints (strings or mappings)
-        "endpoints": Field("endpoints", max_items=100),
-        "grace": _DURATION,
+        "endpoints": Field(
+            "endpoints",
+            max_items=100,
+            description=(
+                "TLS endpoints that serve this certificate, checked by renewer verify (nothing "
+                'is probed without them). Each a "host[:port]" string or {address, sni}; SNI '
+                "defaults to the first non-wildcard domain."
+            ),
+            schema={"type": "array", "maxItems": 100, "items": _ENDPOINT},
+        ),
+        "grace": doc(DURATION, "Overrides defaults.grace."),
     },
 }
 """Every section's fields; "store.<type>" and "dns.<type>" add to "store"/"dns" for one type."""
+for _kind, _types in TYPES.items():
+    for _type in _types.values():
+        SECTIONS[f"{_kind}.{_type.name}"] = dict(_type.fields)
+        SECTIONS.update({name: dict(table) for name, table in _type.sections.items()})
 
-TYPED: dict[str, tuple[str, ...]] = {"store": STORE_TYPES, "dns": DNS_TYPES}
+TYPED: dict[str, tuple[str, ...]] = {kind: tuple(types) for kind, types in TYPES.items()}
 """Sections whose allowed keys depend on their ``type``."""
 
 

@@ -22,11 +22,11 @@ from typing import Any, Literal
 
 import yaml
 
+from renewer.config.convert import NUMBER, Context, Field, doc, existing_file
 from renewer.config.domains import check_url, normalise_email
 from renewer.config.durations import parse_positive_duration
-from renewer.config.fields import NUMBER, Context, Field, _existing_file
 from renewer.config.nodes import INVALID, Checker, Entry, Source, is_null, kind_of
-from renewer.core.models import SecretRef
+from renewer.core.settings import SecretRef
 
 NotifyType = Literal["teams", "slack", "webhook", "email"]
 NOTIFY_TYPES: tuple[NotifyType, ...] = ("teams", "slack", "webhook", "email")
@@ -88,36 +88,123 @@ def _seconds(value: Any, ctx: Context) -> float:
 _SECRET_OPTIONAL = Field(convert=_env_ref, secret=True, accepts=(*NUMBER, "bool"))
 _TIMEOUT = Field(convert=_seconds, accepts=NUMBER, default=DEFAULT_TIMEOUT)
 
+_EMAIL = r"^\s*(mailto:)?[^@\s,;<>]+@[^@\s]+\s*$"
+
 TABLES: dict[str, dict[str, Field]] = {
     "notify": {
-        "type": Field(required=True, enum=NOTIFY_TYPES),
-        "on": Field("list", enum=ON_VALUES, default=DEFAULT_ON, unique=True, min_items=1),
-        "name": Field(convert=lambda v, ctx: v.strip() or None),
-        "timeout": _TIMEOUT,
+        "type": Field(
+            required=True,
+            enum=NOTIFY_TYPES,
+            description=(
+                "teams: an Adaptive Card to a Teams Workflows webhook; slack: Block Kit to a "
+                "Slack incoming webhook; webhook: the JSON event of "
+                "docs/notify-webhook.schema.json; email: one plain-text and HTML message over "
+                "SMTP."
+            ),
+        ),
+        "on": Field(
+            "list",
+            enum=ON_VALUES,
+            default=DEFAULT_ON,
+            unique=True,
+            min_items=1,
+            description=(
+                "Which certificates make a message: failed, at-risk (failed near expiry), "
+                "orphaned, succeeded, deferred, blocked, or all (every run). "
+                "Default [failed, at-risk]."
+            ),
+        ),
+        "name": Field(
+            convert=lambda v, ctx: v.strip() or None,
+            description="A label for warnings and messages (the URL is never shown).",
+        ),
+        "timeout": doc(_TIMEOUT, "Seconds one delivery attempt may take (default 10s)."),
     },
-    "notify.teams": {"url": Field(convert=_credential_url, required=True, secret=True)},
-    "notify.slack": {"url": Field(convert=_credential_url, required=True, secret=True)},
+    "notify.teams": {
+        "url": Field(
+            convert=_credential_url,
+            required=True,
+            secret=True,
+            description="The Workflows webhook URL (it is a credential), as env:NAME.",
+        )
+    },
+    "notify.slack": {
+        "url": Field(
+            convert=_credential_url,
+            required=True,
+            secret=True,
+            description="The incoming webhook URL (it is a credential), as env:NAME.",
+        )
+    },
     "notify.webhook": {
-        "url": Field(convert=_url_or_secret, required=True),
-        "secret": _SECRET_OPTIONAL,
+        "url": Field(
+            convert=_url_or_secret,
+            required=True,
+            description=(
+                "Where to POST the event: env:NAME, or a literal http(s) URL without "
+                "credentials or query."
+            ),
+        ),
+        "secret": doc(
+            _SECRET_OPTIONAL,
+            "HMAC-SHA256 key as env:NAME; signs the body in X-Renewer-Signature-256.",
+        ),
     },
     "notify.email": {
-        "smtp": Field("section", section="smtp", required=True),
-        "from": Field(convert=lambda v, ctx: _address(v), required=True),
+        "smtp": Field("section", section="smtp", required=True, description="The mail server."),
+        "from": Field(
+            convert=lambda v, ctx: _address(v),
+            required=True,
+            description="Sender address.",
+            pattern=_EMAIL,
+        ),
         "to": Field(
-            "list", convert=lambda v, ctx: _address(v), required=True, min_items=1, unique=True
+            "list",
+            convert=lambda v, ctx: _address(v),
+            required=True,
+            min_items=1,
+            unique=True,
+            description="Recipients (at least one).",
+            pattern=_EMAIL,
         ),
     },
     "smtp": {
-        "host": Field(convert=lambda v, ctx: _host(v), required=True),
-        "port": Field(convert=_port, accepts=("int",), default=587),
-        "starttls": Field(accepts=("bool",), default=True),
-        "username": _SECRET_OPTIONAL,
-        "password": _SECRET_OPTIONAL,
-        "ca_bundle": Field(convert=_existing_file),
+        "host": Field(
+            convert=lambda v, ctx: _host(v), required=True, description="Host name or address."
+        ),
+        "port": Field(
+            convert=_port,
+            accepts=("int",),
+            default=587,
+            description="Port (default 587).",
+            schema={"type": "integer", "minimum": 1, "maximum": 65535},
+        ),
+        "starttls": Field(
+            accepts=("bool",),
+            default=True,
+            description="Upgrade with STARTTLS before AUTH (default true).",
+        ),
+        "username": doc(_SECRET_OPTIONAL, "AUTH user, as env:NAME."),
+        "password": doc(_SECRET_OPTIONAL, "AUTH password, as env:NAME."),
+        "ca_bundle": Field(
+            convert=existing_file,
+            description=(
+                "PEM file of CAs to trust for STARTTLS, relative to this file "
+                "(default: the system's)."
+            ),
+        ),
     },
 }
 """The notify sections, in the shape of fields.SECTIONS (registered there by :func:`register`)."""
+SECTION_DESCRIPTIONS = {
+    "notify": (
+        "A notification target: Microsoft Teams (Workflows webhook), Slack (incoming webhook), "
+        "a generic JSON webhook or e-mail. Sent once per run, after the report is final. The "
+        "allowed keys depend on `type`."
+    ),
+    "smtp": "An SMTP server; credentials are env:NAME references.",
+}
+"""For the generated JSON Schema (config/schema.py)."""
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,12 @@ import dns.query
 import dns.rdatatype
 import dns.resolver
 
+from renewer.config.domains import split_host_port
 from renewer.core import retry
-from renewer.core.models import PropagationSettings
 from renewer.core.retry import Cancelled as Cancelled
 from renewer.core.retry import Deadline, Policy
-from renewer.dns.contract import DnsError, absolute, parse_hostport
+from renewer.core.settings import PropagationSettings
+from renewer.dns.contract import DnsError, absolute
 
 QUERY_TIMEOUT = 3.0
 MAX_CNAME_HOPS = 8
@@ -91,7 +92,7 @@ class PropagationChecker:
         self.cancel = cancel or threading.Event()
         self.deadline = deadline  # the certificate's: no wait outlasts it
         self._overrides = tuple(
-            Server(*parse_hostport(ns), label=ns) for ns in settings.nameservers
+            Server(*split_host_port(ns), label=ns) for ns in settings.nameservers
         )
 
     def resolve_target(self, domain: str) -> str:

@@ -59,7 +59,6 @@ class OrderContext:
     checker: PropagationChecker
     cancel: threading.Event
     deadline: Deadline = field(default_factory=lambda: Deadline.after(ORDER_DEADLINE))
-    progress: Callable[[str], None] = lambda _message: None
 
 
 def poll_until(
@@ -192,7 +191,6 @@ def _obtain(
         for target, value in presented:
             waited = ctx.checker.wait_for(target, value)
             log.debug("%s: TXT at %s visible after %.2fs", spec.name, target, waited)
-        ctx.progress("challenges published")
         for _authzr, challb in pending:
             if isinstance(challb.chall, DNSPersist01):
                 acme.answer_challenge(challb, challb.chall.response())

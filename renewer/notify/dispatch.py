@@ -16,7 +16,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from renewer.config.notify import NotifySettings
+from renewer.core import timefmt
 from renewer.core.redact import redact
+from renewer.core.report_json import ReportBody
 from renewer.notify.contract import DeliveryError, Notifier, Rendered
 from renewer.notify.event import Event, Links, build_event
 from renewer.notify.http import RetryPolicy
@@ -89,14 +91,13 @@ def deliver(
         return [future.result() for future in futures]
 
 
-def sample_report(now: datetime | None = None) -> dict[str, Any]:
+def sample_report(now: datetime | None = None) -> ReportBody:
     """What ``renewer notify --test`` sends: one failed, at-risk certificate, one renewed."""
     moment = now or datetime.now(UTC)
 
     def stamp(delta: timedelta) -> str:
-        return (moment + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return timefmt.stamp(moment + delta)
 
-    common = {"renew_at": None, "duration_seconds": 1.0}
     return {
         "schema_version": 1,
         "generated_at": stamp(timedelta(0)),
@@ -124,7 +125,8 @@ def sample_report(now: datetime | None = None) -> dict[str, Any]:
                 "error": "this is a test notification from renewer notify --test",
                 "severity": "at-risk",
                 "severity_words": f"at risk: expires in 9 days ({stamp(timedelta(days=9))[:10]})",
-                **common,
+                "renew_at": None,
+                "duration_seconds": 1.0,
             },
             {
                 "name": "renewer-test-renewed",
@@ -135,7 +137,8 @@ def sample_report(now: datetime | None = None) -> dict[str, Any]:
                 "serial": "02",
                 "not_after": stamp(timedelta(days=90)),
                 "error": None,
-                **common,
+                "renew_at": None,
+                "duration_seconds": 1.0,
             },
         ],
         "unmanaged": [],

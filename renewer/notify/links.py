@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from renewer.config.notify import NotifySettings
 from renewer.core.errors import RenewerError
-from renewer.core.models import SecretRef
+from renewer.core.settings import SecretRef
 from renewer.notify.contract import DeliveryError
 from renewer.notify.event import Links
 

@@ -25,7 +25,7 @@ from rig.notify_sink import NotifySink
 from rig.smtp import SmtpServer
 
 from renewer.config.notify import NotifySettings, SmtpSettings
-from renewer.core.models import SecretRef
+from renewer.core.settings import SecretRef
 from renewer.notify import dispatch
 from renewer.notify.event import Links
 from tests.conftest import SMTP_PASSWORD, SMTP_USER

@@ -8,7 +8,7 @@ import pytest
 
 from renewer.config.loader import ConfigError, load_config
 from renewer.config.notify import DEFAULT_ON, NotifySettings, SmtpSettings
-from renewer.core.models import SecretRef
+from renewer.core.settings import SecretRef
 from renewer.notify import dispatch
 from renewer.notify.event import Links
 

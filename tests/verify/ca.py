@@ -17,9 +17,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from renewer.config.types.store_directory import DirectorySettings
 from renewer.core.certs import IssuedChain, split_chain
 from renewer.core.endpoints import EndpointSpec
-from renewer.core.models import CertificateSpec, StoredCertificate, StoreSettings
+from renewer.core.models import CertificateSpec, StoredCertificate
+from renewer.core.settings import StoreSettings
 from renewer.stores.directory import DirectoryStore
 from tests.unit.factories import spec as base_spec
 
@@ -82,7 +84,7 @@ def spec_for(
 ) -> CertificateSpec:
     """A directory-store certificate with endpoints, as the config loader would build it."""
     made = base_spec(name=name, domains=domains)
-    store = StoreSettings(type="directory", options={"path": str(root)})
+    store = StoreSettings(type="directory", backend=DirectorySettings(root))
     return replace(made, store=store, endpoints=endpoints, grace=grace)
 
 

@@ -23,7 +23,7 @@ from azure.mgmt.dns.models import RecordSet, TxtRecord
 
 from renewer.core import retry
 from renewer.core.errors import RenewerError
-from renewer.core.models import AzureSettings
+from renewer.core.settings import AzureSettings
 from renewer.dns.contract import DnsError, DnsProvider, absolute
 
 TTL = 60
