@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re as _re
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from renewer.config import domains as _domains
 from renewer.config.domains import (
     check_certificate_name,
     check_url,
@@ -201,3 +204,26 @@ def test_uuid_and_certificate_name() -> None:
     for bad in ["", "a_b", "a.b", "a b", "x" * 128, "ü"]:
         with pytest.raises(ValueError):
             check_certificate_name(bad)
+
+
+# -- the one-regex fast path (issue 17) decides exactly as the label checks ----------
+
+
+def _outcome(text: str) -> str:
+    try:
+        return "ok:" + _domains.normalise_domain(text)
+    except ValueError as exc:
+        return "error:" + str(exc)
+
+
+@settings(max_examples=600)
+@given(st.text(alphabet="ab0-.*x9Z ", min_size=0, max_size=30))
+def test_fast_path_agrees_with_the_label_checks(text: str) -> None:
+    fast = _outcome(text)
+    saved = _domains._PLAIN_NAME
+    _domains._PLAIN_NAME = _re.compile("(?!)")  # never matches: the label-by-label path
+    try:
+        slow = _outcome(text)
+    finally:
+        _domains._PLAIN_NAME = saved
+    assert fast == slow

@@ -21,9 +21,20 @@ _ZONE_LABEL = re.compile(r"[a-z0-9_-]+")  # zones and key names may hold "_acme-
 _WILDCARD = "a wildcard is allowed only as the whole leftmost label (as in *.example.com)"
 
 
+# The everyday name (LDH labels, a last label starting with a letter, no "--"
+# anywhere, so no A-label to decode): accepted by one regex match. `validate`
+# of 50,000 certificates spent a third of its time on the label-by-label
+# checks below, which still decide every other name.
+_PLAIN_NAME = re.compile(
+    r"(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?"
+)
+
+
 def normalise_domain(text: str) -> str:
     """The lowercase A-label form of a certificate name; ValueError if a CA would refuse it."""
     name = text.strip().lower()
+    if len(name) <= MAX_NAME and "--" not in name and _PLAIN_NAME.fullmatch(name):
+        return name
     if not name:
         raise ValueError("a domain name must not be empty")
     if name.endswith("."):

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from renewer.config import fastyaml
 from renewer.config import notify as notify_config
 from renewer.config.durations import parse_duration
 from renewer.config.endpoints import verify_fields  # verify (issue 15)
@@ -131,9 +132,13 @@ def _read_text(path: Path, file: str) -> str:
 
 
 def _compose(text: str, file: str) -> yaml.MappingNode:
-    """Parse to a node tree; a syntax error becomes one located issue, never a traceback."""
+    """Parse to a node tree; a syntax error becomes one located issue, never a traceback.
+
+    libyaml first (``fastyaml``); anything it does not plainly accept is composed
+    again by the pure-Python loader, whose errors carry the messages below.
+    """
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = fastyaml.compose(text) or yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
