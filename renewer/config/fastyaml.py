@@ -5,8 +5,8 @@ Python scanner and parser. libyaml (``yaml.CSafeLoader``) parses the same text
 several times faster, but its composer recurses in C: a document nested a
 hundred thousand levels deep crashes the process instead of raising. So the
 events come from libyaml and the tree is built here with an explicit stack;
-the nodes, tags (the same resolver) and marks are those PyYAML's own composer
-makes.
+the nodes, tags (the same resolver) and start marks are those PyYAML's own
+composer makes.
 
 This is only the fast path for well-formed files: :func:`compose` returns
 None whenever the document is not plainly fine (a syntax error, an alias
@@ -97,9 +97,10 @@ def _document(parser: yaml.CSafeLoader) -> Node:
                 tag = scalar_tags.get(key)
                 if tag is None:
                     tag = scalar_tags[key] = resolve(ScalarNode, event.value, event.implicit)
-            start, end = event.start_mark, event.end_mark
+            start = event.start_mark
             style = event.style or None  # libyaml says "" for plain, PyYAML None
-            node = ScalarNode(tag, event.value, start, end, style)  # type: ignore[arg-type]
+            # Nothing reads a scalar's end: its start stands in (a mark less per value).
+            node = ScalarNode(tag, event.value, start, start, style)  # type: ignore[arg-type]
             if event.anchor is not None:
                 _anchor(anchors, event.anchor, node)
         elif isinstance(event, (MappingStartEvent, SequenceStartEvent)):
