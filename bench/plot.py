@@ -16,7 +16,11 @@ import matplotlib.pyplot as plt
 
 
 def main(src: str, dst: str) -> int:
-    rows = [r for r in json.loads(Path(src).read_text()) if not r["mode"].startswith("plan")]
+    rows = [
+        r
+        for r in json.loads(Path(src).read_text())
+        if not r["mode"].startswith(("plan", "validate"))
+    ]
     series: dict[str, list[tuple[int, float]]] = {}
     for r in rows:
         if r["wall"] is not None:

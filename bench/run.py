@@ -388,13 +388,47 @@ def noop(rows: list[Row]) -> None:
             )
 
 
+# -- validate at scale ---------------------------------------------------------------
+VALIDATE_SIZES = [int(n) for n in os.environ.get("BENCH_VALIDATE_SIZES", "50000").split(",")]
+
+
+def validate(rows: list[Row]) -> None:
+    """`renewer validate` of a Key Vault/Azure DNS file of n certificates (two names each)."""
+    for n in VALIDATE_SIZES:
+        case = WORK / "cases" / f"validate-{n}"
+        shutil.rmtree(case, ignore_errors=True)
+        case.mkdir(parents=True)
+        path = case / "certificates.yaml"
+        with path.open("w") as out:
+            out.write(
+                "acme:\n  directory: https://acme.example/dir\n"
+                "store:\n  type: keyvault\n  vault_url: https://v.vault.azure.net\n"
+                "dns:\n  type: azure\n"
+                "  subscription_id: 00000000-0000-0000-0000-000000000000\n"
+                "  resource_group: rg\ncertificates:\n"
+            )
+            for i in range(n):
+                out.write(f"  - name: c{i}\n    domains: [c{i}.{ZONE}, www.c{i}.{ZONE}]\n")
+        env = {**base_env(), "PYTHONPATH": str(REPO)}
+        cmd = [sys.executable, "-m", "renewer", "validate", "-c", str(path)]
+        m = run_measured(cmd, env, case / "validate.log")
+        row = Row("renewer", "validate", n, m.wall, m.cpu, m.rss_mb, ok=n - m.failures * n)
+        if m.failures:
+            row.note = "validate failed (see the case's validate.log)"
+        rows.append(row)
+        print(
+            f"validate n={n}: wall {m.wall:.2f} s cpu {m.cpu:.2f} s rss {m.rss_mb:.1f} MB",
+            flush=True,
+        )
+
+
 # -- output ---------------------------------------------------------------------------
 def fmt(value: float | None, spec: str) -> str:
     return "—" if value is None else format(value, spec)
 
 
 def table(rows: list[Row]) -> str:
-    issue = [r for r in rows if not r.mode.startswith("plan")]
+    issue = [r for r in rows if not r.mode.startswith(("plan", "validate"))]
     ours = {r.n: r for r in issue if r.tool == "renewer"}
     lines = [
         "### Batch issuance (fresh Pebble + BIND per case)",
@@ -431,6 +465,20 @@ def table(rows: list[Row]) -> str:
                 f"{e.get('ari_calls')} ({e.get('ari_distinct')}, {e.get('ari_max_in_flight')}) | "
                 f"{r.ok} | {r.note} |"
             )
+    checks = [r for r in rows if r.mode == "validate"]
+    if checks:
+        lines += [
+            "",
+            "### `renewer validate` at scale (Key Vault store, Azure DNS, two names each)",
+            "",
+            "| certificates | wall s | CPU s | peak RSS MB | note |",
+            "|---:|---:|---:|---:|---|",
+        ]
+        for r in checks:
+            lines.append(
+                f"| {r.n} | {fmt(r.wall, '.2f')} | {fmt(r.cpu, '.2f')} | "
+                f"{fmt(r.rss_mb, '.0f')} | {r.note} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -438,13 +486,15 @@ def main() -> int:
     started = time.monotonic()
     WORK.mkdir(parents=True, exist_ok=True)
     rows: list[Row] = []
-    only = os.environ.get("BENCH_ONLY", "issuance,noop").split(",")
+    only = os.environ.get("BENCH_ONLY", "issuance,noop,validate").split(",")
     if "table" in only:  # re-render results.md / plot.png from the last results.json
         rows = [Row(**r) for r in json.loads((WORK / "results.json").read_text())]
     if "issuance" in only:
         issuance(rows)
     if "noop" in only:
         noop(rows)
+    if "validate" in only:
+        validate(rows)
     text = table(rows)
     print("\n" + text)
     print(f"total {time.monotonic() - started:.0f} s")
