@@ -14,6 +14,7 @@ from __future__ import annotations
 import cProfile
 import json
 import os
+import pstats
 import resource
 import sys
 import threading
@@ -39,14 +40,14 @@ _stats = {"calls": 0, "in_flight": 0, "max_in_flight": 0, "ids": set()}
 _original = acme_client.AcmeAccount.renewal_info
 
 
-def _counted(self: acme_client.AcmeAccount, ari_cert_id: str) -> Any:
+def _counted(self: acme_client.AcmeAccount, ari_cert_id: str, *args: Any, **kwargs: Any) -> Any:
     with _lock:
         _stats["calls"] += 1
         _stats["ids"].add(ari_cert_id)
         _stats["in_flight"] += 1
         _stats["max_in_flight"] = max(_stats["max_in_flight"], _stats["in_flight"])
     try:
-        return _original(self, ari_cert_id)
+        return _original(self, ari_cert_id, *args, **kwargs)
     finally:
         with _lock:
             _stats["in_flight"] -= 1
@@ -54,7 +55,7 @@ def _counted(self: acme_client.AcmeAccount, ari_cert_id: str) -> Any:
 
 acme_client.AcmeAccount.renewal_info = _counted  # type: ignore[method-assign]
 if os.environ.get("BENCH_NO_ARI"):  # diagnostic: how long the plan takes without ARI
-    _original = lambda self, ari_cert_id: None  # noqa: E731
+    _original = lambda self, ari_cert_id, *args, **kwargs: None  # noqa: E731
 
 
 def main() -> int:
@@ -62,15 +63,29 @@ def main() -> int:
     code = 0
     profile_path = os.environ.get("BENCH_PROFILE")  # diagnostic: cProfile stats file
     profiler = cProfile.Profile() if profile_path else None
+    threads: list[cProfile.Profile] = []
     if profiler:
         profiler.enable()
+
+        def per_thread(*_args: Any) -> None:  # the ARI lookups run in pool threads
+            sys.setprofile(None)
+            threads.append(cProfile.Profile())
+            threads[-1].enable()
+
+        threading.setprofile(per_thread)
     try:
         cli_main.main(["plan", *sys.argv[1:]], standalone_mode=False)
     except SystemExit as exc:
         code = int(exc.code or 0)
     if profiler and profile_path:
         profiler.disable()
-        profiler.dump_stats(profile_path)
+        for each in threads:
+            each.disable()
+            each.create_stats()
+        stats = pstats.Stats(profiler)
+        for each in threads:
+            stats.add(each)
+        stats.dump_stats(profile_path)
     elapsed = time.monotonic() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     with open(os.environ["BENCH_STATS"], "w") as fh:

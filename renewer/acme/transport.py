@@ -28,11 +28,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import ssl
 import threading
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from acme import client as acme_client
@@ -42,6 +45,7 @@ from josepy.errors import DeserializationError
 from josepy.jwa import JWASignature
 from josepy.jwk import JWK
 from requests.adapters import HTTPAdapter
+from urllib3.util.ssl_ import create_urllib3_context
 
 from renewer.acme.failures import AcmeFailure, CaDown, problem_retry_after, problem_transient
 from renewer.core import retry
@@ -217,6 +221,47 @@ def decode_nonce(response: requests.Response) -> bytes:
         raise acme_errors.BadNonce(header, error) from None
 
 
+class PinnedTlsAdapter(HTTPAdapter):
+    """An adapter whose TLS trust is decided once: one SSLContext, the bundle loaded once.
+
+    requests checks the CA bundle's path on every request (``os.path.exists``,
+    two ``isdir``): three file-system calls per renewal-info lookup, each a
+    GIL hand-off that 16 lookup threads queue behind. Here the pool key carries
+    the context and the per-request checks are skipped; urllib3 still verifies
+    the chain and the host name on every new connection.
+    """
+
+    def __init__(self, context: ssl.SSLContext, **kwargs: Any) -> None:
+        self._context = context
+        super().__init__(**kwargs)
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        super().init_poolmanager(connections, maxsize, block, ssl_context=self._context)
+
+    def build_connection_pool_key_attributes(  # type: ignore[override]
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        url = urlsplit(request.url or "")
+        host = {"scheme": url.scheme.lower(), "host": url.hostname, "port": url.port}
+        return host, {"cert_reqs": "CERT_REQUIRED", "ssl_context": self._context}
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        conn.cert_reqs = "CERT_REQUIRED"  # the context holds the trusted roots
+
+
+def tls_context(verify: bool | str) -> ssl.SSLContext:
+    """The SSLContext for ``verify``: a CA file or folder, or requests' default bundle."""
+    context = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
+    where = requests.utils.DEFAULT_CA_BUNDLE_PATH if verify is True else str(verify)
+    if os.path.isdir(where):
+        context.load_verify_locations(capath=where)
+    else:
+        context.load_verify_locations(cafile=where)
+    return context
+
+
 class CaSession:
     """One CA account's HTTP session for the run: pooled connections and nonces.
 
@@ -233,9 +278,11 @@ class CaSession:
         self.verify: bool | str = str(ca_bundle) if ca_bundle else (verify or True)
         http.verify = self.verify
         http.headers["User-Agent"] = USER_AGENT
-        pool = HTTPAdapter(pool_connections=2, pool_maxsize=HTTP_POOL)
+        pool = PinnedTlsAdapter(
+            tls_context(self.verify), pool_connections=2, pool_maxsize=HTTP_POOL
+        )
         http.mount("https://", pool)
-        http.mount("http://", pool)
+        http.mount("http://", HTTPAdapter(pool_connections=2, pool_maxsize=HTTP_POOL))
         self.http = http
         self.nonces = NoncePool()
 

@@ -81,3 +81,32 @@ def test_rejected_nonces_are_replaced_from_the_error_answers(
     assert "badNonce" in result.stderr  # the CA really rejected some
     # A badNonce answer carries the next nonce: no HEAD per rejection.
     assert len(proxy.requests_of("newNonce")) <= 10
+
+
+def test_the_pinned_tls_context_still_verifies_and_checks_no_files_per_request(
+    tmp_path: Path, challtestsrv: Challtestsrv, pebble_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import requests
+    from rig import make_tls_material
+
+    from renewer.acme.transport import CaSession
+
+    pebble = pebble_factory(dns_server=challtestsrv.dns_address)
+    trusted = CaSession(pebble.directory_url, pebble.ca_bundle)
+    assert trusted.http.get(pebble.directory_url, timeout=10).status_code == 200
+    checks: list[str] = []
+    for name in ("exists", "isdir", "isfile"):
+        real = getattr(os.path, name)
+        monkeypatch.setattr(
+            os.path, name, lambda p, _real=real, _n=name: checks.append(_n) or _real(p)
+        )
+    for _ in range(5):
+        assert trusted.http.get(pebble.directory_url, timeout=10).status_code == 200
+    assert checks == []  # no CA-bundle path checks per request any more
+    monkeypatch.undo()
+    other = make_tls_material(tmp_path / "other")
+    stranger = CaSession(pebble.directory_url, other.root)
+    with pytest.raises(requests.exceptions.SSLError):
+        stranger.http.get(pebble.directory_url, timeout=10)
