@@ -32,10 +32,10 @@ from josepy.jwk import JWK, JWKEC
 
 from renewer.acme.failures import AcmeFailure as AcmeFailure
 from renewer.acme.failures import problem_text as problem_text
+from renewer.acme.session import CaSession
 from renewer.acme.transport import (
     MIN_DOWN_WAIT,
     CaHealth,
-    CaSession,
     Network,
     not_answering,
     send,

@@ -91,7 +91,7 @@ def test_the_pinned_tls_context_still_verifies_and_checks_no_files_per_request(
     import requests
     from rig import make_tls_material
 
-    from renewer.acme.transport import CaSession
+    from renewer.acme.session import CaSession
 
     pebble = pebble_factory(dns_server=challtestsrv.dns_address)
     trusted = CaSession(pebble.directory_url, pebble.ca_bundle)
