@@ -83,28 +83,33 @@ def _document(parser: yaml.CSafeLoader) -> Node:
     """
     get = parser.get_event
     resolve: Callable[[type[Node], str | None, Any], str] = parser.resolve
+    plain = _plain_firsts(parser)
+    text_tag: str = parser.DEFAULT_SCALAR_TAG
     anchors: dict[str, Node] = {}
-    # Each open collection, and for a mapping the key waiting for its value.
-    stack: list[tuple[Node, list[Node]]] = []
-    scalar_tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+    # Each open collection: its node, its value list, and for a mapping the key
+    # waiting for its value (None: none yet, or a sequence).
+    stack: list[tuple[Node, list[Any], bool]] = []
+    pending: list[Node | None] = []
     while True:
         event = get()
         node: Node
-        if isinstance(event, ScalarEvent):
-            tag = event.tag
+        if type(event) is ScalarEvent:
+            tag, value = event.tag, event.value
             if tag is None or tag == "!":
-                key = (event.value, event.implicit)
-                tag = scalar_tags.get(key)
-                if tag is None:
-                    tag = scalar_tags[key] = resolve(ScalarNode, event.value, event.implicit)
+                # No implicit resolver starts with this character: a string, as resolve says.
+                if value and plain is not None and value[0] not in plain:
+                    tag = text_tag
+                else:
+                    tag = resolve(ScalarNode, value, event.implicit)
             start = event.start_mark
-            style = event.style or None  # libyaml says "" for plain, PyYAML None
-            # Nothing reads a scalar's end: its start stands in (a mark less per value).
-            node = ScalarNode(tag, event.value, start, start, style)  # type: ignore[arg-type]
+            # libyaml says "" for plain, PyYAML None. Nothing reads a scalar's end:
+            # its start stands in (a mark less per value).
+            node = ScalarNode(tag, value, start, start, event.style or None)  # type: ignore[arg-type]
             if event.anchor is not None:
                 _anchor(anchors, event.anchor, node)
-        elif isinstance(event, (MappingStartEvent, SequenceStartEvent)):
-            cls = MappingNode if isinstance(event, MappingStartEvent) else SequenceNode
+        elif type(event) is MappingStartEvent or type(event) is SequenceStartEvent:
+            mapping = type(event) is MappingStartEvent
+            cls = MappingNode if mapping else SequenceNode
             tag = event.tag
             if tag is None or tag == "!":
                 tag = resolve(cls, None, event.implicit)
@@ -114,14 +119,15 @@ def _document(parser: yaml.CSafeLoader) -> Node:
                 _anchor(anchors, event.anchor, node)
             if len(stack) >= MAX_DEPTH:
                 raise _Fallback
-            stack.append((node, []))
+            stack.append((node, node.value, mapping))
+            pending.append(None)
             continue
-        elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
-            node, pending = stack.pop()
-            if pending:
+        elif type(event) is MappingEndEvent or type(event) is SequenceEndEvent:
+            node = stack.pop()[0]
+            if pending.pop() is not None:
                 raise _Fallback
             node.end_mark = event.end_mark
-        elif isinstance(event, AliasEvent):
+        elif type(event) is AliasEvent:
             if event.anchor not in anchors:
                 raise _Fallback  # undefined alias
             node = anchors[event.anchor]
@@ -129,14 +135,22 @@ def _document(parser: yaml.CSafeLoader) -> Node:
             raise _Fallback
         if not stack:
             return node
-        parent, pending = stack[-1]
-        if isinstance(parent, MappingNode):
-            if pending:
-                parent.value.append((pending.pop(), node))
-            else:
-                pending.append(node)
+        _, values, mapping = stack[-1]
+        if not mapping:
+            values.append(node)
+        elif pending[-1] is None:
+            pending[-1] = node
         else:
-            parent.value.append(node)
+            values.append((pending[-1], node))
+            pending[-1] = None
+
+
+def _plain_firsts(parser: yaml.CSafeLoader) -> frozenset[str] | None:
+    """First characters some implicit resolver looks at; None: resolve every scalar."""
+    resolvers: dict[str | None, Any] = parser.yaml_implicit_resolvers
+    if None in resolvers or getattr(parser, "yaml_path_resolvers", None):
+        return None
+    return frozenset(key for key in resolvers if key is not None)
 
 
 def _anchor(anchors: dict[str, Node], name: str, node: Node) -> None:
