@@ -523,7 +523,7 @@ def test_good_files_validate_against_the_schema(path: Path) -> None:
     [
         {"acmee": {}},
         {"store": {"type": "directory", "vault_url": "https://x.vault.azure.net"}},
-        {"dns": {"type": "route53"}},
+        {"dns": {"type": "route66"}},
         {"certificates": []},
         {"certificates": [{"name": "a_b", "domains": ["a.example.com"]}]},
     ],

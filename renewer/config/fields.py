@@ -106,7 +106,7 @@ def _existing_file(value: str, ctx: Context) -> Path:
 
 
 STORE_TYPES = ("keyvault", "directory")
-DNS_TYPES = ("azure", "rfc2136", "challtestsrv")
+DNS_TYPES = ("azure", "rfc2136", "challtestsrv", "powerdns")
 ALL_KEY_TYPES = KEY_TYPES + tuple(key + HSM_SUFFIX for key in KEY_TYPES)
 DEFAULT_KEY = "ec-p256"
 AZURE_CLOUDS = {
@@ -188,6 +188,13 @@ SECTIONS: dict[str, dict[str, Field]] = {
     },
     "dns.challtestsrv": {
         "url": Field(convert=_plain(lambda v: check_url(v, ("http", "https"))), required=True),
+    },
+    "dns.powerdns": {
+        "api_url": Field(convert=_plain(lambda v: check_url(v, ("http", "https"))), required=True),
+        "api_key": _SECRET,
+        "server_id": Field(convert=_plain(_text), default="localhost"),
+        "zone": Field(convert=_plain(normalise_zone)),
+        "ca_bundle": _FILE,
     },
     "tsig": {
         "name": Field(convert=_plain(normalise_zone), required=True),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from renewer.core.models import DnsSettings, SecretRef
 from renewer.dns.contract import DnsError, DnsProvider
 from renewer.dns.providers.challtestsrv import ChallTestSrvProvider
+from renewer.dns.providers.powerdns import PowerDnsProvider
 from renewer.dns.providers.rfc2136 import Rfc2136Provider
 
 
@@ -23,6 +24,14 @@ def make_provider(settings: DnsSettings) -> DnsProvider:
         )
     if settings.type == "challtestsrv":
         return ChallTestSrvProvider(str(opts["url"]))
+    if settings.type == "powerdns":
+        return PowerDnsProvider(
+            str(opts["api_url"]),
+            opts["api_key"],
+            server_id=str(opts.get("server_id") or "localhost"),
+            zone=opts.get("zone"),
+            ca_bundle=opts.get("ca_bundle"),
+        )
     if settings.type == "azure":
         # Imported here: the Azure SDK is the optional 'azure' extra, and tests patch
         # renewer.azure.signin.azure_credential, which this reads at call time.

@@ -53,3 +53,8 @@ __all__ += ["GitHubStandIn"]
 from .faultproxy import Fault, FaultProxy  # noqa: E402
 
 __all__ += ["Fault", "FaultProxy"]
+
+from .httpfault import HttpFault, HttpFaultProxy  # noqa: E402
+from .powerdns import PowerDns  # noqa: E402
+
+__all__ += ["HttpFault", "HttpFaultProxy", "PowerDns"]
