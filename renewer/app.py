@@ -21,6 +21,7 @@ from renewer.core.models import (
     Result,
     StoredCertificate,
 )
+from renewer.core.settings import StoreSettings
 from renewer.execute.executor import Executor
 from renewer.execute.services import Services
 from renewer.plan import planner, shard
@@ -50,9 +51,9 @@ def read_state(specs: Collection[CertificateSpec], services: Services) -> State:
     """
     stored: dict[str, StoredCertificate] = {}
     unreadable: dict[str, str] = {}
-    by_store: dict[str, list[CertificateSpec]] = {}
+    by_store: dict[StoreSettings, list[CertificateSpec]] = {}
     for spec in specs:
-        by_store.setdefault(spec.store.identity(), []).append(spec)
+        by_store.setdefault(spec.store, []).append(spec)
     by_name = {spec.name.lower(): spec for spec in specs}
     now = datetime.now(UTC)
     with ThreadPoolExecutor(ARI_CONCURRENCY, thread_name_prefix="ari") as pool:

@@ -28,7 +28,12 @@ from renewer.config import fields as config_schema
 from renewer.config.directories import ALIASES, resolve_directory
 from renewer.config.fields import SECTIONS, TYPED, Field, all_keys
 from renewer.config.loader import Config, ConfigError, ConfigIssue, load_config, parse_duration
-from renewer.core.models import AZURE_CLOUDS, AzureSettings, EabSettings, SecretRef
+from renewer.config.types.dns_azure import AzureDnsSettings
+from renewer.config.types.dns_challtestsrv import ChallTestSrvSettings
+from renewer.config.types.dns_rfc2136 import Rfc2136Settings, TsigSettings
+from renewer.config.types.store_directory import DirectorySettings
+from renewer.config.types.store_keyvault import KeyVaultSettings
+from renewer.core.settings import AZURE_CLOUDS, AzureSettings, EabSettings, SecretRef
 
 DATA = Path(__file__).parent / "data"
 GOOD = sorted((DATA / "good").glob("*.yaml"))
@@ -82,28 +87,31 @@ def test_design_example_merges_overrides_onto_the_top_level(tmp_path: Path) -> N
     assert www.acme.contact == ("mailto:ops@example.com",)
     assert www.acme.eab == EabSettings(SecretRef("EAB_KID"), SecretRef("EAB_HMAC"))
     assert www.store.type == "keyvault"
-    assert dict(www.store.options) == {
-        "vault_url": "https://contoso-certs.vault.azure.net",
-        "key_mode": "csr",
-        "exportable": True,
-        "content_type": "pkcs12",
-        "ca_bundle": None,
-        "azure": AzureSettings(cloud="public"),
-    }
-    assert dict(www.dns.options) == {
-        "subscription_id": "00000000-0000-0000-0000-000000000000",
-        "resource_group": "dns",
-        "azure": AzureSettings(cloud="public"),
-    }
+    assert www.store.backend == KeyVaultSettings(
+        vault_url="https://contoso-certs.vault.azure.net",
+        key_mode="csr",
+        exportable=True,
+        content_type="pkcs12",
+        ca_bundle=None,
+        azure=AzureSettings(cloud="public"),
+    )
+    assert www.dns.provider == AzureDnsSettings(
+        subscription_id="00000000-0000-0000-0000-000000000000",
+        resource_group="dns",
+        azure=AzureSettings(cloud="public"),
+    )
     assert dict(www.tags) == {}
 
     assert wildcard.domains == ("*.fabrikam.net", "fabrikam.net")
     assert wildcard.key == "rsa-3072"
-    assert wildcard.dns.options["subscription_id"] == "11111111-1111-1111-1111-111111111111"
-    assert wildcard.dns.options["resource_group"] == "other-dns"
-    assert wildcard.dns.options["azure"] == AzureSettings(cloud="public")
-    assert wildcard.store.options["vault_url"] == "https://fabrikam-certs.vault.azure.net"
-    assert wildcard.store.options["key_mode"] == "csr"  # inherited default
+    assert wildcard.dns.provider == AzureDnsSettings(
+        subscription_id="11111111-1111-1111-1111-111111111111",
+        resource_group="other-dns",
+        azure=AzureSettings(cloud="public"),
+    )
+    assert isinstance(wildcard.store.backend, KeyVaultSettings)
+    assert wildcard.store.backend.vault_url == "https://fabrikam-certs.vault.azure.net"
+    assert wildcard.store.backend.key_mode == "csr"  # inherited default
     assert wildcard.acme == www.acme
     assert dict(wildcard.tags) == {"owner": "web-team"}
 
@@ -113,9 +121,9 @@ def test_local_default_resolves_paths_relative_to_the_config_file(tmp_path: Path
     assert spec.acme.directory == "https://127.0.0.1:14000/dir"
     assert spec.acme.ca_bundle == tmp_path / ".local" / "tls" / "root.pem"
     assert spec.store.type == "directory"
-    assert spec.store.options["path"] == tmp_path / ".local" / "certs"
+    assert spec.store.backend == DirectorySettings(tmp_path / ".local" / "certs")
     assert spec.dns.type == "challtestsrv"
-    assert spec.dns.options["url"] == "http://127.0.0.1:8055"
+    assert spec.dns.provider == ChallTestSrvSettings("http://127.0.0.1:8055")
     assert spec.dns.propagation.nameservers == ("127.0.0.1:8053",)
     assert spec.dns.propagation.timeout == 60.0
     assert spec.dns.propagation.interval == 0.5
@@ -135,14 +143,16 @@ def test_mixed_config_type_change_anchors_idn_and_defaults(tmp_path: Path) -> No
     assert shop.acme.directory == "https://acme.zerossl.com/v2/DV90"
     assert shop.acme.contact == ("mailto:pki@example.org", "mailto:Security@example.org")
     assert shop.acme.preferred_chain == "ISRG Root X1"
-    assert shop.store.options["path"] == tmp_path / ".local" / "certs"
-    assert shop.dns.options["nameserver"] == "127.0.0.1:5353"
-    assert shop.dns.options["zone"] == "example.org."
-    assert dict(shop.dns.options["tsig"]) == {
-        "name": "acme-key",
-        "secret": SecretRef("TSIG_SECRET"),
-        "algorithm": "hmac-sha512",
-    }
+    assert shop.store.backend == DirectorySettings(tmp_path / ".local" / "certs")
+    assert shop.dns.provider == Rfc2136Settings(
+        nameserver="127.0.0.1:5353",
+        zone="example.org.",
+        tsig=TsigSettings(
+            name="acme-key",
+            secret=SecretRef("TSIG_SECRET"),
+            algorithm="hmac-sha512",
+        ),
+    )
     assert shop.dns.propagation.nameservers == (
         "127.0.0.1:53",
         "[::1]:5353",
@@ -154,24 +164,26 @@ def test_mixed_config_type_change_anchors_idn_and_defaults(tmp_path: Path) -> No
     assert legal.key == "rsa-4096-hsm"  # allowed: its store is keyvault
     assert legal.renew_before == timedelta(weeks=1)
     assert legal.store.type == "keyvault"
-    assert dict(legal.store.options) == {
-        "vault_url": "https://legal-certs.vault.usgovcloudapi.net",
-        "key_mode": "import",
-        "exportable": False,
-        "content_type": "pem",
-        "ca_bundle": None,
-        "azure": AzureSettings(cloud="public"),
-    }
+    assert legal.store.backend == KeyVaultSettings(
+        vault_url="https://legal-certs.vault.usgovcloudapi.net",
+        key_mode="import",
+        exportable=False,
+        content_type="pem",
+        ca_bundle=None,
+        azure=AzureSettings(cloud="public"),
+    )
     assert legal.acme.directory == "https://acme-staging-v02.api.letsencrypt.org/directory"
     assert legal.acme.eab is None  # null in an override restores the default
     assert legal.acme.profile == "shortlived"
     assert legal.acme.contact == shop.acme.contact  # keys not given are inherited
     assert dict(legal.tags) == {"owner": "legal", "cost-center": "4711"}
 
-    assert copy.store.options["vault_url"] == "https://copy.vault.usgovcloudapi.net"
-    assert copy.store.options["key_mode"] == "import"  # from the merged anchor
-    assert copy.dns.options["zone"] is None
-    assert copy.dns.options["nameserver"] == "127.0.0.1:5353"
+    assert isinstance(copy.store.backend, KeyVaultSettings)
+    assert copy.store.backend.vault_url == "https://copy.vault.usgovcloudapi.net"
+    assert copy.store.backend.key_mode == "import"  # from the merged anchor
+    assert isinstance(copy.dns.provider, Rfc2136Settings)
+    assert copy.dns.provider.zone is None
+    assert copy.dns.provider.nameserver == "127.0.0.1:5353"
 
 
 def test_minimal_config_gets_every_default(tmp_path: Path) -> None:
@@ -185,11 +197,12 @@ def test_minimal_config_gets_every_default(tmp_path: Path) -> None:
     assert spec.dns.propagation.nameservers == ()
     assert spec.dns.propagation.timeout == 120.0
     assert spec.dns.propagation.interval == 2.0
-    assert spec.dns.options["url"] == "http://localhost:8055"
+    assert spec.dns.provider == ChallTestSrvSettings("http://localhost:8055")
 
 
 def test_azure_cloud_names_map_to_the_models_clouds(tmp_path: Path) -> None:
-    assert set(config_schema.AZURE_CLOUDS.values()) == set(AZURE_CLOUDS)
+    assert set(config_schema.CLOUD_NAMES.values()) == set(AZURE_CLOUDS)
+    assert {c.config_name for c in AZURE_CLOUDS.values()} == set(config_schema.CLOUD_NAMES)
     path = tmp_path / "c.yaml"
     dns = "{type: azure, subscription_id: 00000000-0000-0000-0000-000000000000, "
     dns += "resource_group: dns}"
@@ -200,7 +213,8 @@ def test_azure_cloud_names_map_to_the_models_clouds(tmp_path: Path) -> None:
     text += "authority_host: 'https://127.0.0.1:8444', ca_bundle: root.pem}\n"
     path.write_text(text)
     (spec,) = load_config(path, {}).certificates
-    assert spec.dns.options["azure"] == AzureSettings(
+    assert isinstance(spec.dns.provider, AzureDnsSettings)
+    assert spec.dns.provider.azure == AzureSettings(
         cloud="usgov",
         authority_host="https://127.0.0.1:8444",
         arm_endpoint="https://127.0.0.1:8443",

@@ -35,7 +35,8 @@ from requests.adapters import HTTPAdapter
 from renewer.core import retry
 from renewer.core.certs import IssuedChain, split_chain, top_issuer_name
 from renewer.core.errors import RenewerError
-from renewer.core.models import AcmeSettings, RenewalInfo
+from renewer.core.models import RenewalInfo
+from renewer.core.settings import AcmeSettings
 from renewer.stores.contract import AccountRecord, CertificateStore
 
 log = logging.getLogger(__name__)

@@ -63,7 +63,7 @@ from renewer.azure.errors import SignInError as SignInError
 from renewer.azure.errors import describe_auth_error as describe_auth_error
 from renewer.azure.errors import one_line
 from renewer.core import redact
-from renewer.core.models import AzureSettings
+from renewer.core.settings import AzureSettings
 
 if TYPE_CHECKING:
     from azure.core.credentials import (

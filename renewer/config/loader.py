@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -22,7 +22,7 @@ import yaml
 
 from renewer.config.durations import parse_duration
 from renewer.config.fields import (
-    AZURE_CLOUDS,
+    CLOUD_NAMES,
     DEFAULT_CHALLENGE,
     DEFAULT_KEY,
     SECTIONS,
@@ -32,14 +32,17 @@ from renewer.config.fields import (
     typed_table,
 )
 from renewer.config.nodes import INVALID, Checker, Entry, Source, is_null, kind_of
-from renewer.core.models import (
-    HSM_SUFFIX,
+from renewer.config.types.base import BuildContext
+from renewer.config.types.registry import TYPES
+from renewer.core.models import HSM_SUFFIX, CertificateSpec
+from renewer.core.settings import (
     AcmeSettings,
     AzureSettings,
-    CertificateSpec,
+    BackendSettings,
     DnsSettings,
     EabSettings,
     PropagationSettings,
+    ProviderSettings,
     StoreSettings,
 )
 
@@ -166,7 +169,7 @@ class _Loader(Checker):
         self.check_keys(top, table)
         azure = self.section(self._optional(top, "azure"), SECTIONS["azure"]) or {}
         self.azure = AzureSettings(
-            cloud=AZURE_CLOUDS[azure.get("cloud") or "AzurePublicCloud"],
+            cloud=CLOUD_NAMES[azure.get("cloud") or "AzurePublicCloud"],
             authority_host=azure.get("authority_host"),
             arm_endpoint=azure.get("arm_endpoint"),
             ca_bundle=azure.get("ca_bundle"),
@@ -237,16 +240,15 @@ class _Loader(Checker):
         values = self.section(source, table, typed=f"{kind} type {type_name!r}")
         if values is None:
             return None
-        options = {name: values[name] for name in SECTIONS[f"{kind}.{type_name}"]}
-        if type_name in ("azure", "keyvault"):  # the cloud and trust both sign in with
-            bundle = options.get("ca_bundle") or self.azure.ca_bundle
-            options["azure"] = replace(self.azure, ca_bundle=bundle)
-        if kind == "store":
-            return StoreSettings(type_name, MappingProxyType(options))
-        if options.get("tsig") is not None:
-            options["tsig"] = MappingProxyType(options["tsig"])
+        settings_type = TYPES[kind][type_name]
+        built = settings_type.build(
+            {name: values[name] for name in settings_type.fields}, BuildContext(self.azure)
+        )
+        if isinstance(built, BackendSettings):
+            return StoreSettings(type_name, built)
         propagation = PropagationSettings(**(values["propagation"] or {}))
-        return DnsSettings(type_name, MappingProxyType(options), propagation)
+        assert isinstance(built, ProviderSettings)  # a type module's build returns its kind
+        return DnsSettings(type_name, built, propagation)
 
     def override(self, kind: str, base: Source | None, entry: Entry) -> Source | None:
         """A certificate's partial section merged onto the top-level one.

@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from renewer.config.fields import MAX_TAG_LENGTH, NUMBER, SECTIONS, TYPED, Context, Field
+from renewer.config.convert import NUMBER, Context, Field
+from renewer.config.fields import MAX_TAG_LENGTH, SECTIONS, TYPED
 
 _TAG = "tag:yaml.org,2002:"
 _KINDS = {

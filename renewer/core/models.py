@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
 
-from renewer.core import redact
-from renewer.core.errors import RenewerError
+from renewer.core.settings import AcmeSettings, DnsSettings, StoreSettings
 
 KEY_TYPES: tuple[str, ...] = (
     "ec-p256",
@@ -30,129 +26,6 @@ KEY_TYPES: tuple[str, ...] = (
 """Key types every store supports; Key Vault also accepts a ``-hsm`` suffix."""
 
 HSM_SUFFIX = "-hsm"
-
-
-class SecretUnavailable(RenewerError):
-    """An ``env:NAME`` reference whose variable is not set at resolve time."""
-
-
-@dataclass(frozen=True)
-class SecretRef:
-    """A reference to a secret (``env:NAME``), resolved as late as possible.
-
-    The value is never stored on the object, so printing, logging or
-    serialising a config can never leak it.
-    """
-
-    env: str
-
-    def resolve(self) -> str:
-        """Read the secret now; raises SecretUnavailable if it is gone."""
-        value = os.environ.get(self.env)
-        if value is None:
-            raise SecretUnavailable(f"environment variable {self.env} is not set")
-        redact.register(value)
-        return value
-
-    def __str__(self) -> str:
-        return f"env:{self.env}"
-
-
-@dataclass(frozen=True)
-class EabSettings:
-    """External account binding (ZeroSSL, Google, SSL.com, EAB-only Pebble)."""
-
-    kid: SecretRef
-    hmac_key: SecretRef
-
-
-@dataclass(frozen=True)
-class AcmeSettings:
-    """Where and how to order: one CA directory and account per value."""
-
-    directory: str  # always a resolved URL, never an alias
-    contact: tuple[str, ...] = ()
-    profile: str | None = None
-    eab: EabSettings | None = None
-    ca_bundle: Path | None = None
-    preferred_chain: str | None = None
-
-
-AZURE_CLOUDS: dict[str, tuple[str, str, str]] = {
-    # name: (authority host, ARM endpoint, Key Vault DNS suffix)
-    "public": (
-        "https://login.microsoftonline.com",
-        "https://management.azure.com",
-        ".vault.azure.net",
-    ),
-    "usgov": (
-        "https://login.microsoftonline.us",
-        "https://management.usgovcloudapi.net",
-        ".vault.usgovcloudapi.net",
-    ),
-    "china": (
-        "https://login.chinacloudapi.cn",
-        "https://management.chinacloudapi.cn",
-        ".vault.azure.cn",
-    ),
-}
-
-
-@dataclass(frozen=True)
-class AzureSettings:
-    """Which Azure cloud to talk to, with overrides for emulators and private endpoints.
-
-    Shared by the Key Vault store and the Azure DNS provider so one run signs
-    in once per cloud.
-    """
-
-    cloud: str = "public"
-    authority_host: str | None = None
-    arm_endpoint: str | None = None
-    ca_bundle: Path | None = None  # trust for emulators or TLS-inspecting proxies
-
-    @property
-    def resolved_authority_host(self) -> str:
-        return self.authority_host or AZURE_CLOUDS[self.cloud][0]
-
-    @property
-    def resolved_arm_endpoint(self) -> str:
-        return (self.arm_endpoint or AZURE_CLOUDS[self.cloud][1]).rstrip("/")
-
-    @property
-    def vault_suffix(self) -> str:
-        return AZURE_CLOUDS[self.cloud][2]
-
-
-@dataclass(frozen=True)
-class PropagationSettings:
-    """How long and how often to poll authoritative servers for our TXT value."""
-
-    nameservers: tuple[str, ...] = ()  # "host:port"; empty means discover the zone's NS
-    timeout: float = 120.0
-    interval: float = 2.0
-
-
-@dataclass(frozen=True)
-class DnsSettings:
-    """A DNS provider: its type plus provider-specific options (validated by config)."""
-
-    type: str
-    options: Mapping[str, Any] = field(default_factory=dict)
-    propagation: PropagationSettings = field(default_factory=PropagationSettings)
-
-
-@dataclass(frozen=True)
-class StoreSettings:
-    """A certificate store: its type plus store-specific options."""
-
-    type: str
-    options: Mapping[str, Any] = field(default_factory=dict)
-
-    def identity(self) -> str:
-        """A stable key for grouping certificates that share one store instance."""
-        items = ",".join(f"{k}={self.options[k]}" for k in sorted(self.options))
-        return f"{self.type}:{items}"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ Layout (``<dir>/``)::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -30,11 +31,40 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import IO, Any
 
+from renewer.config.types.registry import DNS_TYPES
+from renewer.core.settings import DnsSettings, PluginSettings
 from renewer.dns.contract import DnsProvider
 
 log = logging.getLogger(__name__)
+
+
+def dns_identity(settings: DnsSettings) -> str:
+    """The name a DNS setting has in journal entries (their ``dns``), stable across versions.
+
+    A later run finds the provider for a dead run's entry by this name, so it
+    must not change when the code does: it is still computed as when settings
+    were a mapping of the type's keys (nested tables as read-only mappings),
+    ``f"{type}:{sorted(items)!r}"``, hashed. Sharing one provider per setting
+    does not use it (settings are hashable); tests pin it for the sample configs.
+    """
+    provider = settings.provider
+    if isinstance(provider, PluginSettings):
+        options: dict[str, Any] = dict(provider.options)
+    else:
+        settings_type = DNS_TYPES[settings.type]
+        options = {}
+        for item in dataclasses.fields(provider):
+            value = getattr(provider, item.name)
+            known = settings_type.fields.get(item.name)
+            if known is not None and known.shape == "section" and value is not None:
+                table = settings_type.sections[known.section]
+                value = MappingProxyType({name: getattr(value, name) for name in table})
+            options[item.name] = value
+    key = f"{settings.type}:{sorted(options.items())!r}"
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import dns.query
 import dns.rdatatype
 import dns.resolver
 
-from renewer.core.models import PropagationSettings
+from renewer.core.settings import PropagationSettings
 from renewer.dns.contract import DnsError, absolute, parse_hostport
 
 QUERY_TIMEOUT = 3.0

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from renewer.core.models import DnsSettings, SecretRef
+from renewer.config.types.dns_azure import AzureDnsSettings
+from renewer.config.types.dns_challtestsrv import ChallTestSrvSettings
+from renewer.config.types.dns_powerdns import PowerDnsSettings
+from renewer.config.types.dns_rfc2136 import Rfc2136Settings
+from renewer.core.settings import DnsSettings, PluginSettings
 from renewer.dns.contract import DnsError, DnsProvider
 from renewer.dns.providers.challtestsrv import ChallTestSrvProvider
 from renewer.dns.providers.powerdns import PowerDnsProvider
@@ -10,49 +14,46 @@ from renewer.dns.providers.rfc2136 import Rfc2136Provider
 
 
 def make_provider(settings: DnsSettings) -> DnsProvider:
-    """Build a provider from validated settings."""
-    opts = settings.options
-    if settings.type == "rfc2136":
-        tsig = opts.get("tsig") or {}
-        secret = tsig.get("secret")
-        return Rfc2136Provider(
-            nameserver=str(opts["nameserver"]),
-            tsig_name=tsig.get("name"),
-            tsig_secret=secret if isinstance(secret, SecretRef) else None,
-            tsig_algorithm=str(tsig.get("algorithm", "hmac-sha256")),
-            zone=opts.get("zone"),
-        )
-    if settings.type == "challtestsrv":
-        return ChallTestSrvProvider(str(opts["url"]))
-    if settings.type == "powerdns":
-        return PowerDnsProvider(
-            str(opts["api_url"]),
-            opts["api_key"],
-            server_id=str(opts.get("server_id") or "localhost"),
-            zone=opts.get("zone"),
-            ca_bundle=opts.get("ca_bundle"),
-        )
-    if settings.type == "azure":
-        # Imported here: the Azure SDK is the optional 'azure' extra, and tests patch
-        # renewer.azure.signin.azure_credential, which this reads at call time.
-        from renewer.azure.signin import azure_credential
-        from renewer.core.models import AzureSettings
-
-        try:
+    """Build a provider from validated settings (one ``case`` per settings class)."""
+    match settings.provider:
+        case Rfc2136Settings(nameserver=nameserver, tsig=tsig, zone=zone):
+            return Rfc2136Provider(
+                nameserver=nameserver,
+                tsig_name=tsig.name if tsig else None,
+                tsig_secret=tsig.secret if tsig else None,
+                tsig_algorithm=tsig.algorithm if tsig else "hmac-sha256",
+                zone=zone,
+            )
+        case ChallTestSrvSettings(url=url):
+            return ChallTestSrvProvider(url)
+        case PowerDnsSettings() as pdns:
+            return PowerDnsProvider(
+                pdns.api_url,
+                pdns.api_key,
+                server_id=pdns.server_id,
+                zone=pdns.zone,
+                ca_bundle=pdns.ca_bundle,
+            )
+        case AzureDnsSettings() as azure:
+            # Imported here so a setup without Azure DNS never loads the ARM SDK; tests
+            # patch renewer.azure.signin.azure_credential, which this reads at call time.
+            from renewer.azure import signin
             from renewer.dns.providers.azure import AzureDnsProvider
-        except ImportError as exc:
-            raise DnsError(
-                f"Azure DNS needs the Azure SDK ({exc.name} is missing): "
-                "reinstall renewer (pip install renewer)"
-            ) from None
-        azure = opts.get("azure") or AzureSettings()
-        return AzureDnsProvider(
-            str(opts["subscription_id"]),
-            str(opts["resource_group"]),
-            azure_credential(azure),
-            azure,
-        )
+
+            return AzureDnsProvider(
+                azure.subscription_id,
+                azure.resource_group,
+                signin.azure_credential(azure.azure),
+                azure.azure,
+            )
+        case PluginSettings():
+            return _plugin(settings.type, settings.provider)
     raise DnsError(f"DNS provider {settings.type!r} is not available in this build")
+
+
+def _plugin(name: str, settings: PluginSettings) -> DnsProvider:
+    """Third-party providers (entry point group ``renewer.dns_providers``): the hook."""
+    raise DnsError(f"DNS provider {name!r} is a plugin, and plugins are not loaded yet")
 
 
 __all__ = ["DnsError", "DnsProvider", "make_provider"]

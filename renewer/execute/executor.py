@@ -22,18 +22,18 @@ from renewer.core.models import (
     Action,
     ActionKind,
     CertificateSpec,
-    DnsSettings,
     Outcome,
     Plan,
     Result,
     StoredCertificate,
 )
+from renewer.core.settings import DnsSettings
 from renewer.dns.contract import DnsProvider
-from renewer.dns.journal import Journal, JournalingProvider
+from renewer.dns.journal import Journal, JournalingProvider, dns_identity
 from renewer.dns.propagation import Cancelled, PropagationChecker
 from renewer.execute.order import OrderContext, obtain
-from renewer.execute.services import Services, dns_identity
-from renewer.stores.contract import CertificateStore, LockBusy
+from renewer.execute.services import Services
+from renewer.stores.contract import CertificateStore, LockBusy, StagesVersions
 
 log = logging.getLogger(__name__)
 
@@ -204,9 +204,8 @@ class Executor:
                     reason="already renewed by another run",
                     duration=time.monotonic() - started,
                 )
-            sweep_staging = getattr(store, "sweep_staging", None)
-            if callable(sweep_staging):
-                sweep_staging(spec.name)
+            if isinstance(store, StagesVersions):
+                store.sweep_staging(spec.name)
             provider = self.services.provider(spec.dns)
             journal = self.services.journal(store)
             if journal is not None:

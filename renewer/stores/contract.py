@@ -12,6 +12,8 @@ import abc
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from renewer.core.certs import IssuedChain
 from renewer.core.errors import RenewerError
@@ -87,3 +89,28 @@ class CertificateStore(abc.ABC):
     @abc.abstractmethod
     def lock(self, name: str) -> AbstractContextManager[None]:
         """Hold the certificate against a concurrent run; raises LockBusy if taken."""
+
+
+@runtime_checkable
+class KeepsJournal(Protocol):
+    """Optional: a store with a folder of its own for the TXT journal (the directory store).
+
+    Other stores journal in the run's state folder, if there is one.
+    """
+
+    def journal_dir(self) -> Path:
+        """Where runs journal the TXT values they present (renewer.dns.journal)."""
+        ...
+
+
+@runtime_checkable
+class StagesVersions(Protocol):
+    """Optional: a store that writes a version beside the current one, then swaps it in.
+
+    A killed run may leave a half-written version behind; the executor asks
+    the store to remove it, under the certificate's lock, before ordering.
+    """
+
+    def sweep_staging(self, name: str) -> int:
+        """Remove what killed runs left half-written; returns how many."""
+        ...

@@ -2,51 +2,46 @@
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-
-from renewer.core.models import StoreSettings
+from renewer.config.types.store_directory import DirectorySettings
+from renewer.config.types.store_keyvault import KeyVaultSettings
+from renewer.core.cache import Cache
+from renewer.core.settings import StoreSettings
 from renewer.stores.contract import CertificateStore, StoreError
 from renewer.stores.directory import DirectoryStore
 
 
 class StoreRegistry:
-    """One store instance per distinct store setting, shared by all certificates of a run."""
+    """One store instance per distinct store setting, shared by all certificates of a run.
+
+    Distinct means unequal: settings are frozen and hashable, so they are the key.
+    """
 
     def __init__(self) -> None:
-        self._stores: dict[str, CertificateStore] = {}
-        self._lock = threading.Lock()
+        self._stores: Cache[StoreSettings, CertificateStore] = Cache()
 
     def get(self, settings: StoreSettings) -> CertificateStore:
-        key = settings.identity()
-        with self._lock:
-            if key not in self._stores:
-                self._stores[key] = open_store(settings)
-            return self._stores[key]
+        return self._stores.get(settings, lambda: open_store(settings))
 
 
 def open_store(settings: StoreSettings) -> CertificateStore:
-    """Build a store from validated settings."""
-    if settings.type == "directory":
-        return DirectoryStore(Path(str(settings.options["path"])))
-    if settings.type == "keyvault":
-        # Imported here so a directory-only setup never loads the Azure SDK.
-        from renewer.azure.signin import azure_credential
-        from renewer.core.models import AzureSettings
-        from renewer.stores.keyvault.store import KeyVaultStore
+    """Build a store from validated settings (one ``case`` per settings class)."""
+    match settings.backend:
+        case DirectorySettings(path=path):
+            return DirectoryStore(path)
+        case KeyVaultSettings() as vault:
+            # Imported here so a directory-only setup never loads the Azure SDK.
+            from renewer.azure.signin import azure_credential
+            from renewer.stores.keyvault.store import KeyVaultStore
 
-        options = settings.options
-        azure = options.get("azure") or AzureSettings()
-        bundle = options.get("ca_bundle")
-        return KeyVaultStore(
-            str(options["vault_url"]),
-            azure_credential(azure),
-            azure,
-            key_mode=str(options.get("key_mode", "csr")),
-            exportable=bool(options.get("exportable", True)),
-            content_type=str(options.get("content_type", "pkcs12")),
-            ca_bundle=Path(str(bundle)) if bundle else None,
-        )
+            return KeyVaultStore(
+                vault.vault_url,
+                azure_credential(vault.azure),
+                vault.azure,
+                key_mode=vault.key_mode,
+                exportable=vault.exportable,
+                content_type=vault.content_type,
+                ca_bundle=vault.ca_bundle,
+            )
     raise StoreError(f"store type {settings.type!r} is not available in this build")
 
 

@@ -18,15 +18,13 @@ import pytest
 from azure.core.credentials import AccessToken
 from rig import SUBSCRIPTION, ArmDns, Bind, Zone
 
-from renewer.core.models import (
+from renewer.config.types.dns_azure import AzureDnsSettings
+from renewer.config.types.store_directory import DirectorySettings
+from renewer.core.models import Action, ActionKind, CertificateSpec, Outcome, Plan
+from renewer.core.settings import (
     AcmeSettings,
-    Action,
-    ActionKind,
     AzureSettings,
-    CertificateSpec,
     DnsSettings,
-    Outcome,
-    Plan,
     PropagationSettings,
     StoreSettings,
 )
@@ -231,7 +229,7 @@ def test_executor_issues_through_azure_dns(
     azure = settings(arm_dns)
     dns_settings = DnsSettings(
         type="azure",
-        options={"subscription_id": SUBSCRIPTION, "resource_group": "dns", "azure": azure},
+        provider=AzureDnsSettings(SUBSCRIPTION, "dns", azure),
         propagation=PropagationSettings(
             nameservers=(bind.dns_address,), timeout=20.0, interval=0.1
         ),
@@ -243,7 +241,7 @@ def test_executor_issues_through_azure_dns(
         key="ec-p256",
         acme=AcmeSettings(directory=pebble.directory_url, ca_bundle=pebble.ca_bundle),
         dns=dns_settings,
-        store=StoreSettings("directory", {"path": str(tmp_path / "certs")}),
+        store=StoreSettings("directory", DirectorySettings(tmp_path / "certs")),
     )
     plan = Plan(
         generated_at=datetime.now(UTC),

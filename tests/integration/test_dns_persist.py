@@ -18,7 +18,7 @@ import jsonschema
 import pytest
 from rig import SUBSCRIPTION, ArmDns, Bind, EntraTokenService, GithubOidcIssuer, TlsMaterial
 
-from renewer.core.models import AzureSettings, SecretRef
+from renewer.core.settings import AzureSettings, SecretRef
 from renewer.dns.providers.azure import AzureDnsProvider
 from renewer.dns.providers.rfc2136 import Rfc2136Provider
 from renewer.stores.directory import DirectoryStore

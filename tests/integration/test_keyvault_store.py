@@ -30,16 +30,14 @@ from rig import Challtestsrv, KeyVaultStandIn, Pebble
 
 import renewer.azure.signin
 from renewer.app import make_plan
-from renewer.core.models import (
+from renewer.config.types.dns_challtestsrv import ChallTestSrvSettings
+from renewer.config.types.store_keyvault import KeyVaultSettings
+from renewer.core.models import ActionKind, CertificateSpec, Outcome, Plan, Result
+from renewer.core.settings import (
     AcmeSettings,
-    ActionKind,
     AzureSettings,
-    CertificateSpec,
     DnsSettings,
-    Outcome,
-    Plan,
     PropagationSettings,
-    Result,
     StoreSettings,
 )
 from renewer.execute.executor import Executor
@@ -81,20 +79,20 @@ class Rig:
             acme=AcmeSettings(directory=self.pebble.directory_url, ca_bundle=self.pebble.ca_bundle),
             dns=DnsSettings(
                 type="challtestsrv",
-                options={"url": self.dns.management_url},
+                provider=ChallTestSrvSettings(self.dns.management_url),
                 propagation=PropagationSettings(
                     nameservers=(self.dns.dns_address,), timeout=20.0, interval=0.05
                 ),
             ),
             store=StoreSettings(
                 type="keyvault",
-                options={
-                    "vault_url": self.kv.url,
-                    "key_mode": key_mode,
-                    "exportable": True,
-                    "content_type": content_type,
-                    "azure": AzureSettings(ca_bundle=self.kv.ca_bundle),
-                },
+                backend=KeyVaultSettings(
+                    self.kv.url,
+                    AzureSettings(ca_bundle=self.kv.ca_bundle),
+                    key_mode=key_mode,
+                    exportable=True,
+                    content_type=content_type,
+                ),
             ),
             tags=tags or {},
         )

@@ -32,7 +32,7 @@ from rig import EntraTokenService, FederatedCredential, GithubOidcIssuer
 
 from renewer.azure import signin as auth
 from renewer.core import redact
-from renewer.core.models import AzureSettings
+from renewer.core.settings import AzureSettings
 
 pytestmark = pytest.mark.integration
 

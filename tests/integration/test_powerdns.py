@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from rig import HttpFault, HttpFaultProxy, PowerDns
 
-from renewer.core.models import SecretRef
+from renewer.core.settings import SecretRef
 from renewer.dns.contract import DnsError
 from renewer.dns.providers.powerdns import PowerDnsProvider, quote_txt, unquote_txt
 from tests.integration.runner import run_cli, write_config

@@ -26,10 +26,12 @@ from rig.keyvault import KeyVaultStandIn
 
 import renewer.azure.signin
 from renewer import app as run
-from renewer.core.models import (
+from renewer.config.types.dns_challtestsrv import ChallTestSrvSettings
+from renewer.config.types.store_keyvault import KeyVaultSettings
+from renewer.core.models import CertificateSpec
+from renewer.core.settings import (
     AcmeSettings,
     AzureSettings,
-    CertificateSpec,
     DnsSettings,
     PropagationSettings,
     StoreSettings,
@@ -80,18 +82,16 @@ def specs(kv: KeyVaultStandIn, dns: Challtestsrv, pebble: Pebble, n: int) -> lis
             acme=AcmeSettings(directory=pebble.directory_url, ca_bundle=pebble.ca_bundle),
             dns=DnsSettings(
                 type="challtestsrv",
-                options={"url": dns.management_url},
+                provider=ChallTestSrvSettings(dns.management_url),
                 propagation=PropagationSettings(
                     nameservers=(dns.dns_address,), timeout=20.0, interval=0.05
                 ),
             ),
             store=StoreSettings(
                 type="keyvault",
-                options={
-                    "vault_url": kv.url,
-                    "key_mode": "csr",
-                    "azure": AzureSettings(ca_bundle=kv.ca_bundle),
-                },
+                backend=KeyVaultSettings(
+                    kv.url, AzureSettings(ca_bundle=kv.ca_bundle), key_mode="csr"
+                ),
             ),
         )
         for i in range(n)

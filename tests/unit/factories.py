@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from renewer.core.models import (
-    AcmeSettings,
-    CertificateSpec,
-    DnsSettings,
-    StoredCertificate,
-    StoreSettings,
-)
+from renewer.config.types.dns_challtestsrv import ChallTestSrvSettings
+from renewer.config.types.store_directory import DirectorySettings
+from renewer.core.models import CertificateSpec, StoredCertificate
+from renewer.core.settings import AcmeSettings, DnsSettings, StoreSettings
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 DIRECTORY = "https://127.0.0.1:14000/dir"
@@ -29,8 +27,10 @@ def spec(
         domains=domains,
         key=key,
         acme=AcmeSettings(directory=directory, profile=profile),
-        dns=DnsSettings(type="challtestsrv", options={"url": "http://127.0.0.1:8055"}),
-        store=StoreSettings(type="directory", options={"path": "/tmp/x"}),
+        dns=DnsSettings(
+            type="challtestsrv", provider=ChallTestSrvSettings("http://127.0.0.1:8055")
+        ),
+        store=StoreSettings(type="directory", backend=DirectorySettings(Path("/tmp/x"))),
         renew_before=renew_before,
     )
 

@@ -17,7 +17,7 @@ from azure.identity import ClientAssertionCredential, DefaultAzureCredential
 
 from renewer.azure import signin as auth
 from renewer.core import redact
-from renewer.core.models import AzureSettings
+from renewer.core.settings import AzureSettings
 
 ENV_VARS = (
     "ACTIONS_ID_TOKEN_REQUEST_URL",

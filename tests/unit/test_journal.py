@@ -4,12 +4,14 @@ sweep touches only values of runs that are dead (their lock is free)."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
+from renewer.config.loader import load_config
 from renewer.dns.contract import DnsProvider
-from renewer.dns.journal import Journal, JournalingProvider
+from renewer.dns.journal import Journal, JournalingProvider, dns_identity
 
 
 class Recorder(DnsProvider):
@@ -106,3 +108,45 @@ def test_own_entries_are_never_swept(tmp_path: Path) -> None:
     journal.close()  # even with its lock released, a run does not sweep itself
     assert journal.stale_entries() == []
     assert len(Journal(tmp_path / "j").stale_entries()) == 1
+
+
+# -- the names entries carry must survive upgrades ---------------------------------------
+GOOD = Path(__file__).parents[1] / "data" / "good"
+ENV = {"EAB_KID": "kid-value", "EAB_HMAC": "hmac-value", "TSIG_SECRET": "tsig-value"}
+LEGACY_NAMES = {  # dns_identity as computed from the Mapping[str, Any] settings (v0.x)
+    "design_example.yaml": ["e91d8f79fbb872f09008b8d0", "64c9e1150478a95e5628d205"],
+    "local_default.yaml": ["5eab9d817c50aa6a19cb43bd"],
+    "minimal.yaml": ["2495ddde1e9b04ebd29e1ac5"],
+    "rfc2136_mixed.yaml": [
+        "35f0e8e0321aaf740505afcf",
+        "35f0e8e0321aaf740505afcf",
+        "3eb5afd733047180abb4aa4b",
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(LEGACY_NAMES))
+def test_dns_names_in_the_journal_are_those_earlier_versions_wrote(
+    name: str, tmp_path: Path
+) -> None:
+    """A journal left by an older renewer is swept only if its ``dns`` names still match."""
+    (tmp_path / ".local" / "tls").mkdir(parents=True)
+    (tmp_path / ".local" / "tls" / "root.pem").write_text("not checked\n")
+    shutil.copy(GOOD / name, tmp_path / name)
+    config = load_config(tmp_path / name, ENV)
+    assert [dns_identity(spec.dns) for spec in config.certificates] == LEGACY_NAMES[name]
+
+
+def test_a_legacy_entry_is_swept_with_the_provider_of_the_same_settings(tmp_path: Path) -> None:
+    (tmp_path / ".local" / "tls").mkdir(parents=True)
+    (tmp_path / ".local" / "tls" / "root.pem").write_text("not checked\n")
+    shutil.copy(GOOD / "rfc2136_mixed.yaml", tmp_path / "c.yaml")
+    shop = load_config(tmp_path / "c.yaml", ENV).certificates[0]
+    folder = tmp_path / "j"
+    dead = Journal(folder)
+    dead.record("35f0e8e0321aaf740505afcf", "_acme-challenge.shop.test.", "v", "Shop")
+    dead.close()
+    mine = Recorder()
+    configured = {dns_identity(shop.dns): mine}
+    assert Journal(folder).sweep(configured.get) == (1, 0)
+    assert mine.calls == [("cleanup", "_acme-challenge.shop.test.", "v")]

@@ -11,7 +11,8 @@ from azure.keyvault.certificates._generated import models as kv_models
 from cryptography import x509
 
 from renewer.core.certs import IssuedChain, generate_key, make_csr
-from renewer.core.models import AcmeSettings, CertificateSpec
+from renewer.core.models import CertificateSpec
+from renewer.core.settings import AcmeSettings
 from renewer.stores.keyvault.lease import lock_secret_name
 from renewer.stores.keyvault.policy import (
     ESSENTIAL_TAGS,

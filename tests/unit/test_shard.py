@@ -16,13 +16,9 @@ import jsonschema
 import pytest
 
 from renewer import app
-from renewer.core.models import (
-    ActionKind,
-    CertificateSpec,
-    Outcome,
-    Result,
-    StoreSettings,
-)
+from renewer.config.types.store_directory import DirectorySettings
+from renewer.core.models import ActionKind, CertificateSpec, Outcome, Result
+from renewer.core.settings import StoreSettings
 from renewer.execute.services import Services
 from renewer.plan import shard
 from renewer.plan.planner import UnknownCertificate, plan
@@ -105,7 +101,7 @@ def test_parse_invalid_is_one_clear_line(text: str) -> None:
 
 # -- planning one shard ----------------------------------------------------------------
 def _specs(tmp_path: Path) -> list[CertificateSpec]:
-    store = StoreSettings(type="directory", options={"path": str(tmp_path / "certs")})
+    store = StoreSettings(type="directory", backend=DirectorySettings(tmp_path / "certs"))
     return [replace(spec(n, domains=(f"{n}.example.test",)), store=store) for n in NAMES[:20]]
 
 

@@ -22,7 +22,7 @@ from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpRes
 from azure.mgmt.dns import DnsManagementClient
 from azure.mgmt.dns.models import RecordSet, TxtRecord
 
-from renewer.core.models import AzureSettings
+from renewer.core.settings import AzureSettings
 from renewer.dns.contract import DnsError, DnsProvider, absolute
 
 TTL = 60

@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 import requests
 
-from renewer.core.models import SecretRef
+from renewer.core.settings import SecretRef
 from renewer.dns.contract import DnsError, DnsProvider, absolute
 from renewer.dns.providers import httpretry
 from renewer.dns.providers.valueset import change_value

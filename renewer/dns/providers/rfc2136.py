@@ -16,7 +16,7 @@ import dns.tsig
 import dns.tsigkeyring
 import dns.update
 
-from renewer.core.models import SecretRef
+from renewer.core.settings import SecretRef
 from renewer.dns.contract import DnsError, DnsProvider, absolute, parse_hostport
 
 TTL = 60

@@ -49,7 +49,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from renewer.core import redact
 from renewer.core.certs import IssuedChain, generate_key, key_to_pem, make_csr
-from renewer.core.models import AzureSettings, CertificateSpec, StoredCertificate
+from renewer.core.models import CertificateSpec, StoredCertificate
+from renewer.core.settings import AzureSettings
 from renewer.stores.contract import AccountRecord, CertificateStore, Finalize, StoreError
 from renewer.stores.keyvault.errors import vault_errors
 from renewer.stores.keyvault.lease import SecretLease

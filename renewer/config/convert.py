@@ -1,0 +1,109 @@
+"""One key of a config section (``Field``) and the converters fields share.
+
+A converter turns a type-checked YAML scalar into what the settings want, or
+raises ValueError with a message that never repeats a secret. The tables that
+use these live in ``config/fields.py`` (the common sections) and in
+``config/types/`` (one module per store and DNS provider type).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from renewer.config.durations import parse_positive_duration
+from renewer.core.settings import SecretRef
+
+
+@dataclass(frozen=True)
+class Context:
+    """What converters may consult: the config's folder and the environment."""
+
+    base_dir: Path
+    environ: Mapping[str, str]
+
+
+Converter = Callable[[Any, Context], Any]
+Shape = Literal["scalar", "list", "section", "override", "sections", "map"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a section. ``accepts``: the YAML scalar kinds allowed.
+
+    shape: "scalar", "list" (of scalars), "section" (nested table), "override"
+    (partial section merged onto the top level), "sections" (list of tables), "map".
+    ``description``, ``pattern`` and ``schema`` only feed the generated JSON
+    Schema (``renewer schema``): ``pattern`` is the editor-side check of a string,
+    ``schema`` replaces the value's derived schema where the derivation cannot
+    say it (an alias list or a URL, a date or a duration).
+    """
+
+    shape: Shape = "scalar"
+    convert: Converter | None = None
+    accepts: tuple[str, ...] = ("str",)
+    required: bool = False
+    default: Any = None
+    enum: tuple[str, ...] = ()
+    section: str = ""
+    min_items: int = 0
+    max_items: int = 0
+    unique: bool = False
+    secret: bool = False  # never echo the value, nor unknown keys next to it
+    description: str = ""
+    pattern: str = ""
+    schema: Mapping[str, Any] = field(default_factory=dict)
+
+
+def plain(function: Callable[[str], Any]) -> Converter:
+    """Adapt a context-free check (most of them) to the converter signature."""
+    return lambda value, ctx: function(value)
+
+
+def text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value.strip()
+
+
+def secret(value: object, ctx: Context) -> SecretRef:
+    """Secrets live in the environment; a literal would end up in git history."""
+    if not isinstance(value, str) or not value.strip().startswith("env:"):
+        raise ValueError("must be an env:NAME reference, not a literal secret")
+    name = value.strip()[len("env:") :]
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError("env: must be followed by an environment variable name")
+    if name not in ctx.environ:
+        raise ValueError(f"environment variable {name} is not set")
+    return SecretRef(name)
+
+
+def path(value: str, ctx: Context) -> Path:
+    """Relative paths are relative to the config file, not to the working directory."""
+    if "\0" in text(value):
+        raise ValueError("a path must not contain NUL characters")
+    return Path(os.path.normpath(ctx.base_dir / value.strip()))
+
+
+def existing_file(value: str, ctx: Context) -> Path:
+    found_path = path(value, ctx)
+    shown = repr(str(found_path) if len(str(found_path)) <= 80 else "..." + str(found_path)[-77:])
+    try:
+        found = found_path.is_file()
+    except OSError as exc:  # name too long, permission denied, ...
+        raise ValueError(f"file {shown} cannot be checked: {exc.strerror}") from None
+    if not found:
+        raise ValueError(f"file {shown} does not exist")
+    return found_path
+
+
+NUMBER = ("str", "int", "float")
+STR = Field(convert=plain(text))
+FILE = Field(convert=existing_file)
+SECRET = Field(convert=secret, required=True, secret=True, accepts=(*NUMBER, "bool"))
+DURATION = Field(convert=plain(parse_positive_duration), accepts=NUMBER)
+SECONDS = plain(lambda value: parse_positive_duration(value).total_seconds())

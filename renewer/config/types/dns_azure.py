@@ -1,0 +1,43 @@
+"""DNS type ``azure``: TXT records in Azure DNS zones, through Azure Resource Manager."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from renewer.config.convert import Field, plain, text
+from renewer.config.domains import normalise_uuid
+from renewer.config.types.base import BuildContext, SettingsType
+from renewer.core.settings import AzureSettings, ProviderSettings
+
+UUID = r"^\s*[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\s*$"
+
+
+@dataclass(frozen=True)
+class AzureDnsSettings(ProviderSettings):
+    subscription_id: str
+    resource_group: str
+    azure: AzureSettings  # the top-level ``azure`` section: cloud, endpoints, trust
+
+
+FIELDS = {
+    "subscription_id": Field(
+        convert=plain(normalise_uuid),
+        required=True,
+        description="Subscription that holds the DNS zones (a UUID).",
+        pattern=UUID,
+    ),
+    "resource_group": Field(
+        convert=plain(text),
+        required=True,
+        description="Resource group that holds the DNS zones.",
+    ),
+}
+
+
+def build(values: Mapping[str, Any], ctx: BuildContext) -> AzureDnsSettings:
+    return AzureDnsSettings(values["subscription_id"], values["resource_group"], ctx.azure)
+
+
+TYPE = SettingsType("dns", "azure", "Azure DNS", FIELDS, build)

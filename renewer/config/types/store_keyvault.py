@@ -1,0 +1,82 @@
+"""Store type ``keyvault``: Azure Key Vault certificates (key made in the vault, or imported)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from renewer.config.convert import Field, existing_file, plain
+from renewer.config.domains import check_url
+from renewer.config.types.base import BuildContext, SettingsType
+from renewer.core.settings import AzureSettings, BackendSettings
+
+KeyMode = Literal["csr", "import"]
+ContentType = Literal["pkcs12", "pem"]
+KEY_MODES: tuple[KeyMode, ...] = ("csr", "import")
+CONTENT_TYPES: tuple[ContentType, ...] = ("pkcs12", "pem")
+
+
+@dataclass(frozen=True)
+class KeyVaultSettings(BackendSettings):
+    vault_url: str
+    azure: AzureSettings  # the top-level ``azure`` section, with this store's trust
+    key_mode: KeyMode = "csr"
+    exportable: bool = True
+    content_type: ContentType = "pkcs12"
+    ca_bundle: Path | None = None
+
+
+FIELDS = {
+    "vault_url": Field(
+        convert=plain(lambda v: check_url(v, ("https",))),
+        required=True,
+        description=(
+            "Vault URL, such as https://NAME.vault.azure.net (any https:// URL for "
+            "sovereign clouds and emulators)."
+        ),
+        pattern=r"^\s*https://[^\s/?#]+",
+    ),
+    "key_mode": Field(
+        enum=KEY_MODES,
+        default="csr",
+        description=(
+            "csr (default): the key is created inside Key Vault and never leaves it; "
+            "import: a local key, imported as PFX."
+        ),
+    ),
+    "exportable": Field(
+        accepts=("bool",),
+        default=True,
+        description="Whether the private key may be exported from Key Vault (default true).",
+    ),
+    "content_type": Field(
+        enum=CONTENT_TYPES,
+        default="pkcs12",
+        description="Format of the linked secret: pkcs12 (default) or pem.",
+    ),
+    "ca_bundle": Field(
+        convert=existing_file,
+        description=(
+            "PEM file with the CA certificates to trust for the vault (emulators). "
+            "Relative to this file; must exist."
+        ),
+    ),
+}
+
+
+def build(values: Mapping[str, Any], ctx: BuildContext) -> KeyVaultSettings:
+    bundle = values["ca_bundle"]
+    azure = replace(ctx.azure, ca_bundle=bundle or ctx.azure.ca_bundle)  # sign-in trusts it too
+    return KeyVaultSettings(
+        values["vault_url"],
+        azure,
+        key_mode=values["key_mode"],
+        exportable=values["exportable"],
+        content_type=values["content_type"],
+        ca_bundle=bundle,
+    )
+
+
+TYPE = SettingsType("store", "keyvault", "Azure Key Vault", FIELDS, build)
