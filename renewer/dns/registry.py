@@ -6,6 +6,7 @@ from renewer.config.types.dns_azure import AzureDnsSettings
 from renewer.config.types.dns_challtestsrv import ChallTestSrvSettings
 from renewer.config.types.dns_powerdns import PowerDnsSettings
 from renewer.config.types.dns_rfc2136 import Rfc2136Settings
+from renewer.config.types.dns_route53 import Route53Settings
 from renewer.core.settings import DnsSettings, PluginSettings
 from renewer.dns.contract import DnsError, DnsProvider
 from renewer.dns.providers.challtestsrv import ChallTestSrvProvider
@@ -33,6 +34,16 @@ def make_provider(settings: DnsSettings) -> DnsProvider:
                 server_id=pdns.server_id,
                 zone=pdns.zone,
                 ca_bundle=pdns.ca_bundle,
+            )
+        case Route53Settings() as r53:
+            from renewer.dns.providers.route53 import Route53Provider  # boto3 loads only here
+
+            return Route53Provider(
+                hosted_zone_id=r53.hosted_zone_id,
+                region=r53.region,
+                endpoint_url=r53.endpoint_url,
+                ca_bundle=r53.ca_bundle,
+                insync_timeout=r53.insync_timeout,
             )
         case AzureDnsSettings() as azure:
             # Imported here so a setup without Azure DNS never loads the ARM SDK; tests

@@ -16,7 +16,8 @@ from rig import HttpFault, HttpFaultProxy, PowerDns
 
 from renewer.core.settings import SecretRef
 from renewer.dns.contract import DnsError
-from renewer.dns.providers.powerdns import PowerDnsProvider, quote_txt, unquote_txt
+from renewer.dns.providers.powerdns import PowerDnsProvider
+from renewer.dns.providers.txt import quote_txt, unquote_txt
 from tests.integration.runner import run_cli, write_config
 from tests.integration.test_renew_e2e import assert_chains_to_pebble, leaf, sans
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -46,8 +47,11 @@ class Seen:
 class HttpFaultProxy(ThreadedServer[ThreadingHTTPServer]):
     """HTTP on 127.0.0.1:<port>, forwarding to ``upstream`` (http://host:port)."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(
+        self, upstream: str, on_forward: Callable[[str, str, int], None] | None = None
+    ) -> None:
         self.upstream = upstream.rstrip("/")
+        self.on_forward = on_forward  # (method, path, status) after a forwarded answer
         self.port = 0
         self.faults: list[HttpFault] = []
         self.log: list[Seen] = []
@@ -100,7 +104,8 @@ class HttpFaultProxy(ThreadedServer[ThreadingHTTPServer]):
                     headers = {
                         k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS
                     }
-                    headers["Host"] = proxy.upstream.split("://", 1)[1]
+                    # the client's Host: SigV4 signs it (moto does not check, AWS would)
+                    headers["Host"] = self.headers.get("Host", "")
                     answer = session.request(
                         self.command,
                         proxy.upstream + self.path,
@@ -109,6 +114,8 @@ class HttpFaultProxy(ThreadedServer[ThreadingHTTPServer]):
                         timeout=30,
                         allow_redirects=False,
                     )
+                    if proxy.on_forward is not None:  # before the client sees the answer
+                        proxy.on_forward(self.command, self.path, answer.status_code)
                     self.send_response(answer.status_code)
                     for name, value in answer.headers.items():
                         if name.lower() not in HOP_HEADERS and name.lower() != "content-encoding":

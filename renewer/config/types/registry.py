@@ -13,6 +13,7 @@ from renewer.config.types import (
     dns_challtestsrv,
     dns_powerdns,
     dns_rfc2136,
+    dns_route53,
     store_directory,
     store_keyvault,
 )
@@ -20,7 +21,14 @@ from renewer.config.types.base import SettingsType
 from renewer.config.types.plugin import discover
 
 DNS_TYPES: dict[str, SettingsType] = {
-    t.name: t for t in (dns_azure.TYPE, dns_rfc2136.TYPE, dns_challtestsrv.TYPE, dns_powerdns.TYPE)
+    t.name: t
+    for t in (
+        dns_azure.TYPE,
+        dns_rfc2136.TYPE,
+        dns_challtestsrv.TYPE,
+        dns_powerdns.TYPE,
+        dns_route53.TYPE,
+    )
 }
 STORE_TYPES: dict[str, SettingsType] = {
     t.name: t for t in (store_keyvault.TYPE, store_directory.TYPE)

@@ -30,32 +30,11 @@ import requests
 from renewer.core.settings import SecretRef
 from renewer.dns.contract import DnsError, DnsProvider, absolute
 from renewer.dns.providers import httpretry
+from renewer.dns.providers.txt import quote_txt, unquote_txt
 from renewer.dns.providers.valueset import change_value
 
 TTL = 60
 MESSAGE_LIMIT = 200
-
-
-def quote_txt(value: str) -> str:
-    """A TXT value as PowerDNS wants its content: one quoted character-string."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def unquote_txt(content: str) -> str:
-    """Join a TXT content's character-strings (``"a" "b"`` -> ``ab``)."""
-    out: list[str] = []
-    inside = escaped = False
-    for char in content:
-        if escaped:
-            out.append(char)
-            escaped = False
-        elif char == "\\" and inside:
-            escaped = True
-        elif char == '"':
-            inside = not inside
-        elif inside:
-            out.append(char)
-    return "".join(out)
 
 
 class PowerDnsProvider(DnsProvider):
