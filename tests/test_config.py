@@ -537,7 +537,7 @@ def test_good_files_validate_against_the_schema(path: Path) -> None:
     [
         {"acmee": {}},
         {"store": {"type": "directory", "vault_url": "https://x.vault.azure.net"}},
-        {"dns": {"type": "route66"}},
+        {"dns": {"type": "godaddy"}},
         {"certificates": []},
         {"certificates": [{"name": "a_b", "domains": ["a.example.com"]}]},
     ],
