@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from renewer.config.types.dns_azure import AzureDnsSettings
 from renewer.config.types.dns_challtestsrv import ChallTestSrvSettings
+from renewer.config.types.dns_exec import ExecSettings
 from renewer.config.types.dns_powerdns import PowerDnsSettings
 from renewer.config.types.dns_rfc2136 import Rfc2136Settings
 from renewer.config.types.dns_route53 import Route53Settings
 from renewer.core.settings import DnsSettings, PluginSettings
 from renewer.dns.contract import DnsError, DnsProvider
 from renewer.dns.providers.challtestsrv import ChallTestSrvProvider
+from renewer.dns.providers.exec import ExecProvider
 from renewer.dns.providers.powerdns import PowerDnsProvider
 from renewer.dns.providers.rfc2136 import Rfc2136Provider
 
@@ -35,6 +37,8 @@ def make_provider(settings: DnsSettings) -> DnsProvider:
                 zone=pdns.zone,
                 ca_bundle=pdns.ca_bundle,
             )
+        case ExecSettings(program=program, timeout=timeout):
+            return ExecProvider(program, timeout=timeout)
         case Route53Settings() as r53:
             from renewer.dns.providers.route53 import Route53Provider  # boto3 loads only here
 

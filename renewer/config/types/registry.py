@@ -11,6 +11,7 @@ from __future__ import annotations
 from renewer.config.types import (
     dns_azure,
     dns_challtestsrv,
+    dns_exec,
     dns_powerdns,
     dns_rfc2136,
     dns_route53,
@@ -28,6 +29,7 @@ DNS_TYPES: dict[str, SettingsType] = {
         dns_challtestsrv.TYPE,
         dns_powerdns.TYPE,
         dns_route53.TYPE,
+        dns_exec.TYPE,
     )
 }
 STORE_TYPES: dict[str, SettingsType] = {
