@@ -21,10 +21,13 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from renewer.cli import main
 from renewer.config import fields as config_schema
+from renewer.config import schema as generated_schema
 from renewer.config.directories import ALIASES, resolve_directory
 from renewer.config.fields import SECTIONS, TYPED, Field, all_keys
 from renewer.config.loader import Config, ConfigError, ConfigIssue, load_config, parse_duration
@@ -463,7 +466,24 @@ def test_mutated_good_configs_never_raise_anything_else(data: st.DataObject) -> 
     load_text(yaml.safe_dump(document, allow_unicode=True).encode())
 
 
-# -- JSON Schema in sync with the loader's tables ------------------------------
+# -- JSON Schema generated from the loader's tables -----------------------------
+
+
+def test_committed_schema_is_exactly_the_generated_one() -> None:
+    """Editors read the committed file; ``renewer schema`` regenerates it from the tables."""
+    assert SCHEMA_PATH.read_text(encoding="utf-8") == generated_schema.render(), (
+        "renewer/schema/certificates.schema.json is stale: run "
+        "`python -m renewer schema > renewer/schema/certificates.schema.json`"
+    )
+
+
+def test_schema_command_prints_the_generated_schema() -> None:
+    result = CliRunner().invoke(main, ["schema"])
+    assert result.exit_code == 0, result.output
+    assert result.output == generated_schema.render()
+    assert json.loads(result.output)["$defs"]["dns"]["properties"]["type"]["enum"] == list(
+        TYPED["dns"]
+    )
 
 
 @cache

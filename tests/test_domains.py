@@ -14,6 +14,7 @@ from renewer.config.domains import (
     normalise_uuid,
     normalise_zone,
     parse_host_port,
+    split_host_port,
 )
 
 
@@ -121,6 +122,21 @@ def test_parse_host_port(text: str, expected: str) -> None:
 def test_parse_host_port_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         parse_host_port(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("127.0.0.1", ("127.0.0.1", 53)),
+        ("127.0.0.1:5353", ("127.0.0.1", 5353)),
+        ("NS1.example.com:8053", ("ns1.example.com", 8053)),
+        ("::1", ("::1", 53)),
+        ("[2001:db8:0::1]:5353", ("2001:db8::1", 5353)),
+    ],
+)
+def test_split_host_port_gives_what_sockets_take(text: str, expected: tuple[str, int]) -> None:
+    """The one host:port parser also serves the DNS code, which needs (host, port)."""
+    assert split_host_port(text) == expected
 
 
 @pytest.mark.parametrize(

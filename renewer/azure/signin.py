@@ -48,14 +48,13 @@ import ipaddress
 import json
 import logging
 import os
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
+from azure.core.exceptions import AzureError
 
 from renewer.azure.errors import GITHUB_AUDIENCE as GITHUB_AUDIENCE
 from renewer.azure.errors import GITHUB_ISSUER as GITHUB_ISSUER
@@ -63,6 +62,7 @@ from renewer.azure.errors import SignInError as SignInError
 from renewer.azure.errors import describe_auth_error as describe_auth_error
 from renewer.azure.errors import one_line
 from renewer.core import redact
+from renewer.core.cache import Cache
 from renewer.core.settings import AzureSettings
 
 if TYPE_CHECKING:
@@ -161,18 +161,10 @@ def is_loopback_authority(authority: str) -> bool:
         return False
 
 
-try:
-    from azure.core.exceptions import AzureError as _AzureError
-except ImportError:  # the optional 'azure' extra is absent: nothing can raise it
-
-    class _AzureError(Exception):  # type: ignore[no-redef]
-        pass
-
-
 # What a token request can fail with besides SignInError: Entra's answers and
 # transport errors (AzureError) and an unreadable CA bundle (OSError).
 # Programming errors (e.g. no scope) keep their traceback.
-_SIGN_IN_FAILURES = (_AzureError, OSError)
+_SIGN_IN_FAILURES = (AzureError, OSError)
 
 
 class SignInCredential:
@@ -278,8 +270,7 @@ if TYPE_CHECKING:  # SignInCredential satisfies both azure-core protocols
     _as_token_info: type[SupportsTokenInfo] = SignInCredential
 
 
-_cache: dict[AzureSettings, SignInCredential] = {}
-_lock = threading.Lock()
+_cache: Cache[AzureSettings, SignInCredential] = Cache()
 
 
 def azure_credential(azure: AzureSettings) -> SignInCredential:
@@ -289,18 +280,12 @@ def azure_credential(azure: AzureSettings) -> SignInCredential:
     Raises SignInError when sign-in cannot be set up (missing variables, a
     non-https authority, an unreadable CA bundle).
     """
-    with _lock:
-        if azure not in _cache:
-            _cache[azure] = _build(azure)
-        return _cache[azure]
+    return _cache.get(azure, lambda: _build(azure))
 
 
 def reset_cache() -> None:
     """Forget (and close) every cached credential; for tests."""
-    with _lock:
-        credentials = list(_cache.values())
-        _cache.clear()
-    for credential in credentials:
+    for credential in _cache.clear():
         try:
             credential.close()
         except Exception as exc:  # closing is best effort
@@ -374,14 +359,3 @@ def _assertion_credential(
     # discovery (see the module docstring) and silently ignores the option.
     credential._inner = ClientAssertionCredential(tenant, client, credential._assertion, **options)
     return credential
-
-
-def sign_in_check(azure: AzureSettings, scope: str) -> str:
-    """Get one token for ``scope`` and say who we are (for ``renewer doctor``).
-
-    Raises SignInError (one line) when sign-in fails. The token is never returned.
-    """
-    credential = azure_credential(azure)
-    info = credential.get_token_info(scope)
-    minutes = max(0, int(info.expires_on - time.time()) // 60)
-    return f"signed in with {credential.describe()}; token for {scope} valid {minutes} min"

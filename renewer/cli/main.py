@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from renewer.cli.common import config_option, config_path, load_specs, setup_logging
+from renewer.config import schema as config_schema
 
 
 @click.group()
@@ -21,3 +22,12 @@ def validate(config: str | None) -> None:
     """Check certificates.yaml; exit 0 if valid, 2 with FILE:LINE:COL messages if not."""
     specs = load_specs(config)
     click.echo(f"{config_path(config)}: valid ({len(specs)} certificates)")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of certificates.yaml, generated from the loader's tables.
+
+    renewer/schema/certificates.schema.json, where editors look, is this output.
+    """
+    click.echo(config_schema.render(), nl=False)

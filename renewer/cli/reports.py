@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import click
 
@@ -17,6 +17,7 @@ from renewer.cli.common import (
     write,
 )
 from renewer.cli.main import main
+from renewer.core.report_json import ReportBody
 from renewer.publish import actions as github
 from renewer.publish import inventory, tracking
 from renewer.publish.github_api import (
@@ -34,7 +35,7 @@ def report_group() -> None:
     """Merge JSON reports of sharded runs and publish them to GitHub."""
 
 
-def _read_report(path: str | Path) -> dict[str, Any]:
+def _read_report(path: str | Path) -> ReportBody:
     try:
         return merge.load_report(Path(path))
     except merge.ReportError as error:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -107,3 +107,8 @@ FILE = Field(convert=existing_file)
 SECRET = Field(convert=secret, required=True, secret=True, accepts=(*NUMBER, "bool"))
 DURATION = Field(convert=plain(parse_positive_duration), accepts=NUMBER)
 SECONDS = plain(lambda value: parse_positive_duration(value).total_seconds())
+
+
+def doc(base: Field, description: str, **changes: Any) -> Field:
+    """``base`` (one of the shared fields above) with its description for this key."""
+    return replace(base, description=description, **changes)

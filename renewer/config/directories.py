@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from renewer.config.domains import show
+
 ALIASES: dict[str, str] = {
     "letsencrypt": "https://acme-v02.api.letsencrypt.org/directory",
     "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
@@ -47,11 +49,6 @@ def resolve_directory(value: str) -> str:
     else:
         problem = "is not a known alias"
     raise ValueError(
-        f"ACME directory {_show(text)} {problem}; use an https:// URL or one of: "
+        f"ACME directory {show(text)} {problem}; use an https:// URL or one of: "
         + ", ".join(ALIASES)
     )
-
-
-def _show(text: str) -> str:
-    """Quote a user value for a message, cut short so one line stays one line."""
-    return repr(text if len(text) <= 80 else text[:77] + "...")

@@ -27,25 +27,25 @@ def normalise_domain(text: str) -> str:
     if not name:
         raise ValueError("a domain name must not be empty")
     if name.endswith("."):
-        raise ValueError(f"domain {_show(text)} must not end with a dot")
+        raise ValueError(f"domain {show(text)} must not end with a dot")
     if _is_ip(name):
-        raise ValueError(f"{_show(text)} is an IP address; only DNS names are allowed")
+        raise ValueError(f"{show(text)} is an IP address; only DNS names are allowed")
     wildcard = name.startswith("*.")
     base = name[2:] if wildcard else name
     if "*" in base:
-        raise ValueError(f"domain {_show(text)}: {_WILDCARD}")
+        raise ValueError(f"domain {show(text)}: {_WILDCARD}")
     ascii_name = _to_ascii(base, text)
     labels = ascii_name.split(".")
     if len(labels) < 2:
         what = "the part after '*.'" if wildcard else "a domain"
-        raise ValueError(f"domain {_show(text)}: {what} needs at least two labels (example.com)")
+        raise ValueError(f"domain {show(text)}: {what} needs at least two labels (example.com)")
     for label in labels:
         _check_label(label, text, _LDH, "letters, digits and hyphens")
     if labels[-1].isdigit():
-        raise ValueError(f"domain {_show(text)}: the last label must not be all digits")
+        raise ValueError(f"domain {show(text)}: the last label must not be all digits")
     result = ("*." if wildcard else "") + ascii_name
     if len(result) > MAX_NAME:
-        raise ValueError(f"domain {_show(text)} is longer than {MAX_NAME} characters")
+        raise ValueError(f"domain {show(text)} is longer than {MAX_NAME} characters")
     return result
 
 
@@ -64,7 +64,7 @@ def normalise_zone(text: str) -> str:
     for label in ascii_name.split("."):
         _check_label(label, text, _ZONE_LABEL, "letters, digits, hyphens and underscores")
     if len(ascii_name) > MAX_NAME:
-        raise ValueError(f"name {_show(text)} is longer than {MAX_NAME} characters")
+        raise ValueError(f"name {show(text)} is longer than {MAX_NAME} characters")
     return ascii_name + ("." if absolute else "")
 
 
@@ -79,26 +79,32 @@ def parse_host_port(text: str, default_port: int = 53) -> str:
     if value.startswith("["):
         match = re.fullmatch(r"\[([^\]]*)\](?::(.*))?", value)
         if not match or not _is_ip(match.group(1), version=6):
-            raise ValueError(f"{_show(text)} is not a valid [IPv6]:port address")
+            raise ValueError(f"{show(text)} is not a valid [IPv6]:port address")
         host, port_text = match.group(1), match.group(2) or ""
     elif value.count(":") > 1:
         if not _is_ip(value, version=6):
-            raise ValueError(f"{_show(text)} is not a valid host:port address")
+            raise ValueError(f"{show(text)} is not a valid host:port address")
         host = value
     else:
         host, _, port_text = value.partition(":")
         if not host:
-            raise ValueError(f"{_show(text)} has no host")
+            raise ValueError(f"{show(text)} has no host")
         if not _is_ip(host):
             host = normalise_zone(host).rstrip(".")
     port = default_port
     if port_text or value.endswith(":"):
         if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text) <= 65535:
-            raise ValueError(f"{_show(text)}: the port must be a number from 1 to 65535")
+            raise ValueError(f"{show(text)}: the port must be a number from 1 to 65535")
         port = int(port_text)
     if ":" in host:
         return f"[{ipaddress.ip_address(host).compressed}]:{port}"
     return f"{host}:{port}"
+
+
+def split_host_port(text: str, default_port: int = 53) -> tuple[str, int]:
+    """(host, port) of anything ``parse_host_port`` accepts; IPv6 hosts come back unbracketed."""
+    host, _, port = parse_host_port(text, default_port).rpartition(":")
+    return host.removeprefix("[").removesuffix("]"), int(port)
 
 
 def normalise_email(text: str) -> str:
@@ -108,11 +114,11 @@ def normalise_email(text: str) -> str:
         address = address[len("mailto:") :]
     local, at, domain = address.rpartition("@")
     if not at or not local or re.search(r"[\s,;<>@\"]", local) or "*" in domain:
-        raise ValueError(f"{_show(text)} is not an email address like ops@example.com")
+        raise ValueError(f"{show(text)} is not an email address like ops@example.com")
     try:
         return f"mailto:{local}@{normalise_domain(domain)}"
     except ValueError:
-        raise ValueError(f"{_show(text)} has an invalid domain after '@'") from None
+        raise ValueError(f"{show(text)} has an invalid domain after '@'") from None
 
 
 def check_url(text: str, schemes: tuple[str, ...]) -> str:
@@ -122,12 +128,12 @@ def check_url(text: str, schemes: tuple[str, ...]) -> str:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise ValueError(f"{_show(text)} is not a valid URL") from None
+        raise ValueError(f"{show(text)} is not a valid URL") from None
     if parts.scheme.lower() not in schemes or not parts.hostname:
         wanted = " or ".join(f"{scheme}://" for scheme in schemes)
-        raise ValueError(f"{_show(text)} must be a URL starting with {wanted}, with a host")
+        raise ValueError(f"{show(text)} must be a URL starting with {wanted}, with a host")
     if parts.query or parts.fragment or parts.username or any(c.isspace() for c in value):
-        raise ValueError(f"{_show(text)} must not contain credentials, a query or a fragment")
+        raise ValueError(f"{show(text)} must not contain credentials, a query or a fragment")
     return value.rstrip("/")
 
 
@@ -135,7 +141,7 @@ def normalise_uuid(text: str) -> str:
     """A subscription ID in its canonical lowercase 8-4-4-4-12 form."""
     value = text.strip()
     if not re.fullmatch(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", value):
-        raise ValueError(f"{_show(text)} is not a UUID like 00000000-0000-0000-0000-000000000000")
+        raise ValueError(f"{show(text)} is not a UUID like 00000000-0000-0000-0000-000000000000")
     return value.lower()
 
 
@@ -143,7 +149,7 @@ def check_certificate_name(text: str) -> str:
     """Key Vault's name rule, applied to every store so a config can move between them."""
     if not re.fullmatch(r"[0-9A-Za-z-]{1,127}", text):
         raise ValueError(
-            f"{_show(text)} is not a valid certificate name: use 1 to 127 letters, "
+            f"{show(text)} is not a valid certificate name: use 1 to 127 letters, "
             "digits and hyphens (Key Vault's rule)"
         )
     return text
@@ -157,13 +163,13 @@ def _to_ascii(name: str, original: str) -> str:
         return idna.encode(name, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError) as exc:
         raise ValueError(
-            f"{_show(original)} is not a valid internationalised name ({exc})"
+            f"{show(original)} is not a valid internationalised name ({exc})"
         ) from None
 
 
 def _check_label(label: str, original: str, allowed: re.Pattern[str], words: str) -> None:
     """One label: 1..63 characters of the allowed set, no hyphen at either end."""
-    where = f"name {_show(original)}"
+    where = f"name {show(original)}"
     if not label:
         raise ValueError(f"{where} has an empty label")
     if len(label) > MAX_LABEL:
@@ -190,6 +196,7 @@ def _is_ip(text: str, version: int | None = None) -> bool:
     return version is None or address.version == version
 
 
-def _show(text: str) -> str:
+def show(value: object, width: int = 80) -> str:
     """Quote a user value for a message, cut short so one line stays one line."""
-    return repr(text if len(text) <= 80 else text[:77] + "...")
+    text = str(value)
+    return repr(text if len(text) <= width else text[: width - 3] + "...")

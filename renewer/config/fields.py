@@ -21,9 +21,10 @@ from renewer.config.convert import (
     STR,
     Context,
     Field,
+    doc,
     plain,
 )
-from renewer.config.directories import resolve_directory
+from renewer.config.directories import ALIASES, resolve_directory
 from renewer.config.domains import (
     check_certificate_name,
     check_url,
@@ -33,7 +34,7 @@ from renewer.config.domains import (
 )
 from renewer.config.durations import parse_positive_duration
 from renewer.config.types.registry import TYPES
-from renewer.core.models import HSM_SUFFIX, KEY_TYPES
+from renewer.core.models import HSM_SUFFIX, KEY_TYPES, Challenge, ReportMode
 from renewer.core.settings import AZURE_CLOUDS
 
 __all__ = ["SECTIONS", "TYPED", "Context", "Field", "all_keys", "typed_table"]
@@ -45,8 +46,8 @@ CLOUD_NAMES = {cloud.config_name: cloud.name for cloud in AZURE_CLOUDS.values()}
 """Config names (as the Azure CLI spells them) -> ``AzureSettings.cloud``."""
 MAX_TAG_LENGTH = 256
 
-CHALLENGES = ("dns-01", "dns-persist-01", "auto")
-DEFAULT_CHALLENGE = "dns-01"
+CHALLENGES = tuple(c.value for c in Challenge)
+DEFAULT_CHALLENGE = Challenge.DNS_01
 
 
 def _persist_until(value: Any, ctx: Context) -> datetime | timedelta:
@@ -65,52 +66,235 @@ def _persist_until(value: Any, ctx: Context) -> datetime | timedelta:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-_PERSIST_UNTIL = Field(convert=_persist_until, accepts=(*NUMBER, "timestamp"))
+_PERSIST_UNTIL = Field(
+    convert=_persist_until,
+    accepts=(*NUMBER, "timestamp"),
+    schema={
+        "anyOf": [
+            {"$ref": "#/$defs/duration"},
+            {"type": "string", "pattern": r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?\s*$"},
+        ]
+    },
+)
+_TYPED_OVERRIDE = (
+    "Keys that replace those of the top-level {} section. A different `type` replaces the "
+    "whole section, which must then be complete."
+)
+REPORT_MODES = tuple(m.value for m in ReportMode)
 
 SECTIONS: dict[str, dict[str, Field]] = {
     "top": {
-        "acme": Field("section", section="acme", required=True),
-        "store": Field("section", section="store", required=True),
-        "dns": Field("section", section="dns", required=True),
-        "defaults": Field("section", section="defaults"),
-        "report": Field("section", section="report"),
-        "azure": Field("section", section="azure"),
-        "certificates": Field("sections", section="certificate", required=True, min_items=1),
+        "acme": Field(
+            "section",
+            section="acme",
+            required=True,
+            description=(
+                "The ACME CA every certificate uses unless it overrides keys under its own `acme`."
+            ),
+        ),
+        "store": Field(
+            "section",
+            section="store",
+            required=True,
+            description=(
+                "Where certificates are kept; a certificate may override keys under its own "
+                "`store`."
+            ),
+        ),
+        "dns": Field(
+            "section",
+            section="dns",
+            required=True,
+            description=(
+                "How DNS-01 challenges are answered; a certificate may override keys under its "
+                "own `dns`."
+            ),
+        ),
+        "defaults": Field(
+            "section",
+            section="defaults",
+            description="Defaults for every certificate that does not set the key itself.",
+        ),
+        "report": Field("section", section="report", description="How a run reports on GitHub."),
+        "azure": Field("section", section="azure", description="Azure cloud settings."),
+        "certificates": Field(
+            "sections",
+            section="certificate",
+            required=True,
+            min_items=1,
+            description="The certificates to keep valid (at least one).",
+        ),
     },
     "acme": {
-        "directory": Field(convert=plain(resolve_directory), required=True),
-        "contact": Field("list", convert=plain(normalise_email), default=(), unique=True),
-        "profile": STR,
-        "eab": Field("section", section="eab", secret=True),
-        "ca_bundle": FILE,
-        "preferred_chain": STR,
+        "directory": Field(
+            convert=plain(resolve_directory),
+            required=True,
+            description=(
+                "Directory URL (https://, or http:// on 127.0.0.1/localhost only) or an alias: "
+                + ", ".join(ALIASES)
+                + "."
+            ),
+            schema={
+                "anyOf": [
+                    {"enum": list(ALIASES)},
+                    {"type": "string", "pattern": r"^\s*https?://[^\s/]+"},
+                ]
+            },
+        ),
+        "contact": Field(
+            "list",
+            convert=plain(normalise_email),
+            default=(),
+            unique=True,
+            description=(
+                "Account contact e-mail addresses; `ops@example.com` and "
+                "`mailto:ops@example.com` are both accepted."
+            ),
+            pattern=r"^\s*(mailto:)?[^@\s,;<>]+@[^@\s]+\s*$",
+        ),
+        "profile": doc(
+            STR,
+            "ACME certificate profile to request (for example `tlsserver` or `shortlived`), "
+            "if the CA offers profiles.",
+        ),
+        "eab": Field(
+            "section",
+            section="eab",
+            secret=True,
+            description=(
+                "External account binding, required by ZeroSSL, Google Trust Services and "
+                "SSL.com. Both values must be env:NAME references."
+            ),
+        ),
+        "ca_bundle": doc(
+            FILE,
+            "PEM file with the CA certificates to trust for the ACME server (private CAs, "
+            "local test servers). Relative to this file; must exist.",
+        ),
+        "preferred_chain": doc(
+            STR,
+            "Common name of the issuer of the alternate chain to prefer, if the CA offers several.",
+        ),
     },
-    "eab": {"kid": SECRET, "hmac_key": SECRET},
-    "store": {"type": Field(required=True, enum=tuple(TYPES["store"]))},
+    "eab": {
+        "kid": doc(SECRET, "Key identifier from the CA, as env:NAME."),
+        "hmac_key": doc(SECRET, "Base64url HMAC key from the CA, as env:NAME."),
+    },
+    "store": {
+        "type": Field(
+            required=True,
+            enum=tuple(TYPES["store"]),
+            description="; ".join(f"{t.name}: {t.summary}" for t in TYPES["store"].values()) + ".",
+        )
+    },
     "dns": {
-        "type": Field(required=True, enum=tuple(TYPES["dns"])),
-        "propagation": Field("section", section="propagation"),
+        "type": Field(
+            required=True,
+            enum=tuple(TYPES["dns"]),
+            description="; ".join(f"{t.name}: {t.summary}" for t in TYPES["dns"].values()) + ".",
+        ),
+        "propagation": Field(
+            "section",
+            section="propagation",
+            description="How to wait until the TXT record is visible.",
+        ),
     },
     "propagation": {
-        "nameservers": Field("list", convert=plain(parse_host_port), default=(), unique=True),
-        "timeout": Field(convert=SECONDS, accepts=NUMBER, default=120.0),
-        "interval": Field(convert=SECONDS, accepts=NUMBER, default=2.0),
+        "nameservers": Field(
+            "list",
+            convert=plain(parse_host_port),
+            default=(),
+            unique=True,
+            description=(
+                "Servers to poll (host or host:port, port 53 by default) instead of the "
+                "zone's discovered authoritative servers."
+            ),
+        ),
+        "timeout": Field(
+            convert=SECONDS,
+            accepts=NUMBER,
+            default=120.0,
+            description="Give up after this long (default 120s).",
+        ),
+        "interval": Field(
+            convert=SECONDS,
+            accepts=NUMBER,
+            default=2.0,
+            description="Poll this often (default 2s).",
+        ),
     },
     "defaults": {
-        "key": Field(enum=ALL_KEY_TYPES),
-        "renew_before": DURATION,
-        "challenge": Field(enum=CHALLENGES),
-        "persist_until": _PERSIST_UNTIL,
+        "key": Field(
+            enum=ALL_KEY_TYPES,
+            description="Key type (default ec-p256). A -hsm suffix needs a keyvault store.",
+        ),
+        "renew_before": doc(
+            DURATION,
+            "Renew this long before expiry when the CA offers no renewal window (ARI). "
+            "Default: when a third of the lifetime is left.",
+        ),
+        "challenge": Field(
+            enum=CHALLENGES,
+            convert=plain(Challenge),
+            description=(
+                "How to prove control: dns-01 (write a TXT per order), dns-persist-01 (one "
+                "standing _validation-persist record, no DNS writes on renewal), auto "
+                "(dns-persist-01 where the CA offers it and a valid standing record exists, "
+                "else dns-01). Default dns-01."
+            ),
+        ),
+        "persist_until": doc(
+            _PERSIST_UNTIL,
+            "dns-persist-01: persistUntil written by `renewer persist`: a date (2027-06-30) "
+            "or a duration from the time of writing (365d). Default: none (no expiry).",
+        ),
     },
-    "report": {"mode": Field(enum=("issue", "pr", "none"), default="issue")},
+    "report": {
+        "mode": Field(
+            enum=REPORT_MODES,
+            convert=plain(ReportMode),
+            default="issue",
+            description=(
+                "Where a run reports besides the job summary: issue (default) a tracking "
+                "issue, pr a pull request comment, none nowhere else."
+            ),
+        )
+    },
     "azure": {
-        "cloud": Field(enum=tuple(CLOUD_NAMES), default="AzurePublicCloud"),
-        "authority_host": Field(convert=plain(lambda v: check_url(v, ("https",)))),
-        "arm_endpoint": Field(convert=plain(lambda v: check_url(v, ("https",)))),
-        "ca_bundle": FILE,
+        "cloud": Field(
+            enum=tuple(CLOUD_NAMES),
+            default="AzurePublicCloud",
+            description=(
+                "Azure cloud: sets the sign-in authority and the ARM endpoint "
+                "(default AzurePublicCloud)."
+            ),
+        ),
+        "authority_host": Field(
+            convert=plain(lambda v: check_url(v, ("https",))),
+            description="Entra ID authority host (https URL), overriding the cloud's.",
+            pattern="^https://",
+        ),
+        "arm_endpoint": Field(
+            convert=plain(lambda v: check_url(v, ("https",))),
+            description="Azure Resource Manager endpoint (https URL), overriding the cloud's.",
+            pattern="^https://",
+        ),
+        "ca_bundle": doc(
+            FILE,
+            "PEM file with the CA certificates to trust for Azure endpoints (emulators, "
+            "TLS-inspecting proxies). Relative to this file; must exist.",
+        ),
     },
     "certificate": {
-        "name": Field(convert=plain(check_certificate_name), required=True),
+        "name": Field(
+            convert=plain(check_certificate_name),
+            required=True,
+            description=(
+                "Certificate name, also the Key Vault name: 1 to 127 letters, digits and "
+                "hyphens; unique regardless of case."
+            ),
+            pattern="^[0-9A-Za-z-]{1,127}$",
+        ),
         "domains": Field(
             "list",
             convert=plain(normalise_domain),
@@ -118,15 +302,38 @@ SECTIONS: dict[str, dict[str, Field]] = {
             min_items=1,
             max_items=100,
             unique=True,
+            description=(
+                "Names on the certificate (1 to 100); the first is the subject. "
+                "Internationalised names are converted to A-labels; a wildcard may only be the "
+                "whole leftmost label (*.example.com)."
+            ),
         ),
-        "key": Field(enum=ALL_KEY_TYPES),
-        "renew_before": DURATION,
-        "acme": Field("override", section="acme"),
-        "dns": Field("override", section="dns"),
-        "store": Field("override", section="store"),
-        "tags": Field("map", max_items=10),
-        "challenge": Field(enum=CHALLENGES),
-        "persist_until": _PERSIST_UNTIL,
+        "key": Field(
+            enum=ALL_KEY_TYPES,
+            description="Key type; overrides defaults.key. A -hsm suffix needs a keyvault store.",
+        ),
+        "renew_before": doc(DURATION, "Overrides defaults.renew_before."),
+        "acme": Field(
+            "override",
+            section="acme",
+            description=(
+                "Keys that replace those of the top-level acme section for this certificate."
+            ),
+        ),
+        "dns": Field("override", section="dns", description=_TYPED_OVERRIDE.format("dns")),
+        "store": Field("override", section="store", description=_TYPED_OVERRIDE.format("store")),
+        "tags": Field(
+            "map",
+            max_items=10,
+            description=(
+                f"Tags for the certificate (at most 10; names 1 to {MAX_TAG_LENGTH} characters, "
+                f"values at most {MAX_TAG_LENGTH})."
+            ),
+        ),
+        "challenge": Field(
+            enum=CHALLENGES, convert=plain(Challenge), description="Overrides defaults.challenge."
+        ),
+        "persist_until": doc(_PERSIST_UNTIL, "Overrides defaults.persist_until."),
     },
 }
 """Every section's fields; "store.<type>" and "dns.<type>" add to "store"/"dns" for one type."""

@@ -34,7 +34,7 @@ from renewer.config.fields import (
 from renewer.config.nodes import INVALID, Checker, Entry, Source, is_null, kind_of
 from renewer.config.types.base import BuildContext
 from renewer.config.types.registry import TYPES
-from renewer.core.models import HSM_SUFFIX, CertificateSpec
+from renewer.core.models import HSM_SUFFIX, CertificateSpec, ReportMode
 from renewer.core.settings import (
     AcmeSettings,
     AzureSettings,
@@ -79,7 +79,7 @@ class Config:
 
     path: Path
     certificates: tuple[CertificateSpec, ...]
-    report_mode: str = "issue"
+    report_mode: ReportMode = ReportMode.ISSUE
 
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
@@ -160,7 +160,7 @@ def _compose(text: str, file: str) -> yaml.MappingNode:
 class _Loader(Checker):
     """Turns the checked sections into models: merges overrides, applies defaults."""
 
-    def config(self, root: yaml.MappingNode) -> tuple[tuple[CertificateSpec, ...], str]:
+    def config(self, root: yaml.MappingNode) -> tuple[tuple[CertificateSpec, ...], ReportMode]:
         """Walk the whole document; returns the certificates and the report mode."""
         # "x-..." keys hold YAML anchors for reuse, as in docker compose files
         found = self.mapping(root, "") or {}
@@ -208,7 +208,7 @@ class _Loader(Checker):
                 spec = self.certificate(item, where, bases, built, defaults, defaults_values, names)
                 if spec is not None:
                     specs.append(spec)
-        return tuple(specs), mode if isinstance(mode, str) else "issue"
+        return tuple(specs), mode if isinstance(mode, ReportMode) else ReportMode.ISSUE
 
     def _optional(self, top: Source, name: str) -> Source:
         """An optional top-level section; absent or null reads as empty."""

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from renewer.config.convert import NUMBER, Context, Field
+from renewer.config.domains import show
 from renewer.config.fields import MAX_TAG_LENGTH, SECTIONS, TYPED
 
 _TAG = "tag:yaml.org,2002:"
@@ -29,6 +30,7 @@ _KINDS = {
 }
 _BOOLS = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_SHORT = 60  # a key or value quoted next to a path and a hint: keep it shorter
 INVALID: Any = object()
 """A value that failed; its issue is already recorded."""
 
@@ -90,12 +92,6 @@ def is_null(node: yaml.Node | None) -> bool:
     return isinstance(node, yaml.ScalarNode) and scalar_of(node)[0] == "null"
 
 
-def _show(value: object) -> str:
-    """Quote a user value for a message, cut short so one line stays one line."""
-    text = str(value)
-    return repr(text if len(text) <= 60 else text[:57] + "...")
-
-
 class Checker:
     """Checks node trees against field tables, collecting every issue found."""
 
@@ -138,7 +134,7 @@ class Checker:
             name = str(key.value)
             if name in explicit:  # PyYAML would silently keep the last one
                 line = explicit[name].key.start_mark.line + 1
-                message = f"duplicate key {_show(name)} (first defined at line {line})"
+                message = f"duplicate key {show(name, _SHORT)} (first defined at line {line})"
                 self.error(key, f"{where or 'top level'}: {message}")
                 continue
             explicit[name] = Entry(name, key, value, where)
@@ -162,7 +158,7 @@ class Checker:
                 message = f"key {name!r} belongs to {kind} type {owners[0]!r}, not to {typed}"
                 self.error(entry.key, f"{where}: {message}")
             else:
-                self.error(entry.key, f"{where}: unknown key {_show(name)}{hint}")
+                self.error(entry.key, f"{where}: unknown key {show(name, _SHORT)}{hint}")
 
     def get(self, source: Source, table: Mapping[str, Field], name: str, what: str = "") -> Any:
         """A field's converted value, its default when absent or null, or INVALID."""
@@ -222,7 +218,9 @@ class Checker:
             close = difflib.get_close_matches(str(value), field.enum, 1, 0.6)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             allowed = ", ".join(field.enum)
-            self.error(node, f"{path}: unknown value {_show(value)}{hint} (allowed: {allowed})")
+            self.error(
+                node, f"{path}: unknown value {show(value, _SHORT)}{hint} (allowed: {allowed})"
+            )
             return INVALID
         try:
             return field.convert(value, self.ctx) if field.convert else value
@@ -249,7 +247,8 @@ class Checker:
                 line = seen[value].start_mark.line + 1
                 self.error(
                     item,
-                    f"{path}[{index}]: duplicate {_show(value)} (already listed at line {line})",
+                    f"{path}[{index}]: duplicate {show(value, _SHORT)} "
+                    f"(already listed at line {line})",
                 )
             elif value is not INVALID:
                 seen[value] = item

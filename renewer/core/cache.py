@@ -32,3 +32,10 @@ class Cache(Generic[K, V]):
         """A snapshot of the values built so far."""
         with self._lock:
             return iter(list(self._values.values()))
+
+    def clear(self) -> list[V]:
+        """Forget every value; returns them, for the caller to close."""
+        with self._lock:
+            values = list(self._values.values())
+            self._values.clear()
+            return values

@@ -28,6 +28,22 @@ KEY_TYPES: tuple[str, ...] = (
 HSM_SUFFIX = "-hsm"
 
 
+class Challenge(enum.StrEnum):
+    """How a certificate proves control of its names."""
+
+    DNS_01 = "dns-01"  # a TXT per order
+    DNS_PERSIST_01 = "dns-persist-01"  # one standing record, no DNS write on renewal
+    AUTO = "auto"  # dns-persist-01 where the CA offers it and the record is valid, else dns-01
+
+
+class ReportMode(enum.StrEnum):
+    """Where a run reports besides the job summary (``report.mode``)."""
+
+    ISSUE = "issue"
+    PR = "pr"
+    NONE = "none"
+
+
 @dataclass(frozen=True)
 class CertificateSpec:
     """One desired certificate, fully resolved (defaults and overrides applied)."""
@@ -40,7 +56,7 @@ class CertificateSpec:
     store: StoreSettings
     renew_before: timedelta | None = None  # None: a third of the lifetime
     tags: Mapping[str, str] = field(default_factory=dict)
-    challenge: str = "dns-01"  # dns-01 | dns-persist-01 | auto
+    challenge: Challenge = Challenge.DNS_01
     persist_until: datetime | timedelta | None = None  # dns-persist-01 persistUntil
 
     def fingerprint(self) -> str:

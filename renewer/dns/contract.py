@@ -37,14 +37,3 @@ def absolute(name: str) -> str:
     """Normalise a DNS name to lower case with a trailing dot."""
     name = name.lower()
     return name if name.endswith(".") else name + "."
-
-
-def parse_hostport(text: str, default_port: int = 53) -> tuple[str, int]:
-    """'127.0.0.1:5353' -> ('127.0.0.1', 5353); '[::1]:53' and bare hosts work too."""
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        return host, int(rest.lstrip(":") or default_port)
-    if text.count(":") == 1:
-        host, port = text.split(":")
-        return host, int(port)
-    return text, default_port

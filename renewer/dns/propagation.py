@@ -22,8 +22,9 @@ import dns.query
 import dns.rdatatype
 import dns.resolver
 
+from renewer.config.domains import split_host_port
 from renewer.core.settings import PropagationSettings
-from renewer.dns.contract import DnsError, absolute, parse_hostport
+from renewer.dns.contract import DnsError, absolute
 
 QUERY_TIMEOUT = 3.0
 MAX_CNAME_HOPS = 8
@@ -82,7 +83,7 @@ class PropagationChecker:
         self.settings = settings
         self.cancel = cancel or threading.Event()
         self._overrides = tuple(
-            Server(*parse_hostport(ns), label=ns) for ns in settings.nameservers
+            Server(*split_host_port(ns), label=ns) for ns in settings.nameservers
         )
 
     def resolve_target(self, domain: str) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
@@ -54,7 +53,6 @@ class OrderContext:
     checker: PropagationChecker
     cancel: threading.Event
     deadline: float = ORDER_DEADLINE
-    progress: Callable[[str], None] = lambda _message: None
 
 
 class _Poller:
@@ -175,7 +173,6 @@ def _obtain(
         for target, value in presented:
             waited = ctx.checker.wait_for(target, value)
             log.debug("%s: TXT at %s visible after %.2fs", spec.name, target, waited)
-        ctx.progress("challenges published")
         for _authzr, challb in pending:
             if isinstance(challb.chall, DNSPersist01):
                 acme.answer_challenge(challb, challb.chall.response())

@@ -27,7 +27,7 @@ from acme import messages
 from renewer.acme.client import AcmeAccount, AcmeFailure, problem_text
 from renewer.acme.persist01 import DNSPersist01
 from renewer.core.errors import describe_error
-from renewer.core.models import CertificateSpec
+from renewer.core.models import CertificateSpec, Challenge
 from renewer.dns.persist.record import (
     CertificateStatus,
     DomainStatus,
@@ -44,7 +44,7 @@ from renewer.execute.services import Services
 
 log = logging.getLogger(__name__)
 
-PERSIST_CHALLENGES = ("dns-persist-01", "auto")
+PERSIST_CHALLENGES = (Challenge.DNS_PERSIST_01, Challenge.AUTO)
 CONCURRENCY = 16
 ACCOUNT_PLACEHOLDER = "<account URL: run `renewer persist` once>"
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from renewer.core.models import CertificateSpec, RenewalInfo, StoredCertificate
+from renewer.core.timefmt import minute
 
 EMERGENCY_FRACTION = 1 / 20
 EMERGENCY_FLOOR = timedelta(days=3)
@@ -37,10 +38,6 @@ def describe_delta(delta: timedelta) -> str:
     if seconds >= 120:
         return f"{int(seconds // 60)} minutes"
     return f"{int(seconds)} seconds"
-
-
-def _day(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def config_changes(spec: CertificateSpec, stored: StoredCertificate) -> list[str]:
@@ -110,23 +107,29 @@ def renewal_due(
 
     remaining = stored.not_after - now
     if remaining <= timedelta(0):
-        return Decision(True, f"expired {describe_delta(remaining)} ago ({_day(stored.not_after)})")
+        return Decision(
+            True, f"expired {describe_delta(remaining)} ago ({minute(stored.not_after)})"
+        )
 
     lifetime = stored.lifetime
     if remaining <= emergency_window(lifetime):
         return Decision(
-            True, f"emergency: expires in {describe_delta(remaining)} ({_day(stored.not_after)})"
+            True,
+            f"emergency: expires in {describe_delta(remaining)} ({minute(stored.not_after)})",
         )
 
     if ari is not None:
         pick = ari_pick(ari, stored.ari_cert_id or stored.serial)
         if now >= pick:
             if now > ari.end:
-                return Decision(True, f"ARI window closed {_day(ari.end)}: renew now")
-            return Decision(True, f"ARI window opened {_day(ari.start)} (chosen time {_day(pick)})")
+                return Decision(True, f"ARI window closed {minute(ari.end)}: renew now")
+            return Decision(
+                True,
+                f"ARI window opened {minute(ari.start)} (chosen time {minute(pick)})",
+            )
         return Decision(
             False,
-            f"ARI window {_day(ari.start)} to {_day(ari.end)}; due at {_day(pick)}",
+            f"ARI window {minute(ari.start)} to {minute(ari.end)}; due at {minute(pick)}",
             renew_at=pick,
         )
 
@@ -141,6 +144,6 @@ def renewal_due(
         return Decision(True, f"expires in {describe_delta(remaining)} ({rule})")
     return Decision(
         False,
-        f"expires in {describe_delta(remaining)}; due {_day(renew_at)} ({rule})",
+        f"expires in {describe_delta(remaining)}; due {minute(renew_at)} ({rule})",
         renew_at=renew_at,
     )

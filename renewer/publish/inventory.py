@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from renewer.core.report_json import ReportBody
+
 LOCK_VERSION = 1
 HEADER = (
     "# Written by renewer (report mode: pr); review it, do not edit it.\n"
@@ -33,14 +35,14 @@ def lock_path_for(config: Path, root: Path | None = None) -> str:
         return lock.name
 
 
-def _entry(row: Mapping[str, Any]) -> dict[str, Any] | None:
+def _entry(row: Mapping[str, object]) -> dict[str, Any] | None:
     if not row.get("serial"):
         return None
     entry: dict[str, Any] = {"name": str(row["name"])}
     for key in FIELDS:
         value = row.get(key)
         if value not in (None, "", []):
-            entry[key] = list(value) if key == "domains" else str(value)
+            entry[key] = list(value) if key == "domains" and isinstance(value, list) else str(value)
     return entry
 
 
@@ -59,7 +61,7 @@ def parse_lock(text: str | None) -> dict[str, dict[str, Any]]:
 
 
 def build_lock(
-    report: Mapping[str, Any],
+    report: ReportBody,
     previous: str | None = None,
     configured: Collection[str] | None = None,
 ) -> str:

@@ -6,10 +6,11 @@ domains; never a key), so the inventory lives in the repository.
 from __future__ import annotations
 
 import base64
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import quote
 
+from renewer.core.report_json import ReportBody
 from renewer.publish import inventory
 from renewer.publish.github_api import MAX_BODY, MAX_ROWS, GitHubClient, GitHubError
 
@@ -32,7 +33,7 @@ def _head_sha(client: GitHubClient, branch: str) -> str | None:
 
 def update_inventory_pr(
     client: GitHubClient,
-    report: Mapping[str, Any],
+    report: ReportBody,
     lock_path: str,
     configured: Collection[str],
     run_url: str | None,

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from renewer.core import timefmt
+from renewer.core.report_json import ReportBody
 from renewer.publish import inventory_pr
 from renewer.publish.github_api import MAX_BODY, MAX_ROWS, GitHubClient, GitHubError
 
@@ -58,11 +60,7 @@ def _parse_time(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def find_problems(report: Mapping[str, Any], now: datetime) -> dict[str, Problem]:
+def find_problems(report: ReportBody, now: datetime) -> dict[str, Problem]:
     """Certificates that failed, or expire within 7 days without a successful renewal."""
     found: dict[str, Problem] = {}
     for row in report.get("certificates", []):
@@ -71,11 +69,11 @@ def find_problems(report: Mapping[str, Any], now: datetime) -> dict[str, Problem
         expiry = _parse_time(not_after)
         if result == "failed":
             detail = str(row.get("error") or "failed")
-            found[name] = Problem(name, "failed", detail, not_after, _stamp(now))
+            found[name] = Problem(name, "failed", detail, not_after, timefmt.stamp(now))
         elif result != "succeeded" and expiry is not None and expiry - now <= EXPIRY_WINDOW:
             left = expiry - now
             detail = "expired" if left <= timedelta(0) else f"expires in {_days(left)}"
-            found[name] = Problem(name, "expiring", detail, not_after, _stamp(now))
+            found[name] = Problem(name, "expiring", detail, not_after, timefmt.stamp(now))
     return found
 
 
@@ -200,7 +198,7 @@ def ensure_label(client: GitHubClient) -> None:
 
 def update_tracking_issue(
     client: GitHubClient,
-    report: Mapping[str, Any],
+    report: ReportBody,
     configured: Collection[str],
     run_url: str | None,
     now: datetime,
@@ -224,7 +222,7 @@ def update_tracking_issue(
             {"state": "closed", "state_reason": "completed"},
         )
         return f"tracking issue #{number}: closed, all certificates healthy"
-    generated = str(report.get("generated_at") or _stamp(now))
+    generated = str(report.get("generated_at") or timefmt.stamp(now))
     body = issue_body(problems, run_url, generated)
     title = _issue_title(len(problems))
     if issue is None:
@@ -262,7 +260,7 @@ def upsert_comment(client: GitHubClient, number: int, markdown: str, marker: str
     return f"pull request #{number}: plan comment created"
 
 
-def skip_reason(report: Mapping[str, Any], mode: str) -> str | None:
+def skip_reason(report: ReportBody, mode: str) -> str | None:
     """Why this report publishes nothing beyond the job summary, or None."""
     if mode == "none":
         return "report mode none: nothing published besides the job summary"
@@ -273,7 +271,7 @@ def skip_reason(report: Mapping[str, Any], mode: str) -> str | None:
 
 def publish(
     client: GitHubClient,
-    report: Mapping[str, Any],
+    report: ReportBody,
     mode: str,
     configured: Collection[str],
     lock_path: str,

@@ -21,6 +21,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from renewer.core import timefmt
 from renewer.core.models import Outcome, Result
 from renewer.plan.policy import DEFAULT_REMAINING_FRACTION, describe_delta, emergency_window
 
@@ -50,18 +51,14 @@ class Escalation:
         return self.severity is not Severity.WARNING
 
 
-def _day(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d")
-
-
 def classify_expiry(not_before: datetime, not_after: datetime, now: datetime) -> Escalation:
     """The escalation of a failed renewal of a certificate valid from/until these times."""
     remaining = not_after - now
     if remaining <= timedelta(0):
-        words = f"EXPIRED {describe_delta(remaining)} ago ({_day(not_after)})"
+        words = f"EXPIRED {describe_delta(remaining)} ago ({timefmt.day(not_after)})"
         return Escalation("error", Severity.EXPIRED, words)
     lifetime = not_after - not_before
-    left = f"expires in {describe_delta(remaining)} ({_day(not_after)})"
+    left = f"expires in {describe_delta(remaining)} ({timefmt.day(not_after)})"
     if remaining <= emergency_window(lifetime) or remaining < CRITICAL_DAYS:
         return Escalation("error", Severity.CRITICAL, f"critical: {left}")
     if remaining > lifetime * DEFAULT_REMAINING_FRACTION or remaining > AT_RISK_DAYS:

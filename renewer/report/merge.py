@@ -8,10 +8,11 @@ unsharded run would have rendered.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import cast
 
+from renewer.core.report_json import CertificateEntry, ReportBody, Summary
 from renewer.report import render as report
 
 
@@ -22,7 +23,7 @@ class ReportError(ValueError):
 _REQUIRED = ("schema_version", "generated_at", "dry_run", "executed", "summary", "certificates")
 
 
-def load_report(path: Path) -> dict[str, Any]:
+def load_report(path: Path) -> ReportBody:
     """Read one JSON report; ReportError names the file and what is wrong."""
     try:
         body = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -40,7 +41,7 @@ def load_report(path: Path) -> dict[str, Any]:
     if not isinstance(body["certificates"], list) or not isinstance(body["summary"], dict):
         raise ReportError(f"{path}: certificates must be a list and summary an object")
     body.setdefault("unmanaged", [])
-    return body
+    return cast(ReportBody, body)  # the keys every reader needs are checked above
 
 
 def report_files(paths: Iterable[str]) -> list[Path]:
@@ -57,11 +58,11 @@ def report_files(paths: Iterable[str]) -> list[Path]:
     return found
 
 
-def merge_reports(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def merge_reports(reports: Sequence[ReportBody]) -> ReportBody:
     """One report from several shard reports; a certificate in two shards is an error."""
     if not reports:
         raise ReportError("no reports to merge")
-    certificates: list[dict[str, Any]] = []
+    certificates: list[CertificateEntry] = []
     seen: set[str] = set()
     summary: dict[str, int] = {}
     for body in reports:
@@ -70,9 +71,9 @@ def merge_reports(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             if name.lower() in seen:
                 raise ReportError(f"certificate {name!r} appears in more than one report")
             seen.add(name.lower())
-            certificates.append(dict(entry))
+            certificates.append(entry.copy())
         for key, value in body["summary"].items():
-            summary[key] = summary.get(key, 0) + int(value)
+            summary[key] = summary.get(key, 0) + _count(value)
     if len(reports) > 1:  # shard order means nothing to a reader; names do
         certificates.sort(key=lambda entry: str(entry.get("name", "")).lower())
     unmanaged = sorted(
@@ -84,16 +85,22 @@ def merge_reports(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "generated_at": min(stamps) if stamps else None,
         "dry_run": any(bool(b["dry_run"]) for b in reports),
         "executed": any(bool(b["executed"]) for b in reports),
-        "summary": summary,
+        "summary": cast(Summary, summary),  # the sum of the shards' counts, key by key
         "certificates": certificates,
         "unmanaged": unmanaged,
     }
 
 
-def render_json(body: Mapping[str, Any]) -> str:
+def _count(value: object) -> int:
+    if isinstance(value, int | float | str):
+        return int(value)
+    raise ReportError(f"summary counts must be numbers, got {type(value).__name__}")
+
+
+def render_json(body: ReportBody) -> str:
     return json.dumps(body, indent=2) + "\n"
 
 
-def render_markdown(body: Mapping[str, Any]) -> str:
+def render_markdown(body: ReportBody) -> str:
     """The same Markdown a single run writes (report.markdown_from_body)."""
     return report.markdown_from_body(body)

@@ -7,8 +7,9 @@ stay one data model with several views.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
+from renewer.core import timefmt
+from renewer.core.report_json import PersistEntry
 from renewer.dns.persist.record import CertificateStatus, DomainStatus, Verdict
 
 WORDS = {
@@ -88,7 +89,7 @@ def markdown(statuses: Sequence[CertificateStatus]) -> list[str]:
     return lines
 
 
-def as_json(statuses: Sequence[CertificateStatus]) -> list[dict[str, Any]]:
+def as_json(statuses: Sequence[CertificateStatus]) -> list[PersistEntry]:
     return [
         {
             "name": s.name,
@@ -104,11 +105,7 @@ def as_json(statuses: Sequence[CertificateStatus]) -> list[dict[str, Any]]:
                     "state": d.verdict.value,
                     "reason": d.reason,
                     "expected": d.expected,
-                    "persist_until": (
-                        d.persist_until.isoformat().replace("+00:00", "Z")
-                        if d.persist_until
-                        else None
-                    ),
+                    "persist_until": timefmt.iso(d.persist_until) if d.persist_until else None,
                     "servers": [
                         {"server": v.server, "values": list(v.values), "error": v.error}
                         for v in d.servers

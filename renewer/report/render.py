@@ -8,16 +8,18 @@ Nothing here can print a secret: the models carry none.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
+from renewer.core import timefmt
 from renewer.core.models import Action, ActionKind, Outcome, Plan, Result
+from renewer.core.report_json import CertificateEntry, ReportBody, Summary
 from renewer.report import escalation
 from renewer.report import persist as persist_report
 from renewer.report.model import RunReport
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 SYMBOLS = {ActionKind.ISSUE: "+", ActionKind.RENEW: "~", ActionKind.SKIP: "="}
 OUTCOME_WORDS = {
     Outcome.SUCCEEDED: "ok",
@@ -28,33 +30,30 @@ OUTCOME_WORDS = {
 
 
 def _when(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
-def _date(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d") if moment else ""
+    return timefmt.iso(moment) if moment else None
 
 
 def _results_by_name(report: RunReport) -> dict[str, Result]:
     return {r.name: r for r in report.results}
 
 
-def counts(report: RunReport) -> dict[str, int]:
+def counts(report: RunReport) -> Summary:
     """Totals for headers and the JSON summary."""
-    actions = report.plan.actions
-    data = {
+    actions, results = report.plan.actions, report.results
+    return {
         "total": len(actions),
         "issue": sum(a.kind is ActionKind.ISSUE for a in actions),
         "renew": sum(a.kind is ActionKind.RENEW for a in actions),
         "skip": sum(a.kind is ActionKind.SKIP for a in actions),
+        "succeeded": sum(r.outcome is Outcome.SUCCEEDED for r in results),
+        "failed": sum(r.outcome is Outcome.FAILED for r in results),
+        "skipped": sum(r.outcome is Outcome.SKIPPED for r in results),
+        "planned": sum(r.outcome is Outcome.PLANNED for r in results),
     }
-    for outcome in Outcome:
-        data[outcome.value] = sum(r.outcome is outcome for r in report.results)
-    return data
 
 
 # -- JSON --------------------------------------------------------------------
-def _entry(action: Action | None, result: Result | None) -> dict[str, Any]:
+def _entry(action: Action | None, result: Result | None) -> CertificateEntry:
     name = action.name if action else result.name if result else ""
     stored = action.stored if action else None
     return {
@@ -95,7 +94,7 @@ def escalations(report: RunReport) -> dict[str, escalation.Escalation]:
     return found
 
 
-def entries(report: RunReport) -> list[dict[str, Any]]:
+def entries(report: RunReport) -> list[CertificateEntry]:
     results = _results_by_name(report)
     rows = [_entry(a, results.pop(a.name, None)) for a in report.plan.actions]
     rows += [_entry(None, r) for r in results.values()]  # e.g. unreadable stores
@@ -108,9 +107,9 @@ def entries(report: RunReport) -> list[dict[str, Any]]:
     return rows
 
 
-def as_body(report: RunReport) -> dict[str, Any]:
+def as_body(report: RunReport) -> ReportBody:
     """The documented machine form (docs/report.schema.json) every renderer reads."""
-    body: dict[str, Any] = {
+    body: ReportBody = {
         "schema_version": SCHEMA_VERSION,
         "generated_at": _when(report.plan.generated_at),
         "dry_run": report.dry_run,
@@ -142,7 +141,7 @@ def progress_line(result: Result) -> str:
         return f"{word:<7} {result.name}: {result.error}"
     detail = result.reason
     if result.outcome is Outcome.SUCCEEDED:
-        expiry = _date(result.not_after)
+        expiry = timefmt.day(result.not_after) if result.not_after else ""
         detail = f"serial {result.serial}, valid until {expiry} ({result.duration:.1f}s)"
     return f"{word:<7} {result.name}: {detail}"
 
@@ -188,9 +187,9 @@ def render_markdown(report: RunReport) -> str:
     return markdown_from_body(as_body(report), persist_report.markdown(report.persist))
 
 
-def markdown_from_body(body: Mapping[str, Any], extra: Sequence[str] = ()) -> str:
+def markdown_from_body(body: ReportBody, extra: Sequence[str] = ()) -> str:
     """Markdown from the JSON form, so merged shard reports render exactly like one run."""
-    c = {k: int(v) for k, v in body["summary"].items()}
+    c = body["summary"]
     executed, dry_run = bool(body["executed"]), bool(body["dry_run"])
     title = "renewer plan" if not executed else ("renewer dry run" if dry_run else "renewer run")
     lines = [f"### {title}", ""]

@@ -105,17 +105,6 @@ def test_key_vault_and_arm_each_get_a_fresh_assertion(
     assert 3500 < arm.expires_on - time.time() <= 3600
 
 
-def test_sign_in_check_names_client_and_tenant(
-    azure: AzureSettings, entra: EntraTokenService
-) -> None:
-    line = auth.sign_in_check(azure, KEY_VAULT)
-    assert line == (
-        f"signed in with GitHub OIDC as client {entra.client_id} in tenant {entra.tenant_id} "
-        f"at {entra.authority_host}; token for {KEY_VAULT} valid 59 min"
-    )
-    assert entra.token_requests()[0].access_token not in line
-
-
 def test_wrong_subject_is_one_clear_line(
     azure: AzureSettings, github_oidc: GithubOidcIssuer, entra: EntraTokenService
 ) -> None:

@@ -19,6 +19,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from renewer.core import timefmt
+from renewer.core.models import Challenge
+
 LABEL = "_validation-persist"
 WILDCARD = "wildcard"
 WARN_BEFORE = timedelta(days=30)
@@ -150,10 +153,12 @@ def judge(
         elif wildcard and parsed.policy != WILDCARD:
             problems.append("the certificate holds a wildcard but the value lacks policy=wildcard")
         elif parsed.persist_until is not None and now > parsed.persist_until:
-            problems.append(f"persistUntil {_iso(parsed.persist_until)} has passed")
+            problems.append(f"persistUntil {timefmt.stamp(parsed.persist_until)} has passed")
         elif parsed.persist_until is not None and parsed.persist_until - now < WARN_BEFORE:
             left = parsed.persist_until - now
-            reason = f"valid, but persistUntil {_iso(parsed.persist_until)} is in {left.days}d"
+            reason = (
+                f"valid, but persistUntil {timefmt.stamp(parsed.persist_until)} is in {left.days}d"
+            )
             best = best or Judgement(Verdict.EXPIRING, reason, parsed)
         else:
             return Judgement(Verdict.VALID, f"valid ({issuer})", parsed)
@@ -168,10 +173,6 @@ def judge(
             f"no value for {'/'.join(issuers) or 'this CA'} (only for {names})",
         )
     return Judgement(Verdict.MISSING, "no standing record")
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- what the plan and the setup command carry -----------------------------------
@@ -204,9 +205,9 @@ class CertificateStatus:
     """The standing-record state of one certificate using dns-persist-01 or auto."""
 
     name: str
-    challenge: str  # "dns-persist-01" or "auto"
+    challenge: Challenge  # dns-persist-01 or auto
     domains: tuple[DomainStatus, ...] = field(default_factory=tuple)
-    uses: str = ""  # what the renewal will use: "dns-persist-01" or "dns-01"
+    uses: str = ""  # what the renewal will use (a Challenge); "" when it cannot be told
     why: str = ""
     error: str | None = None
 
@@ -226,18 +227,19 @@ class CertificateStatus:
 
 
 def choose(
-    challenge: str, statuses: Sequence[DomainStatus], offered: bool = True
-) -> tuple[str, str]:
+    challenge: Challenge, statuses: Sequence[DomainStatus], offered: bool = True
+) -> tuple[Challenge, str]:
     """Which challenge a renewal will use, and why (pure; the plan shows it)."""
     ready = bool(statuses) and all(d.verdict in (Verdict.VALID, Verdict.EXPIRING) for d in statuses)
     bad = [d for d in statuses if d.verdict not in (Verdict.VALID, Verdict.EXPIRING)]
     detail = "; ".join(f"{d.record} {d.reason}" for d in bad[:3])
-    if challenge == "dns-persist-01":
+    persist, dns01 = Challenge.DNS_PERSIST_01, Challenge.DNS_01
+    if challenge == persist:
         if ready:
-            return "dns-persist-01", "standing records valid at every authoritative server"
-        return "dns-persist-01", f"will fail until the standing record is fixed: {detail}"
+            return persist, "standing records valid at every authoritative server"
+        return persist, f"will fail until the standing record is fixed: {detail}"
     if not offered:
-        return "dns-01", "auto: the CA does not offer dns-persist-01"
+        return dns01, "auto: the CA does not offer dns-persist-01"
     if ready:
-        return "dns-persist-01", "auto: standing records valid at every authoritative server"
-    return "dns-01", f"auto: falling back to dns-01 ({detail or 'no standing record'})"
+        return persist, "auto: standing records valid at every authoritative server"
+    return dns01, f"auto: falling back to dns-01 ({detail or 'no standing record'})"

@@ -16,8 +16,9 @@ import dns.tsig
 import dns.tsigkeyring
 import dns.update
 
+from renewer.config.domains import split_host_port
 from renewer.core.settings import SecretRef
-from renewer.dns.contract import DnsError, DnsProvider, absolute, parse_hostport
+from renewer.dns.contract import DnsError, DnsProvider, absolute
 
 TTL = 60
 TIMEOUT = 10.0
@@ -44,7 +45,7 @@ class Rfc2136Provider(DnsProvider):
         tsig_algorithm: str = "hmac-sha256",
         zone: str | None = None,
     ) -> None:
-        self.host, self.port = parse_hostport(nameserver)
+        self.host, self.port = split_host_port(nameserver)
         self.tsig_name = tsig_name
         self.tsig_secret = tsig_secret
         self.tsig_algorithm = tsig_algorithm

@@ -41,6 +41,7 @@ from datetime import UTC, datetime, timedelta
 from azure.core.exceptions import ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 
+from renewer.core import timefmt
 from renewer.stores.contract import LockBusy
 from renewer.stores.keyvault.errors import vault_errors
 
@@ -165,5 +166,5 @@ class SecretLease:
 def _busy(name: str, holder: Holder | None) -> str:
     if holder is None or holder.expires is None:
         return f"{name} is being renewed by another run"
-    until = holder.expires.astimezone(UTC).strftime("%H:%M:%S UTC")
+    until = timefmt.clock(holder.expires)
     return f"{name} is being renewed by another run ({holder.who}, lease until {until})"
