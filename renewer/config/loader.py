@@ -11,6 +11,7 @@ values never appear in a message.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from renewer.config.domains import show
 from renewer.config.durations import parse_duration
 from renewer.config.fields import (
     CLOUD_NAMES,
@@ -60,6 +62,22 @@ class ConfigIssue:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+
+def unknown_dns_type(node: yaml.Node) -> bool:
+    """A string ``dns.type`` that neither renewer nor an installed plugin provides."""
+    return (
+        isinstance(node, yaml.ScalarNode)
+        and node.tag.endswith(":str")
+        and (node.value.strip() not in TYPES["dns"])
+    )
+
+
+def unknown_dns_message(node: yaml.Node, path: str) -> str:
+    installed = list(TYPES["dns"])
+    close = difflib.get_close_matches(str(node.value).strip(), installed, 1, 0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{path}: unknown DNS type {show(node.value)}{hint} (installed: {', '.join(installed)})"
 
 
 class ConfigError(Exception):
@@ -231,19 +249,22 @@ class _Loader(Checker):
         type_name = INVALID
         if type_entry is None:
             self.get(source, SECTIONS[kind], "type")
+        elif kind == "dns" and unknown_dns_type(type_entry.value):
+            self.error(type_entry.value, unknown_dns_message(type_entry.value, type_entry.path))
         else:
             type_name = self.scalar(SECTIONS[kind]["type"], type_entry.value, type_entry.path)
         if type_name is INVALID:
             self.check_keys(source, all_keys(kind))  # still flag keys no type knows
             return None
+        settings_type = TYPES[kind][type_name]
         table = typed_table(kind, type_name)
+        if settings_type.open_keys is not None:  # a plugin: its keys are its own
+            table |= {name: settings_type.open_keys for name in source.entries if name not in table}
         values = self.section(source, table, typed=f"{kind} type {type_name!r}")
         if values is None:
             return None
-        settings_type = TYPES[kind][type_name]
-        built = settings_type.build(
-            {name: values[name] for name in settings_type.fields}, BuildContext(self.azure)
-        )
+        own = {name: values[name] for name in table if name not in SECTIONS[kind]}
+        built = settings_type.build(own, BuildContext(self.azure))
         if isinstance(built, BackendSettings):
             return StoreSettings(type_name, built)
         propagation = PropagationSettings(**(values["propagation"] or {}))

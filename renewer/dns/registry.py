@@ -67,8 +67,10 @@ def make_provider(settings: DnsSettings) -> DnsProvider:
 
 
 def _plugin(name: str, settings: PluginSettings) -> DnsProvider:
-    """Third-party providers (entry point group ``renewer.dns_providers``): the hook."""
-    raise DnsError(f"DNS provider {name!r} is a plugin, and plugins are not loaded yet")
+    """Third-party providers (entry point group ``renewer.dns_providers``), imported now."""
+    from renewer.dns.providers.plugin import PluginProvider
+
+    return PluginProvider(name, settings.options)
 
 
 __all__ = ["DnsError", "DnsProvider", "make_provider"]
