@@ -17,6 +17,7 @@ from renewer.cli.common import (
     UsageError,
     config_option,
     force_option,
+    load,
     load_specs,
     only_option,
     shard_option,
@@ -25,6 +26,7 @@ from renewer.cli.common import (
     write,
 )
 from renewer.cli.main import main
+from renewer.cli.notify import announce
 from renewer.core.errors import describe_error
 from renewer.core.models import Plan, Result
 from renewer.execute import persist
@@ -144,6 +146,12 @@ def _install_cancel(cancel: threading.Event) -> None:
     help="Seconds one certificate may take, retries and Retry-After pauses included.",
 )
 @shard_option
+@click.option(
+    "--notify/--no-notify",
+    "notify",
+    default=None,
+    help="Send the notify: targets their message (default: yes, except with --shard).",
+)
 def renew(
     config: str | None,
     only: tuple[str, ...],
@@ -155,8 +163,13 @@ def renew(
     max_new_orders: int,
     cert_deadline: float,
     shard_spec: str | None,
+    notify: bool | None,
 ) -> None:
-    """Issue and renew what is due; exit 1 if any certificate failed."""
+    """Issue and renew what is due; exit 1 if any certificate failed.
+
+    Notifications go out once the report is written; a shard never sends
+    them (``report publish`` does, for the merged report), nor does a dry run.
+    """
     part = parse_shard_option(shard_spec)
     services = Services(state_dir=state_dir(config))
     the_plan, state = _plan(config, only, force, services, part)
@@ -197,6 +210,8 @@ def renew(
     if summary_path:
         Path(summary_path).write_text(markdown, encoding="utf-8")
     github.append_step_summary(markdown)
+    if (part is None if notify is None else notify) and not dry_run:
+        announce(load(config), report.as_body(the_report), summary_path=summary_path)
     sys.exit(EXIT_FAILED if the_report.failed or cancel.is_set() else EXIT_OK)
 
 

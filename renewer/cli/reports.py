@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -17,6 +19,7 @@ from renewer.cli.common import (
     write,
 )
 from renewer.cli.main import main
+from renewer.cli.notify import announce
 from renewer.core.report_json import ReportBody
 from renewer.publish import actions as github
 from renewer.publish import inventory, tracking
@@ -82,11 +85,21 @@ def report_merge(reports: tuple[str, ...], output: str | None, summary_path: str
 @click.option("--report", "report_path", required=True, metavar="REPORT.json")
 @click.option("--summary", "summary_path", metavar="OUT.md", help="Also write the Markdown here.")
 @config_option
-def report_publish(report_path: str, summary_path: str | None, config: str | None) -> None:
-    """Job summary, tracking issue and (report mode pr) inventory pull request.
+@click.option(
+    "--notify/--no-notify",
+    "notify",
+    default=True,
+    show_default=True,
+    help="Also send the notify: targets their message (once per run: shards do not).",
+)
+def report_publish(
+    report_path: str, summary_path: str | None, config: str | None, notify: bool
+) -> None:
+    """Job summary, tracking issue, (report mode pr) inventory pull request, notifications.
 
     Reads GITHUB_TOKEN, GITHUB_REPOSITORY and GITHUB_API_URL. Exit 0 also when
-    the GitHub API is down (a warning); 1 if GitHub refused; 2 usage errors.
+    the GitHub API is down or a notification failed (warnings); 1 if GitHub
+    refused; 2 usage errors.
     """
     body = _read_report(report_path)
     markdown = merge.render_markdown(body)
@@ -95,22 +108,38 @@ def report_publish(report_path: str, summary_path: str | None, config: str | Non
     github.append_step_summary(markdown)
     cfg = load(config)
     skip = tracking.skip_reason(body, cfg.report_mode)
+    failure: GitHubUnavailable | GitHubError | None = None
+    issue_url: str | None = None
     if skip:
         click.echo(skip)
-        return
-    client = _github_client()
-    try:
-        for line in tracking.publish(
-            client,
-            body,
-            cfg.report_mode,
-            [spec.name for spec in cfg.certificates],
-            inventory.lock_path_for(cfg.path),
-            github.run_url(),
-        ):
-            click.echo(line)
-    except (GitHubUnavailable, GitHubError) as error:
-        _github_failed(error)
+    else:
+        client = _github_client()
+        try:
+            for line in tracking.publish(
+                client,
+                body,
+                cfg.report_mode,
+                [spec.name for spec in cfg.certificates],
+                inventory.lock_path_for(cfg.path),
+                github.run_url(),
+            ):
+                click.echo(line)
+                issue_url = issue_url or _issue_url(line, client.repository)
+        except (GitHubUnavailable, GitHubError) as error:
+            failure = error
+    if notify and not body.get("dry_run"):  # after the tracking issue, so it can be linked
+        announce(cfg, body, issue_url, summary_path)
+    if failure is not None:
+        _github_failed(failure)
+
+
+def _issue_url(line: str, repository: str) -> str | None:
+    """The tracking issue's web address from tracking.publish's "tracking issue #N: ..." line."""
+    found = re.match(r"tracking issue #(\d+)", line)
+    if not found:
+        return None
+    server = (os.environ.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/")
+    return f"{server}/{repository}/issues/{found.group(1)}"
 
 
 @report_group.command("comment")

@@ -124,6 +124,11 @@ SECTIONS: dict[str, dict[str, Field]] = {
             min_items=1,
             description="The certificates to keep valid (at least one).",
         ),
+        "notify": Field(  # notify hook: the tables are in config/notify.py
+            "sections",
+            section="notify",
+            description="Notification targets for every certificate (see $defs/notify).",
+        ),
     },
     "acme": {
         "directory": Field(
@@ -334,6 +339,14 @@ SECTIONS: dict[str, dict[str, Field]] = {
             enum=CHALLENGES, convert=plain(Challenge), description="Overrides defaults.challenge."
         ),
         "persist_until": doc(_PERSIST_UNTIL, "Overrides defaults.persist_until."),
+        "notify": Field(  # notify hook: the tables are in config/notify.py
+            "sections",
+            section="notify",
+            description=(
+                "This certificate's own notification targets (its owner team's channel), "
+                "besides the top-level ones."
+            ),
+        ),
     },
 }
 """Every section's fields; "store.<type>" and "dns.<type>" add to "store"/"dns" for one type."""

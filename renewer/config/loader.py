@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from renewer.config import notify as notify_config
 from renewer.config.domains import show
 from renewer.config.durations import parse_duration
 from renewer.config.fields import (
@@ -47,6 +48,8 @@ from renewer.core.settings import (
     ProviderSettings,
     StoreSettings,
 )
+
+notify_config.register(SECTIONS, TYPED)  # notify hook: the notify: tables join SECTIONS
 
 __all__ = ["Config", "ConfigError", "ConfigIssue", "load_config", "parse_duration"]
 
@@ -98,6 +101,7 @@ class Config:
     path: Path
     certificates: tuple[CertificateSpec, ...]
     report_mode: ReportMode = ReportMode.ISSUE
+    notify: tuple[notify_config.NotifySettings, ...] = ()  # notify hook
 
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
@@ -115,7 +119,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     if loader.issues:
         unique = sorted(dict.fromkeys(loader.issues), key=lambda issue: issue[:2])
         raise ConfigError(ConfigIssue(file, *issue) for issue in unique)
-    return Config(Path(path), certificates, report_mode)
+    return Config(Path(path), certificates, report_mode, loader.notify_targets())
 
 
 def _fail(file: str, line: int, column: int, message: str) -> ConfigError:
@@ -178,6 +182,15 @@ def _compose(text: str, file: str) -> yaml.MappingNode:
 class _Loader(Checker):
     """Turns the checked sections into models: merges overrides, applies defaults."""
 
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.notify_top: tuple[notify_config.NotifySettings, ...] = ()  # notify hook
+        self.notify_own: list[tuple[str, notify_config.NotifySettings]] = []
+
+    def notify_targets(self) -> tuple[notify_config.NotifySettings, ...]:
+        """notify hook: top-level and per-certificate targets, merged."""
+        return notify_config.combine(self.notify_top, self.notify_own)
+
     def config(self, root: yaml.MappingNode) -> tuple[tuple[CertificateSpec, ...], ReportMode]:
         """Walk the whole document; returns the certificates and the report mode."""
         # "x-..." keys hold YAML anchors for reuse, as in docker compose files
@@ -211,6 +224,8 @@ class _Loader(Checker):
             if (value := self.get(defaults, SECTIONS["defaults"], name)) is not INVALID
         }
         mode = (self.section(self._optional(top, "report"), SECTIONS["report"]) or {}).get("mode")
+        # notify hook
+        self.notify_top = notify_config.build_targets(self, top.entries.get("notify"))
         specs: list[CertificateSpec] = []
         entry = top.entries.get("certificates")
         if entry is None:
@@ -345,6 +360,8 @@ class _Loader(Checker):
         persist_until = self.get(source, table, "persist_until")
         if "persist_until" not in own:
             persist_until = default_values.get("persist_until")
+        own_notify = notify_config.build_targets(self, entries.get("notify"))  # notify hook
+        self.notify_own += [(name, target) for target in own_notify if isinstance(name, str)]
         store = parts["store"]
         if isinstance(key, str) and key.endswith(HSM_SUFFIX) and store and store.type != "keyvault":
             key_entry = (source if "key" in own else defaults).entries["key"]

@@ -14,7 +14,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from renewer.config import convert
+import renewer.config.loader  # noqa: F401  (importing it registers the notify tables)
+from renewer.config import notify
 from renewer.config.convert import NUMBER, Field
 from renewer.config.durations import UNITS
 from renewer.config.fields import MAX_TAG_LENGTH, SECTIONS, TYPED, all_keys
@@ -44,7 +45,8 @@ SECTION_DESCRIPTIONS = {
     ),
     "certificate": "One certificate.",
 }
-_KIND_WORDS = {"dns": "DNS provider", "store": "store"}
+SECTION_DESCRIPTIONS.update(notify.SECTION_DESCRIPTIONS)
+_KIND_WORDS = {"dns": "DNS provider", "store": "store", "notify": "target"}
 _NUMBER_RE = r"([0-9]+(\.[0-9]*)?|\.[0-9]+)"
 _DURATION_RE = (
     rf"^\s*({_NUMBER_RE}|(?=[0-9.])"
@@ -74,7 +76,7 @@ _COMMON: JsonObject = {
 
 def _scalar(field: Field) -> JsonObject:
     """The schema of one scalar value (also a list's items)."""
-    if field.convert is convert.secret:
+    if field.secret:
         return {"$ref": "#/$defs/secret"}
     if field.accepts == NUMBER:
         return {"$ref": "#/$defs/duration"}
@@ -82,6 +84,8 @@ def _scalar(field: Field) -> JsonObject:
         return {"enum": list(field.enum)}
     if field.accepts == ("bool",):
         return {"type": "boolean"}
+    if field.accepts == ("int",):
+        return {"type": "integer"}
     value: JsonObject = {"type": "string", "minLength": 1}
     if field.pattern:
         value["pattern"] = field.pattern
@@ -97,7 +101,10 @@ def _value(field: Field) -> JsonObject:
     if field.shape == "override":
         return {"$ref": f"#/$defs/{field.section}-override"}
     if field.shape == "sections":
-        return {"type": "array", "minItems": field.min_items, "items": _ref(field.section)}
+        many: JsonObject = {"type": "array"}
+        if field.min_items:
+            many["minItems"] = field.min_items
+        return {**many, "items": _ref(field.section)}
     if field.shape == "map":
         return {
             "type": "object",
@@ -126,6 +133,8 @@ def _property(field: Field) -> JsonObject:
     node: JsonObject = {"description": field.description} if field.description else {}
     if field.shape == "scalar" and field.default is not None:
         node["default"] = field.default
+    elif field.shape == "list" and field.default:
+        node["default"] = list(field.default)
     value = _value(field)
     if field.required:
         return {**node, **value}
