@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from renewer.config.types.dns_azure import AzureDnsSettings
 from renewer.config.types.dns_challtestsrv import ChallTestSrvSettings
+from renewer.config.types.dns_cloudflare import CloudflareSettings
 from renewer.config.types.dns_exec import ExecSettings
 from renewer.config.types.dns_powerdns import PowerDnsSettings
 from renewer.config.types.dns_rfc2136 import Rfc2136Settings
@@ -39,6 +40,10 @@ def make_provider(settings: DnsSettings) -> DnsProvider:
             )
         case ExecSettings(program=program, timeout=timeout):
             return ExecProvider(program, timeout=timeout)
+        case CloudflareSettings(api_token=token, zone=zone, base_url=base_url):
+            from renewer.dns.providers.cloudflare import CloudflareProvider  # SDK loads here
+
+            return CloudflareProvider(token, zone=zone, base_url=base_url)
         case Route53Settings() as r53:
             from renewer.dns.providers.route53 import Route53Provider  # boto3 loads only here
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from renewer.config.types import (
     dns_azure,
     dns_challtestsrv,
+    dns_cloudflare,
     dns_exec,
     dns_powerdns,
     dns_rfc2136,
@@ -30,6 +31,7 @@ DNS_TYPES: dict[str, SettingsType] = {
         dns_powerdns.TYPE,
         dns_route53.TYPE,
         dns_exec.TYPE,
+        dns_cloudflare.TYPE,
     )
 }
 STORE_TYPES: dict[str, SettingsType] = {
