@@ -27,8 +27,10 @@ from renewer.cli.common import (
 )
 from renewer.cli.main import main
 from renewer.cli.notify import announce
+from renewer.config.types.dns_acmedns import AcmeDnsSettings
 from renewer.core.errors import describe_error
 from renewer.core.models import Plan, Result
+from renewer.dns.providers import acmedns
 from renewer.execute import persist
 from renewer.execute.executor import (
     DEFAULT_CERT_DEADLINE,
@@ -97,6 +99,10 @@ def plan(
     standing = persist.gather([a.spec for a in the_plan.actions], services)
     for warning in persist_report.warnings(standing):
         warn(warning, "dns-persist-01")
+    for spec in [a.spec for a in the_plan.actions]:
+        if isinstance(spec.dns.provider, AcmeDnsSettings):  # the CNAMEs it relies on
+            for record in acmedns.delegations(spec.dns.provider.fulldomain, spec.domains):
+                click.echo(f"note: {spec.name}: acme-dns needs {record}", err=True)
     the_report = RunReport(plan=the_plan, results=run.unreadable_results(state), persist=standing)
     write(report.RENDERERS[fmt](the_report), output)
     sys.exit(EXIT_FAILED if state.unreadable else EXIT_OK)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from renewer.config.types.dns_acmedns import AcmeDnsSettings
 from renewer.config.types.dns_azure import AzureDnsSettings
 from renewer.config.types.dns_challtestsrv import ChallTestSrvSettings
 from renewer.config.types.dns_cloudflare import CloudflareSettings
@@ -11,6 +12,7 @@ from renewer.config.types.dns_rfc2136 import Rfc2136Settings
 from renewer.config.types.dns_route53 import Route53Settings
 from renewer.core.settings import DnsSettings, PluginSettings
 from renewer.dns.contract import DnsError, DnsProvider
+from renewer.dns.providers.acmedns import AcmeDnsProvider
 from renewer.dns.providers.challtestsrv import ChallTestSrvProvider
 from renewer.dns.providers.exec import ExecProvider
 from renewer.dns.providers.powerdns import PowerDnsProvider
@@ -44,6 +46,15 @@ def make_provider(settings: DnsSettings) -> DnsProvider:
             from renewer.dns.providers.cloudflare import CloudflareProvider  # SDK loads here
 
             return CloudflareProvider(token, zone=zone, base_url=base_url)
+        case AcmeDnsSettings() as acme_dns:
+            return AcmeDnsProvider(
+                acme_dns.api_url,
+                acme_dns.username,
+                acme_dns.password,
+                acme_dns.subdomain,
+                acme_dns.fulldomain,
+                ca_bundle=acme_dns.ca_bundle,
+            )
         case Route53Settings() as r53:
             from renewer.dns.providers.route53 import Route53Provider  # boto3 loads only here
 

@@ -9,6 +9,7 @@ tuple below, then teach the factory (``renewer/dns/registry.py`` or
 from __future__ import annotations
 
 from renewer.config.types import (
+    dns_acmedns,
     dns_azure,
     dns_challtestsrv,
     dns_cloudflare,
@@ -32,6 +33,7 @@ DNS_TYPES: dict[str, SettingsType] = {
         dns_route53.TYPE,
         dns_exec.TYPE,
         dns_cloudflare.TYPE,
+        dns_acmedns.TYPE,
     )
 }
 STORE_TYPES: dict[str, SettingsType] = {
