@@ -70,16 +70,16 @@ class AcmeDnsStandIn(ThreadedServer[ThreadingHTTPServer]):
                 self.fail_next -= 1
                 return 503, {"error": "unavailable"}
             if path == "/register":
-                reg = Registration(
-                    str(uuid.uuid4()), secrets.token_urlsafe(30), str(uuid.uuid4()), ""
-                )
-                reg.fulldomain = f"{reg.subdomain}.{self.domain}"
-                self.registrations[reg.subdomain] = reg
+                self.lock.release()
+                try:
+                    made = self.register()
+                finally:
+                    self.lock.acquire()
                 return 201, {
-                    "username": reg.username,
-                    "password": reg.password,
-                    "fulldomain": reg.fulldomain,
-                    "subdomain": reg.subdomain,
+                    "username": made.username,
+                    "password": made.password,
+                    "fulldomain": made.fulldomain,
+                    "subdomain": made.subdomain,
                     "allowfrom": [],
                 }
             if path != "/update":
