@@ -7,6 +7,7 @@ from renewer.config.types.dns_azure import AzureDnsSettings
 from renewer.config.types.dns_challtestsrv import ChallTestSrvSettings
 from renewer.config.types.dns_cloudflare import CloudflareSettings
 from renewer.config.types.dns_exec import ExecSettings
+from renewer.config.types.dns_google import GoogleDnsSettings
 from renewer.config.types.dns_powerdns import PowerDnsSettings
 from renewer.config.types.dns_rfc2136 import Rfc2136Settings
 from renewer.config.types.dns_route53 import Route53Settings
@@ -54,6 +55,15 @@ def make_provider(settings: DnsSettings) -> DnsProvider:
                 acme_dns.subdomain,
                 acme_dns.fulldomain,
                 ca_bundle=acme_dns.ca_bundle,
+            )
+        case GoogleDnsSettings() as gcp:
+            from renewer.dns.providers.google import GoogleDnsProvider  # google-auth loads here
+
+            return GoogleDnsProvider(
+                gcp.project,
+                managed_zone=gcp.managed_zone,
+                endpoint=gcp.endpoint,
+                credentials_file=gcp.credentials_file,
             )
         case Route53Settings() as r53:
             from renewer.dns.providers.route53 import Route53Provider  # boto3 loads only here

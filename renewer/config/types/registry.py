@@ -14,6 +14,7 @@ from renewer.config.types import (
     dns_challtestsrv,
     dns_cloudflare,
     dns_exec,
+    dns_google,
     dns_powerdns,
     dns_rfc2136,
     dns_route53,
@@ -34,6 +35,7 @@ DNS_TYPES: dict[str, SettingsType] = {
         dns_exec.TYPE,
         dns_cloudflare.TYPE,
         dns_acmedns.TYPE,
+        dns_google.TYPE,
     )
 }
 STORE_TYPES: dict[str, SettingsType] = {
