@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
@@ -11,6 +12,7 @@ from types import FrameType
 import click
 
 from renewer import app as run
+from renewer.cli import verify as verify_cli  # verify: issue 15
 from renewer.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -45,6 +47,7 @@ from renewer.publish import actions as github
 from renewer.report import persist as persist_report
 from renewer.report import render as report
 from renewer.report.model import RunReport
+from renewer.verify import render as verify_render
 
 REVOCATION_REASONS = {
     "unspecified": 0,
@@ -153,6 +156,12 @@ def _install_cancel(cancel: threading.Event) -> None:
 )
 @shard_option
 @click.option(
+    "--no-verify",
+    "skip_verify",
+    is_flag=True,
+    help="Do not check the endpoints of the certificates afterwards (renewer verify).",
+)
+@click.option(
     "--notify/--no-notify",
     "notify",
     default=None,
@@ -169,10 +178,13 @@ def renew(
     max_new_orders: int,
     cert_deadline: float,
     shard_spec: str | None,
+    skip_verify: bool,
     notify: bool | None,
 ) -> None:
     """Issue and renew what is due; exit 1 if any certificate failed.
 
+    Afterwards the endpoints of the handled certificates are verified: a
+    stale endpoint past its grace also exits 1 (see ``renewer verify``).
     Notifications go out once the report is written; a shard never sends
     them (``report publish`` does, for the merged report), nor does a dry run.
     """
@@ -210,15 +222,25 @@ def renew(
     for result in run.unreadable_results(state):
         progress(result)
     click.echo(report.render_text(the_report).splitlines()[-1])
+    body = report.as_body(the_report)
     markdown = report.render_markdown(the_report)
+    checked = None  # verify (issue 15): after the work, for certificates with endpoints
+    if not dry_run and not skip_verify and not cancel.is_set():
+        checked = verify_cli.check([a.spec for a in the_plan.actions], services.stores)
+    if checked is not None and checked.findings:
+        click.echo(verify_render.render_text(checked), nl=False)
+        verify_cli.annotate(checked, strict=False)
+        body["verify"] = verify_render.as_body(checked)
+        markdown += "\n" + verify_render.markdown_from_body(body["verify"], heading="####")
     if report_path:
-        Path(report_path).write_text(report.render_json(the_report), encoding="utf-8")
+        Path(report_path).write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
     if summary_path:
         Path(summary_path).write_text(markdown, encoding="utf-8")
     github.append_step_summary(markdown)
     if (part is None if notify is None else notify) and not dry_run:
-        announce(load(config), report.as_body(the_report), summary_path=summary_path)
-    sys.exit(EXIT_FAILED if the_report.failed or cancel.is_set() else EXIT_OK)
+        announce(load(config), body, summary_path=summary_path)
+    stale = bool(checked and checked.stale)
+    sys.exit(EXIT_FAILED if the_report.failed or cancel.is_set() or stale else EXIT_OK)
 
 
 @main.command()

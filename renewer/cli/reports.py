@@ -30,6 +30,16 @@ from renewer.publish.github_api import (
     GitHubUnavailable,
 )
 from renewer.report import merge
+from renewer.verify import render as verify_render
+
+
+def _markdown(body: ReportBody) -> str:
+    """The run's Markdown, plus its verify section (issue 15) when the report has one."""
+    markdown = merge.render_markdown(body)
+    verify = body.get("verify")
+    if isinstance(verify, dict):
+        markdown += "\n" + verify_render.markdown_from_body(verify, heading="####")
+    return markdown
 
 
 # -- renewer report: merge shard reports, publish to GitHub ----------------------
@@ -76,7 +86,7 @@ def report_merge(reports: tuple[str, ...], output: str | None, summary_path: str
         raise UsageError(str(error)) from None
     write(merge.render_json(merged), output)
     if summary_path:
-        Path(summary_path).write_text(merge.render_markdown(merged), encoding="utf-8")
+        Path(summary_path).write_text(_markdown(merged), encoding="utf-8")
     if output:
         click.echo(f"merged {len(merged['certificates'])} certificates into {output}")
 
@@ -102,7 +112,7 @@ def report_publish(
     refused; 2 usage errors.
     """
     body = _read_report(report_path)
-    markdown = merge.render_markdown(body)
+    markdown = _markdown(body)
     if summary_path:
         Path(summary_path).write_text(markdown, encoding="utf-8")
     github.append_step_summary(markdown)

@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,7 +29,7 @@ class Context:
 
 
 Converter = Callable[[Any, Context], Any]
-Shape = Literal["scalar", "list", "section", "override", "sections", "map"]
+Shape = Literal["scalar", "list", "section", "override", "sections", "map", "endpoints"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class Field:
     """One key of a section. ``accepts``: the YAML scalar kinds allowed.
 
     shape: "scalar", "list" (of scalars), "section" (nested table), "override"
-    (partial section merged onto the top level), "sections" (list of tables), "map".
+    (partial section merged onto the top level), "sections" (list of tables), "map",
+    "endpoints" (walked by config/endpoints.py).
     ``description``, ``pattern`` and ``schema`` only feed the generated JSON
     Schema (``renewer schema``): ``pattern`` is the editor-side check of a string,
     ``schema`` replaces the value's derived schema where the derivation cannot
@@ -112,3 +114,31 @@ SECONDS = plain(lambda value: parse_positive_duration(value).total_seconds())
 def doc(base: Field, description: str, **changes: Any) -> Field:
     """``base`` (one of the shared fields above) with its description for this key."""
     return replace(base, description=description, **changes)
+
+
+def persist_until(value: Any, ctx: Context) -> datetime | timedelta:
+    """A date (2027-06-30, or an ISO date-time) or a duration from the time of ``persist``."""
+    text = str(value).strip()
+    try:
+        return parse_positive_duration(value if isinstance(value, int | float) else text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"expected a date (2027-06-30) or a duration (365d), got {text[:40]!r}"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+PERSIST_UNTIL = Field(
+    convert=persist_until,
+    accepts=(*NUMBER, "timestamp"),
+    schema={
+        "anyOf": [
+            {"$ref": "#/$defs/duration"},
+            {"type": "string", "pattern": r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?\s*$"},
+        ]
+    },
+)

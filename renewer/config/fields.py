@@ -9,13 +9,11 @@ all read these tables; ``config.nodes.Checker`` applies them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
 from renewer.config.convert import (
     DURATION,
     FILE,
     NUMBER,
+    PERSIST_UNTIL,
     SECONDS,
     SECRET,
     STR,
@@ -32,7 +30,6 @@ from renewer.config.domains import (
     normalise_email,
     parse_host_port,
 )
-from renewer.config.durations import parse_positive_duration
 from renewer.config.types.registry import TYPES
 from renewer.core.models import HSM_SUFFIX, KEY_TYPES, Challenge, ReportMode
 from renewer.core.settings import AZURE_CLOUDS
@@ -50,32 +47,29 @@ CHALLENGES = tuple(c.value for c in Challenge)
 DEFAULT_CHALLENGE = Challenge.DNS_01
 
 
-def _persist_until(value: Any, ctx: Context) -> datetime | timedelta:
-    """A date (2027-06-30, or an ISO date-time) or a duration from the time of ``persist``."""
-    text = str(value).strip()
-    try:
-        return parse_positive_duration(value if isinstance(value, int | float) else text)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(
-            f"expected a date (2027-06-30) or a duration (365d), got {text[:40]!r}"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-_PERSIST_UNTIL = Field(
-    convert=_persist_until,
-    accepts=(*NUMBER, "timestamp"),
-    schema={
-        "anyOf": [
-            {"$ref": "#/$defs/duration"},
-            {"type": "string", "pattern": r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?\s*$"},
-        ]
-    },
-)
+_ADDRESS = {
+    "type": "string",
+    "minLength": 1,
+    "description": "host[:port]; port 443 unless given; IPv6 as [::1]:8443.",
+}
+_ENDPOINT = {
+    "anyOf": [
+        _ADDRESS,
+        {
+            "type": "object",
+            "properties": {
+                "address": _ADDRESS,
+                "sni": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "The server name to send; one of the certificate's domains.",
+                },
+            },
+            "required": ["address"],
+            "additionalProperties": False,
+        },
+    ]
+}
 _TYPED_OVERRIDE = (
     "Keys that replace those of the top-level {} section. A different `type` replaces the "
     "whole section, which must then be complete."
@@ -249,9 +243,14 @@ SECTIONS: dict[str, dict[str, Field]] = {
             ),
         ),
         "persist_until": doc(
-            _PERSIST_UNTIL,
+            PERSIST_UNTIL,
             "dns-persist-01: persistUntil written by `renewer persist`: a date (2027-06-30) "
             "or a duration from the time of writing (365d). Default: none (no expiry).",
+        ),
+        "grace": doc(  # verify (issue 15): how long a previous version may be served
+            DURATION,
+            "How long after a renewal an endpoint may still serve the previous version "
+            "(renewer verify); default 26h, longer than the slowest Azure consumer.",
         ),
     },
     "report": {
@@ -338,7 +337,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "challenge": Field(
             enum=CHALLENGES, convert=plain(Challenge), description="Overrides defaults.challenge."
         ),
-        "persist_until": doc(_PERSIST_UNTIL, "Overrides defaults.persist_until."),
+        "persist_until": doc(PERSIST_UNTIL, "Overrides defaults.persist_until."),
         "notify": Field(  # notify hook: the tables are in config/notify.py
             "sections",
             section="notify",
@@ -347,6 +346,18 @@ SECTIONS: dict[str, dict[str, Field]] = {
                 "besides the top-level ones."
             ),
         ),
+        # verify (issue 15): walked by renewer.config.endpoints (strings or mappings)
+        "endpoints": Field(
+            "endpoints",
+            max_items=100,
+            description=(
+                "TLS endpoints that serve this certificate, checked by renewer verify (nothing "
+                'is probed without them). Each a "host[:port]" string or {address, sni}; SNI '
+                "defaults to the first non-wildcard domain."
+            ),
+            schema={"type": "array", "maxItems": 100, "items": _ENDPOINT},
+        ),
+        "grace": doc(DURATION, "Overrides defaults.grace."),
     },
 }
 """Every section's fields; "store.<type>" and "dns.<type>" add to "store"/"dns" for one type."""

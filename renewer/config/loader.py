@@ -24,6 +24,7 @@ import yaml
 from renewer.config import notify as notify_config
 from renewer.config.domains import show
 from renewer.config.durations import parse_duration
+from renewer.config.endpoints import verify_fields  # verify (issue 15)
 from renewer.config.fields import (
     CLOUD_NAMES,
     DEFAULT_CHALLENGE,
@@ -362,6 +363,7 @@ class _Loader(Checker):
             persist_until = default_values.get("persist_until")
         own_notify = notify_config.build_targets(self, entries.get("notify"))  # notify hook
         self.notify_own += [(name, target) for target in own_notify if isinstance(name, str)]
+        verify = verify_fields(self, source, domains, default_values)  # verify (issue 15)
         store = parts["store"]
         if isinstance(key, str) and key.endswith(HSM_SUFFIX) and store and store.type != "keyvault":
             key_entry = (source if "key" in own else defaults).entries["key"]
@@ -380,5 +382,6 @@ class _Loader(Checker):
             tags=tags,
             challenge=challenge,
             persist_until=persist_until,
+            **verify,
             **parts,
         )

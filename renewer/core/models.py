@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from renewer.core.endpoints import DEFAULT_GRACE, EndpointSpec  # verify (issue 15)
 from renewer.core.settings import AcmeSettings, DnsSettings, StoreSettings
 
 KEY_TYPES: tuple[str, ...] = (
@@ -58,6 +59,9 @@ class CertificateSpec:
     tags: Mapping[str, str] = field(default_factory=dict)
     challenge: Challenge = Challenge.DNS_01
     persist_until: datetime | timedelta | None = None  # dns-persist-01 persistUntil
+    # verify (issue 15): where it is served, and how long a previous version may be
+    endpoints: tuple[EndpointSpec, ...] = ()
+    grace: timedelta = DEFAULT_GRACE
 
     def fingerprint(self) -> str:
         """Hash of everything whose change requires a new certificate."""

@@ -13,7 +13,7 @@ or the report tests, validate real output against it).
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 # Enumerated values are typed ``str``: a report read back from a file holds plain
 # strings, whatever wrote it. Their allowed values are the StrEnums named below.
@@ -88,3 +88,6 @@ class ReportBody(TypedDict):
     certificates: list[CertificateEntry]
     unmanaged: list[str]
     persist: NotRequired[list[PersistEntry]]
+    # renewer verify's section: its contract is docs/verify.schema.json, and its writer
+    # (renewer/verify/render.py as_body) and readers are the verify package.
+    verify: NotRequired[dict[str, Any]]

@@ -8,9 +8,9 @@ unsharded run would have rendered.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from renewer.core.report_json import CertificateEntry, ReportBody, Summary
 from renewer.report import render as report
@@ -80,7 +80,7 @@ def merge_reports(reports: Sequence[ReportBody]) -> ReportBody:
         {n for b in reports for n in b.get("unmanaged", []) if n.lower() not in seen}
     )
     stamps = [str(b["generated_at"]) for b in reports if b.get("generated_at")]
-    return {
+    merged: ReportBody = {
         "schema_version": 1,
         "generated_at": min(stamps) if stamps else None,
         "dry_run": any(bool(b["dry_run"]) for b in reports),
@@ -88,6 +88,25 @@ def merge_reports(reports: Sequence[ReportBody]) -> ReportBody:
         "summary": cast(Summary, summary),  # the sum of the shards' counts, key by key
         "certificates": certificates,
         "unmanaged": unmanaged,
+    }
+    checks = [v for b in reports if isinstance(v := b.get("verify"), Mapping)]
+    if checks:  # verify (issue 15): each shard checked its own certificates' endpoints
+        merged["verify"] = merge_verify(checks)
+    return merged
+
+
+def merge_verify(sections: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The shards' ``verify`` sections (docs/verify.schema.json) as one."""
+    totals: dict[str, int] = {}
+    for section in sections:
+        for key, value in section["summary"].items():
+            totals[key] = totals.get(key, 0) + int(value)
+    stamps = [str(s["generated_at"]) for s in sections if s.get("generated_at")]
+    return {
+        "schema_version": 1,
+        "generated_at": min(stamps) if stamps else None,
+        "summary": totals,
+        "endpoints": [dict(row) for s in sections for row in s["endpoints"]],
     }
 
 
