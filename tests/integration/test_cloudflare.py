@@ -98,7 +98,11 @@ def test_rate_limit_is_retried_after_retry_after(
     cf.throttle(2, retry_after="1")
     dns.present(NAME, "after-429")
     assert bind.txt_values(NAME) == ["after-429"]
-    assert sum(1 for _, _, s in cf.state.log if s == 429) == 2
+    statuses = [s for _, _, s in cf.state.log]
+    first = statuses.index(429)
+    assert statuses[first : first + 3] == [429, 429, 200]
+    gaps = [cf.state.times[first + i + 1] - cf.state.times[first + i] for i in range(2)]
+    assert min(gaps) >= 0.9, gaps  # Retry-After: 1 honoured before each retry
     cf.throttle(20)
     with pytest.raises(DnsError, match=r"HTTP 429") as failed:
         dns.cleanup(NAME, "after-429")
@@ -143,7 +147,7 @@ def test_apex_and_wildcard_certificate_through_pebble(
         "certificates": [{"name": "wild", "domains": ["example.test", "*.example.test"]}],
     }
     cfg = write_config(tmp_path / "certificates.yaml", body)
-    env = {TOKEN_ENV: cf.token}
+    env = {TOKEN_ENV: cf.token, "RENEWER_LOG_LEVEL": "DEBUG"}  # the token stays masked
     result = run_cli("renew", "-c", str(cfg), "--report", str(tmp_path / "r.json"), env=env)
     assert result.code == 0, result.output
     assert sans(leaf(tmp_path, "wild")) == {"example.test", "*.example.test"}

@@ -164,7 +164,7 @@ def test_apex_and_wildcard_certificate_through_pebble(
         "certificates": [{"name": "wild", "domains": ["example.test", "*.example.test"]}],
     }
     cfg = write_config(tmp_path / "certificates.yaml", body)
-    env = {KEY_ENV: powerdns.api_key}
+    env = {KEY_ENV: powerdns.api_key, "RENEWER_LOG_LEVEL": "DEBUG"}  # the key stays masked
     checked = run_cli("validate", "-c", str(cfg), env=env)
     assert checked.code == 0, checked.output
     result = run_cli("renew", "-c", str(cfg), "--report", str(tmp_path / "r.json"), env=env)

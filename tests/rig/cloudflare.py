@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -49,6 +50,7 @@ class _State:
     throttled: int = 0  # answer this many next requests with 429
     retry_after: str = "1"
     log: list[tuple[str, str, int]] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # monotonic time of each logged request
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -126,9 +128,11 @@ class CloudflareStandIn(ThreadedServer[ThreadingHTTPServer]):
                     429, 971, "Please wait and consider throttling your request speed"
                 )
                 state.log.append((method, path, status))
+                state.times.append(time.monotonic())
                 return status, answer, {"Retry-After": state.retry_after}
             status, answer = self._dispatch(method, path, headers, body)
             state.log.append((method, path, status))
+            state.times.append(time.monotonic())
             return status, answer, {}
 
     def _dispatch(self, method: str, path: str, headers: Any, body: bytes) -> tuple[int, Any]:
