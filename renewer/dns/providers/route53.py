@@ -226,7 +226,12 @@ class Route53Provider(DnsProvider):
                 answer = self._client.change_resource_record_sets(
                     HostedZoneId=zone_id, ChangeBatch=batch
                 )
-            except (ClientError, BotoCoreError) as exc:
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code")
+                if action == "DELETE" and code == "InvalidChangeBatch":
+                    return  # the set changed since our read: the verify read redoes it
+                raise self._error(exc, what, zone) from None
+            except BotoCoreError as exc:
                 raise self._error(exc, what, zone) from None
             self._wait_insync(answer["ChangeInfo"], zone)
 
