@@ -192,3 +192,22 @@ def test_validate_reports_a_missing_key_setting(tmp_path: Path) -> None:
     assert result.code != 0
     expected = f"{cfg}:4:3: dns: missing required key 'api_key' for dns type 'powerdns'"
     assert expected in result.output, result.output
+
+
+def test_a_value_lost_to_another_writer_is_written_again(
+    powerdns: PowerDns, key: SecretRef
+) -> None:
+    # Another process's stale REPLACE lands right after ours (before we see our answer):
+    # the verify read notices our value is gone and the change is redone from a fresh read.
+    clobbered: list[int] = []
+
+    def other_writer(method: str, path: str, status: int) -> None:
+        if method == "PATCH" and status == 204 and not clobbered:
+            clobbered.append(status)
+            powerdns.set_txt(NAME, ["other-process-value"])
+
+    with HttpFaultProxy(powerdns.api_url, on_forward=other_writer) as proxy:
+        PowerDnsProvider(proxy.url, key).present(NAME, "our-value")
+        patches = [s for s in proxy.log if s.method == "PATCH"]
+    assert clobbered and len(patches) == 2
+    assert powerdns.txt_values(NAME) == ["other-process-value", "our-value"]

@@ -186,3 +186,23 @@ def test_apex_and_wildcard_certificate_through_pebble(
     assert report["certificates"][0]["result"] == "succeeded"
     assert moto.txt(NAME) == ["foreign-value"]
     assert bind.txt_values(NAME) == ["foreign-value"]
+
+
+def test_a_value_lost_to_another_writer_is_written_again(moto: MotoRoute53, bind: Bind) -> None:
+    # Another process's stale UPSERT lands right after ours: the verify read notices.
+    assert moto.proxy is not None and moto.proxy.on_forward is not None
+    publish = moto.proxy.on_forward
+    clobbered: list[str] = []
+
+    def other_writer(method: str, path: str, status: int) -> None:
+        if method == "POST" and "/rrset" in path and status == 200 and not clobbered:
+            clobbered.append(path)
+            moto.set_txt(NAME, ["other-process-value"])
+        publish(method, path, status)
+
+    moto.proxy.on_forward = other_writer
+    provider(moto).present(NAME, "our-value")
+    writes = [s for s in moto.proxy.log if s.method == "POST" and "/rrset" in s.path]
+    assert clobbered and len(writes) == 2
+    assert moto.txt(NAME) == ["other-process-value", "our-value"]
+    assert bind.txt_values(NAME) == ["other-process-value", "our-value"]
