@@ -43,10 +43,6 @@ def make_provider(settings: DnsSettings) -> DnsProvider:
             )
         case ExecSettings(program=program, timeout=timeout):
             return ExecProvider(program, timeout=timeout)
-        case CloudflareSettings(api_token=token, zone=zone, base_url=base_url):
-            from renewer.dns.providers.cloudflare import CloudflareProvider  # SDK loads here
-
-            return CloudflareProvider(token, zone=zone, base_url=base_url)
         case AcmeDnsSettings() as acme_dns:
             return AcmeDnsProvider(
                 acme_dns.api_url,
@@ -56,25 +52,14 @@ def make_provider(settings: DnsSettings) -> DnsProvider:
                 acme_dns.fulldomain,
                 ca_bundle=acme_dns.ca_bundle,
             )
-        case GoogleDnsSettings() as gcp:
-            from renewer.dns.providers.google import GoogleDnsProvider  # google-auth loads here
-
-            return GoogleDnsProvider(
-                gcp.project,
-                managed_zone=gcp.managed_zone,
-                endpoint=gcp.endpoint,
-                credentials_file=gcp.credentials_file,
-            )
-        case Route53Settings() as r53:
-            from renewer.dns.providers.route53 import Route53Provider  # boto3 loads only here
-
-            return Route53Provider(
-                hosted_zone_id=r53.hosted_zone_id,
-                region=r53.region,
-                endpoint_url=r53.endpoint_url,
-                ca_bundle=r53.ca_bundle,
-                insync_timeout=r53.insync_timeout,
-            )
+        case CloudflareSettings() | GoogleDnsSettings() | Route53Settings() as cloud:
+            try:  # each vendor SDK is imported only when a certificate uses it
+                return _sdk_provider(cloud)
+            except ImportError as exc:
+                raise DnsError(
+                    f"dns type {settings.type!r} needs the {exc.name} package: "
+                    "reinstall renewer (pip install renewer)"
+                ) from None
         case AzureDnsSettings() as azure:
             # Imported here so a setup without Azure DNS never loads the ARM SDK; tests
             # patch renewer.azure.signin.azure_credential, which this reads at call time.
@@ -90,6 +75,36 @@ def make_provider(settings: DnsSettings) -> DnsProvider:
         case PluginSettings():
             return _plugin(settings.type, settings.provider)
     raise DnsError(f"DNS provider {settings.type!r} is not available in this build")
+
+
+def _sdk_provider(
+    settings: CloudflareSettings | GoogleDnsSettings | Route53Settings,
+) -> DnsProvider:
+    """The providers built on a vendor SDK (cloudflare, google-auth, boto3)."""
+    if isinstance(settings, CloudflareSettings):
+        from renewer.dns.providers.cloudflare import CloudflareProvider
+
+        return CloudflareProvider(
+            settings.api_token, zone=settings.zone, base_url=settings.base_url
+        )
+    if isinstance(settings, GoogleDnsSettings):
+        from renewer.dns.providers.google import GoogleDnsProvider
+
+        return GoogleDnsProvider(
+            settings.project,
+            managed_zone=settings.managed_zone,
+            endpoint=settings.endpoint,
+            credentials_file=settings.credentials_file,
+        )
+    from renewer.dns.providers.route53 import Route53Provider
+
+    return Route53Provider(
+        hosted_zone_id=settings.hosted_zone_id,
+        region=settings.region,
+        endpoint_url=settings.endpoint_url,
+        ca_bundle=settings.ca_bundle,
+        insync_timeout=settings.insync_timeout,
+    )
 
 
 def _plugin(name: str, settings: PluginSettings) -> DnsProvider:

@@ -29,7 +29,12 @@ import time
 from typing import Any
 from urllib.parse import quote
 
+import google.auth
 import requests
+from google.auth import identity_pool
+from google.auth.exceptions import GoogleAuthError
+from google.auth.transport.requests import AuthorizedSession
+from google.oauth2 import service_account
 
 from renewer.dns.contract import DnsError, DnsProvider, absolute
 from renewer.dns.providers import httpretry
@@ -46,10 +51,6 @@ MESSAGE_LIMIT = 200
 
 def _credentials(credentials_file: str | None) -> Any:
     """Credentials from the named file (service account or external account), else ADC."""
-    import google.auth
-    from google.auth import identity_pool
-    from google.oauth2 import service_account
-
     if not credentials_file:
         credentials, _ = google.auth.default(scopes=[SCOPE])
         return credentials
@@ -65,9 +66,6 @@ def _credentials(credentials_file: str | None) -> Any:
 
 def _session(credentials_file: str | None) -> requests.Session:
     """An AuthorizedSession: tokens are fetched and refreshed by google-auth."""
-    from google.auth.exceptions import GoogleAuthError
-    from google.auth.transport.requests import AuthorizedSession
-
     try:
         credentials = _credentials(credentials_file)
     except (GoogleAuthError, ValueError, OSError) as exc:
