@@ -119,6 +119,9 @@ def test_zone_by_longest_suffix_and_missing_zone(tmp_path: Path, aws_env: dict[s
         zone, zone_id = dns.locate("_acme-challenge.deep.sub.example.test.")
         assert (zone, zone_id) == ("sub.example.test.", moto.zone_ids["sub.example.test."])
         assert dns.locate(NAME)[0] == "example.test."
+        assert moto.proxy is not None
+        listings = [s for s in moto.proxy.log if s.path.startswith("/2013-04-01/hostedzone?")]
+        assert len(listings) == 3  # three zones, one a page: NextMarker followed twice
         dns.present("_acme-challenge.deep.sub.example.test.", "v")
         assert bind.txt_values("_acme-challenge.deep.sub.example.test.") == ["v"]
         with pytest.raises(DnsError, match=r"no public hosted zone holds _acme-challenge\.x\.org"):

@@ -23,7 +23,7 @@ the zone's servers themselves. Throttling and PriorRequestNotComplete are
 retried by botocore's "standard" retry mode (exponential backoff, jitter).
 
 References: the Route 53 API Reference (ChangeResourceRecordSets,
-ListResourceRecordSets, ListHostedZonesByName with NextDNSName/NextHostedZoneId,
+ListResourceRecordSets, ListHostedZones with Marker/NextMarker,
 GetChange) and botocore's retry documentation.
 """
 
@@ -150,17 +150,14 @@ class Route53Provider(DnsProvider):
         with self._zones_lock:
             if self._zones is None:
                 found: list[tuple[str, str]] = []
-                params: dict[str, str] = {"MaxItems": str(self.page_size)}
+                pages = self._client.get_paginator("list_hosted_zones").paginate(
+                    PaginationConfig={"PageSize": self.page_size}
+                )
                 try:
-                    while True:
-                        page = self._client.list_hosted_zones_by_name(**params)
+                    for page in pages:  # Marker / NextMarker, followed by botocore
                         for zone in page.get("HostedZones", []):
                             if not zone.get("Config", {}).get("PrivateZone", False):
                                 found.append((_escape(absolute(zone["Name"])), zone["Id"]))
-                        if not page.get("IsTruncated"):
-                            break
-                        params["DNSName"] = page["NextDNSName"]
-                        params["HostedZoneId"] = page["NextHostedZoneId"]
                 except (ClientError, BotoCoreError) as exc:
                     raise self._error(exc, "listing hosted zones", None) from None
                 self._zones = sorted(found, key=lambda z: len(z[0]), reverse=True)
