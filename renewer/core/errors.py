@@ -13,6 +13,8 @@ line are kept.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 MAX_LENGTH = 300
 
 
@@ -21,6 +23,8 @@ class RenewerError(Exception):
 
     transient: bool = False
     retry_after: float | None = None
+    # Classes that joined this base late keep their old "Class: message" line.
+    show_class: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -40,7 +44,7 @@ def describe_error(exc: BaseException) -> str:
     """A single line: our own messages verbatim, others as 'Class: first line'."""
     text = str(exc).strip()
     first = text.splitlines()[0] if text else ""
-    if isinstance(exc, RenewerError):
+    if isinstance(exc, RenewerError) and not exc.show_class:
         line = first or exc.__class__.__name__
     else:
         line = f"{exc.__class__.__name__}: {first}" if first else exc.__class__.__name__

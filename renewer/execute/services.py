@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from renewer.acme.client import AcmeAccount
+from renewer.acme.transport import CaHealth
 from renewer.core.cache import Cache
 from renewer.core.settings import AcmeSettings, DnsSettings
 from renewer.dns.contract import DnsProvider
@@ -30,6 +31,9 @@ class Services:
         self._accounts: Cache[tuple[str, str], AcmeAccount] = Cache()
         self._providers: Cache[DnsSettings, DnsProvider] = Cache()
         self._journals: Cache[str, Journal] = Cache()
+        # One down list per run: a CA that stopped answering for one certificate
+        # (or one renewal-info lookup) fails every later one at once.
+        self.ca_health = CaHealth()
 
     def journal(self, store: CertificateStore) -> Journal | None:
         """The TXT journal for certificates kept in ``store`` (None: not journalled).
@@ -50,7 +54,7 @@ class Services:
 
     def account(self, settings: AcmeSettings, store: CertificateStore) -> AcmeAccount:
         key = (settings.directory, store.describe())  # one account per CA and store
-        return self._accounts.get(key, lambda: AcmeAccount(settings, store))
+        return self._accounts.get(key, lambda: AcmeAccount(settings, store, self.ca_health))
 
     def provider(self, settings: DnsSettings) -> DnsProvider:
         return self._providers.get(settings, lambda: make_provider(settings))
