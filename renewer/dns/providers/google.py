@@ -23,7 +23,6 @@ JSON error body ``{"error": {"code", "message", "errors": [{"reason"}]}}``).
 from __future__ import annotations
 
 import json
-import random
 import threading
 import time
 from typing import Any
@@ -36,6 +35,7 @@ from google.auth.exceptions import GoogleAuthError
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 
+from renewer.core import retry
 from renewer.dns.contract import DnsError, DnsProvider, absolute
 from renewer.dns.providers import httpretry
 from renewer.dns.providers.txt import quote_txt, unquote_txt
@@ -44,6 +44,7 @@ TTL = 60
 SCOPE = "https://www.googleapis.com/auth/ndev.clouddns.readwrite"
 DEFAULT_ENDPOINT = "https://dns.googleapis.com"
 MAX_CONFLICTS = 10
+CONFLICT = retry.Policy(attempts=MAX_CONFLICTS, first=0.05, factor=2.0, cap=2.0, jitter=True)
 DONE_TIMEOUT = 120.0
 ROLE_HINT = "grant roles/dns.admin on the zone's project (see docs/dns-providers.md)"
 MESSAGE_LIMIT = 200
@@ -202,17 +203,18 @@ class GoogleDnsProvider(DnsProvider):
         name = absolute(fqdn)
         zone = self.locate(name)
         what = f"{'adding' if adding else 'removing'} TXT at {name}"
-        for attempt in range(MAX_CONFLICTS):
-            try:
-                self._swap(zone, name, value, adding, what)
-                return
-            except _Conflict:
-                self._pause.wait(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
-        raise DnsError(
-            f"{self.describe()}: {what} failed: the record set kept changing "
-            f"({MAX_CONFLICTS} conflicting changes)",
-            transient=True,
-        )
+        try:
+            retry.attempt_until(
+                lambda: self._swap(zone, name, value, adding, what),
+                policy=CONFLICT,
+                retry_on=lambda error: isinstance(error, _Conflict),
+            )
+        except _Conflict:
+            raise DnsError(
+                f"{self.describe()}: {what} failed: the record set kept changing "
+                f"({MAX_CONFLICTS} conflicting changes)",
+                transient=True,
+            ) from None
 
     def _swap(self, zone: str, name: str, value: str, adding: bool, what: str) -> bool:
         """One compare-and-swap of the TXT set; False when nothing needed changing."""
