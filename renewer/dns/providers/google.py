@@ -22,9 +22,9 @@ JSON error body ``{"error": {"code", "message", "errors": [{"reason"}]}}``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
-import time
 from typing import Any
 from urllib.parse import quote
 
@@ -104,7 +104,6 @@ class GoogleDnsProvider(DnsProvider):
         self._session: requests.Session | None = None
         self._zones: list[tuple[str, str]] | None = None  # (dnsName, zone name), longest first
         self._lock = threading.Lock()
-        self._pause = threading.Event()
 
     def describe(self) -> str:
         return f"google cloud dns project {self.project}"
@@ -246,11 +245,20 @@ class GoogleDnsProvider(DnsProvider):
         return True
 
     def _wait_done(self, zone: str, change: dict[str, Any]) -> None:
-        deadline = time.monotonic() + self.done_timeout
-        while change.get("status") != "done" and time.monotonic() < deadline:
-            self._pause.wait(1.0)
-            change = self._call(
-                "GET",
-                f"/managedZones/{quote(zone, safe='')}/changes/{quote(str(change['id']), safe='')}",
-                "waiting for the change",
+        """Poll changes.get until ``done``; past ``done_timeout`` the propagation check decides."""
+        path = f"/managedZones/{quote(zone, safe='')}/changes/{quote(str(change['id']), safe='')}"
+
+        def done() -> None:
+            status = self._call("GET", path, "waiting for the change").get("status")
+            if status != "done":
+                raise retry.NotYet(f"change {change['id']} is {status}")
+
+        if change.get("status") == "done":
+            return
+        with contextlib.suppress(retry.NotYet):
+            retry.attempt_until(
+                done,
+                policy=retry.Policy(first=0.5, factor=1.5, cap=5.0, poll=True),
+                deadline=retry.Deadline.after(self.done_timeout),
+                retry_on=lambda error: isinstance(error, retry.NotYet),
             )

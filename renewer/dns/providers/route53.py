@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from renewer.core import retry
 from renewer.dns.contract import DnsError, DnsProvider, absolute
 from renewer.dns.providers.txt import quote_txt, unquote_txt
 from renewer.dns.providers.valueset import change_value
@@ -100,7 +100,6 @@ class Route53Provider(DnsProvider):
         )
         self._zones: list[tuple[str, str]] | None = None  # (name, id), longest first
         self._zones_lock = threading.Lock()
-        self._pause = threading.Event()
 
     def describe(self) -> str:
         return "route53" + (f" {self.endpoint_url}" if self.endpoint_url else "")
@@ -243,19 +242,31 @@ class Route53Provider(DnsProvider):
 
     def _wait_insync(self, info: dict[str, Any], zone: str) -> None:
         """Poll GetChange until INSYNC; past ``insync_timeout`` the propagation check decides."""
-        deadline = time.monotonic() + self.insync_timeout
-        while info.get("Status") != "INSYNC":
-            if time.monotonic() >= deadline:
-                log.warning(
-                    "%s: change %s still %s after %.0fs; continuing with the propagation check",
-                    self.describe(),
-                    info.get("Id"),
-                    info.get("Status"),
-                    self.insync_timeout,
-                )
+        state = {"info": info}
+
+        def insync() -> None:
+            if state["info"].get("Status") == "INSYNC":
                 return
-            self._pause.wait(INSYNC_POLL)
             try:
-                info = self._client.get_change(Id=info["Id"])["ChangeInfo"]
+                state["info"] = self._client.get_change(Id=info["Id"])["ChangeInfo"]
             except (ClientError, BotoCoreError) as exc:
                 raise self._error(exc, "waiting for the change", zone) from None
+            if state["info"].get("Status") != "INSYNC":
+                raise retry.NotYet(f"change {info.get('Id')} is {state['info'].get('Status')}")
+
+        if info.get("Status") == "INSYNC":
+            return
+        try:
+            retry.attempt_until(
+                insync,
+                policy=retry.Policy(first=INSYNC_POLL, factor=1.0, cap=INSYNC_POLL, poll=True),
+                deadline=retry.Deadline.after(self.insync_timeout),
+                retry_on=lambda error: isinstance(error, retry.NotYet),
+            )
+        except retry.NotYet as still:
+            log.warning(
+                "%s: %s after %.0fs; continuing with the propagation check",
+                self.describe(),
+                still,
+                self.insync_timeout,
+            )
