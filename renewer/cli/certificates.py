@@ -197,7 +197,7 @@ def renew(
     if summary_path:
         Path(summary_path).write_text(markdown, encoding="utf-8")
     github.append_step_summary(markdown)
-    sys.exit(EXIT_FAILED if the_report.failed or cancel.is_set() else EXIT_OK)
+    sys.exit(EXIT_FAILED if report.failing(the_report) or cancel.is_set() else EXIT_OK)
 
 
 @main.command()

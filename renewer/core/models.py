@@ -256,6 +256,34 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     PLANNED = "planned"  # dry run: would have acted
+    BLOCKED = "blocked"  # due, but another holder has its lock (see LockHolder)
+    DEFERRED = "deferred"  # due, but the run's new-order cap was reached
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """Who holds a certificate's lock, as far as the store can tell.
+
+    ``live`` is True for a running process on this host, False when the
+    recorded process is gone (or the lock names nobody: some other program
+    holds it), None when it cannot be checked (another host, a lease).
+    A blocked certificate whose holder is not live escalates like a failure,
+    because nothing else will renew it.
+    """
+
+    pid: int | None = None
+    host: str | None = None
+    since: datetime | None = None
+    live: bool | None = None
+
+    def words(self) -> str:
+        if self.pid is None and self.host is None:
+            return "held by a process that did not record itself (not a renewer run)"
+        who = f"pid {self.pid}" if self.pid is not None else "a run"
+        where = f" on host {self.host}" if self.host else ""
+        when = f" since {self.since.strftime('%Y-%m-%d %H:%M:%S UTC')}" if self.since else ""
+        state = {True: "", False: " (not running)", None: ""}[self.live]
+        return f"held by {who}{where}{when}{state}"
 
 
 @dataclass(frozen=True)
@@ -270,3 +298,4 @@ class Result:
     not_after: datetime | None = None
     error: str | None = None
     duration: float = 0.0
+    holder: LockHolder | None = None  # blocked results: who holds the lock

@@ -28,13 +28,14 @@ PLAN_MARKER = "<!-- renewer-plan -->"
 LABEL = "certificates"
 LABEL_COLOR = "d93f0b"
 EXPIRY_WINDOW = timedelta(days=7)
+ICONS = {"failed": "❌ failed", "blocked": "🔒 blocked", "deferred": "⏸️ deferred"}
 _STATE = re.compile(r"<!-- renewer-state: (\{.*?\}) -->", re.DOTALL)
 
 
 @dataclass(frozen=True)
 class Problem:
     name: str
-    kind: str  # "failed" | "expiring"
+    kind: str  # "failed" | "expiring" | "blocked" | "deferred"
     detail: str
     not_after: str | None
     since: str
@@ -62,8 +63,16 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+ESCALATED = ("critical", "expired")
+
+
 def find_problems(report: Mapping[str, Any], now: datetime) -> dict[str, Problem]:
-    """Certificates that failed, or expire within 7 days without a successful renewal."""
+    """Certificates that failed, are blocked by a lock, were deferred while critical, or
+    expire within 7 days without a successful renewal.
+
+    A blocked certificate is always listed: it was due and nobody renewed it in
+    this run, and if the holder is stuck, no later report would say so either.
+    """
     found: dict[str, Problem] = {}
     for row in report.get("certificates", []):
         name, result = str(row.get("name", "")), row.get("result")
@@ -72,6 +81,11 @@ def find_problems(report: Mapping[str, Any], now: datetime) -> dict[str, Problem
         if result == "failed":
             detail = str(row.get("error") or "failed")
             found[name] = Problem(name, "failed", detail, not_after, _stamp(now))
+        elif result == "blocked" or (result == "deferred" and row.get("severity") in ESCALATED):
+            detail = str(row.get("error") or result)
+            if row.get("severity_words"):
+                detail = f"{row['severity_words']}: {detail}"
+            found[name] = Problem(name, str(result), detail, not_after, _stamp(now))
         elif result != "succeeded" and expiry is not None and expiry - now <= EXPIRY_WINDOW:
             left = expiry - now
             detail = "expired" if left <= timedelta(0) else f"expires in {_days(left)}"
@@ -150,7 +164,7 @@ def issue_body(problems: Mapping[str, Problem], run_url: str | None, generated_a
         "|---|---|---|---|",
     ]
     for problem in rows[:MAX_ROWS]:
-        icon = "❌ failed" if problem.kind == "failed" else "⏳ expiring"
+        icon = ICONS.get(problem.kind, "⏳ expiring")
         lines.append(
             f"| `{_cell(problem.name)}` | {icon}: {_cell(problem.detail)[:300]} | "
             f"{(problem.not_after or '')[:10]} | {problem.since[:10]} |"

@@ -15,7 +15,6 @@ Earlier versions stay for rollback.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -28,17 +27,40 @@ from typing import Any
 
 from renewer.core.certs import IssuedChain, generate_key, key_to_pem, make_csr
 from renewer.core.models import CertificateSpec, StoredCertificate
+from renewer.stores import lockfile
 from renewer.stores.contract import (
     AccountRecord,
     CertificateStore,
     Finalize,
-    LockBusy,
     StoreError,
 )
 
 FILES = ("fullchain.pem", "chain.pem", "cert.pem", "privkey.pem", "metadata.json")
 ACCOUNTS = "_accounts"  # '_' cannot start a certificate name, so no clash
 SECRET_MODE = 0o600
+DIR_MODE = 0o700  # every folder the store creates, whatever the umask
+
+
+def make_dirs(path: Path) -> None:
+    """Create ``path`` and its missing parents with DIR_MODE (chmod: the umask cannot widen it)."""
+    missing: list[Path] = []
+    probe = path
+    while not probe.is_dir() and probe.parent != probe:
+        missing.append(probe)
+        probe = probe.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, DIR_MODE)
+        except FileExistsError:
+            continue
+        os.chmod(folder, DIR_MODE)
+
+
+def own_dir(path: Path) -> None:
+    """A folder of ours: a symlink planted in its place is removed, never followed."""
+    if path.is_symlink():
+        path.unlink()
+    make_dirs(path)
 
 
 def _write_file(path: Path, data: bytes, mode: int = 0o644) -> None:
@@ -162,15 +184,16 @@ class DirectoryStore(CertificateStore):
     def _publish(self, name: str, version: str, contents: dict[str, tuple[bytes, int]]) -> None:
         folder = self._folder(name)
         versions = folder / "versions"
-        versions.mkdir(parents=True, exist_ok=True)
+        make_dirs(folder)
+        own_dir(versions)
         staging = Path(tempfile.mkdtemp(dir=versions, prefix=".staging-"))
         for filename, (data, mode) in contents.items():
             _write_file(staging / filename, data, mode)
         os.replace(staging, versions / version)
         _swap_symlink(folder / "current", f"versions/{version}")
-        for filename in FILES:
+        for filename in FILES:  # a planted file or symlink in their place is replaced
             link = folder / filename
-            if not link.is_symlink():
+            if not link.is_symlink() or os.readlink(link) != f"current/{filename}":
                 _swap_symlink(link, f"current/{filename}")
 
     def certificate_pem(self, name: str) -> str | None:
@@ -198,7 +221,7 @@ class DirectoryStore(CertificateStore):
 
     def save_account(self, record: AccountRecord) -> None:
         path = self._account_path(record.directory)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_dirs(path.parent)
         body = {"directory": record.directory, "uri": record.uri, "key": record.key_json}
         _write_file(path, json.dumps(body, indent=2).encode(), SECRET_MODE)
 
@@ -221,13 +244,6 @@ class DirectoryStore(CertificateStore):
     @contextlib.contextmanager
     def lock(self, name: str) -> Iterator[None]:
         folder = self._folder(name)
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / ".lock", "a+") as handle:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise LockBusy(f"{name} is being renewed by another run") from None
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        make_dirs(folder)
+        with lockfile.hold(folder / ".lock", name):
+            yield
