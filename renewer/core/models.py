@@ -186,7 +186,9 @@ class StoredCertificate:
     """What a store knows about the current version of one certificate.
 
     Fields a store cannot list cheaply (``domains`` on Key Vault) may be None;
-    the planner then falls back to the fingerprint to detect changes.
+    the planner then falls back to the fingerprint to detect changes. A store
+    that finds the stored files damaged says so in ``damage``: the planner then
+    renews, and only that certificate is affected.
     """
 
     name: str
@@ -202,6 +204,12 @@ class StoredCertificate:
     version: str | None = None
     managed: bool = True
     revoked: bool = False
+    damage: str | None = None  # why the stored files are not a whole certificate
+
+    @property
+    def dates_known(self) -> bool:
+        """False for a damaged certificate none of whose files gave its dates (serial "")."""
+        return bool(self.serial)
 
     @property
     def lifetime(self) -> timedelta:

@@ -27,7 +27,7 @@ from typing import Any
 
 from renewer.core.certs import IssuedChain, generate_key, key_to_pem, make_csr
 from renewer.core.models import CertificateSpec, StoredCertificate
-from renewer.stores import lockfile
+from renewer.stores import lockfile, material
 from renewer.stores.contract import (
     AccountRecord,
     CertificateStore,
@@ -91,8 +91,22 @@ def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def metadata_for(spec: CertificateSpec, chain: IssuedChain, version: str) -> dict[str, Any]:
-    """What the planner needs next run, recorded from the issued leaf and the spec."""
+def metadata_for(
+    spec: CertificateSpec, chain: IssuedChain, version: str, key_pem: bytes = b""
+) -> dict[str, Any]:
+    """What the planner needs next run, recorded from the issued leaf and the spec.
+
+    ``key_sha256`` and ``spki_sha256`` let every listing check that the key and
+    the leaf on disk are still the pair written here, without loading the key.
+    """
+    hashes = (
+        {
+            "key_sha256": hashlib.sha256(key_pem).hexdigest(),
+            "spki_sha256": material.spki_sha256(chain.leaf),
+        }
+        if key_pem
+        else {}
+    )
     return {
         "name": spec.name,
         "version": version,
@@ -107,24 +121,40 @@ def metadata_for(spec: CertificateSpec, chain: IssuedChain, version: str) -> dic
         "ari_cert_id": chain.ari_cert_id,
         "issued_at": datetime.now(UTC).isoformat(),
         "revoked": False,
+        **hashes,
     }
 
 
-def stored_from_metadata(meta: dict[str, Any]) -> StoredCertificate:
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def stored_from_metadata(meta: dict[str, Any], damage: str | None = None) -> StoredCertificate:
+    """The planner's view of checked metadata (``material.parse_metadata``); optional
+    fields of the wrong type count as absent, so a hand-edited file cannot crash a run."""
+    domains = meta.get("domains")
     return StoredCertificate(
         name=meta["name"],
         not_before=_parse_time(meta["not_before"]),
         not_after=_parse_time(meta["not_after"]),
         serial=meta["serial"],
-        fingerprint=meta.get("fingerprint"),
-        domains=tuple(meta.get("domains") or ()),
-        key=meta.get("key"),
-        profile=meta.get("profile"),
-        directory=meta.get("directory"),
-        ari_cert_id=meta.get("ari_cert_id"),
-        version=meta.get("version"),
-        revoked=bool(meta.get("revoked", False)),
+        fingerprint=_text(meta.get("fingerprint")),
+        domains=tuple(d for d in domains if isinstance(d, str))
+        if isinstance(domains, list)
+        else (),
+        key=_text(meta.get("key")),
+        profile=_text(meta.get("profile")),
+        directory=_text(meta.get("directory")),
+        ari_cert_id=_text(meta.get("ari_cert_id")),
+        version=_text(meta.get("version")),
+        revoked=meta.get("revoked") is True,
+        damage=damage,
     )
+
+
+def _unknown(name: str, damage: str) -> StoredCertificate:
+    when = material.UNKNOWN_TIME
+    return StoredCertificate(name=name, not_before=when, not_after=when, serial="", damage=damage)
 
 
 class DirectoryStore(CertificateStore):
@@ -150,32 +180,47 @@ class DirectoryStore(CertificateStore):
         return data
 
     def list_current(self) -> dict[str, StoredCertificate]:
+        """Every certificate, each checked on its own (``material``): damage marks that one."""
         found: dict[str, StoredCertificate] = {}
-        if not self.root.is_dir():
+        if not self.root.exists():
             return found
-        for entry in sorted(self.root.iterdir()):
+        if not self.root.is_dir():
+            raise StoreError(f"{self.root}: store path is not a directory")
+        try:
+            entries = sorted(self.root.iterdir())
+        except OSError as exc:
+            raise StoreError(f"{self.root}: cannot list the store ({exc.strerror})") from None
+        for entry in entries:
             if entry.name.startswith((".", "_")) or not entry.is_dir():
                 continue
-            meta = self._read_metadata(entry.name)
-            if meta is not None:
-                found[entry.name] = stored_from_metadata(meta)
+            current = self.current(entry.name)
+            if current is not None:
+                found[entry.name] = current
         return found
 
     def current(self, name: str) -> StoredCertificate | None:
-        meta = self._read_metadata(name)
-        return stored_from_metadata(meta) if meta else None
+        try:
+            found = material.read(self._folder(name), name)
+        except Exception as exc:  # whatever is on disk, it fails only this certificate
+            return _unknown(name, f"unreadable ({exc.__class__.__name__})")
+        if found is None:
+            return None
+        if found.meta is None:
+            return _unknown(name, found.damage or "unreadable")
+        return stored_from_metadata({**found.meta, "name": name}, found.damage)
 
     def issue(self, spec: CertificateSpec, finalize: Finalize) -> StoredCertificate:
         key = generate_key(spec.key)
         chain = finalize(make_csr(key, spec.domains))
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         version = f"{stamp}-{chain.serial[:16]}"
-        meta = metadata_for(spec, chain, version)
+        key_pem = key_to_pem(key)
+        meta = metadata_for(spec, chain, version, key_pem)
         contents = {
             "fullchain.pem": (chain.fullchain_pem.encode(), 0o644),
             "chain.pem": (chain.chain_pem.encode(), 0o644),
             "cert.pem": (chain.leaf_pem.encode(), 0o644),
-            "privkey.pem": (key_to_pem(key), SECRET_MODE),
+            "privkey.pem": (key_pem, SECRET_MODE),
             "metadata.json": (json.dumps(meta, indent=2).encode() + b"\n", 0o644),
         }
         self._publish(spec.name, version, contents)
@@ -205,7 +250,10 @@ class DirectoryStore(CertificateStore):
         if meta is None:
             raise StoreError(f"{self.describe()}: no certificate named {name}")
         meta["revoked"] = True
+        versions = (self._folder(name) / "versions").resolve()
         target = (self._folder(name) / "current").resolve() / "metadata.json"
+        if not target.is_relative_to(versions) or (self._folder(name) / "versions").is_symlink():
+            raise StoreError(f"{self._folder(name)}/current: points outside versions/, not written")
         _write_file(target, json.dumps(meta, indent=2).encode() + b"\n")
 
     def _account_path(self, directory: str) -> Path:
