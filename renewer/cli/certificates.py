@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from pathlib import Path
 from types import FrameType
 
 import click
@@ -15,14 +14,18 @@ from renewer.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
+    check_outputs,
     config_option,
     force_option,
     load_specs,
     only_option,
     shard_option,
     state_dir,
+    step_summary_or_fallback,
+    step_summary_output,
     warn,
     write,
+    write_or_fallback,
 )
 from renewer.cli.main import main
 from renewer.core.errors import describe_error
@@ -90,14 +93,20 @@ def plan(
 ) -> None:
     """Show what a renew would do, and why; changes nothing."""
     part = parse_shard_option(shard_spec)
+    check_outputs({"-o": output})
     services = Services()
     the_plan, state = _plan(config, only, force, services, part)
     standing = persist.gather([a.spec for a in the_plan.actions], services)
     for warning in persist_report.warnings(standing):
         warn(warning, "dns-persist-01")
     the_report = RunReport(plan=the_plan, results=run.unreadable_results(state), persist=standing)
-    write(report.RENDERERS[fmt](the_report), output)
-    sys.exit(EXIT_FAILED if state.unreadable else EXIT_OK)
+    text = report.RENDERERS[fmt](the_report)
+    written = True
+    if output:
+        written = write_or_fallback(text, output, "-o")
+    else:
+        write(text, None)
+    sys.exit(EXIT_FAILED if state.unreadable or not written else EXIT_OK)
 
 
 def _install_cancel(cancel: threading.Event) -> None:
@@ -117,7 +126,11 @@ def _install_cancel(cancel: threading.Event) -> None:
 @config_option
 @only_option
 @force_option
-@click.option("--dry-run", is_flag=True, help="Plan and report, contact no CA.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Plan and report; order nothing (the CA is still asked for renewal windows, ARI).",
+)
 @click.option("--report", "report_path", metavar="OUT.json", help="Write the JSON report here.")
 @click.option(
     "--summary", "summary_path", metavar="OUT.md", help="Write the Markdown summary here."
@@ -156,8 +169,13 @@ def renew(
     cert_deadline: float,
     shard_spec: str | None,
 ) -> None:
-    """Issue and renew what is due; exit 1 if any certificate failed."""
+    """Issue and renew what is due; exit 1 if any certificate failed.
+
+    Every output (--report, --summary, $GITHUB_STEP_SUMMARY) is checked before
+    any store, DNS or CA is contacted: exit 2 if one cannot be written.
+    """
     part = parse_shard_option(shard_spec)
+    check_outputs({"--report": report_path, "--summary": summary_path, **step_summary_output()})
     services = Services(state_dir=state_dir(config))
     the_plan, state = _plan(config, only, force, services, part)
     cancel = threading.Event()
@@ -192,12 +210,15 @@ def renew(
         progress(result)
     click.echo(report.render_text(the_report).splitlines()[-1])
     markdown = report.render_markdown(the_report)
-    if report_path:
-        Path(report_path).write_text(report.render_json(the_report), encoding="utf-8")
-    if summary_path:
-        Path(summary_path).write_text(markdown, encoding="utf-8")
-    github.append_step_summary(markdown)
-    sys.exit(EXIT_FAILED if report.failing(the_report) or cancel.is_set() else EXIT_OK)
+    written = [
+        write_or_fallback(report.render_json(the_report), report_path, "--report")
+        if report_path
+        else True,
+        write_or_fallback(markdown, summary_path, "--summary") if summary_path else True,
+        step_summary_or_fallback(markdown),
+    ]
+    failed = report.failing(the_report) or cancel.is_set() or not all(written)
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
 
 
 @main.command()

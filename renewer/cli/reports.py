@@ -12,9 +12,13 @@ from renewer.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
+    check_outputs,
     config_option,
     load,
+    step_summary_or_fallback,
+    step_summary_output,
     write,
+    write_or_fallback,
 )
 from renewer.cli.main import main
 from renewer.publish import actions as github
@@ -66,15 +70,23 @@ def _github_failed(error: Exception) -> NoReturn:
 @click.option("--summary", "summary_path", metavar="OUT.md", help="Write its Markdown here.")
 def report_merge(reports: tuple[str, ...], output: str | None, summary_path: str | None) -> None:
     """Merge shard reports (files, or directories of *.json) into one; exit 2 if unreadable."""
+    check_outputs({"-o": output, "--summary": summary_path})
     try:
         merged = merge.merge_reports([_read_report(p) for p in merge.report_files(reports)])
     except merge.ReportError as error:
         raise UsageError(str(error)) from None
-    write(merge.render_json(merged), output)
-    if summary_path:
-        Path(summary_path).write_text(merge.render_markdown(merged), encoding="utf-8")
+    text = merge.render_json(merged)
+    written = True
     if output:
+        written = write_or_fallback(text, output, "-o")
+    else:
+        write(text, None)
+    if summary_path:
+        written &= write_or_fallback(merge.render_markdown(merged), summary_path, "--summary")
+    if output and written:
         click.echo(f"merged {len(merged['certificates'])} certificates into {output}")
+    if not written:
+        sys.exit(EXIT_FAILED)
 
 
 @report_group.command("publish")
@@ -87,11 +99,12 @@ def report_publish(report_path: str, summary_path: str | None, config: str | Non
     Reads GITHUB_TOKEN, GITHUB_REPOSITORY and GITHUB_API_URL. Exit 0 also when
     the GitHub API is down (a warning); 1 if GitHub refused; 2 usage errors.
     """
+    check_outputs({"--summary": summary_path, **step_summary_output()})
     body = _read_report(report_path)
     markdown = merge.render_markdown(body)
     if summary_path:
-        Path(summary_path).write_text(markdown, encoding="utf-8")
-    github.append_step_summary(markdown)
+        write_or_fallback(markdown, summary_path, "--summary")
+    step_summary_or_fallback(markdown)
     cfg = load(config)
     skip = tracking.skip_reason(body, cfg.report_mode)
     if skip:
