@@ -34,8 +34,9 @@ from requests.adapters import HTTPAdapter
 
 from renewer.core import retry
 from renewer.core.certs import IssuedChain, split_chain, top_issuer_name
-from renewer.core.errors import RenewerError
+from renewer.core.errors import RenewerError, clip
 from renewer.core.models import AcmeSettings, RenewalInfo
+from renewer.core.secrets import decode_base64
 from renewer.stores.contract import AccountRecord, CertificateStore
 
 log = logging.getLogger(__name__)
@@ -249,10 +250,13 @@ class AcmeAccount:
         if self.settings.contact:
             fields["contact"] = self.settings.contact
         if self.settings.eab is not None:
+            hmac_key = self.settings.eab.hmac_key.resolve()
+            eab_key = f"acme.eab.hmac_key (the value of {self.settings.eab.hmac_key})"
+            decode_base64(hmac_key, eab_key, urlsafe=True)  # issue 12: name the setting
             fields["external_account_binding"] = messages.ExternalAccountBinding.from_data(
                 account_public_key=key.public_key(),
                 kid=self.settings.eab.kid.resolve(),
-                hmac_key=self.settings.eab.hmac_key.resolve(),
+                hmac_key=hmac_key,
                 directory=directory,
             )
         elif getattr(directory.meta, "external_account_required", False):
@@ -366,5 +370,6 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 
 
 def _short(exc: BaseException) -> str:
+    """A library error's first line, clipped in the middle: its cause comes last."""
     text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-    return text[:200]
+    return clip(text)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from cryptography import x509
 
 from renewer.config.directories import resolve_directory
 from renewer.config.domains import (
@@ -28,7 +30,9 @@ from renewer.config.domains import (
     parse_host_port,
 )
 from renewer.config.durations import parse_positive_duration
+from renewer.core.files import BoundedReadError, read_bounded
 from renewer.core.models import HSM_SUFFIX, KEY_TYPES, SecretRef
+from renewer.core.secrets import SecretInvalid, decode_base64
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,40 @@ def _secret(value: object, ctx: Context) -> SecretRef:
     return SecretRef(name)
 
 
+# -- issue 12 (hostile inputs): base64 secrets checked at validate time ---------------
+def _base64_secret(urlsafe: bool) -> Converter:
+    """An env:NAME secret whose value must be base64 (checked now, named, never echoed)."""
+
+    def convert(value: object, ctx: Context) -> SecretRef:
+        ref = _secret(value, ctx)
+        try:
+            decode_base64(ctx.environ[ref.env], f"the value of {ref}", urlsafe)
+        except SecretInvalid as exc:
+            raise ValueError(str(exc)) from None
+        return ref
+
+    return convert
+
+
+def _ca_bundle(value: str, ctx: Context) -> Path:
+    """A regular file under the size cap holding at least one PEM certificate."""
+    path = _existing_file(value, ctx)
+    try:
+        data = read_bounded(path)
+    except BoundedReadError as exc:
+        raise ValueError(f"file {str(path)!r} {exc}") from None
+    try:
+        found = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        found = []
+    if not found:
+        raise ValueError(f"file {str(path)!r} holds no PEM certificate")
+    return path
+
+
+# -- end issue 12 -----------------------------------------------------------------------
+
+
 def _path(value: str, ctx: Context) -> Path:
     """Relative paths are relative to the config file, not to the working directory."""
     if "\0" in _text(value):
@@ -98,8 +136,11 @@ def _existing_file(value: str, ctx: Context) -> Path:
     shown = repr(str(path) if len(str(path)) <= 80 else "..." + str(path)[-77:])
     try:
         found = path.is_file()
+        folder = not found and path.is_dir()  # issue 12: say what it is, not "does not exist"
     except OSError as exc:  # name too long, permission denied, ...
         raise ValueError(f"file {shown} cannot be checked: {exc.strerror}") from None
+    if folder:
+        raise ValueError(f"file {shown} is a directory")
     if not found:
         raise ValueError(f"file {shown} does not exist")
     return path
@@ -119,7 +160,7 @@ MAX_TAG_LENGTH = 256
 
 NUMBER = ("str", "int", "float")
 _STR = Field(convert=_plain(_text))
-_FILE = Field(convert=_existing_file)
+_FILE = Field(convert=_ca_bundle)  # every file setting is a CA bundle (issue 12)
 _SECRET = Field(convert=_secret, required=True, secret=True, accepts=(*NUMBER, "bool"))
 _DURATION = Field(convert=_plain(parse_positive_duration), accepts=NUMBER)
 _SECONDS = _plain(lambda value: parse_positive_duration(value).total_seconds())
@@ -163,7 +204,10 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "ca_bundle": _FILE,
         "preferred_chain": _STR,
     },
-    "eab": {"kid": _SECRET, "hmac_key": _SECRET},
+    "eab": {
+        "kid": _SECRET,
+        "hmac_key": replace(_SECRET, convert=_base64_secret(urlsafe=True)),
+    },
     "store": {"type": Field(required=True, enum=STORE_TYPES)},
     "store.directory": {"path": Field(convert=_path, default=".local/certs")},
     "store.keyvault": {
@@ -191,7 +235,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
     },
     "tsig": {
         "name": Field(convert=_plain(normalise_zone), required=True),
-        "secret": _SECRET,
+        "secret": replace(_SECRET, convert=_base64_secret(urlsafe=False)),
         "algorithm": Field(
             enum=("hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha1"),
             default="hmac-sha256",

@@ -13,7 +13,8 @@ line are kept.
 
 from __future__ import annotations
 
-MAX_LENGTH = 300
+MAX_LENGTH = 300  # library messages: enough for the class, the request and the cause
+MAX_OWN_LENGTH = 2000  # our own messages carry the CA's whole ``detail``: never cut short
 
 
 class RenewerError(Exception):
@@ -36,12 +37,33 @@ class RenewerError(Exception):
             self.retry_after = retry_after
 
 
+def clip(text: str, limit: int = MAX_LENGTH) -> str:
+    """``text`` within ``limit`` characters, keeping its start and its end.
+
+    The reason usually comes last ("… Max retries exceeded … Connection
+    refused"), so the middle goes, never the tail.
+    """
+    if len(text) <= limit:
+        return text
+    head = limit // 3
+    tail = limit - head - 3
+    return f"{text[:head]} … {text[-tail:]}"
+
+
 def describe_error(exc: BaseException) -> str:
-    """A single line: our own messages verbatim, others as 'Class: first line'."""
+    """A single line: our own messages whole, others as 'Class: first line' clipped.
+
+    An ``OSError`` names its file, or says that it names none, so "No space
+    left on device" never stands alone (issue 12).
+    """
     text = str(exc).strip()
     first = text.splitlines()[0] if text else ""
     if isinstance(exc, RenewerError):
-        line = first or exc.__class__.__name__
-    else:
-        line = f"{exc.__class__.__name__}: {first}" if first else exc.__class__.__name__
-    return line[:MAX_LENGTH]
+        return clip(first or exc.__class__.__name__, MAX_OWN_LENGTH)
+    if isinstance(exc, OSError) and exc.strerror:
+        where = exc.filename if exc.filename is not None else "a file it did not name"
+        first = f"{exc.strerror} ({where})"
+        if exc.filename2 is not None:
+            first = f"{exc.strerror} ({exc.filename} -> {exc.filename2})"
+    line = f"{exc.__class__.__name__}: {first}" if first else exc.__class__.__name__
+    return clip(line, MAX_LENGTH)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from renewer.core.errors import clip
 from renewer.publish import inventory_pr
 from renewer.publish.github_api import MAX_BODY, MAX_ROWS, GitHubClient, GitHubError
 
@@ -166,7 +167,7 @@ def issue_body(problems: Mapping[str, Problem], run_url: str | None, generated_a
     for problem in rows[:MAX_ROWS]:
         icon = ICONS.get(problem.kind, "⏳ expiring")
         lines.append(
-            f"| `{_cell(problem.name)}` | {icon}: {_cell(problem.detail)[:300]} | "
+            f"| `{_cell(problem.name)}` | {icon}: {clip(_cell(problem.detail), 1000)} | "
             f"{(problem.not_after or '')[:10]} | {problem.since[:10]} |"
         )
     if len(rows) > MAX_ROWS:
