@@ -13,6 +13,7 @@ from renewer import app as run
 from renewer.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    AsciiNumber,
     UsageError,
     check_outputs,
     config_option,
@@ -137,21 +138,21 @@ def _install_cancel(cancel: threading.Event) -> None:
 )
 @click.option(
     "--concurrency",
-    type=click.IntRange(1, 100),
+    type=AsciiNumber(int, 1, 100),
     default=DEFAULT_CONCURRENCY,
     show_default=True,
     help="Orders in flight at once.",
 )
 @click.option(
     "--max-new-orders",
-    type=click.IntRange(0),
+    type=AsciiNumber(int, 0),
     default=DEFAULT_MAX_NEW_ORDERS,
     show_default=True,
     help="Cap on new ACME orders this run (the CA's rate limits); the rest waits.",
 )
 @click.option(
     "--cert-deadline",
-    type=click.FloatRange(1),
+    type=AsciiNumber(float, 1, 7 * 86400),
     default=DEFAULT_CERT_DEADLINE,
     show_default=True,
     help="Seconds one certificate may take, retries and Retry-After pauses included.",

@@ -8,7 +8,9 @@ Logs go to stderr; machine output to stdout or ``-o``.
 from __future__ import annotations
 
 import logging
+import math
 import os
+import re
 import stat
 import sys
 from collections.abc import Mapping
@@ -92,7 +94,9 @@ def config_path(value: str | None) -> Path:
 def state_dir(config: str | None) -> Path:
     """Run state (the TXT journal) kept next to the configuration, or $RENEWER_STATE_DIR."""
     explicit = os.environ.get("RENEWER_STATE_DIR")
-    return Path(explicit) if explicit else config_path(config).resolve().parent / ".renewer"
+    # The folder the loader resolves relative paths against (absolute, symlinks kept), so
+    # a config reached through a symlink puts the store and the state side by side.
+    return Path(explicit) if explicit else config_path(config).absolute().parent / ".renewer"
 
 
 def load(config: str | None) -> Config:
@@ -202,6 +206,36 @@ def warn(message: str, title: str) -> None:
     click.echo(f"warning: {message}", err=True)
     if github.in_actions():
         click.echo(github.annotation("warning", message, title=title))
+
+
+class AsciiNumber(click.ParamType[float]):
+    """A finite number written in ASCII digits, within [low, high].
+
+    Python's ``float`` takes "nan", "inf", "1_0" and digits of any script
+    (U+FF15, a fullwidth 5); click's ranges let NaN through (every comparison is false). A
+    deadline or a count is typed by a person or a workflow: only plain
+    decimal digits are accepted.
+    """
+
+    def __init__(self, kind: type[int] | type[float], low: float, high: float | None = None):
+        self.kind = kind
+        self.low, self.high = low, high
+        self.name = "integer" if kind is int else "number"
+        self.pattern = re.compile(r"[0-9]+" if kind is int else r"[0-9]+(\.[0-9]+)?", re.ASCII)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number: float = value
+        else:
+            text = str(value).strip()
+            if not self.pattern.fullmatch(text):
+                self.fail(f"{value!r} is not a plain decimal {self.name} (digits 0-9)", param, ctx)
+            number = self.kind(text)
+        if not math.isfinite(number) or number < self.low:
+            self.fail(f"{value!r} is below {self.low:g}", param, ctx)
+        if self.high is not None and number > self.high:
+            self.fail(f"{value!r} is above {self.high:g}", param, ctx)
+        return self.kind(number)
 
 
 config_option = click.option(

@@ -137,10 +137,13 @@ def _existing_file(value: str, ctx: Context) -> Path:
     try:
         found = path.is_file()
         folder = not found and path.is_dir()  # issue 12: say what it is, not "does not exist"
+        other = not found and not folder and path.exists()
     except OSError as exc:  # name too long, permission denied, ...
         raise ValueError(f"file {shown} cannot be checked: {exc.strerror}") from None
     if folder:
         raise ValueError(f"file {shown} is a directory")
+    if other:
+        raise ValueError(f"file {shown} is not a regular file (a device, pipe or socket)")
     if not found:
         raise ValueError(f"file {shown} does not exist")
     return path

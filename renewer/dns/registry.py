@@ -22,7 +22,7 @@ def make_provider(settings: DnsSettings) -> DnsProvider:
             zone=opts.get("zone"),
         )
     if settings.type == "challtestsrv":
-        return ChallTestSrvProvider(str(opts["url"]))
+        return ChallTestSrvProvider(str(opts["url"]), settings.propagation.nameservers)
     if settings.type == "azure":
         # Imported here: the Azure SDK is the optional 'azure' extra, and tests patch
         # renewer.azure.signin.azure_credential, which this reads at call time.
