@@ -90,6 +90,74 @@ def merge_reports(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
+NOT_REPORTED = (
+    "not reported: no shard report covers this certificate (the renew job failed or was "
+    "cut off before writing its report); see the workflow run"
+)
+
+
+def not_reported_row(name: str) -> dict[str, Any]:
+    """A failed row for a selected certificate that no shard reported on."""
+    return {
+        "name": name,
+        "action": "skip",
+        "reason": "not reported",
+        "result": "failed",
+        "domains": [],
+        "serial": None,
+        "not_after": None,
+        "renew_at": None,
+        "error": NOT_REPORTED,
+        "duration_seconds": None,
+        "severity": "not-issued",
+        "severity_words": "not reported",
+    }
+
+
+def empty_report(generated_at: str, dry_run: bool) -> dict[str, Any]:
+    """What the merge starts from when no shard wrote a report at all."""
+    summary = dict.fromkeys(
+        ("total", "issue", "renew", "skip", "succeeded", "failed", "skipped", "planned"), 0
+    )
+    return {
+        "schema_version": 1,
+        "generated_at": generated_at,
+        "dry_run": dry_run,
+        "executed": True,
+        "summary": summary,
+        "certificates": [],
+        "unmanaged": [],
+    }
+
+
+def mark_missing(
+    body: Mapping[str, Any], selected: Iterable[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """``body`` with a failed "not reported" row for every selected certificate it lacks.
+
+    A shard that died before writing its report (an install failure, a killed
+    runner) used to leave no trace: the merge saw fewer certificates, or no
+    report at all and exited 2, and the tracking issue said nothing. Now every
+    certificate the run was meant to cover is accounted for.
+    """
+    seen = {str(entry.get("name", "")).lower() for entry in body["certificates"]}
+    missing = [name for name in selected if name.lower() not in seen]
+    if not missing:
+        return dict(body), []
+    merged = dict(body)
+    merged["certificates"] = sorted(
+        [*body["certificates"], *(not_reported_row(n) for n in missing)],
+        key=lambda entry: str(entry.get("name", "")).lower(),
+    )
+    summary = {k: int(v) for k, v in body["summary"].items()}
+    summary["total"] = summary.get("total", 0) + len(missing)
+    summary["skip"] = summary.get("skip", 0) + len(missing)
+    summary["failed"] = summary.get("failed", 0) + len(missing)
+    merged["summary"] = summary
+    merged["executed"] = True
+    return merged, missing
+
+
 def render_json(body: Mapping[str, Any]) -> str:
     return json.dumps(body, indent=2) + "\n"
 
