@@ -37,17 +37,18 @@ class RenewerError(Exception):
             self.retry_after = retry_after
 
 
-def clip(text: str, limit: int = MAX_LENGTH) -> str:
-    """``text`` within ``limit`` characters, keeping its start and its end.
+TAIL_LENGTH = 120
 
-    The reason usually comes last ("… Max retries exceeded … Connection
-    refused"), so the middle goes, never the tail.
+
+def clip(text: str, limit: int = MAX_LENGTH) -> str:
+    """The first ``limit`` characters of ``text`` and, when cut, its last 120 too.
+
+    A library's reason often comes last ("… Max retries exceeded … Connection
+    refused"), and the start names what failed: only the middle goes.
     """
-    if len(text) <= limit:
+    if len(text) <= limit + TAIL_LENGTH + 3:
         return text
-    head = limit // 3
-    tail = limit - head - 3
-    return f"{text[:head]} … {text[-tail:]}"
+    return f"{text[:limit]} … {text[-TAIL_LENGTH:]}"
 
 
 def describe_error(exc: BaseException) -> str:
