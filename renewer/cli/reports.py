@@ -23,6 +23,7 @@ from renewer.cli.common import (
     write_or_fallback,
 )
 from renewer.cli.main import main
+from renewer.core.files import BoundedReadError, read_bounded
 from renewer.publish import actions as github
 from renewer.publish import inventory, keepalive, tracking
 from renewer.publish.github_api import (
@@ -219,9 +220,9 @@ def report_keepalive(workflows: tuple[str, ...]) -> None:
 def report_comment(number: int, body_file: str) -> None:
     """Create or update the one sticky plan comment on a pull request."""
     try:
-        markdown = Path(body_file).read_text(encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"{body_file}: {error.strerror or error}") from None
+        markdown = read_bounded(Path(body_file)).decode("utf-8", "replace")
+    except BoundedReadError as error:
+        raise UsageError(f"{body_file}: {error}") from None
     client = _github_client()
     try:
         click.echo(tracking.upsert_comment(client, number, markdown, tracking.PLAN_MARKER))

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from renewer.core.files import BoundedReadError, read_bounded
 from renewer.report import render as report
 
 
@@ -25,9 +26,11 @@ _REQUIRED = ("schema_version", "generated_at", "dry_run", "executed", "summary",
 def load_report(path: Path) -> dict[str, Any]:
     """Read one JSON report; ReportError names the file and what is wrong."""
     try:
-        body = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReportError(f"{path}: file not found") from None
+        body = json.loads(read_bounded(Path(path)).decode("utf-8"))
+    except BoundedReadError as exc:
+        if str(exc) == "does not exist":
+            raise ReportError(f"{path}: file not found") from None
+        raise ReportError(f"{path}: {exc}") from None
     except (OSError, ValueError) as exc:
         raise ReportError(f"{path}: not a JSON report ({exc.__class__.__name__})") from None
     if not isinstance(body, dict):

@@ -64,7 +64,18 @@ def own_dir(path: Path) -> None:
 
 
 def _write_file(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write via a temporary file in the same folder and rename: all or nothing."""
+    """Write via a temporary file in the same folder and rename: all or nothing.
+
+    A failure names the file ("No space left on device" alone names none).
+    """
+    try:
+        _write_atomically(path, data, mode)
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise StoreError(f"{path}: cannot write ({reason})") from None
+
+
+def _write_atomically(path: Path, data: bytes, mode: int) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         os.fchmod(fd, mode)
@@ -264,8 +275,14 @@ class DirectoryStore(CertificateStore):
         path = self._account_path(directory)
         if not path.exists():
             return None
-        data = json.loads(path.read_text())
-        return AccountRecord(directory=data["directory"], key_json=data["key"], uri=data.get("uri"))
+        try:
+            data = json.loads(path.read_text())
+            return AccountRecord(
+                directory=str(data["directory"]), key_json=str(data["key"]), uri=data.get("uri")
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            what = f"missing {exc}" if isinstance(exc, KeyError) else exc.__class__.__name__
+            raise StoreError(f"{path}: unreadable ACME account file ({what})") from None
 
     def save_account(self, record: AccountRecord) -> None:
         path = self._account_path(record.directory)

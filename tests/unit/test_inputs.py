@@ -229,3 +229,38 @@ def test_half_written_journal_entries_are_swept(tmp_path: Path) -> None:
     live.close()
     assert journal.sweep_temporary() == 1 and not alive.exists()
     journal.close()
+
+
+def test_store_writes_and_account_files_name_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from renewer.stores import directory
+    from renewer.stores.contract import AccountRecord, StoreError
+    from tests.unit.factories import spec
+
+    store = directory.DirectoryStore(tmp_path)
+    store.save_account(AccountRecord("https://ca/dir", "{}", None))
+    (account,) = (tmp_path / "_accounts").iterdir()
+    for damage in ("{not json", "[]", '{"directory": "x"}'):
+        account.write_text(damage)
+        with pytest.raises(StoreError, match=rf"{account}: unreadable ACME account file"):
+            store.load_account("https://ca/dir")
+
+    def full(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(directory.os, "fsync", full)
+    with pytest.raises(
+        StoreError, match=r"fullchain\.pem: cannot write \(No space left on device\)"
+    ):
+        store.issue(spec(), LocalCA().finalize)
+
+
+def test_report_inputs_are_bounded_too(tmp_path: Path, fifo: Path) -> None:
+    for path in ("/dev/zero", str(fifo)):
+        merged = invoke("report", "merge", path)
+        no_traceback(merged)
+        assert merged.exit_code == 2 and "is not a regular file" in merged.output
+        comment = invoke("report", "comment", "--pull-request", "1", "--body-file", path)
+        no_traceback(comment)
+        assert comment.exit_code == 2 and "is not a regular file" in comment.output
