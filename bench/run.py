@@ -190,6 +190,8 @@ TOOLS: dict[str, tuple[str, str, Callable[..., tuple[Measure, int]]]] = {
         f"{POOL} parallel processes",
         lambda *a: certbot_case(*a, POOL),
     ),
+    "lego-loop": ("lego", "loop, 1 process per cert", lambda *a: lego_case(*a, False)),
+    "lego-par": ("lego", "one process, all orders concurrent", lambda *a: lego_case(*a, True)),
 }
 
 
@@ -204,22 +206,33 @@ def with_rig(case: Path, fn: Callable[[Bind, Pebble, Path], Any]) -> Any:
         return fn(bind, ca, case)
 
 
-LEGO = WORK / "bin" / "lego"
-LEGO_MISSING = (
-    "not installed: `go install github.com/go-acme/lego/v5@latest` refused "
-    "(proxy.golang.org 403 on 42 of its provider dependencies)"
-)
+LEGO = WORK / "bin" / "legobench"  # bench/lego: lego v5 as a library (setup.sh builds it)
 
 
-def lego_rows(rows: list[Row]) -> None:
-    """lego has no runner here: it could not be installed on the benchmark machine."""
-    if not LEGO.exists() and not any(r.tool == "lego" for r in rows):
-        rows += [Row("lego", m, n, note=LEGO_MISSING) for m in ("loop", "parallel") for n in SIZES]
+def lego_case(n: int, bind: Bind, ca: Pebble, case: Path, parallel: bool) -> tuple[Measure, int]:
+    """lego one process per certificate (as the CLI is run) or all orders in one process."""
+    out = case / "lego"
+    out.mkdir()
+    env = {**base_env(), "TSIG_SECRET": bind.secret}
+    base = [
+        str(LEGO), "-directory", ca.directory_url, "-ca-bundle", str(ca.ca_bundle),
+        "-nameserver", bind.dns_address, "-tsig-name", bind.key_name,
+        "-tsig-algorithm", bind.algorithm, "-zone", ZONE, "-out", str(out),
+    ]  # fmt: skip
+    if parallel:
+        m = run_measured([*base, *names(n)], env, case / "lego.log")
+    else:
+        jobs = [(lambda d=d: run_measured([*base, d], env, case / "lego.log")) for d in names(n)]
+        m = run_many(jobs, 1)
+    return m, len(list(out.glob("*.crt")))
 
 
 def issuance(rows: list[Row]) -> None:
     for key, (tool, mode, fn) in TOOLS.items():
-        if key != "renewer" and not (VENV / "bin" / "certbot").exists():
+        if key.startswith("lego") and not LEGO.exists():
+            rows += [Row(tool, mode, n, note="not built (bench/setup.sh)") for n in SIZES]
+            continue
+        if key.startswith("certbot") and not (VENV / "bin" / "certbot").exists():
             rows += [Row(tool, mode, n, note="not installed (bench/setup.sh)") for n in SIZES]
             continue
         per_cert: float | None = None
@@ -242,7 +255,6 @@ def issuance(rows: list[Row]) -> None:
                 f"rss {m.rss_mb:6.1f} MB  issued {issued}/{n} {row.note}",
                 flush=True,
             )
-    lego_rows(rows)
 
 
 # -- no-op at scale -------------------------------------------------------------------
@@ -384,8 +396,8 @@ def table(rows: list[Row]) -> str:
     lines = [
         "### Batch issuance (fresh Pebble + BIND per case)",
         "",
-        "| tool | mode | certs | wall s | CPU s | peak RSS MB | issued | renewer/peer wall | peer/renewer | note |",  # noqa: E501
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| tool | mode | certs | wall s | CPU s | CPU ms/order | peak RSS MB | issued | renewer/peer wall | peer/renewer | note |",  # noqa: E501
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in issue:
         mine = ours.get(r.n)
@@ -394,6 +406,7 @@ def table(rows: list[Row]) -> str:
             ratio, speed = mine.wall / r.wall, r.wall / mine.wall
         lines.append(
             f"| {r.tool} | {r.mode} | {r.n} | {fmt(r.wall, '.2f')} | {fmt(r.cpu, '.2f')} | "
+            f"{fmt(r.cpu * 1000 / r.n if r.cpu is not None else None, '.0f')} | "
             f"{fmt(r.rss_mb, '.0f')} | {r.ok if r.wall is not None else '—'} | "
             f"{fmt(ratio, '.3f')} | {'—' if speed is None else f'{speed:.1f}x'} | {r.note} |"
         )
@@ -425,7 +438,6 @@ def main() -> int:
     only = os.environ.get("BENCH_ONLY", "issuance,noop").split(",")
     if "table" in only:  # re-render results.md / plot.png from the last results.json
         rows = [Row(**r) for r in json.loads((WORK / "results.json").read_text())]
-        lego_rows(rows)
     if "issuance" in only:
         issuance(rows)
     if "noop" in only:

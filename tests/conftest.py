@@ -204,6 +204,30 @@ def github_api() -> Iterator[GitHubStandIn]:
         yield server
 
 
+# --- notification receivers (tests/rig/notify_sink.py, tests/rig/smtp.py) ---
+
+from rig.notify_sink import NotifySink  # noqa: E402
+from rig.smtp import SmtpServer  # noqa: E402
+
+SMTP_USER = "renewer-mailer"
+SMTP_PASSWORD = "smtp-pass-Zq81vXw3"
+
+
+@pytest.fixture
+def notify_sink() -> Iterator[NotifySink]:
+    """A real HTTP server on 127.0.0.1 recording webhook posts (Teams, Slack, generic)."""
+    with NotifySink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def smtp_server(tls_root: TlsMaterial) -> Iterator[SmtpServer]:
+    """A real aiosmtpd server requiring STARTTLS (``tls_root``) and AUTH
+    (user SMTP_USER, password SMTP_PASSWORD)."""
+    with SmtpServer(tls_root, SMTP_USER, SMTP_PASSWORD) as server:
+        yield server
+
+
 # --- resilience scenarios (tests/resilience/) --------------------------------
 
 _configure_before_resilience = pytest_configure
@@ -251,6 +275,8 @@ SERVER_FIXTURES = frozenset(
         "keyvault",
         "github_api",
         "fault_proxy_factory",
+        "notify_sink",
+        "smtp_server",
     }
 )
 

@@ -481,6 +481,8 @@ def enum_of(node: dict[str, Any]) -> list[Any] | None:
     node = resolve(node)
     if "enum" in node:
         return list(node["enum"])
+    if node.get("type") == "array" and "items" in node:  # a list of enum values (notify.on)
+        return enum_of(node["items"])
     for option in node.get("anyOf", []):
         found = enum_of(option)
         if found is not None:

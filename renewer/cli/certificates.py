@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
@@ -10,6 +11,7 @@ from types import FrameType
 import click
 
 from renewer import app as run
+from renewer.cli import verify as verify_cli  # verify: issue 15
 from renewer.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -18,6 +20,7 @@ from renewer.cli.common import (
     check_outputs,
     config_option,
     force_option,
+    load,
     load_specs,
     only_option,
     shard_option,
@@ -29,6 +32,7 @@ from renewer.cli.common import (
     write_or_fallback,
 )
 from renewer.cli.main import main
+from renewer.cli.notify import announce
 from renewer.core.errors import describe_error
 from renewer.core.models import Plan, Result
 from renewer.execute import persist
@@ -45,6 +49,7 @@ from renewer.publish import actions as github
 from renewer.report import persist as persist_report
 from renewer.report import render as report
 from renewer.report.model import RunReport
+from renewer.verify import render as verify_render
 
 REVOCATION_REASONS = {
     "unspecified": 0,
@@ -158,6 +163,18 @@ def _install_cancel(cancel: threading.Event) -> None:
     help="Seconds one certificate may take, retries and Retry-After pauses included.",
 )
 @shard_option
+@click.option(
+    "--no-verify",
+    "skip_verify",
+    is_flag=True,
+    help="Do not check the endpoints of the certificates afterwards (renewer verify).",
+)
+@click.option(
+    "--notify/--no-notify",
+    "notify",
+    default=None,
+    help="Send the notify: targets their message (default: yes, except with --shard).",
+)
 def renew(
     config: str | None,
     only: tuple[str, ...],
@@ -169,8 +186,15 @@ def renew(
     max_new_orders: int,
     cert_deadline: float,
     shard_spec: str | None,
+    skip_verify: bool,
+    notify: bool | None,
 ) -> None:
     """Issue and renew what is due; exit 1 if any certificate failed.
+
+    Afterwards the endpoints of the handled certificates are verified: a
+    stale endpoint past its grace also exits 1 (see ``renewer verify``).
+    Notifications go out once the report is written; a shard never sends
+    them (``report publish`` does, for the merged report), nor does a dry run.
 
     Every output (--report, --summary, $GITHUB_STEP_SUMMARY) is checked before
     any store, DNS or CA is contacted: exit 2 if one cannot be written.
@@ -210,15 +234,27 @@ def renew(
     for result in run.unreadable_results(state):
         progress(result)
     click.echo(report.render_text(the_report).splitlines()[-1])
+    body = report.as_body(the_report)
     markdown = report.render_markdown(the_report)
-    written = [
-        write_or_fallback(report.render_json(the_report), report_path, "--report")
+    checked = None  # verify (issue 15): after the work, for certificates with endpoints
+    if not dry_run and not skip_verify and not cancel.is_set():
+        checked = verify_cli.check([a.spec for a in the_plan.actions], services.stores)
+    if checked is not None and checked.findings:
+        click.echo(verify_render.render_text(checked), nl=False)
+        verify_cli.annotate(checked, strict=False)
+        body["verify"] = verify_render.as_body(checked)
+        markdown += "\n" + verify_render.markdown_from_body(body["verify"], heading="####")
+    written = [  # issue 12: checked before the work; a failure now goes to stderr, exit 1
+        write_or_fallback(json.dumps(body, indent=2) + "\n", report_path, "--report")
         if report_path
         else True,
         write_or_fallback(markdown, summary_path, "--summary") if summary_path else True,
         step_summary_or_fallback(markdown),
     ]
-    failed = report.failing(the_report) or cancel.is_set() or not all(written)
+    if (part is None if notify is None else notify) and not dry_run:
+        announce(load(config), body, summary_path=summary_path)
+    stale = bool(checked and checked.stale)
+    failed = report.failing(the_report) or cancel.is_set() or stale or not all(written)
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
 
 

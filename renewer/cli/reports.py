@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +25,7 @@ from renewer.cli.common import (
     write_or_fallback,
 )
 from renewer.cli.main import main
+from renewer.cli.notify import announce
 from renewer.core.files import BoundedReadError, read_bounded
 from renewer.publish import actions as github
 from renewer.publish import inventory, keepalive, tracking
@@ -33,6 +36,15 @@ from renewer.publish.github_api import (
     GitHubUnavailable,
 )
 from renewer.report import merge
+from renewer.verify import render as verify_render
+
+
+def _markdown(body: dict[str, Any]) -> str:
+    """The run's Markdown, plus its verify section (issue 15) when the report has one."""
+    markdown = merge.render_markdown(body)
+    if isinstance(body.get("verify"), dict):
+        markdown += "\n" + verify_render.markdown_from_body(body["verify"], heading="####")
+    return markdown
 
 
 # -- renewer report: merge shard reports, publish to GitHub ----------------------
@@ -134,7 +146,7 @@ def report_merge(
     else:
         write(text, None)
     if summary_path:
-        written &= write_or_fallback(merge.render_markdown(merged), summary_path, "--summary")
+        written &= write_or_fallback(_markdown(merged), summary_path, "--summary")
     if output and written:
         click.echo(f"merged {len(merged['certificates'])} certificates into {output}")
     if not written:
@@ -156,36 +168,62 @@ def _present(paths: tuple[str, ...]) -> list[Path]:
 @click.option("--report", "report_path", required=True, metavar="REPORT.json")
 @click.option("--summary", "summary_path", metavar="OUT.md", help="Also write the Markdown here.")
 @config_option
-def report_publish(report_path: str, summary_path: str | None, config: str | None) -> None:
-    """Job summary, tracking issue and (report mode pr) inventory pull request.
+@click.option(
+    "--notify/--no-notify",
+    "notify",
+    default=True,
+    show_default=True,
+    help="Also send the notify: targets their message (once per run: shards do not).",
+)
+def report_publish(
+    report_path: str, summary_path: str | None, config: str | None, notify: bool
+) -> None:
+    """Job summary, tracking issue, (report mode pr) inventory pull request, notifications.
 
     Reads GITHUB_TOKEN, GITHUB_REPOSITORY and GITHUB_API_URL. Exit 0 also when
-    the GitHub API is down (a warning); 1 if GitHub refused; 2 usage errors.
+    the GitHub API is down or a notification failed (warnings); 1 if GitHub
+    refused; 2 usage errors.
     """
     check_outputs({"--summary": summary_path, **step_summary_output()})
     body = _read_report(report_path)
-    markdown = merge.render_markdown(body)
+    markdown = _markdown(body)
     if summary_path:
         write_or_fallback(markdown, summary_path, "--summary")
     step_summary_or_fallback(markdown)
     cfg = load(config)
     skip = tracking.skip_reason(body, cfg.report_mode)
+    failure: GitHubUnavailable | GitHubError | None = None
+    issue_url: str | None = None
     if skip:
         click.echo(skip)
-        return
-    client = _github_client()
-    try:
-        for line in tracking.publish(
-            client,
-            body,
-            cfg.report_mode,
-            [spec.name for spec in cfg.certificates],
-            inventory.lock_path_for(cfg.path),
-            github.run_url(),
-        ):
-            click.echo(line)
-    except (GitHubUnavailable, GitHubError) as error:
-        _github_failed(error)
+    else:
+        client = _github_client()
+        try:
+            for line in tracking.publish(
+                client,
+                body,
+                cfg.report_mode,
+                [spec.name for spec in cfg.certificates],
+                inventory.lock_path_for(cfg.path),
+                github.run_url(),
+            ):
+                click.echo(line)
+                issue_url = issue_url or _issue_url(line, client.repository)
+        except (GitHubUnavailable, GitHubError) as error:
+            failure = error
+    if notify and not body.get("dry_run"):  # after the tracking issue, so it can be linked
+        announce(cfg, body, issue_url, summary_path)
+    if failure is not None:
+        _github_failed(failure)
+
+
+def _issue_url(line: str, repository: str) -> str | None:
+    """The tracking issue's web address from tracking.publish's "tracking issue #N: ..." line."""
+    found = re.match(r"tracking issue #(\d+)", line)
+    if not found:
+        return None
+    server = (os.environ.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/")
+    return f"{server}/{repository}/issues/{found.group(1)}"
 
 
 @report_group.command("keepalive")

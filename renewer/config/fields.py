@@ -198,6 +198,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "report": Field("section", section="report"),
         "azure": Field("section", section="azure"),
         "certificates": Field("sections", section="certificate", required=True, min_items=1),
+        "notify": Field("sections", section="notify"),  # notify hook: tables in config/notify.py
     },
     "acme": {
         "directory": Field(convert=_plain(resolve_directory), required=True),
@@ -254,6 +255,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "renew_before": _DURATION,
         "challenge": Field(enum=CHALLENGES),
         "persist_until": _PERSIST_UNTIL,
+        "grace": _DURATION,  # verify (issue 15): how long a previous version may be served
     },
     "report": {"mode": Field(enum=("issue", "pr", "none"), default="issue")},
     "azure": {
@@ -280,6 +282,10 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "tags": Field("map", max_items=10),
         "challenge": Field(enum=CHALLENGES),
         "persist_until": _PERSIST_UNTIL,
+        "notify": Field("sections", section="notify"),  # notify hook: tables in config/notify.py
+        # verify (issue 15): walked by renewer.config.endpoints (strings or mappings)
+        "endpoints": Field("endpoints", max_items=100),
+        "grace": _DURATION,
     },
 }
 """Every section's fields; "store.<type>" and "dns.<type>" add to "store"/"dns" for one type."""

@@ -20,7 +20,9 @@ from typing import Any
 
 import yaml
 
+from renewer.config import notify as notify_config
 from renewer.config.durations import parse_duration
+from renewer.config.endpoints import verify_fields  # verify (issue 15)
 from renewer.config.fields import (
     AZURE_CLOUDS,
     DEFAULT_CHALLENGE,
@@ -43,6 +45,8 @@ from renewer.core.models import (
     PropagationSettings,
     StoreSettings,
 )
+
+notify_config.register(SECTIONS, TYPED)  # notify hook: the notify: tables join SECTIONS
 
 __all__ = ["Config", "ConfigError", "ConfigIssue", "load_config", "parse_duration"]
 
@@ -78,6 +82,7 @@ class Config:
     path: Path
     certificates: tuple[CertificateSpec, ...]
     report_mode: str = "issue"
+    notify: tuple[notify_config.NotifySettings, ...] = ()  # notify hook
 
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
@@ -95,7 +100,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     if loader.issues:
         unique = sorted(dict.fromkeys(loader.issues), key=lambda issue: issue[:2])
         raise ConfigError(ConfigIssue(file, *issue) for issue in unique)
-    return Config(Path(path), certificates, report_mode)
+    return Config(Path(path), certificates, report_mode, loader.notify_targets())
 
 
 def _fail(file: str, line: int, column: int, message: str) -> ConfigError:
@@ -159,6 +164,15 @@ def _compose(text: str, file: str) -> yaml.MappingNode:
 class _Loader(Checker):
     """Turns the checked sections into models: merges overrides, applies defaults."""
 
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.notify_top: tuple[notify_config.NotifySettings, ...] = ()  # notify hook
+        self.notify_own: list[tuple[str, notify_config.NotifySettings]] = []
+
+    def notify_targets(self) -> tuple[notify_config.NotifySettings, ...]:
+        """notify hook: top-level and per-certificate targets, merged."""
+        return notify_config.combine(self.notify_top, self.notify_own)
+
     def config(self, root: yaml.MappingNode) -> tuple[tuple[CertificateSpec, ...], str]:
         """Walk the whole document; returns the certificates and the report mode."""
         # "x-..." keys hold YAML anchors for reuse, as in docker compose files
@@ -192,6 +206,8 @@ class _Loader(Checker):
             if (value := self.get(defaults, SECTIONS["defaults"], name)) is not INVALID
         }
         mode = (self.section(self._optional(top, "report"), SECTIONS["report"]) or {}).get("mode")
+        # notify hook
+        self.notify_top = notify_config.build_targets(self, top.entries.get("notify"))
         specs: list[CertificateSpec] = []
         entry = top.entries.get("certificates")
         if entry is None:
@@ -324,6 +340,9 @@ class _Loader(Checker):
         persist_until = self.get(source, table, "persist_until")
         if "persist_until" not in own:
             persist_until = default_values.get("persist_until")
+        own_notify = notify_config.build_targets(self, entries.get("notify"))  # notify hook
+        self.notify_own += [(name, target) for target in own_notify if isinstance(name, str)]
+        verify = verify_fields(self, source, domains, default_values)  # verify (issue 15)
         store = parts["store"]
         if isinstance(key, str) and key.endswith(HSM_SUFFIX) and store and store.type != "keyvault":
             key_entry = (source if "key" in own else defaults).entries["key"]
@@ -342,5 +361,6 @@ class _Loader(Checker):
             tags=tags,
             challenge=challenge,
             persist_until=persist_until,
+            **verify,
             **parts,
         )

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from renewer.core import redact
+from renewer.core.endpoints import DEFAULT_GRACE, EndpointSpec  # verify (issue 15)
 from renewer.core.errors import RenewerError
 
 KEY_TYPES: tuple[str, ...] = (
@@ -169,6 +170,9 @@ class CertificateSpec:
     tags: Mapping[str, str] = field(default_factory=dict)
     challenge: str = "dns-01"  # dns-01 | dns-persist-01 | auto
     persist_until: datetime | timedelta | None = None  # dns-persist-01 persistUntil
+    # verify (issue 15): where it is served, and how long a previous version may be
+    endpoints: tuple[EndpointSpec, ...] = ()
+    grace: timedelta = DEFAULT_GRACE
 
     def fingerprint(self) -> str:
         """Hash of everything whose change requires a new certificate."""

@@ -29,7 +29,13 @@ PLAN_MARKER = "<!-- renewer-plan -->"
 LABEL = "certificates"
 LABEL_COLOR = "d93f0b"
 EXPIRY_WINDOW = timedelta(days=7)
-ICONS = {"failed": "❌ failed", "blocked": "🔒 blocked", "deferred": "⏸️ deferred"}
+ICONS = {
+    "failed": "❌ failed",
+    "expiring": "⏳ expiring",
+    "stale": "🔁 stale endpoint",
+    "blocked": "🔒 blocked",
+    "deferred": "⏸️ deferred",
+}
 _STATE = re.compile(r"<!-- renewer-state: (\{.*?\}) -->", re.DOTALL)
 
 
@@ -91,6 +97,28 @@ def find_problems(report: Mapping[str, Any], now: datetime) -> dict[str, Problem
             left = expiry - now
             detail = "expired" if left <= timedelta(0) else f"expires in {_days(left)}"
             found[name] = Problem(name, "expiring", detail, not_after, _stamp(now))
+    found.update((n, p) for n, p in stale_endpoints(report, now).items() if n not in found)
+    return found
+
+
+def stale_endpoints(report: Mapping[str, Any], now: datetime) -> dict[str, Problem]:
+    """verify (issue 15): certificates an endpoint still serves an old version of, past grace.
+
+    Read from the report's ``verify`` section (docs/verify.schema.json) as plain data.
+    """
+    rows = (report.get("verify") or {}).get("endpoints") or []
+    stale: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        if isinstance(row, Mapping) and row.get("verdict") == "stale":
+            stale.setdefault(str(row.get("certificate", "")), []).append(row)
+    found = {}
+    for name, hits in stale.items():
+        first = hits[0]
+        more = f" (and {len(hits) - 1} more endpoints)" if len(hits) > 1 else ""
+        where = f"{first.get('endpoint')} [{first.get('address')}]"
+        detail = f"{where}: {first.get('message')}{more}"
+        not_after = (first.get("served") or {}).get("not_after")
+        found[name] = Problem(name, "stale", detail, not_after, _stamp(now))
     return found
 
 
@@ -157,9 +185,10 @@ def issue_body(problems: Mapping[str, Problem], run_url: str | None, generated_a
         TRACKING_MARKER,
         "## Certificates need attention",
         "",
-        f"{len(rows)} certificate(s) failed to renew or expire within "
-        f"{EXPIRY_WINDOW.days} days. renewer updates this issue on every run and closes "
-        "it when all certificates are healthy again.",
+        f"{len(rows)} certificate(s) failed to renew, expire within "
+        f"{EXPIRY_WINDOW.days} days, or are still served in an old version past grace. "
+        "renewer updates this issue on every run and closes it when all certificates are "
+        "healthy again.",
         "",
         "| Certificate | Problem | Expiry | Since |",
         "|---|---|---|---|",

@@ -82,7 +82,7 @@ def merge_reports(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         {n for b in reports for n in b.get("unmanaged", []) if n.lower() not in seen}
     )
     stamps = [str(b["generated_at"]) for b in reports if b.get("generated_at")]
-    return {
+    merged: dict[str, Any] = {
         "schema_version": 1,
         "generated_at": min(stamps) if stamps else None,
         "dry_run": any(bool(b["dry_run"]) for b in reports),
@@ -90,6 +90,25 @@ def merge_reports(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "summary": summary,
         "certificates": certificates,
         "unmanaged": unmanaged,
+    }
+    checks = [b["verify"] for b in reports if isinstance(b.get("verify"), Mapping)]
+    if checks:  # verify (issue 15): each shard checked its own certificates' endpoints
+        merged["verify"] = merge_verify(checks)
+    return merged
+
+
+def merge_verify(sections: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The shards' ``verify`` sections (docs/verify.schema.json) as one."""
+    totals: dict[str, int] = {}
+    for section in sections:
+        for key, value in section["summary"].items():
+            totals[key] = totals.get(key, 0) + int(value)
+    stamps = [str(s["generated_at"]) for s in sections if s.get("generated_at")]
+    return {
+        "schema_version": 1,
+        "generated_at": min(stamps) if stamps else None,
+        "summary": totals,
+        "endpoints": [dict(row) for s in sections for row in s["endpoints"]],
     }
 
 

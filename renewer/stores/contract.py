@@ -12,6 +12,7 @@ import abc
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime
 
 from renewer.core.certs import IssuedChain
 from renewer.core.errors import RenewerError
@@ -45,6 +46,25 @@ class AccountRecord:
         return f"AccountRecord(directory={self.directory!r}, uri={self.uri!r})"
 
 
+@dataclass(frozen=True)
+class StoredVersion:
+    """One version a store keeps of a certificate (verify, issue 15).
+
+    Enough to recognise what an endpoint serves (the SHA-1 thumbprint is the
+    identifier Key Vault, Windows and Azure portals show) and to say since
+    when the current one is current.
+    """
+
+    version: str
+    sha1: str  # lower-case hex of the leaf's DER
+    not_after: datetime
+    created: datetime  # when this version was stored
+    current: bool = False
+    serial: str | None = None  # hex, as StoredCertificate.serial; None if not listed
+    not_before: datetime | None = None
+    chain_der: tuple[bytes, ...] | None = None  # issuers without the leaf; None: unknown
+
+
 class CertificateStore(abc.ABC):
     """What the planner and executor need from a place that keeps certificates."""
 
@@ -71,6 +91,14 @@ class CertificateStore(abc.ABC):
     @abc.abstractmethod
     def issue(self, spec: CertificateSpec, finalize: Finalize) -> StoredCertificate:
         """Make a key and CSR, call ``finalize``, persist the chain as the new version."""
+
+    def versions(self, name: str) -> tuple[StoredVersion, ...]:
+        """Every version of ``name`` the store keeps, newest first; () if there is none.
+
+        Not abstract so stores written before issue 15 still load; they cannot
+        be verified against and say so.
+        """
+        raise StoreError(f"{self.describe()}: cannot list the versions of {name}")
 
     @abc.abstractmethod
     def certificate_pem(self, name: str) -> str | None:

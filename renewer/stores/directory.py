@@ -25,13 +25,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from renewer.core.certs import IssuedChain, generate_key, key_to_pem, make_csr
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from renewer.core.certs import IssuedChain, generate_key, key_to_pem, make_csr, split_chain
 from renewer.core.models import CertificateSpec, StoredCertificate
 from renewer.stores import lockfile, material
 from renewer.stores.contract import (
     AccountRecord,
     CertificateStore,
     Finalize,
+    StoredVersion,
     StoreError,
 )
 
@@ -168,6 +172,34 @@ def _unknown(name: str, damage: str) -> StoredCertificate:
     return StoredCertificate(name=name, not_before=when, not_after=when, serial="", damage=damage)
 
 
+def version_from_folder(folder: Path, current: bool) -> StoredVersion:
+    """A StoredVersion from one version folder's metadata and PEM files."""
+    try:
+        meta = json.loads((folder / "metadata.json").read_text())
+        chain = split_chain((folder / "fullchain.pem").read_text())
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{folder}: unreadable version ({exc})") from None
+    der = chain.leaf.public_bytes(serialization.Encoding.DER)
+    issuers = (
+        tuple(
+            c.public_bytes(serialization.Encoding.DER)
+            for c in x509.load_pem_x509_certificates(chain.chain_pem.encode())
+        )
+        if chain.chain_pem.strip()
+        else ()
+    )
+    return StoredVersion(
+        version=folder.name,
+        sha1=hashlib.sha1(der).hexdigest(),  # noqa: S324 - an identifier, not a signature
+        not_after=_parse_time(meta["not_after"]),
+        created=_parse_time(meta.get("issued_at") or meta["not_before"]),
+        current=current,
+        serial=meta.get("serial"),
+        not_before=_parse_time(meta["not_before"]),
+        chain_der=issuers,
+    )
+
+
 class DirectoryStore(CertificateStore):
     """Certificates as PEM files under one root folder."""
 
@@ -219,6 +251,19 @@ class DirectoryStore(CertificateStore):
         if found.meta is None:
             return _unknown(name, found.damage or "unreadable")
         return stored_from_metadata({**found.meta, "name": name}, found.damage)
+
+    def versions(self, name: str) -> tuple[StoredVersion, ...]:
+        """Every complete version folder, newest first (verify, issue 15)."""
+        folder = self._folder(name) / "versions"
+        if not folder.is_dir():
+            return ()
+        current = os.path.basename(os.readlink(self._folder(name) / "current"))
+        found = []
+        for entry in sorted(folder.iterdir(), reverse=True):  # names start with a UTC stamp
+            if entry.name.startswith(".") or not (entry / "metadata.json").is_file():
+                continue
+            found.append(version_from_folder(entry, entry.name == current))
+        return tuple(found)
 
     def issue(self, spec: CertificateSpec, finalize: Finalize) -> StoredCertificate:
         key = generate_key(spec.key)

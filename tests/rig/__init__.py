@@ -53,3 +53,9 @@ __all__ += ["GitHubStandIn"]
 from .faultproxy import Fault, FaultProxy  # noqa: E402
 
 __all__ += ["Fault", "FaultProxy"]
+
+# renewer verify (issue 15): nginx sites, a Python TLS server and a blackhole.
+from .nginx import Nginx, Site  # noqa: E402
+from .tlsserve import Blackhole, TlsServer  # noqa: E402
+
+__all__ += ["Blackhole", "Nginx", "Site", "TlsServer"]

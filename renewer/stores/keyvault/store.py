@@ -50,7 +50,13 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from renewer.core import redact
 from renewer.core.certs import IssuedChain, generate_key, key_to_pem, make_csr
 from renewer.core.models import AzureSettings, CertificateSpec, StoredCertificate
-from renewer.stores.contract import AccountRecord, CertificateStore, Finalize, StoreError
+from renewer.stores.contract import (
+    AccountRecord,
+    CertificateStore,
+    Finalize,
+    StoredVersion,
+    StoreError,
+)
 from renewer.stores.keyvault.errors import vault_errors
 from renewer.stores.keyvault.lease import SecretLease
 from renewer.stores.keyvault.policy import (
@@ -67,6 +73,7 @@ from renewer.stores.keyvault.policy import (
     stored_from_properties,
     with_revoked,
 )
+from renewer.stores.keyvault.versions import list_versions
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +175,10 @@ class KeyVaultStore(CertificateStore):
     def current(self, name: str) -> StoredCertificate | None:
         found = self._get(name)
         return stored_from_properties(*found) if found else None
+
+    def versions(self, name: str) -> tuple[StoredVersion, ...]:
+        with self._errors(f"the versions of certificate {name}"):
+            return list_versions(self._certs, name)
 
     def certificate_pem(self, name: str) -> str | None:
         found = self._get(name)

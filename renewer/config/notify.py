@@ -1,0 +1,238 @@
+"""The ``notify:`` lists: where a run's outcome is sent (Teams, Slack, webhook, e-mail).
+
+Kept apart from fields.py and loader.py, which only register these tables
+and call :func:`build_targets`, so the notification settings can change
+without touching the rest of the config. A top-level list reaches every
+certificate; a certificate's own list (its owner team's channel) reaches
+only it. The same target named in several places is one target whose scope
+is the union, so a channel never gets the same run twice.
+
+Webhook URLs of Teams Workflows and Slack carry their own credential (a
+signature or token in the path), so they must be ``env:NAME`` references;
+a generic webhook may be a literal URL, its HMAC ``secret`` never is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from renewer.config.domains import check_url, normalise_email
+from renewer.config.durations import parse_positive_duration
+from renewer.config.fields import NUMBER, Context, Field, _existing_file
+from renewer.config.nodes import INVALID, Checker, Entry, Source, is_null, kind_of
+from renewer.core.models import SecretRef
+
+NotifyType = Literal["teams", "slack", "webhook", "email"]
+NOTIFY_TYPES: tuple[NotifyType, ...] = ("teams", "slack", "webhook", "email")
+ON_VALUES = ("failed", "at-risk", "orphaned", "succeeded", "deferred", "blocked", "all")
+DEFAULT_ON = ("failed", "at-risk")
+DEFAULT_TIMEOUT = 10.0
+
+
+def _env_ref(value: Any, ctx: Context) -> SecretRef:
+    """``env:NAME``, checked for form only: the variable need not be set here.
+
+    Validation runs where notifications are never sent (pull requests, forks
+    without secrets, renew shards); a variable missing where one is sent is a
+    warning then, and must never stop a renewal.
+    """
+    if not isinstance(value, str) or not value.strip().startswith("env:"):
+        raise ValueError("must be an env:NAME reference, not a literal secret")
+    name = value.strip()[len("env:") :]
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError("env: must be followed by an environment variable name")
+    return SecretRef(name)
+
+
+def _url_or_secret(value: Any, ctx: Context) -> SecretRef | str:
+    """A generic webhook: env:NAME, or a literal http(s) URL without credentials."""
+    if isinstance(value, str) and value.strip().startswith("env:"):
+        return _env_ref(value, ctx)
+    return check_url(str(value), ("http", "https"))
+
+
+def _credential_url(value: Any, ctx: Context) -> SecretRef:
+    """Teams and Slack URLs are credentials: anyone holding one can post."""
+    if not isinstance(value, str) or not value.strip().startswith("env:"):
+        raise ValueError("this URL is a credential: give it as env:NAME, not literally")
+    return _env_ref(value, ctx)
+
+
+def _address(value: str) -> str:
+    return normalise_email(value).removeprefix("mailto:")
+
+
+def _host(value: str) -> str:
+    host = value.strip()
+    if not host or not re.fullmatch(r"[A-Za-z0-9.:\-\[\]]+", host):
+        raise ValueError(f"{value[:60]!r} is not a host name or address")
+    return host
+
+
+def _port(value: Any, ctx: Context) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise ValueError("must be a port number from 1 to 65535")
+    return value
+
+
+def _seconds(value: Any, ctx: Context) -> float:
+    return parse_positive_duration(value).total_seconds()
+
+
+_SECRET_OPTIONAL = Field(convert=_env_ref, secret=True, accepts=(*NUMBER, "bool"))
+_TIMEOUT = Field(convert=_seconds, accepts=NUMBER, default=DEFAULT_TIMEOUT)
+
+TABLES: dict[str, dict[str, Field]] = {
+    "notify": {
+        "type": Field(required=True, enum=NOTIFY_TYPES),
+        "on": Field("list", enum=ON_VALUES, default=DEFAULT_ON, unique=True, min_items=1),
+        "name": Field(convert=lambda v, ctx: v.strip() or None),
+        "timeout": _TIMEOUT,
+    },
+    "notify.teams": {"url": Field(convert=_credential_url, required=True, secret=True)},
+    "notify.slack": {"url": Field(convert=_credential_url, required=True, secret=True)},
+    "notify.webhook": {
+        "url": Field(convert=_url_or_secret, required=True),
+        "secret": _SECRET_OPTIONAL,
+    },
+    "notify.email": {
+        "smtp": Field("section", section="smtp", required=True),
+        "from": Field(convert=lambda v, ctx: _address(v), required=True),
+        "to": Field(
+            "list", convert=lambda v, ctx: _address(v), required=True, min_items=1, unique=True
+        ),
+    },
+    "smtp": {
+        "host": Field(convert=lambda v, ctx: _host(v), required=True),
+        "port": Field(convert=_port, accepts=("int",), default=587),
+        "starttls": Field(accepts=("bool",), default=True),
+        "username": _SECRET_OPTIONAL,
+        "password": _SECRET_OPTIONAL,
+        "ca_bundle": Field(convert=_existing_file),
+    },
+}
+"""The notify sections, in the shape of fields.SECTIONS (registered there by :func:`register`)."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """How to reach the mail server; the credentials stay env: references."""
+
+    host: str
+    port: int = 587
+    starttls: bool = True
+    username: SecretRef | None = None
+    password: SecretRef | None = None
+    ca_bundle: Path | None = None
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """One notification target. ``certificates``: its scope (None = every certificate)."""
+
+    type: NotifyType
+    on: tuple[str, ...] = DEFAULT_ON
+    name: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    url: SecretRef | str | None = None
+    secret: SecretRef | None = None
+    smtp: SmtpSettings | None = None
+    sender: str | None = None
+    to: tuple[str, ...] = ()
+    certificates: frozenset[str] | None = None
+
+    @property
+    def label(self) -> str:
+        """How messages and warnings name the target, never by its URL."""
+        return f"{self.type} {self.name!r}" if self.name else self.type
+
+
+def register(
+    sections: MutableMapping[str, dict[str, Field]], typed: MutableMapping[str, Any]
+) -> None:
+    """Add the notify tables to fields.SECTIONS / TYPED (the loader's hook calls this once)."""
+    sections.update(TABLES)
+    typed["notify"] = NOTIFY_TYPES
+
+
+def _all_keys() -> dict[str, Field]:
+    table = dict(TABLES["notify"])
+    for name in NOTIFY_TYPES:
+        table.update(TABLES[f"notify.{name}"])
+    return table
+
+
+def build_targets(checker: Checker, entry: Entry | None) -> tuple[NotifySettings, ...]:
+    """A ``notify:`` list's targets; every problem is recorded on ``checker``."""
+    if entry is None or is_null(entry.value):
+        return ()
+    if not isinstance(entry.value, yaml.SequenceNode):
+        checker.error(entry.value, f"{entry.path}: expected a list, got {kind_of(entry.value)}")
+        return ()
+    found = (
+        _target(checker, item, f"{entry.path}[{i}]") for i, item in enumerate(entry.value.value)
+    )
+    return tuple(target for target in found if target is not None)
+
+
+def _target(checker: Checker, item: yaml.Node, where: str) -> NotifySettings | None:
+    entries = checker.mapping(item, where)
+    if entries is None:
+        return None
+    source = Source(entries, item, where)
+    common = TABLES["notify"]
+    type_entry = entries.get("type")
+    type_name = INVALID
+    if type_entry is None:
+        checker.get(source, common, "type")
+    else:
+        type_name = checker.scalar(common["type"], type_entry.value, type_entry.path)
+    if type_name is INVALID:
+        checker.check_keys(source, _all_keys())
+        return None
+    values = checker.section(
+        source, {**common, **TABLES[f"notify.{type_name}"]}, typed=f"notify type {type_name!r}"
+    )
+    if values is None:
+        return None
+    smtp = values.get("smtp")
+    if smtp and not smtp["starttls"] and (smtp["username"] or smtp["password"]):
+        node = entries["smtp"].value
+        checker.error(
+            node,
+            f"{where}.smtp: username/password need starttls: true (else "
+            "they cross the network in clear)",
+        )
+        return None
+    return NotifySettings(
+        type=type_name,
+        on=tuple(values["on"]),
+        name=values["name"],
+        timeout=values["timeout"],
+        url=values.get("url"),
+        secret=values.get("secret"),
+        smtp=SmtpSettings(**smtp) if smtp else None,
+        sender=values.get("from"),
+        to=tuple(values.get("to") or ()),
+    )
+
+
+def combine(
+    top: Iterable[NotifySettings], own: Iterable[tuple[str, NotifySettings]]
+) -> tuple[NotifySettings, ...]:
+    """Top-level targets (every certificate) and certificates' own, identical ones merged."""
+    scopes: dict[NotifySettings, frozenset[str] | None] = {}
+    for target in top:
+        scopes[replace(target, certificates=None)] = None
+    for name, target in own:
+        key = replace(target, certificates=None)
+        if key in scopes and scopes[key] is None:
+            continue
+        scopes[key] = (scopes.get(key) or frozenset()) | {name}
+    return tuple(replace(target, certificates=scope) for target, scope in scopes.items())

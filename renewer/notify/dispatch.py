@@ -1,0 +1,142 @@
+"""Settings -> notifiers; send one run's event to every target; never raise.
+
+A notification is a report about a run, not part of it: whatever happens
+here (a dead endpoint, a refused message, a missing env: variable) comes
+back as a failed :class:`Delivery`, which the command turns into a warning,
+and never changes the run's exit code. Targets are sent to in parallel so
+one slow endpoint does not add its budget to the others'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from renewer.config.notify import NotifySettings
+from renewer.core.redact import redact
+from renewer.notify.contract import DeliveryError, Notifier, Rendered
+from renewer.notify.event import Event, Links, build_event
+from renewer.notify.http import RetryPolicy
+from renewer.notify.mail import EmailNotifier
+from renewer.notify.slack import SlackNotifier
+from renewer.notify.teams import TeamsNotifier
+from renewer.notify.webhook import WebhookNotifier
+
+KINDS: dict[str, Callable[[NotifySettings, RetryPolicy], Notifier]] = {
+    "teams": TeamsNotifier,
+    "slack": SlackNotifier,
+    "webhook": WebhookNotifier,
+    "email": EmailNotifier,
+}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of one target's message: sent, skipped (nothing matched) or failed."""
+
+    label: str
+    state: str  # "sent" | "skipped" | "failed" | "rendered"
+    detail: str
+    message: Rendered | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.state == "failed"
+
+
+def notifier(settings: NotifySettings, policy: RetryPolicy | None = None) -> Notifier:
+    chosen = KINDS[settings.type]
+    return chosen(settings, policy or RetryPolicy.from_env())
+
+
+def _one(
+    settings: NotifySettings, report: Mapping[str, Any], links: Links, send: bool, test: bool
+) -> Delivery:
+    target = notifier(settings)
+    if test:  # a sample goes to every target, whatever its on: and scope
+        event: Event | None = build_event(report, ("all",), None, links, test=True)
+    else:
+        event = build_event(report, settings.on, settings.certificates, links)
+    if event is None:
+        return Delivery(target.label, "skipped", f"nothing matched on: {', '.join(settings.on)}")
+    try:
+        rendered = target.render(event)
+        safe = Rendered(rendered.media_type, redact(rendered.text).encode(), rendered.headers)
+        if not send:
+            return Delivery(target.label, "rendered", "dry run: not sent", safe)
+        return Delivery(target.label, "sent", target.send(safe), safe)
+    except DeliveryError as exc:
+        return Delivery(target.label, "failed", redact(str(exc)))
+    except Exception as exc:  # a notification never fails the run
+        return Delivery(target.label, "failed", f"unexpected {exc.__class__.__name__}")
+
+
+def deliver(
+    targets: Sequence[NotifySettings],
+    report: Mapping[str, Any],
+    links: Links,
+    send: bool = True,
+    test: bool = False,
+) -> list[Delivery]:
+    """Every target's delivery, in config order."""
+    if not targets:
+        return []
+    with ThreadPoolExecutor(min(len(targets), 8), thread_name_prefix="notify") as pool:
+        futures = [pool.submit(_one, t, report, links, send, test) for t in targets]
+        return [future.result() for future in futures]
+
+
+def sample_report(now: datetime | None = None) -> dict[str, Any]:
+    """What ``renewer notify --test`` sends: one failed, at-risk certificate, one renewed."""
+    moment = now or datetime.now(UTC)
+
+    def stamp(delta: timedelta) -> str:
+        return (moment + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    common = {"renew_at": None, "duration_seconds": 1.0}
+    return {
+        "schema_version": 1,
+        "generated_at": stamp(timedelta(0)),
+        "dry_run": False,
+        "executed": True,
+        "summary": {
+            "total": 2,
+            "issue": 0,
+            "renew": 2,
+            "skip": 0,
+            "succeeded": 1,
+            "failed": 1,
+            "skipped": 0,
+            "planned": 0,
+        },
+        "certificates": [
+            {
+                "name": "renewer-test-failed",
+                "action": "renew",
+                "reason": "test notification",
+                "result": "failed",
+                "domains": ["test.invalid"],
+                "serial": "01",
+                "not_after": stamp(timedelta(days=9)),
+                "error": "this is a test notification from renewer notify --test",
+                "severity": "at-risk",
+                "severity_words": f"at risk: expires in 9 days ({stamp(timedelta(days=9))[:10]})",
+                **common,
+            },
+            {
+                "name": "renewer-test-renewed",
+                "action": "renew",
+                "reason": "test notification",
+                "result": "succeeded",
+                "domains": ["test.invalid"],
+                "serial": "02",
+                "not_after": stamp(timedelta(days=90)),
+                "error": None,
+                **common,
+            },
+        ],
+        "unmanaged": [],
+    }

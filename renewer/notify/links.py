@@ -1,0 +1,36 @@
+"""Run links from the GitHub Actions environment, and target URLs resolved late."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from renewer.config.notify import NotifySettings
+from renewer.core.errors import RenewerError
+from renewer.core.models import SecretRef
+from renewer.notify.contract import DeliveryError
+from renewer.notify.event import Links
+
+
+def from_environment(
+    environ: Mapping[str, str] | None = None, tracking_url: str | None = None
+) -> Links:
+    """The run's URL (GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID)."""
+    env = os.environ if environ is None else environ
+    repository = env.get("GITHUB_REPOSITORY") or None
+    run_id = env.get("GITHUB_RUN_ID")
+    server = (env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/")
+    run_url = f"{server}/{repository}/actions/runs/{run_id}" if repository and run_id else None
+    return Links(run_url=run_url, tracking_url=tracking_url, repository=repository)
+
+
+def resolve_url(settings: NotifySettings) -> str:
+    """The target's URL, read from the environment only now (and masked in logs)."""
+    if isinstance(settings.url, SecretRef):
+        try:
+            return settings.url.resolve()
+        except RenewerError as exc:
+            raise DeliveryError(str(exc)) from None
+    if settings.url is None:
+        raise DeliveryError("no url configured")
+    return settings.url
