@@ -21,6 +21,7 @@ from renewer.core.models import (
     Result,
     StoredCertificate,
 )
+from renewer.core.retry import Deadline
 from renewer.execute.executor import Executor
 from renewer.execute.services import Services
 from renewer.plan import planner, shard
@@ -30,6 +31,10 @@ from renewer.stores.contract import StoreError
 log = logging.getLogger(__name__)
 
 ARI_CONCURRENCY = 16
+# Renewal info is advice: a lookup (with the directory fetch it may need) that
+# takes longer falls back to the lifetime rule, and a CA that did not answer
+# is not asked again in this run (renewer.acme.transport).
+ARI_DEADLINE = 10.0
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,8 @@ def _lookup(
 ) -> RenewalInfo | None:
     try:
         store = services.stores.get(spec.store)
-        return services.account(spec.acme, store).renewal_info(str(current.ari_cert_id))
+        account = services.account(spec.acme, store)
+        return account.renewal_info(str(current.ari_cert_id), Deadline.after(ARI_DEADLINE))
     except Exception as exc:  # ARI is advice: fall back to the lifetime rule
         log.warning("%s: %s; using the lifetime rule", spec.name, describe_error(exc))
         return None

@@ -8,8 +8,9 @@ What it adds to the library, and why:
 - RFC 9773 ARI with the ``replaces`` field on renewal orders (the library's
   NewOrder has no such field), retried without it when the CA refuses;
 - profile validation against ``meta.profiles``;
-- polling by Retry-After or a short backoff instead of fixed one-second sleeps,
-  and badNonce retried more than once.
+- every request bounded by the certificate's deadline, and a CA that stopped
+  answering marked down for the run (``renewer.acme.transport``, which also
+  holds the client that retries badNonce and transient problems).
 """
 
 from __future__ import annotations
@@ -17,11 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from pathlib import Path
 from typing import Any
 
 import requests
-from acme import client as acme_client
 from acme import crypto_util, messages
 from acme import errors as acme_errors
 from cryptography import x509
@@ -32,102 +31,51 @@ from josepy.jwa import ES256, RS256, JWASignature
 from josepy.jwk import JWK, JWKEC
 from requests.adapters import HTTPAdapter
 
+from renewer.acme.failures import AcmeFailure as AcmeFailure
+from renewer.acme.failures import problem_text as problem_text
+from renewer.acme.transport import (
+    MIN_DOWN_WAIT,
+    USER_AGENT,
+    CaHealth,
+    Network,
+    not_answering,
+    send,
+    short,
+)
+from renewer.acme.transport import AcmeClient as AcmeClient
 from renewer.core import retry
 from renewer.core.certs import IssuedChain, split_chain, top_issuer_name
-from renewer.core.errors import RenewerError, clip
 from renewer.core.models import AcmeSettings, RenewalInfo
+from renewer.core.retry import Deadline
 from renewer.core.secrets import decode_base64
 from renewer.stores.contract import AccountRecord, CertificateStore
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "renewer/0.1 (+acme-python)"
-BAD_NONCE_RETRIES = 20  # each try is two requests (the library retries once itself)
-HTTP_TIMEOUT = 30
-HTTP_POOL = 16  # as many as run.ARI_CONCURRENCY lookups in flight
+LOCK_SLICE = 0.2  # how often a wait for the shared directory or account looks at cancel
+HTTP_POOL = 16  # as many as app.ARI_CONCURRENCY lookups in flight
 
 
-class AcmeFailure(RenewerError):
-    """The CA refused or failed; the message is one line a human can act on."""
+def _acquire(lock: threading.Lock, deadline: Deadline, cancel: threading.Event | None) -> bool:
+    """Take ``lock`` before ``deadline``; Cancelled as soon as ``cancel`` is set."""
+    while True:
+        left = deadline.remaining()
+        if lock.acquire(timeout=max(0.0, min(left, LOCK_SLICE))):
+            return True
+        if cancel is not None and cancel.is_set():
+            raise retry.Cancelled("run cancelled")
+        if left <= LOCK_SLICE:
+            return False
 
-    def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
 
-
-def problem_text(error: messages.Error) -> str:
-    """'rateLimited: too many certificates' from an ACME problem document."""
-    code = error.code or (error.typ or "error").rsplit(":", 1)[-1]
-    detail = error.detail or error.title or ""
-    subs = getattr(error, "subproblems", None) or ()
-    extra = "; ".join(
-        f"{getattr(s, 'identifier', None) and s.identifier.value}: {s.detail}" for s in subs
-    )
-    return f"{code}: {detail}" + (f" ({extra})" if extra else "")
+def _deadline(deadline: Deadline | None) -> Deadline:
+    return deadline if deadline is not None else Deadline.after(retry.DEFAULT_DEADLINE)
 
 
 class RenewalOrder(messages.NewOrder):
     """newOrder with RFC 9773's ``replaces`` (the ARI id of the certificate renewed)."""
 
     replaces: str | None = field("replaces", omitempty=True)
-
-
-class _Network(acme_client.ClientNetwork):
-    """ClientNetwork that trusts a given CA bundle instead of a global switch."""
-
-    def __init__(self, key: JWK, alg: JWASignature, ca_bundle: Path | None) -> None:
-        super().__init__(key, alg=alg, user_agent=USER_AGENT, timeout=HTTP_TIMEOUT)
-        if ca_bundle is not None:
-            # requests accepts a CA file path wherever it accepts True.
-            self.verify_ssl = str(ca_bundle)  # type: ignore[assignment]
-
-    def _send_request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
-        response = super()._send_request(method, url, *args, **kwargs)
-        retry.note_response(response.status_code, response.headers.get("Retry-After"))
-        return response
-
-
-class AcmeClient(acme_client.ClientV2):
-    """ClientV2 that retries badNonce with fresh nonces instead of only once, and
-    transient problems (serverInternal, rateLimited) after the pause the CA asks
-    for, when it fits the certificate's deadline (renewer.core.retry)."""
-
-    cancel: threading.Event | None = None
-
-    def _post(self, *args: Any, **kwargs: Any) -> requests.Response:
-        transient = 0
-        bad_nonces = 0
-        while True:
-            retry.clear_retry_after()
-            try:
-                return self._post_nonce_retried(*args, **kwargs)
-            except messages.Error as error:
-                if error.code == "badNonce":
-                    bad_nonces += 1
-                    if bad_nonces >= BAD_NONCE_RETRIES:
-                        raise
-                    log.debug("badNonce, retrying with a fresh nonce (%d)", bad_nonces)
-                    continue
-                if not retry.is_transient(error.code) or transient >= retry.REQUEST_RETRIES:
-                    raise
-                delay = retry.pause_for(error.code, transient)
-                if delay is None:
-                    raise
-                transient += 1
-                log.info("CA answered %s; trying again in %.1fs", error.code, delay)
-                if retry.sleep(delay, self.cancel):
-                    raise
-
-    def _post_nonce_retried(self, *args: Any, **kwargs: Any) -> requests.Response:
-        return super()._post(*args, **kwargs)
-
-    def post_as_get(self, url: str) -> requests.Response:
-        """Public name for the library's POST-as-GET (RFC 8555 6.3)."""
-        return self._post_as_get(url)
-
-    def links(self, response: requests.Response, relation: str) -> list[str]:
-        """Link header URLs of one relation (``alternate`` chains, RFC 8555 7.4.2)."""
-        return list(self._get_links(response, relation))
 
 
 def _account_alg(key: JWK) -> JWASignature:
@@ -141,9 +89,13 @@ class AcmeAccount:
     gets its own ClientV2 and network; the directory and account are shared.
     """
 
-    def __init__(self, settings: AcmeSettings, store: CertificateStore) -> None:
+    def __init__(
+        self, settings: AcmeSettings, store: CertificateStore, health: CaHealth | None = None
+    ) -> None:
         self.settings = settings
         self.store = store
+        self.health = health or CaHealth()
+        self._directory_lock = threading.Lock()
         self._lock = threading.Lock()
         self._directory: messages.Directory | None = None
         self._key: JWK | None = None
@@ -161,56 +113,100 @@ class AcmeAccount:
         self._http.mount("http://", pool)
 
     # -- directory -------------------------------------------------------
-    def directory(self) -> messages.Directory:
-        with self._lock:
-            if self._directory is None:
-                self._directory = self._fetch_directory()
-            return self._directory
+    def directory(
+        self, deadline: Deadline | None = None, cancel: threading.Event | None = None
+    ) -> messages.Directory:
+        """The CA's directory, fetched once per run; waits no longer than ``deadline``.
 
-    def _fetch_directory(self) -> messages.Directory:
+        Certificates that need it while another one fetches it wait for that
+        fetch; one whose deadline passes meanwhile finds the CA not answering.
+        """
+        deadline = _deadline(deadline)
+        if self._directory is not None:
+            return self._directory
+        url = self.settings.directory
+        self.health.check(url)
+        waited = max(0.0, deadline.remaining())
+        if not _acquire(self._directory_lock, deadline, cancel):
+            self.health.check(url)
+            if waited < MIN_DOWN_WAIT:
+                raise AcmeFailure("the certificate's deadline passed before the CA answered")
+            raise self.health.mark_down(url, not_answering(url, waited, "directory"))
         try:
-            response = self._http.get(
-                self.settings.directory, timeout=HTTP_TIMEOUT, verify=self._verify
-            )
+            if self._directory is None:
+                self._directory = self._fetch_directory(deadline, cancel)
+            return self._directory
+        finally:
+            self._directory_lock.release()
+
+    def _get(
+        self, url: str, deadline: Deadline, cancel: threading.Event | None = None
+    ) -> requests.Response:
+        """An unauthenticated GET on the pooled session, under the CA's timeouts."""
+        return send(
+            self.health,
+            self.settings.directory,
+            deadline,
+            cancel,
+            lambda timeouts: self._http.get(url, timeout=timeouts, verify=self._verify),
+        )
+
+    def _fetch_directory(
+        self, deadline: Deadline, cancel: threading.Event | None
+    ) -> messages.Directory:
+        try:
+            response = self._get(self.settings.directory, deadline, cancel)
             response.raise_for_status()
             return messages.Directory.from_json(response.json())
         except (requests.RequestException, ValueError, DeserializationError) as exc:
             raise AcmeFailure(
-                f"CA directory {self.settings.directory} unreachable: {_short(exc)}"
+                f"CA directory {self.settings.directory} unreachable: {short(exc)}"
             ) from None
 
-    def profiles(self) -> dict[str, str]:
-        meta = getattr(self.directory(), "meta", None)
+    def profiles(self, deadline: Deadline | None = None) -> dict[str, str]:
+        meta = getattr(self.directory(deadline), "meta", None)
         return dict(getattr(meta, "profiles", None) or {})
 
-    def check_profile(self, profile: str | None) -> None:
+    def check_profile(self, profile: str | None, deadline: Deadline | None = None) -> None:
         if profile is None:
             return
-        offered = self.profiles()
+        offered = self.profiles(deadline)
         if profile not in offered:
             names = ", ".join(sorted(offered)) or "none"
             raise AcmeFailure(f"profile {profile!r} is not offered by the CA (offers: {names})")
 
     # -- account ---------------------------------------------------------
-    def client(self) -> AcmeClient:
-        """A fresh client for one order, signed by the (cached) account."""
-        directory = self.directory()
-        with self._lock:
+    def client(
+        self, deadline: Deadline | None = None, cancel: threading.Event | None = None
+    ) -> AcmeClient:
+        """A fresh client for one order, signed by the (cached) account.
+
+        Its requests wait no longer than ``deadline`` and its pauses end when
+        ``cancel`` is set.
+        """
+        deadline = _deadline(deadline)
+        directory = self.directory(deadline, cancel)
+        if not _acquire(self._lock, deadline, cancel):
+            self.health.check(self.settings.directory)
+            raise AcmeFailure("the certificate's deadline passed waiting for the ACME account")
+        try:
             if self._regr is None:
-                self._key, self._regr = self._ensure_account(directory)
+                self._key, self._regr = self._ensure_account(directory, deadline)
             key, regr = self._key, self._regr
+        finally:
+            self._lock.release()
         assert key is not None
-        net = _Network(key, _account_alg(key), self.settings.ca_bundle)
-        net.account = regr
-        return AcmeClient(directory, net)
+        acme = self._bare_client(directory, key, deadline, cancel)
+        acme.net.account = regr
+        return acme
 
     def _ensure_account(
-        self, directory: messages.Directory
+        self, directory: messages.Directory, deadline: Deadline
     ) -> tuple[JWK, messages.RegistrationResource]:
         record = self.store.load_account(self.settings.directory)
         if record is not None:
             key = JWK.json_loads(record.key_json)
-            regr = self._existing_account(directory, key)
+            regr = self._existing_account(self._bare_client(directory, key, deadline))
             if regr is not None:
                 if regr.uri != record.uri:
                     self.store.save_account(
@@ -222,18 +218,32 @@ class AcmeAccount:
             )
         else:
             key = JWKEC(key=ec.generate_private_key(ec.SECP256R1()))
-        regr = self._register(directory, key)
+        regr = self._register(self._bare_client(directory, key, deadline), key)
         self.store.save_account(AccountRecord(self.settings.directory, key.json_dumps(), regr.uri))
         log.info("ACME account ready at %s", self.settings.directory)
         return key, regr
 
-    def _bare_client(self, directory: messages.Directory, key: JWK) -> AcmeClient:
-        return AcmeClient(directory, _Network(key, _account_alg(key), self.settings.ca_bundle))
+    def _bare_client(
+        self,
+        directory: messages.Directory,
+        key: JWK,
+        deadline: Deadline,
+        cancel: threading.Event | None = None,
+    ) -> AcmeClient:
+        net = Network(
+            key,
+            _account_alg(key),
+            self.settings.ca_bundle,
+            directory=self.settings.directory,
+            health=self.health,
+            deadline=deadline,
+            cancel=cancel,
+        )
+        acme = AcmeClient(directory, net)
+        acme.deadline, acme.cancel = deadline, cancel
+        return acme
 
-    def _existing_account(
-        self, directory: messages.Directory, key: JWK
-    ) -> messages.RegistrationResource | None:
-        acme = self._bare_client(directory, key)
+    def _existing_account(self, acme: AcmeClient) -> messages.RegistrationResource | None:
         try:
             return acme.new_account(messages.NewRegistration(only_return_existing=True))
         except acme_errors.ConflictError as found:
@@ -242,10 +252,10 @@ class AcmeAccount:
         except messages.Error as error:
             if error.code == "accountDoesNotExist":
                 return None
-            raise AcmeFailure(f"account lookup failed: {problem_text(error)}", error.code) from None
+            raise AcmeFailure.from_problem("account lookup failed: ", error) from None
 
-    def _register(self, directory: messages.Directory, key: JWK) -> messages.RegistrationResource:
-        acme = self._bare_client(directory, key)
+    def _register(self, acme: AcmeClient, key: JWK) -> messages.RegistrationResource:
+        directory = acme.directory
         fields: dict[str, Any] = {"terms_of_service_agreed": True}
         if self.settings.contact:
             fields["contact"] = self.settings.contact
@@ -266,32 +276,32 @@ class AcmeAccount:
         except acme_errors.ConflictError as found:
             return messages.RegistrationResource(uri=found.location, body=messages.Registration())
         except messages.Error as error:
-            raise AcmeFailure(
-                f"account registration failed: {problem_text(error)}", error.code
-            ) from None
+            raise AcmeFailure.from_problem("account registration failed: ", error) from None
 
     # -- renewal info ----------------------------------------------------
-    def renewal_info(self, ari_cert_id: str) -> RenewalInfo | None:
+    def renewal_info(
+        self, ari_cert_id: str, deadline: Deadline | None = None
+    ) -> RenewalInfo | None:
         """The CA's window for a certificate (None: no ARI), asked once per run per id."""
         if ari_cert_id in self._ari:
             return self._ari[ari_cert_id]
-        info = self._fetch_renewal_info(ari_cert_id)
+        info = self._fetch_renewal_info(ari_cert_id, _deadline(deadline))
         self._ari[ari_cert_id] = info
         return info
 
-    def _fetch_renewal_info(self, ari_cert_id: str) -> RenewalInfo | None:
-        base = getattr(self.directory(), "renewalInfo", None)
+    def _fetch_renewal_info(self, ari_cert_id: str, deadline: Deadline) -> RenewalInfo | None:
+        base = getattr(self.directory(deadline), "renewalInfo", None)
         if not base:
             return None
         url = f"{str(base).rstrip('/')}/{ari_cert_id}"
         try:
-            response = self._http.get(url, timeout=HTTP_TIMEOUT, verify=self._verify)
+            response = self._get(url, deadline)
             if response.status_code == 404:
                 return None
             response.raise_for_status()
             info = messages.RenewalInfo.from_json(response.json())
         except (requests.RequestException, ValueError, DeserializationError) as exc:
-            raise AcmeFailure(f"renewal info unavailable: {_short(exc)}") from None
+            raise AcmeFailure(f"renewal info unavailable: {short(exc)}") from None
         window = info.suggested_window
         return RenewalInfo(
             start=_utc(window.start),
@@ -315,7 +325,7 @@ class AcmeAccount:
         try:
             return self._post_order(acme, csr_pem, profile, None)
         except messages.Error as error:
-            raise AcmeFailure(f"new order refused: {problem_text(error)}", error.code) from None
+            raise AcmeFailure.from_problem("new order refused: ", error) from None
 
     def _post_order(
         self, acme: AcmeClient, csr_pem: bytes, profile: str | None, replaces: str | None
@@ -343,7 +353,7 @@ class AcmeAccount:
         try:
             acme.revoke(x509.load_pem_x509_certificate(cert_pem.encode()), reason)
         except messages.Error as error:
-            raise AcmeFailure(f"revocation refused: {problem_text(error)}", error.code) from None
+            raise AcmeFailure.from_problem("revocation refused: ", error) from None
 
 
 def choose_chain(order: messages.OrderResource, preferred: str | None) -> IssuedChain:
@@ -357,19 +367,5 @@ def choose_chain(order: messages.OrderResource, preferred: str | None) -> Issued
     return split_chain(chains[0])
 
 
-def retry_after_seconds(response: requests.Response, fallback: float) -> float:
-    """Seconds the server asked us to wait (Retry-After), else ``fallback``."""
-    if "Retry-After" not in response.headers:
-        return fallback
-    when = acme_client.ClientV2.retry_after(response, 0)
-    return max(0.0, (when - dt.datetime.now()).total_seconds())
-
-
 def _utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def _short(exc: BaseException) -> str:
-    """A library error's first line, clipped in the middle: its cause comes last."""
-    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-    return clip(text)

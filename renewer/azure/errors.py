@@ -14,13 +14,20 @@ import re
 from typing import Any
 
 from renewer.core import redact
+from renewer.core.errors import RenewerError
 
 GITHUB_AUDIENCE = "api://AzureADTokenExchange"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 
-class SignInError(Exception):
-    """Azure sign-in failed or cannot be set up; the message is one line saying why."""
+class SignInError(RenewerError):
+    """Azure sign-in failed or cannot be set up; the message is one line saying why.
+
+    ``transient`` only where the identity provider could not be reached or
+    failed itself; a refusal or a setup problem fails the same way next time.
+    """
+
+    show_class = True  # reported as "SignInError: ..." since before the common base
 
 
 _AADSTS = re.compile(r"AADSTS(\d+)")

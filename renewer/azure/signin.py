@@ -107,11 +107,14 @@ def github_oidc_token(audience: str = GITHUB_AUDIENCE) -> str:
             timeout=TIMEOUT,
         )
     except requests.RequestException as exc:
-        raise SignInError(f"GitHub OIDC token request failed: {exc.__class__.__name__}") from None
+        raise SignInError(
+            f"GitHub OIDC token request failed: {exc.__class__.__name__}", transient=True
+        ) from None
     if response.status_code != 200:
         raise SignInError(
             f"GitHub OIDC token request answered HTTP {response.status_code}; "
-            "does the job have 'permissions: id-token: write'?"
+            "does the job have 'permissions: id-token: write'?",
+            transient=response.status_code >= 500,
         )
     try:
         token = str(response.json().get("value", ""))
@@ -233,7 +236,9 @@ class SignInCredential:
                 tenant_id=self.tenant_id,
                 client_id=self.client_id,
                 assertion_claims=self._claims,
-            )
+            ),
+            # Entra unreachable (azure-identity already retried): the next run may do better.
+            transient=type(exc).__name__ in ("ServiceRequestError", "ServiceResponseError"),
         )
 
     def get_token(

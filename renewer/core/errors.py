@@ -13,6 +13,8 @@ line are kept.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 MAX_LENGTH = 300  # library messages: enough for the class, the request and the cause
 MAX_OWN_LENGTH = 2000  # our own messages carry the CA's whole ``detail``: never cut short
 
@@ -22,6 +24,8 @@ class RenewerError(Exception):
 
     transient: bool = False
     retry_after: float | None = None
+    # Classes that joined this base late keep their old "Class: message" line.
+    show_class: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -59,7 +63,7 @@ def describe_error(exc: BaseException) -> str:
     """
     text = str(exc).strip()
     first = text.splitlines()[0] if text else ""
-    if isinstance(exc, RenewerError):
+    if isinstance(exc, RenewerError) and not exc.show_class:
         return clip(first or exc.__class__.__name__, MAX_OWN_LENGTH)
     if isinstance(exc, OSError) and exc.strerror:
         where = exc.filename if exc.filename is not None else "a file it did not name"

@@ -22,7 +22,10 @@ import dns.query
 import dns.rdatatype
 import dns.resolver
 
+from renewer.core import retry
 from renewer.core.models import PropagationSettings
+from renewer.core.retry import Cancelled as Cancelled
+from renewer.core.retry import Deadline, Policy
 from renewer.dns.contract import DnsError, absolute, parse_hostport
 
 QUERY_TIMEOUT = 3.0
@@ -33,8 +36,8 @@ class PropagationTimeout(DnsError):
     """The value did not appear at every authoritative server before the deadline."""
 
 
-class Cancelled(Exception):
-    """The run is stopping (Ctrl-C or SIGTERM); cleanup still runs."""
+class _NotVisible(retry.NotYet):
+    """Some authoritative servers do not serve the value yet (the poll goes on)."""
 
 
 def challenge_name(domain: str) -> str:
@@ -78,9 +81,15 @@ def _txt_values(response: dns.message.Message, name: str) -> set[str]:
 class PropagationChecker:
     """CNAME following and authoritative polling for one DNS setting."""
 
-    def __init__(self, settings: PropagationSettings, cancel: threading.Event | None = None):
+    def __init__(
+        self,
+        settings: PropagationSettings,
+        cancel: threading.Event | None = None,
+        deadline: Deadline | None = None,
+    ):
         self.settings = settings
         self.cancel = cancel or threading.Event()
+        self.deadline = deadline  # the certificate's: no wait outlasts it
         self._overrides = tuple(
             Server(*parse_hostport(ns), label=ns) for ns in settings.nameservers
         )
@@ -149,9 +158,10 @@ class PropagationChecker:
         servers = self.authoritative_servers(fqdn)
         pending = set(servers)
         started = time.monotonic()
-        deadline = started + self.settings.timeout
+        own = Deadline.after(self.settings.timeout)
         last_error: dict[Server, str] = {}
-        while True:
+
+        def look() -> None:
             for server in sorted(pending, key=str):
                 try:
                     if value in _txt_values(_query(server, fqdn, dns.rdatatype.TXT), fqdn):
@@ -159,19 +169,30 @@ class PropagationChecker:
                         last_error.pop(server, None)
                 except (OSError, dns.exception.DNSException) as exc:
                     last_error[server] = exc.__class__.__name__
-            if not pending:
-                return time.monotonic() - started
-            if time.monotonic() >= deadline:
+            if pending:
                 missing = ", ".join(
                     f"{s}{' (' + last_error[s] + ')' if s in last_error else ''}"
                     for s in sorted(pending, key=str)
                 )
-                raise PropagationTimeout(
-                    f"TXT value at {fqdn} not visible at {missing} after {self.settings.timeout:g}s"
-                )
-            # Event.wait rather than sleep: Ctrl-C / SIGTERM wakes us for cleanup.
-            if self.cancel.wait(min(self.settings.interval, max(0.0, deadline - time.monotonic()))):
-                raise Cancelled("run cancelled while waiting for DNS propagation")
+                raise _NotVisible(f"TXT value at {fqdn} not visible at {missing}")
+
+        interval = self.settings.interval
+        try:
+            # Event.wait inside: Ctrl-C / SIGTERM wakes the poll for cleanup.
+            retry.attempt_until(
+                look,
+                policy=Policy(first=interval, factor=1.0, cap=interval, poll=True),
+                deadline=own.sooner(self.deadline),
+                cancel=self.cancel,
+                retry_on=lambda error: isinstance(error, _NotVisible),
+            )
+        except _NotVisible as missing:
+            if self.deadline is not None and self.deadline.at < own.at:
+                raise PropagationTimeout(f"{missing} before the certificate's deadline") from None
+            raise PropagationTimeout(f"{missing} after {self.settings.timeout:g}s") from None
+        except Cancelled:
+            raise Cancelled("run cancelled while waiting for DNS propagation") from None
+        return time.monotonic() - started
 
 
 def read_txt(

@@ -29,9 +29,10 @@ from renewer.core.models import (
     Result,
     StoredCertificate,
 )
+from renewer.core.retry import Cancelled, Deadline, Policy
 from renewer.dns.contract import DnsProvider
 from renewer.dns.journal import Journal, JournalingProvider
-from renewer.dns.propagation import Cancelled, PropagationChecker
+from renewer.dns.propagation import PropagationChecker
 from renewer.execute.order import OrderContext, obtain
 from renewer.execute.services import Services, dns_identity
 from renewer.stores.contract import CertificateStore, LockBusy
@@ -42,6 +43,9 @@ DEFAULT_CONCURRENCY = 10
 DEFAULT_MAX_NEW_ORDERS = 300  # per run; Let's Encrypt allows 300 new orders per 3 hours
 DEFAULT_CERT_DEADLINE = retry.DEFAULT_DEADLINE
 ORDER_ATTEMPTS = 3
+# A transient failure that outlived the request's own retries starts a new order
+# after 2 s, then 4 s (or the CA's Retry-After), inside the certificate's deadline.
+NEW_ORDER = Policy(attempts=ORDER_ATTEMPTS, first=2.0)
 
 
 class OrderCapReached(AcmeFailure):
@@ -159,8 +163,7 @@ class Executor:
     def _run_guarded(self, action: Action) -> Result:
         started = time.monotonic()
         try:
-            with retry.deadline_scope(self.cert_deadline):
-                result = self._run(action, started)
+            result = self._run(action, started, Deadline.after(self.cert_deadline))
         except LockBusy as busy:
             # Due but not renewed: blocked, never "unchanged"; the report escalates it
             # near expiry or when the holder is not a live renewer (report.escalation).
@@ -203,7 +206,7 @@ class Executor:
             )
         return self._report(result)
 
-    def _run(self, action: Action, started: float) -> Result:
+    def _run(self, action: Action, started: float, deadline: Deadline) -> Result:
         if self.cancel.is_set():
             raise Cancelled("run cancelled")
         spec = action.spec
@@ -228,9 +231,9 @@ class Executor:
             context = OrderContext(
                 account=self.services.account(spec.acme, store),
                 provider=provider,
-                checker=PropagationChecker(spec.dns.propagation, self.cancel),
+                checker=PropagationChecker(spec.dns.propagation, self.cancel, deadline),
                 cancel=self.cancel,
-                deadline=max(1.0, retry.remaining()),
+                deadline=deadline,
             )
             replaces = current.ari_cert_id if current else None
             issued = self._issue(store, spec, context, replaces)
@@ -249,24 +252,20 @@ class Executor:
         """The order, tried again on transient CA failures while the deadline allows."""
 
         def finalize(csr: bytes) -> IssuedChain:
-            attempt = 0
-            while True:
+            def order() -> IssuedChain:
                 self.budget.take()
-                context.deadline = max(1.0, retry.remaining())
-                try:
-                    return obtain(context, spec, csr, replaces)
-                except AcmeFailure as failure:
-                    attempt += 1
-                    if attempt >= ORDER_ATTEMPTS or not retry.is_transient(
-                        failure.code, str(failure)
-                    ):
-                        raise
-                    delay = retry.pause_for(failure.code, attempt)
-                    if delay is None:
-                        raise
-                    log.warning("%s: %s; new order in %.1fs", spec.name, failure, delay)
-                    if retry.sleep(delay, self.cancel):
-                        raise Cancelled("run cancelled") from None
+                return obtain(context, spec, csr, replaces)
+
+            return retry.attempt_until(
+                order,
+                policy=NEW_ORDER,
+                deadline=context.deadline,
+                cancel=self.cancel,
+                retry_on=lambda error: isinstance(error, AcmeFailure) and error.transient,
+                on_retry=lambda error, delay: log.warning(
+                    "%s: %s; new order in %.1fs", spec.name, error, delay
+                ),
+            )
 
         return store.issue(spec, finalize)
 
@@ -278,7 +277,7 @@ def _explain(failure: AcmeFailure) -> str:
     if advice:
         return f"{text} (not retried: {advice})"
     if failure.code == "rateLimited":
-        after = retry.last_retry_after()
+        after = failure.retry_after
         when = f" in {after:.0f}s" if after is not None else ""
         return f"{text} (the CA asks to retry{when}; the next run tries again)"
     return text

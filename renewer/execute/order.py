@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import requests
 from acme import challenges, messages
@@ -28,21 +27,22 @@ from renewer.acme.client import (
     AcmeFailure,
     choose_chain,
     problem_text,
-    retry_after_seconds,
 )
 from renewer.acme.persist01 import DNSPersist01
+from renewer.core import retry
 from renewer.core.certs import IssuedChain
 from renewer.core.models import CertificateSpec
+from renewer.core.retry import Deadline, NotYet, Policy
 from renewer.dns.contract import DnsProvider
 from renewer.dns.persist.record import Verdict, record_name
-from renewer.dns.propagation import Cancelled, PropagationChecker
+from renewer.dns.propagation import PropagationChecker
 from renewer.execute.persist import check_standing
 
 log = logging.getLogger(__name__)
 
 ORDER_DEADLINE = 300.0
-FIRST_POLL = 0.2
-MAX_POLL = 3.0
+# Short exponential back-off between looks, overridden by the CA's Retry-After.
+POLL = Policy(first=0.2, factor=1.6, cap=3.0, poll=True)
 
 
 @dataclass
@@ -53,26 +53,40 @@ class OrderContext:
     provider: DnsProvider
     checker: PropagationChecker
     cancel: threading.Event
-    deadline: float = ORDER_DEADLINE
+    deadline: Deadline = field(default_factory=lambda: Deadline.after(ORDER_DEADLINE))
     progress: Callable[[str], None] = lambda _message: None
 
 
-class _Poller:
-    """Short exponential backoff, overridden by Retry-After, bounded by a deadline."""
+def poll_until(
+    look: Callable[[], tuple[bool, requests.Response]],
+    what: str,
+    deadline: Deadline,
+    cancel: threading.Event,
+) -> requests.Response:
+    """Ask again (``look``) until it reports done, pausing as the CA's Retry-After says.
 
-    def __init__(self, cancel: threading.Event, deadline: float) -> None:
-        self.cancel = cancel
-        self.deadline = deadline
-        self.delay = FIRST_POLL
+    ``look`` returns (done, response) or raises for a final answer. The last
+    look is at the deadline; past it the order fails "timed out waiting for ...".
+    """
 
-    def pause(self, response: requests.Response | None, what: str) -> None:
-        delay = retry_after_seconds(response, self.delay) if response is not None else self.delay
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise AcmeFailure(f"timed out waiting for {what}")
-        if self.cancel.wait(min(delay, remaining)):
-            raise Cancelled("run cancelled")
-        self.delay = min(self.delay * 1.6, MAX_POLL)
+    def once() -> requests.Response:
+        done, response = look()
+        if not done:
+            after = retry.parse_retry_after(response.headers.get("Retry-After"))
+            # "Retry-After: 0" (or a date just past) must not turn the poll into a busy loop.
+            raise NotYet(what, retry_after=None if after is None else max(after, POLL.first))
+        return response
+
+    try:
+        return retry.attempt_until(
+            once,
+            policy=POLL,
+            deadline=deadline,
+            cancel=cancel,
+            retry_on=lambda error: isinstance(error, NotYet),
+        )
+    except NotYet:
+        raise AcmeFailure(f"timed out waiting for {what}") from None
 
 
 def _dns01(authzr: messages.AuthorizationResource) -> messages.ChallengeBody:
@@ -144,18 +158,17 @@ def obtain(
     try:
         return _obtain(ctx, spec, csr_pem, replaces)
     except messages.Error as error:
-        raise AcmeFailure(f"CA error: {problem_text(error)}", error.code) from None
+        raise AcmeFailure.from_problem("CA error: ", error) from None
     except requests.RequestException as exc:
-        raise AcmeFailure(f"CA unreachable: {exc.__class__.__name__}") from None
+        raise AcmeFailure(f"CA unreachable: {exc.__class__.__name__}", transient=True) from None
 
 
 def _obtain(
     ctx: OrderContext, spec: CertificateSpec, csr_pem: bytes, replaces: str | None
 ) -> IssuedChain:
-    ctx.account.check_profile(spec.acme.profile)
-    acme = ctx.account.client()
+    ctx.account.check_profile(spec.acme.profile, ctx.deadline)
+    acme = ctx.account.client(ctx.deadline, ctx.cancel)
     order = ctx.account.new_order(acme, csr_pem, spec.acme.profile, replaces)
-    poller = _Poller(ctx.cancel, time.monotonic() + ctx.deadline)
     presented: list[tuple[str, str]] = []
     try:
         pending: list[tuple[messages.AuthorizationResource, messages.ChallengeBody]] = []
@@ -182,8 +195,8 @@ def _obtain(
                 continue
             acme.answer_challenge(challb, challb.chall.response(acme.net.key))
         for authzr, _challb in pending:
-            _await_authorization(acme, authzr, poller)
-        return _finalize(acme, order, poller, spec)
+            _await_authorization(acme, authzr, ctx)
+        return _finalize(acme, order, ctx, spec)
     finally:
         for target, value in presented:
             try:
@@ -193,22 +206,23 @@ def _obtain(
 
 
 def _await_authorization(
-    acme: AcmeClient, authzr: messages.AuthorizationResource, poller: _Poller
+    acme: AcmeClient, authzr: messages.AuthorizationResource, ctx: OrderContext
 ) -> None:
-    while True:
-        authzr, response = acme.poll(authzr)
-        status = authzr.body.status
-        if status == messages.STATUS_VALID:
-            return
+    def look() -> tuple[bool, requests.Response]:
+        updated, response = acme.poll(authzr)
+        status = updated.body.status
         if status in (messages.STATUS_INVALID, messages.STATUS_DEACTIVATED):
-            raise AcmeFailure(_authz_error(authzr))
-        poller.pause(response, f"validation of {authzr.body.identifier.value}")
+            raise AcmeFailure(_authz_error(updated))
+        return status == messages.STATUS_VALID, response
+
+    what = f"validation of {authzr.body.identifier.value}"
+    poll_until(look, what, ctx.deadline, ctx.cancel)
 
 
 def _finalize(
     acme: AcmeClient,
     order: messages.OrderResource,
-    poller: _Poller,
+    ctx: OrderContext,
     spec: CertificateSpec,
 ) -> IssuedChain:
     try:
@@ -216,17 +230,19 @@ def _finalize(
     except messages.Error as error:
         if error.code != "orderNotReady":
             raise
-    while True:
+
+    def look() -> tuple[bool, requests.Response]:
         response = acme.post_as_get(order.uri)
         body = messages.Order.from_json(response.json())
-        if body.status == messages.STATUS_VALID and body.certificate:
-            break
         if body.status == messages.STATUS_INVALID:
             detail = problem_text(body.error) if body.error else "no detail given"
             raise AcmeFailure(f"order became invalid: {detail}")
         if body.status == messages.STATUS_READY:
             acme.begin_finalization(order)
-        poller.pause(response, "the certificate")
+        return body.status == messages.STATUS_VALID and bool(body.certificate), response
+
+    response = poll_until(look, "the certificate", ctx.deadline, ctx.cancel)
+    body = messages.Order.from_json(response.json())
     cert_response = acme.post_as_get(body.certificate)
     alternatives: list[str] = []
     if spec.acme.preferred_chain:

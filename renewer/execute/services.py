@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 from renewer.acme.client import AcmeAccount
+from renewer.acme.transport import CaHealth
 from renewer.core.models import AcmeSettings, DnsSettings
 from renewer.dns.contract import DnsProvider
 from renewer.dns.journal import Journal
@@ -40,6 +41,9 @@ class Services:
         self._providers: dict[str, DnsProvider] = {}
         self._journals: dict[str, Journal] = {}
         self._lock = threading.Lock()
+        # One down list per run: a CA that stopped answering for one certificate
+        # (or one renewal-info lookup) fails every later one at once.
+        self.ca_health = CaHealth()
 
     def journal(self, store: CertificateStore) -> Journal | None:
         """The TXT journal for certificates kept in ``store`` (None: not journalled).
@@ -68,7 +72,7 @@ class Services:
         key = (settings.directory, store.describe())
         with self._lock:
             if key not in self._accounts:
-                self._accounts[key] = AcmeAccount(settings, store)
+                self._accounts[key] = AcmeAccount(settings, store, self.ca_health)
             return self._accounts[key]
 
     def provider(self, settings: DnsSettings) -> DnsProvider:

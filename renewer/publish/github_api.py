@@ -21,7 +21,8 @@ from typing import Any
 
 import requests
 
-from renewer.core import redact
+from renewer.core import redact, retry
+from renewer.core.errors import RenewerError
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +41,27 @@ MAX_BODY = 60_000  # GitHub allows 65,536 characters in an issue, comment or PR 
 MAX_ROWS = 200  # table rows shown in one issue or PR body before "… and N more"
 
 
-class GitHubError(Exception):
+class GitHubError(RenewerError):
     """GitHub refused the request (4xx other than a rate limit); retrying will not help."""
+
+    show_class = True
 
     def __init__(self, status: int, method: str, path: str, message: str) -> None:
         self.status = status
         super().__init__(f"GitHub API {method} {path}: HTTP {status}: {message}")
 
 
-class GitHubUnavailable(Exception):
-    """GitHub did not answer usefully within the bounded retries (outage, rate limit)."""
+class GitHubUnavailable(RenewerError):
+    """GitHub did not answer usefully (outage, rate limit): transient, with its pause."""
+
+    show_class = True
+    transient = True
 
 
-class GitHubSetupError(Exception):
+class GitHubSetupError(RenewerError):
     """A required environment variable (token, repository) is missing or malformed."""
+
+    show_class = True
 
 
 def _float_env(name: str, default: float) -> float:
@@ -137,65 +145,51 @@ class GitHubClient:
         """One call with retries; statuses in ``allow`` (e.g. 404) are returned, not raised."""
         url = path if path.startswith(("http://", "https://")) else self.api_url + path
         shown = path if not path.startswith("http") else path.split("?", 1)[0]
-        last = "no attempt made"
-        for attempt in range(1, self.policy.attempts + 1):
+        tries = 0
+
+        def once() -> requests.Response:
+            nonlocal tries
+            tries += 1
             try:
                 response = self.session.request(
                     method, url, params=params, json=json, timeout=TIMEOUT
                 )
             except requests.RequestException as exc:
-                last = f"{exc.__class__.__name__}"
-                delay = self._backoff(attempt)
+                last, after = exc.__class__.__name__, None
             else:
                 if response.status_code < 400 or response.status_code in allow:
                     return response
-                delay_or_none = self._retry_delay(response, attempt)
-                if delay_or_none is None:
-                    raise GitHubError(
-                        response.status_code, method, shown, _message(response)
-                    ) from None
+                retryable, after = _retry_facts(response)
+                if not retryable:
+                    raise GitHubError(response.status_code, method, shown, _message(response))
                 last = f"HTTP {response.status_code}"
-                delay = delay_or_none
-            if attempt == self.policy.attempts:
-                break
-            if not self._wait(delay):
-                break
-            log.info("GitHub %s %s: %s; attempt %d", method, shown, last, attempt + 1)
-        raise GitHubUnavailable(f"GitHub API {method} {shown}: {last} after {attempt} attempt(s)")
+            raise GitHubUnavailable(
+                f"GitHub API {method} {shown}: {last} after {tries} attempt(s)", retry_after=after
+            )
 
-    def _backoff(self, attempt: int) -> float:
-        return float(min(self.policy.backoff * (2 ** (attempt - 1)), self.policy.max_wait))
+        try:
+            return retry.attempt_until(
+                once,
+                policy=retry.Policy(
+                    attempts=self.policy.attempts,
+                    first=self.policy.backoff,
+                    cap=self.policy.max_wait,
+                    max_retry_after=self.policy.max_wait,
+                ),
+                cancel=self.cancel,
+                may_wait=self._may_wait,
+                on_retry=lambda error, _delay: log.info("%s; attempt %d", error, tries + 1),
+            )
+        except retry.Cancelled as cancelled:
+            unanswered = cancelled.__cause__
+            raise GitHubUnavailable(str(unanswered or "cancelled")) from None
 
-    def _retry_delay(self, response: requests.Response, attempt: int) -> float | None:
-        """Seconds to wait before retrying ``response``, or None if it must not be retried."""
-        status = response.status_code
-        if status in RETRY_STATUSES:
-            return self._backoff(attempt)
-        if status not in (403, 429):
-            return None
-        headers = response.headers
-        retry_after = headers.get("Retry-After")
-        if retry_after is not None:
-            try:
-                return min(max(float(retry_after), 0.0), self.policy.max_wait)
-            except ValueError:
-                return self._backoff(attempt)
-        if headers.get("x-ratelimit-remaining") == "0":
-            try:
-                reset = float(headers.get("x-ratelimit-reset", ""))
-            except ValueError:
-                return self._backoff(attempt)
-            return min(max(reset - datetime.now(UTC).timestamp(), 0.0) + 1.0, self.policy.max_wait)
-        if status == 429:
-            return self._backoff(attempt)
-        return None  # a plain 403: permission denied
-
-    def _wait(self, seconds: float) -> bool:
-        """Wait unless the total budget is spent or the run is cancelled; True if waited."""
-        if self.waited + seconds > self.policy.max_total_wait or self.cancel.is_set():
+    def _may_wait(self, seconds: float) -> bool:
+        """Within the client's total wait budget (every request together)?"""
+        if self.waited + seconds > self.policy.max_total_wait:
             return False
         self.waited += seconds
-        return not self.cancel.wait(seconds)
+        return True
 
     # -- JSON helpers -------------------------------------------------------
     def get(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
@@ -232,6 +226,29 @@ class GitHubClient:
             next_url = response.links.get("next", {}).get("url")
             query = {}  # the next link carries the query
         log.warning("GitHub %s: stopped after %d pages", path, MAX_PAGES)
+
+
+def _retry_facts(response: requests.Response) -> tuple[bool, float | None]:
+    """(worth another try, the pause GitHub asked for) for an error answer.
+
+    5xx and the secondary rate limits (403/429 with Retry-After, or with
+    ``x-ratelimit-remaining: 0`` and the epoch ``x-ratelimit-reset``) are
+    retried; a plain 403 is a missing permission, other 4xx a bad request.
+    """
+    status, headers = response.status_code, response.headers
+    if status in RETRY_STATUSES:
+        return True, None
+    if status not in (403, 429):
+        return False, None
+    if "Retry-After" in headers:
+        return True, retry.parse_retry_after(headers["Retry-After"])
+    if headers.get("x-ratelimit-remaining") == "0":
+        try:
+            reset = float(headers.get("x-ratelimit-reset", ""))
+        except ValueError:
+            return True, None
+        return True, max(reset - datetime.now(UTC).timestamp(), 0.0) + 1.0
+    return status == 429, None
 
 
 def _message(response: requests.Response) -> str:

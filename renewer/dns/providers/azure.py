@@ -12,7 +12,6 @@ empty, again conditional on the ETag (lego's Azure cleanup deleted the set).
 
 from __future__ import annotations
 
-import random
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +21,8 @@ from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpRes
 from azure.mgmt.dns import DnsManagementClient
 from azure.mgmt.dns.models import RecordSet, TxtRecord
 
+from renewer.core import retry
+from renewer.core.errors import RenewerError
 from renewer.core.models import AzureSettings
 from renewer.dns.contract import DnsError, DnsProvider, absolute
 
@@ -29,6 +30,9 @@ TTL = 60
 MAX_ATTEMPTS = 10
 BACKOFF_BASE = 0.05  # seconds; doubled per attempt, full jitter
 BACKOFF_CAP = 2.0
+ETAG_RACE = retry.Policy(
+    attempts=MAX_ATTEMPTS, first=BACKOFF_BASE, factor=2.0, cap=BACKOFF_CAP, jitter=True
+)
 TXT_CHUNK = 255  # one TXT character-string holds at most 255 bytes
 RECORD_TYPE = "TXT"
 # 404 codes that mean the zone or its resource group is gone, not just the record set
@@ -38,6 +42,7 @@ ZONE_MISSING_CODES = frozenset(
 )
 ROLE_HINT = "grant the 'DNS TXT Contributor' custom role or DNS Zone Contributor"
 MESSAGE_LIMIT = 200
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 def _chunks(value: str) -> list[str]:
@@ -60,8 +65,10 @@ def _message(exc: AzureError) -> str:
     return first[:MESSAGE_LIMIT]
 
 
-class _Conflict(Exception):
+class _Conflict(RenewerError):
     """A conditional write lost the race (HTTP 412): read again and retry."""
+
+    transient = True
 
 
 class AzureDnsProvider(DnsProvider):
@@ -90,7 +97,6 @@ class AzureDnsProvider(DnsProvider):
         )
         self._zones: tuple[str, ...] | None = None
         self._zones_lock = threading.Lock()
-        self._pause = threading.Event()  # never set: an interruptible, lock-free sleep
 
     def describe(self) -> str:
         return f"azure dns {self.subscription_id}/{self.resource_group}"
@@ -176,13 +182,14 @@ class AzureDnsProvider(DnsProvider):
     # -- conditional operations ----------------------------------------------------------
 
     def _with_retries(self, attempt: Callable[[], None], what: str) -> None:
-        for n in range(MAX_ATTEMPTS):
-            try:
-                attempt()
-                return
-            except _Conflict:
-                if n + 1 < MAX_ATTEMPTS:
-                    self._pause.wait(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**n)))
+        """Read, change, write conditionally; a lost race (412) reads again."""
+        try:
+            retry.attempt_until(
+                attempt, policy=ETAG_RACE, retry_on=lambda error: isinstance(error, _Conflict)
+            )
+            return
+        except _Conflict:
+            pass
         raise DnsError(
             f"{self.describe()}: {what} failed: the record set kept changing "
             f"(HTTP 412 on {MAX_ATTEMPTS} attempts)"
@@ -276,13 +283,16 @@ class AzureDnsProvider(DnsProvider):
                 "check the Azure sign-in (tenant, client id, federated credential)"
             )
         detail = _message(exc)
+        # azure-core's RetryPolicy already retried these; another run may still succeed.
         return DnsError(
             f"{self.describe()}: {what} failed: HTTP {status} {code}"
-            + (f": {detail}" if detail else "")
+            + (f": {detail}" if detail else ""),
+            transient=status in TRANSIENT_STATUSES,
         )
 
     def _transport_error(self, exc: AzureError, what: str) -> DnsError:
         return DnsError(
             f"{self.describe()}: {what} failed: cannot reach {self.azure.resolved_arm_endpoint} "
-            f"({exc.__class__.__name__}: {_message(exc)})"
+            f"({exc.__class__.__name__}: {_message(exc)})",
+            transient=True,
         )

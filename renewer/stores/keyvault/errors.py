@@ -61,10 +61,13 @@ def vault_errors(vault: str, subject: str) -> Iterator[None]:
     except StoreError:
         raise
     except HttpResponseError as exc:
-        raise StoreError(describe_http(vault, subject, exc)) from None
+        # azure-core's RetryPolicy already retried throttling and 5xx; the facts say
+        # whether a later try may still succeed.
+        busy = exc.status_code is not None and (exc.status_code == 429 or exc.status_code >= 500)
+        raise StoreError(describe_http(vault, subject, exc), transient=busy) from None
     except ServiceRequestError:
-        raise StoreError(f"vault {vault} unreachable ({subject})") from None
+        raise StoreError(f"vault {vault} unreachable ({subject})", transient=True) from None
     except ServiceResponseError:
-        raise StoreError(f"vault {vault} did not answer ({subject})") from None
+        raise StoreError(f"vault {vault} did not answer ({subject})", transient=True) from None
     except AzureError as exc:
         raise StoreError(f"vault {vault}: {subject}: {exc.__class__.__name__}") from None
