@@ -22,6 +22,7 @@ import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,12 +38,13 @@ from renewer.config.types.dns_rfc2136 import Rfc2136Settings, TsigSettings
 from renewer.config.types.store_directory import DirectorySettings
 from renewer.config.types.store_keyvault import KeyVaultSettings
 from renewer.core.settings import AZURE_CLOUDS, AzureSettings, EabSettings, SecretRef
+from tests.unit.local_ca import LocalCA
 
 DATA = Path(__file__).parent / "data"
 GOOD = sorted((DATA / "good").glob("*.yaml"))
 BAD = sorted((DATA / "bad").glob("*.yaml"))
 SCHEMA_PATH = Path(__file__).parent.parent / "renewer" / "schema" / "certificates.schema.json"
-ENV = {"EAB_KID": "kid-value", "EAB_HMAC": "hmac-value", "TSIG_SECRET": "tsig-value"}
+ENV = {"EAB_KID": "kid-value", "EAB_HMAC": "hmac-value", "TSIG_SECRET": "dHNpZy12YWx1ZQ=="}
 MINIMAL = """\
 acme: {directory: letsencrypt}
 store: {type: directory}
@@ -52,10 +54,16 @@ certificates:
 """
 
 
+@cache
+def bundle_pem() -> bytes:
+    """A CA certificate in PEM: ca_bundle settings must hold one (issue 12)."""
+    return LocalCA().cert.public_bytes(serialization.Encoding.PEM)
+
+
 def load_good(name: str, tmp_path: Path) -> Config:
     """Load a good file from a copy next to the CA bundle the local configs refer to."""
     (tmp_path / ".local" / "tls").mkdir(parents=True)
-    (tmp_path / ".local" / "tls" / "root.pem").write_text("not checked\n")
+    (tmp_path / ".local" / "tls" / "root.pem").write_bytes(bundle_pem())  # must be PEM
     shutil.copy(DATA / "good" / name, tmp_path / name)
     return load_config(tmp_path / name, ENV)
 
@@ -211,7 +219,7 @@ def test_azure_cloud_names_map_to_the_models_clouds(tmp_path: Path) -> None:
     dns += "resource_group: dns}"
     text = MINIMAL.replace('{type: challtestsrv, url: "http://127.0.0.1:8055"}', dns)
     bundle = tmp_path / "root.pem"
-    bundle.write_text("x")
+    bundle.write_bytes(bundle_pem())
     text += "azure: {cloud: AzureUSGovernment, arm_endpoint: 'https://127.0.0.1:8443', "
     text += "authority_host: 'https://127.0.0.1:8444', ca_bundle: root.pem}\n"
     path.write_text(text)

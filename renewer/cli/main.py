@@ -2,13 +2,43 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import click
 
-from renewer.cli.common import config_option, config_path, load_specs, setup_logging
+from renewer.cli.common import (
+    EXIT_FAILED,
+    config_option,
+    config_path,
+    load_specs,
+    setup_logging,
+)
 from renewer.config import schema as config_schema
+from renewer.core.errors import describe_error
+
+log = logging.getLogger(__name__)
 
 
-@click.group()
+class GuardedGroup(click.Group):
+    """No traceback for any input or environment: an unexpected error is one line, exit 1.
+
+    Commands turn what they expect into located messages; this is the net for
+    what they did not (the traceback stays available at -vv).
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            log.debug("unexpected failure", exc_info=True)
+            click.echo(f"error: {describe_error(exc)} (unexpected; -vv shows where)", err=True)
+            ctx.exit(EXIT_FAILED)
+
+
+@click.group(cls=GuardedGroup)
 @click.option("-v", "--verbose", count=True, help="-v INFO, -vv DEBUG (secrets never logged).")
 @click.version_option(package_name="renewer")
 def main(verbose: int) -> None:

@@ -19,6 +19,7 @@ from renewer.config.convert import (
     STR,
     Context,
     Field,
+    base64_secret,
     doc,
     plain,
 )
@@ -177,7 +178,11 @@ SECTIONS: dict[str, dict[str, Field]] = {
     },
     "eab": {
         "kid": doc(SECRET, "Key identifier from the CA, as env:NAME."),
-        "hmac_key": doc(SECRET, "Base64url HMAC key from the CA, as env:NAME."),
+        "hmac_key": doc(
+            SECRET,
+            "Base64url HMAC key from the CA, as env:NAME.",
+            convert=base64_secret(urlsafe=True),
+        ),
     },
     "store": {
         "type": Field(

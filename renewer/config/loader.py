@@ -38,6 +38,7 @@ from renewer.config.fields import (
 from renewer.config.nodes import INVALID, Checker, Entry, Source, is_null, kind_of
 from renewer.config.types.base import BuildContext
 from renewer.config.types.registry import TYPES
+from renewer.core.files import BoundedReadError, read_bounded  # issue 12
 from renewer.core.models import HSM_SUFFIX, CertificateSpec, ReportMode
 from renewer.core.settings import (
     AcmeSettings,
@@ -128,16 +129,17 @@ def _fail(file: str, line: int, column: int, message: str) -> ConfigError:
 
 
 def _read_text(path: Path, file: str) -> str:
-    """The file's text, read exactly once; unreadable or non-UTF-8 files are located errors."""
+    """The file's text, read exactly once; unreadable or non-UTF-8 files are located errors.
+
+    Issue 12: a regular file under 16 MiB (``core.files.read_bounded``), so
+    /dev/zero or a FIFO is a clear error at once instead of a hang.
+    """
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise _fail(file, 1, 1, "file not found") from None
-    except IsADirectoryError:
-        raise _fail(file, 1, 1, "is a directory, not a file") from None
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise _fail(file, 1, 1, f"cannot read file: {reason}") from None
+        data = read_bounded(path)
+    except BoundedReadError as exc:
+        reason = str(exc).replace("does not exist", "file not found")
+        reason = reason.replace("cannot be read:", "cannot read file:")
+        raise _fail(file, 1, 1, reason) from None
     try:
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:

@@ -30,6 +30,8 @@ class Summary(TypedDict):
     failed: int
     skipped: int
     planned: int
+    blocked: NotRequired[int]  # absent in reports written before blocked/deferred existed
+    deferred: NotRequired[int]
 
 
 class CertificateEntry(TypedDict):
@@ -47,6 +49,17 @@ class CertificateEntry(TypedDict):
     duration_seconds: float | None
     severity: NotRequired[str]  # failed only: renewer/report/escalation.py Severity
     severity_words: NotRequired[str]
+    holder: NotRequired[LockHolderEntry]  # blocked only: who holds the lock
+
+
+class LockHolderEntry(TypedDict):
+    """Who held a blocked certificate's lock, as far as the lock file tells."""
+
+    pid: int | None
+    host: str | None
+    since: str | None
+    live: bool | None
+    words: str
 
 
 class PersistServerEntry(TypedDict):

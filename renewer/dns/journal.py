@@ -27,6 +27,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +38,8 @@ from typing import IO, Any
 from renewer.config.types.registry import DNS_TYPES
 from renewer.core.settings import DnsSettings, PluginSettings
 from renewer.dns.contract import DnsProvider
+
+STALE_TEMPORARY = 3600.0  # seconds: an unnamed half-written entry older than this is swept
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +103,9 @@ class Journal:
             if self._handle is not None:
                 return
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            handle = open(self.folder / f"{self.run}.lock", "a+")  # noqa: SIM115
+            os.chmod(self.folder, 0o700)  # whatever the umask (issue 12)
+            fd = os.open(self.folder / f"{self.run}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            handle = os.fdopen(fd, "a+")
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             self._handle = handle
 
@@ -129,7 +134,7 @@ class Journal:
             "written_at": datetime.now(UTC).isoformat(),
         }
         path = self._entry_path(dns, fqdn, value)
-        tmp = path.with_name(f".{path.name}.tmp")
+        tmp = path.with_name(f".{self.run}.{path.name}.tmp")  # swept once this run is dead
         with open(tmp, "w", encoding="utf-8") as handle:
             json.dump(body, handle)
             handle.flush()
@@ -186,8 +191,36 @@ class Journal:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         return True
 
+    def sweep_temporary(self, now: float | None = None) -> int:
+        """Remove entry files a killed run left half-written (often zero bytes).
+
+        Such a value was never presented (the entry is written first), so the
+        file is only clutter. Named after their run, they go once that run is
+        dead; unnamed ones (older versions) once an hour old.
+        """
+        if not self.folder.is_dir():
+            return 0
+        moment = time.time() if now is None else now
+        removed = 0
+        for tmp in self.folder.glob(".*.tmp"):
+            run = tmp.name[1:].split(".", 1)[0]
+            if run.startswith("run-"):
+                lock = self.folder / f"{run}.lock"
+                gone = run != self.run and (not lock.exists() or self._run_is_dead(run))
+            else:
+                try:
+                    gone = moment - tmp.stat().st_mtime > STALE_TEMPORARY
+                except OSError:
+                    continue
+            if gone:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+                    removed += 1
+        return removed
+
     def sweep(self, providers: Callable[[str], DnsProvider | None]) -> tuple[int, int]:
         """Remove the values dead runs left; returns (removed, left for later)."""
+        self.sweep_temporary()
         removed = left = 0
         runs: set[str] = set()
         for entry in self.stale_entries():

@@ -32,7 +32,7 @@ def make_provider(settings: DnsSettings) -> DnsProvider:
                 zone=zone,
             )
         case ChallTestSrvSettings(url=url):
-            return ChallTestSrvProvider(url)
+            return ChallTestSrvProvider(url, settings.propagation.nameservers)
         case PowerDnsSettings() as pdns:
             return PowerDnsProvider(
                 pdns.api_url,

@@ -78,6 +78,11 @@ def _decide(
             "refusing to replace it (rename the entry, or remove the existing certificate)"
         )
         return Action(spec.name, ActionKind.SKIP, reason, spec, current)
+    if current.damage:
+        reason = f"stored certificate damaged: {current.damage}"
+        return Action(
+            spec.name, ActionKind.RENEW, reason, spec, current if current.dates_known else None
+        )
     if force:
         return Action(spec.name, ActionKind.RENEW, "forced renewal (--force)", spec, current)
     decision = renewal_due(current, spec, ari, now)

@@ -8,10 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from renewer.config.loader import load_config
 from renewer.dns.contract import DnsProvider
 from renewer.dns.journal import Journal, JournalingProvider, dns_identity
+from tests.unit.local_ca import LocalCA
 
 
 class Recorder(DnsProvider):
@@ -112,7 +114,7 @@ def test_own_entries_are_never_swept(tmp_path: Path) -> None:
 
 # -- the names entries carry must survive upgrades ---------------------------------------
 GOOD = Path(__file__).parents[1] / "data" / "good"
-ENV = {"EAB_KID": "kid-value", "EAB_HMAC": "hmac-value", "TSIG_SECRET": "tsig-value"}
+ENV = {"EAB_KID": "kid-value", "EAB_HMAC": "hmac-value", "TSIG_SECRET": "dHNpZy12YWx1ZQ=="}
 LEGACY_NAMES = {  # dns_identity as computed from the Mapping[str, Any] settings (v0.x)
     "design_example.yaml": ["e91d8f79fbb872f09008b8d0", "64c9e1150478a95e5628d205"],
     "local_default.yaml": ["5eab9d817c50aa6a19cb43bd"],
@@ -131,7 +133,9 @@ def test_dns_names_in_the_journal_are_those_earlier_versions_wrote(
 ) -> None:
     """A journal left by an older renewer is swept only if its ``dns`` names still match."""
     (tmp_path / ".local" / "tls").mkdir(parents=True)
-    (tmp_path / ".local" / "tls" / "root.pem").write_text("not checked\n")
+    (tmp_path / ".local" / "tls" / "root.pem").write_bytes(
+        LocalCA().cert.public_bytes(serialization.Encoding.PEM)
+    )
     shutil.copy(GOOD / name, tmp_path / name)
     config = load_config(tmp_path / name, ENV)
     assert [dns_identity(spec.dns) for spec in config.certificates] == LEGACY_NAMES[name]
@@ -139,7 +143,9 @@ def test_dns_names_in_the_journal_are_those_earlier_versions_wrote(
 
 def test_a_legacy_entry_is_swept_with_the_provider_of_the_same_settings(tmp_path: Path) -> None:
     (tmp_path / ".local" / "tls").mkdir(parents=True)
-    (tmp_path / ".local" / "tls" / "root.pem").write_text("not checked\n")
+    (tmp_path / ".local" / "tls" / "root.pem").write_bytes(
+        LocalCA().cert.public_bytes(serialization.Encoding.PEM)
+    )
     shutil.copy(GOOD / "rfc2136_mixed.yaml", tmp_path / "c.yaml")
     shop = load_config(tmp_path / "c.yaml", ENV).certificates[0]
     folder = tmp_path / "j"

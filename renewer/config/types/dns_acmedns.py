@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from renewer.config.convert import SECRET, Field, existing_file, plain, text
+from renewer.config.convert import SECRET, Field, ca_bundle, plain, text
 from renewer.config.domains import check_url, normalise_zone
 from renewer.config.types.base import BuildContext, SettingsType
 from renewer.core.settings import ProviderSettings, SecretRef
@@ -50,7 +50,7 @@ FIELDS = {
         required=True,
         description="The registration's fulldomain, the target of _acme-challenge CNAMEs.",
     ),
-    "ca_bundle": Field(convert=existing_file, description="PEM file of CAs for api_url."),
+    "ca_bundle": Field(convert=ca_bundle, description="PEM file of CAs for api_url."),
 }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from renewer.config.convert import SECRET, Field, existing_file, plain, text
+from renewer.config.convert import SECRET, Field, ca_bundle, plain, text
 from renewer.config.domains import check_url, normalise_zone
 from renewer.config.types.base import BuildContext, SettingsType
 from renewer.core.settings import ProviderSettings, SecretRef
@@ -49,7 +49,7 @@ FIELDS = {
         description="Zone to write (no zone listing); by longest suffix if omitted.",
     ),
     "ca_bundle": Field(
-        convert=existing_file, description="PEM file of CAs trusted for an https api_url."
+        convert=ca_bundle, description="PEM file of CAs trusted for an https api_url."
     ),
 }
 

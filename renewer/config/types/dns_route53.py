@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from renewer.config.convert import NUMBER, SECONDS, Field, existing_file, plain, text
+from renewer.config.convert import NUMBER, SECONDS, Field, ca_bundle, plain, text
 from renewer.config.domains import check_url
 from renewer.config.types.base import BuildContext, SettingsType
 from renewer.core.settings import ProviderSettings
@@ -42,7 +42,7 @@ FIELDS = {
         description="Another Route 53 endpoint (an emulator such as moto); AWS's by default.",
         pattern=r"^\s*https?://[^\s/?#]+",
     ),
-    "ca_bundle": Field(convert=existing_file, description="PEM file of CAs for endpoint_url."),
+    "ca_bundle": Field(convert=ca_bundle, description="PEM file of CAs for endpoint_url."),
     "insync_timeout": Field(
         convert=SECONDS,
         accepts=NUMBER,
