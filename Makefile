@@ -7,19 +7,26 @@ VPY := $(VENV)/bin/python
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 export PYTHON VENV
 
-.PHONY: venv setup demo test lint lint-imports lint-workflows types unit integration bench
+.PHONY: venv lock lock-upgrade setup demo test lint lint-imports lint-workflows types unit integration bench
 
 # The virtual environment, remade when the dependencies change.
-$(VENV)/.installed: pyproject.toml scripts/venv.sh
+$(VENV)/.installed: pyproject.toml uv.lock scripts/venv.sh
 	@bash scripts/venv.sh
 
 venv: $(VENV)/.installed
+
+# uv.lock from pyproject.toml (universal: Python >= 3.11, Linux/macOS/Windows). `make lock`
+# keeps the current pins where they still fit; `make lock-upgrade` moves all to the newest.
+lock: venv
+	$(VENV)/bin/uv lock
+lock-upgrade: venv
+	$(VENV)/bin/uv lock --upgrade
 
 # `make demo`: no root, no apt. Prerequisites are checked first (one line each).
 demo:
 	@bash scripts/venv.sh check
 	@bash scripts/install-rig.sh check demo
-	@$(MAKE) --no-print-directory venv
+	@$(MAKE) -s --no-print-directory venv
 	@bash scripts/install-rig.sh demo
 	$(VPY) scripts/demo.py
 
@@ -28,7 +35,7 @@ demo:
 setup:
 	@bash scripts/venv.sh check
 	@bash scripts/install-rig.sh check test
-	@$(MAKE) --no-print-directory venv
+	@$(MAKE) -s --no-print-directory venv
 	@bash scripts/install-rig.sh test
 
 lint: venv
@@ -37,7 +44,7 @@ lint: venv
 
 lint-workflows: venv
 	"$$($(GO) env GOPATH | cut -d: -f1)/bin/actionlint"
-	$(VENV)/bin/zizmor --offline --persona=pedantic --config .github/zizmor.yml .github/workflows action.yml
+	$(VENV)/bin/zizmor --offline --persona=pedantic --config .github/zizmor.yml .github/workflows .github/dependabot.yml action.yml
 
 lint-imports: venv
 	$(VENV)/bin/lint-imports

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Make the project's virtual environment (.venv) with `python3 -m venv` and install
-# renewer (editable) with its dev extras into it.  Never touches the system interpreter:
-# Debian 12 / Ubuntu 24.04 refuse `pip install` there (PEP 668, externally-managed-
-# environment).  Usage: venv.sh check | venv.sh   (PYTHON and VENV from the Makefile).
+# exactly what uv.lock pins (runtime + dev extra, every file checked by hash), then
+# renewer itself, editable.  Never touches the system interpreter: Debian 12 / Ubuntu
+# 24.04 refuse `pip install` there (PEP 668, externally-managed-environment).
+# uv comes from the lock too: pip installs the locked uv --require-hashes, then
+# `uv sync --frozen` installs the rest (--inexact: pip stays in the venv).
+# Usage: venv.sh check | venv.sh   (PYTHON and VENV from the Makefile).
 set -euo pipefail
 cd "${BASH_SOURCE[0]%/*}/.."
 
@@ -39,6 +42,10 @@ if [ ! -x "${VENV}/bin/python" ]; then
     log "python3 -m venv ${VENV} ($(command -v "$PYTHON"))"
     "$PYTHON" -m venv "$VENV"
 fi
-log "installing renewer (editable) and its dev tools into ${VENV}"
-"${VENV}/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+log "installing uv.lock's pins (runtime + dev) and renewer (editable) into ${VENV}"
+"${VENV}/bin/python" scripts/lock.py uv-requirement > "${VENV}/uv-requirement.txt"
+"${VENV}/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --require-hashes --no-deps -r "${VENV}/uv-requirement.txt"
+UV_PROJECT_ENVIRONMENT="$VENV" "${VENV}/bin/uv" sync --quiet --frozen --inexact --extra dev \
+    --python "${VENV}/bin/python"
 touch "${VENV}/.installed"
