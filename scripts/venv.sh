@@ -46,6 +46,6 @@ log "installing uv.lock's pins (runtime + dev) and renewer (editable) into ${VEN
 "${VENV}/bin/python" scripts/lock.py uv-requirement > "${VENV}/uv-requirement.txt"
 "${VENV}/bin/python" -m pip install --quiet --disable-pip-version-check \
     --require-hashes --no-deps -r "${VENV}/uv-requirement.txt"
-UV_PROJECT_ENVIRONMENT="$VENV" "${VENV}/bin/uv" sync --quiet --frozen --inexact --extra dev \
+UV_PROJECT_ENVIRONMENT="$VENV" "${VENV}/bin/uv" sync --quiet --frozen --inexact --extra dev --group build \
     --python "${VENV}/bin/python"
 touch "${VENV}/.installed"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
+from renewer import __version__
 from renewer.cli.common import config_option, config_path, load_specs, setup_logging
 
 
 @click.group()
 @click.option("-v", "--verbose", count=True, help="-v INFO, -vv DEBUG (secrets never logged).")
-@click.version_option(package_name="renewer")
+@click.version_option(version=__version__, prog_name="renewer")
 def main(verbose: int) -> None:
     """Certificates as code: ACME DNS-01 certificates into Azure Key Vault."""
     setup_logging(verbose)

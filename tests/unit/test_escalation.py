@@ -1,4 +1,4 @@
-"""Failed renewals get louder as expiry nears (renewer/report/escalation.py) and the report says so."""
+"""Failed renewals get louder as expiry nears (renewer/report/escalation.py); the report says so."""
 
 from __future__ import annotations
 
