@@ -19,7 +19,8 @@ def _version() -> str:
         return str(version)
     except ImportError:
         pass
-    from importlib.metadata import PackageNotFoundError, version as dist_version
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
 
     try:
         return dist_version("renewer")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -30,9 +31,13 @@ SCHEMA = "renewer/schema/certificates.schema.json"
 
 def _run(argv: list[str], cwd: Path | None = None) -> str:
     print("$", " ".join(argv), flush=True)
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+    # No PYTHONPATH: nothing from a checkout may stand in for what the wheel installed.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(argv)}\n{proc.stdout}{proc.stderr}")
+        raise SystemExit(
+            f"failed ({proc.returncode}): {' '.join(argv)}\n{proc.stdout}{proc.stderr}"
+        )
     return proc.stdout + proc.stderr
 
 
@@ -50,8 +55,23 @@ def check(wheel: Path, venv: Path, *, offline: bool, with_dev: bool) -> Path:
         work = Path(tmp)
         requirements = work / "requirements.txt"
         extras = ["--extra", "dev"] if with_dev else []
-        _run([*uv, "export", "--project", str(REPO), "--frozen", "--no-dev", *extras,
-              "--no-emit-project", "--quiet", "-o", str(requirements)])  # fmt: skip
+        _run(
+            [
+                *uv,
+                "export",
+                "--project",
+                str(REPO),
+                "--frozen",
+                "--no-dev",
+                *extras,
+                "--no-emit-project",
+                "--no-emit-package",
+                "uv",
+                "--quiet",
+                "-o",
+                str(requirements),
+            ]
+        )
         pip = [*uv, "pip", "install", "--quiet", "--python", str(python), *net]
         _run([*pip, "--require-hashes", "--no-deps", "-r", str(requirements)])
         _run([*pip, "--no-deps", str(wheel)])
@@ -66,12 +86,21 @@ def check(wheel: Path, venv: Path, *, offline: bool, with_dev: bool) -> Path:
             raise SystemExit(f"renewer --version printed {version!r}")
         if "validate" not in _run([str(python), "-m", "renewer", "--help"], cwd=work):
             raise SystemExit("renewer --help lists no validate command")
-        print(_run([str(python), "-m", "renewer", "validate", "-c", "examples/local.yaml"],
-                   cwd=work).strip())  # fmt: skip
-        schema = _run([str(python), "-c",
-                       "import importlib.resources as r; "
-                       "print(r.files('renewer').joinpath('schema/certificates.schema.json')"
-                       ".read_text())"], cwd=work)  # fmt: skip
+        print(
+            _run(
+                [str(python), "-m", "renewer", "validate", "-c", "examples/local.yaml"], cwd=work
+            ).strip()
+        )
+        schema = _run(
+            [
+                str(python),
+                "-c",
+                "import importlib.resources as r; "
+                "print(r.files('renewer').joinpath('schema/certificates.schema.json')"
+                ".read_text())",
+            ],
+            cwd=work,
+        )
         if "properties" not in json.loads(schema):
             raise SystemExit("the installed schema has no properties")
     return python
@@ -84,8 +113,9 @@ def main() -> int:
     parser.add_argument("--offline", action="store_true", help="install from uv's cache only")
     parser.add_argument("--with-dev", action="store_true", help="add the dev extra (the rig)")
     args = parser.parse_args()
-    python = check(args.wheel.resolve(), args.venv.resolve(), offline=args.offline,
-                   with_dev=args.with_dev)  # fmt: skip
+    python = check(
+        args.wheel.resolve(), args.venv.resolve(), offline=args.offline, with_dev=args.with_dev
+    )
     print(f"wheel OK: {args.wheel.name}")
     print(python)
     return 0

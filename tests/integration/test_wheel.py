@@ -60,26 +60,63 @@ def test_wheel_from_a_tag_installs_validates_and_runs_the_demo(tmp_path: Path) -
     src = _tagged_copy(tmp_path / "src")
     uv = [sys.executable, "-m", "uv"]
     constraints = tmp_path / "build.txt"
-    _run([*uv, "export", "--frozen", "--only-group", "build", "--no-emit-project", "--quiet",
-          "-o", str(constraints)], cwd=src)  # fmt: skip
-    _run([*uv, "build", "--offline", "--build-constraints", str(constraints), "--require-hashes",
-          "--out-dir", str(tmp_path / "dist")], cwd=src)  # fmt: skip
+    _run(
+        [
+            *uv,
+            "export",
+            "--frozen",
+            "--only-group",
+            "build",
+            "--no-emit-project",
+            "--quiet",
+            "-o",
+            str(constraints),
+        ],
+        cwd=src,
+    )
+    _run(
+        [
+            *uv,
+            "build",
+            "--offline",
+            "--build-constraints",
+            str(constraints),
+            "--require-hashes",
+            "--out-dir",
+            str(tmp_path / "dist"),
+        ],
+        cwd=src,
+    )
     version = TAG.removeprefix("v")
-    built = sorted(p.name for p in (tmp_path / "dist").iterdir())
+    built = sorted(p.name for p in (tmp_path / "dist").iterdir() if p.name != ".gitignore")
     assert built == [f"renewer-{version}-py3-none-any.whl", f"renewer-{version}.tar.gz"], built
     with tarfile.open(tmp_path / "dist" / f"renewer-{version}.tar.gz") as sdist:
         assert f"renewer-{version}/renewer/schema/certificates.schema.json" in sdist.getnames()
 
     wheel = tmp_path / "dist" / f"renewer-{version}-py3-none-any.whl"
-    out = _run([sys.executable, str(REPO / "scripts" / "check_wheel.py"), str(wheel),
-                "--venv", str(tmp_path / "venv"), "--offline", "--with-dev"], cwd=tmp_path)  # fmt: skip
+    out = _run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "check_wheel.py"),
+            str(wheel),
+            "--venv",
+            str(tmp_path / "venv"),
+            "--offline",
+            "--with-dev",
+        ],
+        cwd=tmp_path,
+    )
     assert f"renewer, version {version}" in out
     assert "examples/local.yaml: valid (3 certificates)" in out
     python = Path(out.strip().splitlines()[-1])
     assert python.is_relative_to(tmp_path / "venv")
 
-    demo = _run([str(python), str(REPO / "scripts" / "demo.py")], cwd=tmp_path,
-                RENEWER_DEMO_DIR=str(tmp_path / "demo"), PYTHONPATH="")  # fmt: skip
+    demo = _run(
+        [str(python), str(REPO / "scripts" / "demo.py")],
+        cwd=tmp_path,
+        RENEWER_DEMO_DIR=str(tmp_path / "demo"),
+        PYTHONPATH="",
+    )
     assert f"renewer {version} from {tmp_path / 'venv'}" in demo, demo
     assert "Done: 3 succeeded, 0 failed" in demo, demo
     assert "Plan: 0 to issue, 0 to renew, 3 unchanged." in demo, demo
@@ -89,10 +126,16 @@ def test_wheel_from_a_tag_installs_validates_and_runs_the_demo(tmp_path: Path) -
 
 def test_version_without_tags_or_metadata_falls_back(tmp_path: Path) -> None:
     # A bare copy of the package (no _version.py, no installed metadata: python -S).
-    shutil.copytree(REPO / "renewer", tmp_path / "renewer",
-                    ignore=shutil.ignore_patterns("_version.py", "__pycache__"))  # fmt: skip
-    out = _run([sys.executable, "-S", "-c", "import renewer; print(renewer.__version__)"],
-               cwd=tmp_path, PYTHONPATH=str(tmp_path))  # fmt: skip
+    shutil.copytree(
+        REPO / "renewer",
+        tmp_path / "renewer",
+        ignore=shutil.ignore_patterns("_version.py", "__pycache__"),
+    )
+    out = _run(
+        [sys.executable, "-S", "-c", "import renewer; print(renewer.__version__)"],
+        cwd=tmp_path,
+        PYTHONPATH=str(tmp_path),
+    )
     assert out.strip() == "0.0.0+unknown"
 
 

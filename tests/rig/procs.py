@@ -70,7 +70,7 @@ def _go_bin_dirs() -> list[str]:
         ).stdout.splitlines()
     except (OSError, subprocess.SubprocessError):
         return []
-    gobin, gopath = (out + ["", ""])[:2]
+    gobin, gopath = [*out, "", ""][:2]
     first = gopath.strip().split(os.pathsep)[0]
     return [d for d in (gobin.strip(), os.path.join(first, "bin") if first else "") if d]
 

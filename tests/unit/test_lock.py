@@ -52,7 +52,9 @@ def test_a_stale_lock_is_caught(tmp_path: Path) -> None:
     (tmp_path / "renewer").mkdir()
     pyproject = tmp_path / "pyproject.toml"
     text = pyproject.read_text()
-    pyproject.write_text(text.replace('    "click>=8.1",\n', '    "click>=8.1",\n    "rich>=13",\n'))
+    pyproject.write_text(
+        text.replace('    "click>=8.1",\n', '    "click>=8.1",\n    "rich>=13",\n')
+    )
     assert pyproject.read_text() != text
     proc = _uv("lock", "--check", "--offline", cwd=tmp_path)
     assert proc.returncode != 0
@@ -102,7 +104,7 @@ def test_the_lock_pins_uv_so_it_can_bootstrap_itself() -> None:
 
 def test_action_and_ci_install_from_the_lock() -> None:
     action = (REPO / "action.yml").read_text()
-    assert "scripts/lock.py\" uv-requirement" in action
+    assert 'scripts/lock.py" uv-requirement' in action
     assert "uv export" in action and "--frozen" in action and "--no-dev" in action
     ci = (REPO / ".github" / "workflows" / "ci.yml").read_text()
     venv = (REPO / "scripts" / "venv.sh").read_text()
