@@ -12,6 +12,9 @@ cd "${BASH_SOURCE[0]%/*}/.."
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 PY_NEEDED="3.11"
+# uv trusts the operating system's certificate store, as Debian's pip does (a TLS-inspecting
+# proxy's CA installed there works for both); uv's default is its own bundled roots.
+export UV_SYSTEM_CERTS="${UV_SYSTEM_CERTS:-1}"
 
 log() { printf 'venv: %s\n' "$*"; }
 die() { printf 'venv: ERROR: %s\n' "$*" >&2; exit 1; }
