@@ -74,12 +74,12 @@ def resolve_tag(remote: str, tag: str) -> str:
         raise ScaffoldError(f"git ls-remote {remote} {tag} failed: {error}; pass --sha") from None
     refs: dict[str, str] = {}
     for line in out.splitlines():
-        sha, _, ref = line.partition("\t")
-        refs[ref.strip()] = sha.strip()
-    sha = refs.get(f"refs/tags/{tag}^{{}}") or refs.get(f"refs/tags/{tag}")
-    if not sha:
+        commit, _, ref = line.partition("\t")
+        refs[ref.strip()] = commit.strip()
+    found = refs.get(f"refs/tags/{tag}^{{}}") or refs.get(f"refs/tags/{tag}")
+    if not found:
         raise ScaffoldError(f"{remote} has no tag {tag}; pass --ref of a release, or --sha")
-    return sha
+    return found
 
 
 def render(pin: Pin) -> dict[str, str]:
