@@ -5,8 +5,9 @@
 #   install-rig.sh check test   prerequisites of `make test` (adds Debian packages)
 #   install-rig.sh demo         Pebble + pebble-challtestsrv, `go install`ed into the
 #                               user's $(go env GOPATH)/bin: no root, no apt
-#   install-rig.sh test         the above, plus BIND (apt, as root), shellcheck (apt) and
-#                               actionlint (go install) for the tests and the linters
+#   install-rig.sh test         the above, plus BIND (apt, as root), shellcheck (apt),
+#                               actionlint (go install) and the Azure CLI (PyPI, own venv
+#                               in .local/azcli) for the tests and the linters
 #
 # Idempotent: each step is skipped when its result is already there, so CI can run it
 # on every build.  No pip installs here (scripts/venv.sh makes the project's .venv).
@@ -17,6 +18,10 @@ PEBBLE_VERSION="v2.10.3"
 # The `go` directive of pebble v2.10.3's go.mod: the oldest Go that builds it.
 GO_NEEDED="1.25.0"
 ACTIONLINT_VERSION="v1.7.12"
+# The real Azure CLI, for tests/integration/test_azure_setup.py's parser check: its own
+# venv (its azure-* pins clash with renewer's), made with the project venv's uv.
+AZURE_CLI_VERSION="2.91.0"
+ROOT="$(cd "${BASH_SOURCE[0]%/*}/.." && pwd)"
 # command the tests run -> the Debian package that ships it (Debian 12 / Ubuntu 24.04).
 DEBIAN_PACKAGES=(
     "named:bind9"
@@ -159,6 +164,21 @@ install_go_tools() {
     log "pebble-challtestsrv: ${GOBIN_DIR}/pebble-challtestsrv"
 }
 
+install_azure_cli() {
+    local dir="${ROOT}/.local/azcli" venv="${VENV:-.venv}"
+    case "$venv" in /*) ;; *) venv="${ROOT}/${venv}" ;; esac
+    if [ -x "${dir}/bin/az" ] && "${dir}/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('azure-cli') != '${AZURE_CLI_VERSION}')" 2>/dev/null; then
+        log "azure-cli ${AZURE_CLI_VERSION} already in ${dir}"
+        return 0
+    fi
+    [ -x "${venv}/bin/uv" ] || die "${venv}/bin/uv missing: run make venv first"
+    log "azure-cli ${AZURE_CLI_VERSION} into ${dir} (its own venv)"
+    rm -rf "$dir"
+    "${venv}/bin/uv" venv --quiet --python "${venv}/bin/python" "$dir"
+    UV_SYSTEM_CERTS="${UV_SYSTEM_CERTS:-1}" "${venv}/bin/uv" pip install --quiet \
+        --python "${dir}/bin/python" "azure-cli==${AZURE_CLI_VERSION}"
+}
+
 case "${1:-test} ${2:-}" in
     "check demo")
         check_go ;;
@@ -173,6 +193,7 @@ case "${1:-test} ${2:-}" in
         install_go_tools
         go_install github.com/rhysd/actionlint github.com/rhysd/actionlint/cmd/actionlint \
             "$ACTIONLINT_VERSION"
+        install_azure_cli
         NAMED="$(find_command named)"
         log "named:               ${NAMED} ($("$NAMED" -v))"
         log "actionlint:          ${GOBIN_DIR}/actionlint"

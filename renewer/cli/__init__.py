@@ -3,7 +3,7 @@
 Importing this package registers every command on :func:`main`.
 """
 
-from renewer.cli import certificates, init, reports
+from renewer.cli import azure, certificates, init, reports
 from renewer.cli.main import main
 
-__all__ = ["certificates", "init", "main", "reports"]
+__all__ = ["azure", "certificates", "init", "main", "reports"]
