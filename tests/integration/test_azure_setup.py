@@ -21,10 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from rig.github_api import TOKEN, GitHubStandIn
-
-from renewer.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
@@ -68,9 +65,12 @@ def _az() -> str:
 
 def _script(tmp_path: Path, env: dict[str, str]) -> Path:
     out = tmp_path / "setup.sh"
-    result = CliRunner(env=env).invoke(
-        main,
+    # A subprocess, as a user runs it (the CLI's logging setup stays out of this process).
+    proc = subprocess.run(
         [
+            sys.executable,
+            "-m",
+            "renewer",
             "azure",
             "setup",
             "-c",
@@ -80,8 +80,13 @@ def _script(tmp_path: Path, env: dict[str, str]) -> Path:
             "-o",
             str(out),
         ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **env},
     )
-    assert result.exit_code == 0, result.output
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     return out
 
 

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from renewer.cli import main
 from renewer.config.loader import load_config
 from renewer.scaffold import azure_setup
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def _setup(*args: str, **env: str) -> tuple[int, str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "renewer", "azure", "setup", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **env},
+    )
+    return proc.returncode, proc.stdout + proc.stderr
 
 
 def test_the_repositorys_inventory_names_two_vaults_and_two_dns_scopes() -> None:
@@ -25,16 +37,11 @@ def test_the_repositorys_inventory_names_two_vaults_and_two_dns_scopes() -> None
 
 
 def test_local_stores_and_dns_need_no_azure_setup() -> None:
-    result = CliRunner().invoke(
-        main,
-        ["azure", "setup", "-c", str(REPO / "examples" / "local.yaml"), "--repo", "a/b"],
-    )
-    assert result.exit_code == 2
-    assert "no Key Vault store and no Azure DNS" in result.output
+    code, out = _setup("-c", str(REPO / "examples" / "local.yaml"), "--repo", "a/b")
+    assert code == 2
+    assert "no Key Vault store and no Azure DNS" in out
 
 
 def test_repo_is_required_and_checked() -> None:
-    result = CliRunner(env={"GITHUB_REPOSITORY": ""}).invoke(
-        main, ["azure", "setup", "-c", str(REPO / "certificates.yaml")]
-    )
-    assert result.exit_code == 2 and "expected OWNER/REPO" in result.output
+    code, out = _setup("-c", str(REPO / "certificates.yaml"), GITHUB_REPOSITORY="")
+    assert code == 2 and "expected OWNER/REPO" in out

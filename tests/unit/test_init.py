@@ -11,20 +11,32 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from rig import find_binary
-
-from renewer.cli import main
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 WORKFLOWS = ("renewer-plan.yml", "renewer-renew.yml", "renewer-validate.yml")
 
 
 def _init(root: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(
-        main, ["init", "--dir", str(root), "--action", "acme/renewer", *args]
+    # A subprocess, as a user runs it (and the CLI's logging setup stays out of this process).
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "renewer",
+            "init",
+            "--dir",
+            str(root),
+            "--action",
+            "acme/renewer",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
-    return result.exit_code, result.output
+    return proc.returncode, proc.stdout + proc.stderr
 
 
 def test_writes_a_starter_that_validates(tmp_path: Path) -> None:
