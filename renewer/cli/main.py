@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from renewer import __version__
 from renewer.cli.common import (
     EXIT_FAILED,
     config_option,
@@ -40,7 +41,7 @@ class GuardedGroup(click.Group):
 
 @click.group(cls=GuardedGroup)
 @click.option("-v", "--verbose", count=True, help="-v INFO, -vv DEBUG (secrets never logged).")
-@click.version_option(package_name="renewer")
+@click.version_option(version=__version__, prog_name="renewer")
 def main(verbose: int) -> None:
     """Certificates as code: ACME DNS-01 certificates into Azure Key Vault."""
     setup_logging(verbose)

@@ -138,6 +138,10 @@ class GitHubStandIn(ThreadedServer[ThreadingHTTPServer]):
         self.repository = repository
         self.default_branch = default_branch
         self.page_size = page_size
+        # The immutable numeric ids of GET /repos/{owner}/{repo} (`id`, `owner.id`), which
+        # GitHub's immutable OIDC subjects embed (repo:OWNER@OWNER_ID/NAME@REPO_ID:...).
+        self.repository_id = 821093847
+        self.owner_id = 5544123
         self.lock = threading.RLock()
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
@@ -393,7 +397,18 @@ class GitHubStandIn(ThreadedServer[ThreadingHTTPServer]):
         return _enable_workflow(self, query, body, workflow_id)
 
     def _repo(self, query: dict[str, str], body: Any) -> Any:
-        return 200, {"full_name": self.repository, "default_branch": self.default_branch}, {}
+        owner, _, name = self.repository.partition("/")
+        return (
+            200,
+            {
+                "id": self.repository_id,
+                "name": name,
+                "full_name": self.repository,
+                "owner": {"login": owner, "id": self.owner_id, "type": "Organization"},
+                "default_branch": self.default_branch,
+            },
+            {},
+        )
 
     def _list_issues(self, query: dict[str, str], body: Any) -> Any:
         state = query.get("state", "open")
