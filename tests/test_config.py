@@ -88,6 +88,7 @@ def test_design_example_merges_overrides_onto_the_top_level(tmp_path: Path) -> N
         "exportable": True,
         "content_type": "pkcs12",
         "ca_bundle": None,
+        "on_soft_deleted": "recover",
         "azure": AzureSettings(cloud="public"),
     }
     assert dict(www.dns.options) == {
@@ -160,6 +161,7 @@ def test_mixed_config_type_change_anchors_idn_and_defaults(tmp_path: Path) -> No
         "exportable": False,
         "content_type": "pem",
         "ca_bundle": None,
+        "on_soft_deleted": "recover",
         "azure": AzureSettings(cloud="public"),
     }
     assert legal.acme.directory == "https://acme-staging-v02.api.letsencrypt.org/directory"

@@ -172,6 +172,8 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "exportable": Field(accepts=("bool",), default=True),
         "content_type": Field(enum=("pkcs12", "pem"), default="pkcs12"),
         "ca_bundle": _FILE,
+        # issue 11 (azure): what to do when a certificate's name is soft-deleted
+        "on_soft_deleted": Field(enum=("recover", "fail"), default="recover"),
     },
     "dns": {
         "type": Field(required=True, enum=DNS_TYPES),

@@ -46,6 +46,7 @@ def open_store(settings: StoreSettings) -> CertificateStore:
             exportable=bool(options.get("exportable", True)),
             content_type=str(options.get("content_type", "pkcs12")),
             ca_bundle=Path(str(bundle)) if bundle else None,
+            on_soft_deleted=str(options.get("on_soft_deleted") or "recover"),
         )
     raise StoreError(f"store type {settings.type!r} is not available in this build")
 

@@ -14,14 +14,20 @@ writes at issue time (see keyvault_policy). Certificates without
 The ACME account key is a secret in the same vault
 (``renewer-acme-account-<sha256(directory)[:16]>``); per-certificate leases
 are secrets too (keyvault_lease). Every Azure failure becomes a one-line
-StoreError naming the vault and the object (keyvault_errors).
+StoreError naming the vault and the object (errors.py).
+
+Real-vault behaviour handled here (sources in each module): a 409 is read by
+conflicts.py (soft-deleted name -> recovery.py per ``on_soft_deleted``;
+transient conflicts retried inside the certificate's deadline; otherwise a
+pending operation, reused or deleted); import answers 409 while an
+operation is pending, which is then deleted; a listed item that is the
+create-time placeholder or disabled resolves to the newest enabled version
+renewer issued (current.py), never "unmanaged".
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +37,7 @@ from urllib.parse import urlsplit
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import (
     AzureError,
+    HttpResponseError,
     ResourceExistsError,
     ResourceNotFoundError,
     ServiceResponseError,
@@ -47,19 +54,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from renewer.core import redact
 from renewer.core.certs import IssuedChain, generate_key, key_to_pem, make_csr
 from renewer.core.models import AzureSettings, CertificateSpec, StoredCertificate
 from renewer.stores.contract import AccountRecord, CertificateStore, Finalize, StoreError
-from renewer.stores.keyvault.errors import vault_errors
+from renewer.stores.keyvault import current as versions
+from renewer.stores.keyvault.account import AccountSecret
+from renewer.stores.keyvault.account import account_secret_name as account_secret_name
+from renewer.stores.keyvault.conflicts import Conflict, classify, retry_transient
+from renewer.stores.keyvault.errors import describe_http, vault_errors
 from renewer.stores.keyvault.lease import SecretLease
 from renewer.stores.keyvault.policy import (
-    MANAGED_BY,
-    MANAGED_VALUE,
-    TAG_DIRECTORY,
     build_policy,
     csr_matches,
-    directory_tag,
     fit_tags,
     is_hsm,
     policy_matches,
@@ -67,16 +73,12 @@ from renewer.stores.keyvault.policy import (
     stored_from_properties,
     with_revoked,
 )
+from renewer.stores.keyvault.recovery import ON_SOFT_DELETED, soft_deleted
 
 log = logging.getLogger(__name__)
 
 KEY_MODES = ("csr", "import")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
-ACCOUNT_PREFIX = "renewer-acme-account-"
-
-
-def account_secret_name(directory: str) -> str:
-    return ACCOUNT_PREFIX + hashlib.sha256(directory.encode()).hexdigest()[:16]
 
 
 def client_options(vault_url: str, azure: AzureSettings, ca_bundle: Path | None) -> dict[str, Any]:
@@ -99,14 +101,6 @@ def _version(cert: KeyVaultCertificate) -> str | None:
     return cert.properties.version if cert.properties is not None else None
 
 
-def _register_account_key(key_json: str) -> None:
-    """Mask the account key's private part in logs, whatever prints it."""
-    with contextlib.suppress(ValueError, TypeError, AttributeError):
-        private = json.loads(key_json).get("d")
-        if isinstance(private, str):
-            redact.register(private)
-
-
 class KeyVaultStore(CertificateStore):
     """Certificates, the ACME account and leases in one Azure Key Vault."""
 
@@ -121,12 +115,16 @@ class KeyVaultStore(CertificateStore):
         *,
         ca_bundle: Path | None = None,
         lock_settle: float | None = None,
+        on_soft_deleted: str = "recover",
         **sdk_options: Any,
     ) -> None:
         if key_mode not in KEY_MODES:
             raise StoreError(f"keyvault {vault_url}: key_mode must be csr or import")
         if content_type not in ("pkcs12", "pem"):
             raise StoreError(f"keyvault {vault_url}: content_type must be pkcs12 or pem")
+        if on_soft_deleted not in ON_SOFT_DELETED:
+            raise StoreError(f"keyvault {vault_url}: on_soft_deleted must be recover or fail")
+        self.on_soft_deleted = on_soft_deleted
         self.vault_url = vault_url.rstrip("/")
         self.key_mode = key_mode
         self.exportable = exportable
@@ -135,6 +133,7 @@ class KeyVaultStore(CertificateStore):
         self._certs = CertificateClient(self.vault_url, credential, **options)
         self._secrets = SecretClient(self.vault_url, credential, **options)
         self._lease = SecretLease(self._secrets, self.vault_url, lock_settle)
+        self._account = AccountSecret(self._secrets, self.vault_url)
 
     def describe(self) -> str:
         return f"keyvault {self.vault_url}"
@@ -149,8 +148,12 @@ class KeyVaultStore(CertificateStore):
     def iter_current(self) -> Iterator[StoredCertificate]:
         """One paged list of properties (25 per page at most); yields as pages arrive."""
         with self._errors("the certificate list"):
-            for props in self._certs.list_properties_of_certificates():
-                stored = stored_from_properties(props)
+            for listed in self._certs.list_properties_of_certificates():
+                props: CertificateProperties | None = listed
+                if listed.name and versions.in_flight(listed):
+                    # A placeholder (renewal in flight) or a disabled item: never "unmanaged".
+                    props = versions.resolve(self._certs, listed.name)
+                stored = stored_from_properties(props) if props is not None else None
                 if stored is not None:
                     yield stored
 
@@ -159,6 +162,11 @@ class KeyVaultStore(CertificateStore):
         with self._errors(f"certificate {name}"):
             try:
                 cert = self._certs.get_certificate(name)
+                if cert.properties is None or not cert.cer or versions.in_flight(cert.properties):
+                    resolved = versions.resolve(self._certs, name)
+                    if resolved is None or not resolved.version:
+                        return None
+                    cert = self._certs.get_certificate_version(name, resolved.version)
             except ResourceNotFoundError:
                 return None
         if cert.properties is None or not cert.cer:
@@ -242,8 +250,13 @@ class KeyVaultStore(CertificateStore):
         """
         with self._errors(f"certificate {spec.name}"):
             try:
-                return self._create(spec.name, policy)
-            except ResourceExistsError:
+                return self._create_once_free(spec.name, policy)
+            except ResourceExistsError as exc:
+                if classify(exc) is Conflict.TRANSIENT:  # retried until the deadline
+                    raise StoreError(
+                        describe_http(self.vault_url, f"certificate {spec.name}", exc)
+                        + " (still after retrying; the next run tries again)"
+                    ) from None
                 pending = self._certs.get_certificate_operation(spec.name)
             if str(pending.status or "").lower() == "inprogress" and self._reusable(
                 spec, policy, pending
@@ -251,9 +264,28 @@ class KeyVaultStore(CertificateStore):
                 log.info("%s: reusing the key and CSR of an unfinished earlier run", spec.name)
                 return pending
             log.info("%s: deleting a stale pending operation (%s)", spec.name, pending.status)
-            with contextlib.suppress(ResourceNotFoundError):
-                self._certs.delete_certificate_operation(spec.name)
-            return self._create(spec.name, policy)
+            self._delete_operation(spec.name)
+            return retry_transient(lambda: self._create(spec.name, policy), spec.name)
+
+    def _delete_operation(self, name: str) -> None:
+        with contextlib.suppress(ResourceNotFoundError):
+            retry_transient(lambda: self._certs.delete_certificate_operation(name), name)
+
+    def _free_name(self, name: str, exc: HttpResponseError) -> bool:
+        """After a 409: True when a soft-deleted name was recovered (try again), else False."""
+        if classify(exc) is not Conflict.SOFT_DELETED:
+            return False
+        soft_deleted(self._certs, self.vault_url, name, self.on_soft_deleted)
+        return True
+
+    def _create_once_free(self, name: str, policy: CertificatePolicy) -> CertificateOperation:
+        """Create; a soft-deleted name is recovered first. A pending operation -> 409 out."""
+        try:
+            return retry_transient(lambda: self._create(name, policy), name)
+        except ResourceExistsError as exc:
+            if not self._free_name(name, exc):
+                raise
+        return retry_transient(lambda: self._create(name, policy), name)
 
     def _create(self, name: str, policy: CertificatePolicy) -> CertificateOperation:
         poller = self._certs.begin_create_certificate(name, policy, preserve_order=True)
@@ -279,8 +311,8 @@ class KeyVaultStore(CertificateStore):
     def _abandon(self, name: str) -> None:
         """Delete the pending operation after a failed order (best effort)."""
         try:
-            with self._errors(f"certificate {name}"), contextlib.suppress(ResourceNotFoundError):
-                self._certs.delete_certificate_operation(name)
+            with self._errors(f"certificate {name}"):
+                self._delete_operation(name)
         except StoreError as exc:
             log.warning("%s: pending operation left in the vault: %s", name, exc)
 
@@ -306,10 +338,25 @@ class KeyVaultStore(CertificateStore):
         del key
         policy = build_policy(spec, self.exportable, self.content_type)
         tags = self._tags(spec, chain)
-        with self._errors(f"certificate {spec.name}"):
-            imported = self._certs.import_certificate(
-                spec.name, bundle, policy=policy, tags=tags, enabled=True, preserve_order=True
+
+        def once() -> KeyVaultCertificate:
+            return retry_transient(
+                lambda: self._certs.import_certificate(
+                    spec.name, bundle, policy=policy, tags=tags, enabled=True, preserve_order=True
+                ),
+                spec.name,
             )
+
+        with self._errors(f"certificate {spec.name}"):
+            try:
+                imported = once()
+            except ResourceExistsError as exc:
+                if not self._free_name(spec.name, exc):
+                    # Import answers 409 while an operation is pending (a csr-mode run
+                    # crashed, or key_mode changed): that operation can never finish.
+                    log.info("%s: deleting a pending operation that blocks import", spec.name)
+                    self._delete_operation(spec.name)
+                imported = once()
         log.info("%s: imported into %s", spec.name, self.describe())
         return self._stored(spec, chain, _version(imported))
 
@@ -333,35 +380,10 @@ class KeyVaultStore(CertificateStore):
 
     # -- account and lock --------------------------------------------------------------------
     def load_account(self, directory: str) -> AccountRecord | None:
-        name = account_secret_name(directory)
-        with self._errors(f"ACME account secret {name}"):
-            try:
-                secret = self._secrets.get_secret(name)
-            except ResourceNotFoundError:
-                return None
-        try:
-            body = json.loads(secret.value or "")
-            record = AccountRecord(
-                directory=str(body["directory"]), key_json=str(body["key"]), uri=body.get("uri")
-            )
-        except (ValueError, KeyError, TypeError):
-            raise StoreError(
-                f"vault {self.vault_url}: ACME account secret {name} is not renewer's JSON"
-            ) from None
-        _register_account_key(record.key_json)
-        return record
+        return self._account.load(directory)
 
     def save_account(self, record: AccountRecord) -> None:
-        name = account_secret_name(record.directory)
-        _register_account_key(record.key_json)
-        body = {"directory": record.directory, "uri": record.uri, "key": record.key_json}
-        with self._errors(f"ACME account secret {name}"):
-            self._secrets.set_secret(
-                name,
-                json.dumps(body),
-                content_type="application/json",
-                tags={MANAGED_BY: MANAGED_VALUE, TAG_DIRECTORY: directory_tag(record.directory)},
-            )
+        self._account.save(record)
 
     def lock(self, name: str) -> contextlib.AbstractContextManager[None]:
         return self._lease.hold(name)

@@ -1,0 +1,74 @@
+"""A certificate name that is soft-deleted: recover it, or say plainly what to do.
+
+Every vault has soft delete (Microsoft Learn, "Azure Key Vault soft-delete
+overview"); a create or import on a soft-deleted name answers 409 with inner
+error ``ObjectIsDeletedButRecoverable`` until the object is recovered or
+purged (purge protection keeps it 7-90 days). ``store.on_soft_deleted``:
+
+- ``recover`` (default): recover it (``POST /deletedcertificates/{name}/recover``,
+  data action ``Microsoft.KeyVault/vaults/certificates/recover/action``) and
+  wait until it reads back (recovery is asynchronous: the SDK's recover
+  poller polls ``GET /certificates/{name}`` until it stops answering 404),
+  then issue a new version on top of its history;
+- ``fail``: one line "soft-deleted since <date>; recover or purge it".
+"""
+
+from __future__ import annotations
+
+import logging
+
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.keyvault.certificates import CertificateClient
+
+from renewer.core import retry
+from renewer.stores.contract import StoreError
+from renewer.stores.keyvault.errors import vault_errors
+
+log = logging.getLogger(__name__)
+
+ON_SOFT_DELETED = ("recover", "fail")
+RECOVER_ACTION = "Microsoft.KeyVault/vaults/certificates/recover/action"
+POLL_INTERVAL = 1.0  # seconds between reads while a recovery settles (the SDK's default is 2)
+
+
+def _since(certs: CertificateClient, vault: str, name: str) -> str:
+    with vault_errors(vault, f"deleted certificate {name}"):
+        try:
+            deleted = certs.get_deleted_certificate(name)
+        except ResourceNotFoundError:
+            return "a moment ago"
+    when = deleted.deleted_on
+    return when.strftime("%Y-%m-%d %H:%M UTC") if when is not None else "an unknown date"
+
+
+def soft_deleted(certs: CertificateClient, vault: str, name: str, mode: str) -> None:
+    """Recover ``name`` (mode ``recover``) or raise the one line saying what to do."""
+    vault_name = vault.split("//")[-1].split(".")[0]
+    fix = (
+        f"az keyvault certificate recover --vault-name {vault_name} --name {name}, "
+        "or purge it to start afresh"
+    )
+    if mode == "fail":
+        since = _since(certs, vault, name)
+        raise StoreError(
+            f"vault {vault}: certificate {name} is soft-deleted since {since}; "
+            f"recover or purge it ({fix})"
+        )
+    try:
+        poller = certs.begin_recover_deleted_certificate(name, _polling_interval=POLL_INTERVAL)
+        poller.wait(timeout=max(1.0, retry.remaining()))
+    except HttpResponseError as exc:
+        if exc.status_code == 403:
+            raise StoreError(
+                f"vault {vault}: certificate {name} is soft-deleted and this identity may not "
+                f"recover it: grant {RECOVER_ACTION} (Key Vault Certificates Officer), "
+                f"or recover or purge it yourself ({fix})"
+            ) from None
+        with vault_errors(vault, f"recovery of soft-deleted certificate {name}"):
+            raise
+    if not poller.done():
+        raise StoreError(
+            f"vault {vault}: certificate {name} was soft-deleted; its recovery is still "
+            "running, the next run continues"
+        )
+    log.info("%s: recovered the soft-deleted certificate in vault %s", name, vault)
