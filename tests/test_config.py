@@ -210,6 +210,17 @@ def test_azure_cloud_names_map_to_the_models_clouds(tmp_path: Path) -> None:
     )
 
 
+def test_azure_token_audience_override_is_loaded(tmp_path: Path) -> None:
+    """issue 11: the GitHub OIDC audience, for a federated credential that names another."""
+    path = tmp_path / "c.yaml"
+    dns = "{type: azure, subscription_id: 00000000-0000-0000-0000-000000000000, "
+    dns += "resource_group: dns}"
+    text = MINIMAL.replace('{type: challtestsrv, url: "http://127.0.0.1:8055"}', dns)
+    path.write_text(text + "azure: {cloud: AzureChinaCloud, token_audience: 'api://ours'}\n")
+    (spec,) = load_config(path, {}).certificates
+    assert spec.dns.options["azure"] == AzureSettings(cloud="china", token_audience="api://ours")
+
+
 def test_null_optional_values_mean_default(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(MINIMAL + "defaults:\nreport:\n  mode:\n")

@@ -216,6 +216,8 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "authority_host": Field(convert=_plain(lambda v: check_url(v, ("https",)))),
         "arm_endpoint": Field(convert=_plain(lambda v: check_url(v, ("https",)))),
         "ca_bundle": _FILE,
+        # issue 11 (azure): GitHub OIDC audience when the federated credential differs
+        "token_audience": _STR,
     },
     "certificate": {
         "name": Field(convert=_plain(check_certificate_name), required=True),

@@ -170,6 +170,7 @@ class _Loader(Checker):
             authority_host=azure.get("authority_host"),
             arm_endpoint=azure.get("arm_endpoint"),
             ca_bundle=azure.get("ca_bundle"),
+            token_audience=azure.get("token_audience"),
         )
         bases: dict[str, Source | None] = {}
         built: dict[str, Any] = {}

@@ -110,6 +110,7 @@ class AzureSettings:
     authority_host: str | None = None
     arm_endpoint: str | None = None
     ca_bundle: Path | None = None  # trust for emulators or TLS-inspecting proxies
+    token_audience: str | None = None  # issue 11: GitHub OIDC audience override (sovereign)
 
     @property
     def resolved_authority_host(self) -> str:
