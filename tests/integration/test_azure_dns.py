@@ -260,3 +260,33 @@ def test_executor_issues_through_azure_dns(
     assert arm_dns.txt("example.test", "_acme-challenge") is None  # cleaned up
     assert bind.txt_values(NAME) == []
     assert arm_dns.unauthorized == 0
+
+
+def test_twenty_records_per_record_set_then_one_clear_line(arm_dns: ArmDns, bind: Bind) -> None:
+    """Azure DNS holds at most 20 records per record set (the stand-in refuses a 21st like
+    the service); the provider says so in one line before writing, naming the record."""
+    dns = provider(arm_dns)
+    for n in range(20):
+        dns.present(NAME, f"value-{n:02d}")
+    assert len(arm_dns.txt("example.test", "_acme-challenge") or []) == 20
+    puts = arm_dns.count("PUT")
+    with pytest.raises(DnsError) as err:
+        dns.present(NAME, "value-20")
+    assert str(err.value) == (
+        "azure dns: TXT _acme-challenge.example.test. in zone example.test already holds 20 "
+        "values, Azure DNS's limit per record set (20); remove stale values there (a "
+        "cancelled job's are swept by the next run) or split the names that share this "
+        "record across certificates issued at different times"
+    )
+    assert arm_dns.count("PUT") == puts  # refused before any write
+    assert len(bind.txt_values(NAME)) == 20
+    # The stand-in itself enforces the limit, as the service does.
+    from azure.core.exceptions import HttpResponseError
+    from azure.mgmt.dns.models import RecordSet, TxtRecord
+
+    client = dns._client  # the provider's own SDK client
+    records = [TxtRecord(value=[f"v{n}"]) for n in range(21)]
+    with pytest.raises(HttpResponseError, match="maximum number of records in a record set is 20"):
+        client.record_sets.create_or_update(
+            "dns", "example.test", "_many", "TXT", RecordSet(ttl=60, txt_records=records)
+        )

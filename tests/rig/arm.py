@@ -15,6 +15,9 @@ What it enforces, as Azure does (api-version 2018-05-01):
   ``PreconditionFailed``;
 - 403 ``AuthorizationFailed`` on writes in ``read_only`` subscriptions (a Reader role);
 - TXT bodies: ``properties.TTL`` an int, every string at most 255 characters;
+- at most 20 records per record set (Microsoft Learn, "Azure subscription and
+  service limits", Azure DNS: "Records per record set in public DNS zones: 20");
+  a PUT with more is 400 (code and text GUESS);
 - zone listing is paged (``nextLink``) so clients must follow pages.
 
 Every TXT change is published to a running ``Bind`` by a TSIG-signed RFC 2136
@@ -50,6 +53,7 @@ from .threaded import ThreadedServer
 from .tls import TlsMaterial
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+MAX_RECORDS = 20
 API_VERSIONS = frozenset(
     {"2016-04-01", "2017-09-01", "2017-10-01", "2018-03-01-preview", "2018-05-01"}
 )
@@ -397,6 +401,13 @@ def _parse_txt_body(body: bytes) -> tuple[list[list[str]], int, dict[str, str]]:
         raise ArmError(400, "BadRequest", f"invalid record set body: {exc}") from None
     if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= 2147483647:
         raise ArmError(400, "BadRequest", "properties.TTL must be an integer")
+    if len(records) > MAX_RECORDS:
+        raise ArmError(
+            400,
+            "BadRequest",
+            f"The record set has {len(records)} records; the maximum number of records "
+            f"in a record set is {MAX_RECORDS}.",
+        )
     for record in records:
         if not record or not all(isinstance(s, str) and len(s) <= 255 for s in record):
             raise ArmError(

@@ -36,6 +36,9 @@ RECORD_TYPE = "TXT"
 ZONE_MISSING_CODES = frozenset(
     {"ResourceGroupNotFound", "ResourceNotFound", "ParentResourceNotFound", "SubscriptionNotFound"}
 )
+# Azure DNS allows 20 records per record set (Microsoft Learn, "Azure subscription and
+# service limits", Azure DNS limits); a 21st TXT value is refused.
+MAX_RECORDS = 20
 ROLE_HINT = "grant the 'DNS TXT Contributor' custom role or DNS Zone Contributor"
 MESSAGE_LIMIT = 200
 
@@ -142,6 +145,14 @@ class AzureDnsProvider(DnsProvider):
             records = list(current.txt_records or [])
             if any(_joined(r) == value for r in records):
                 return
+            if len(records) >= MAX_RECORDS:
+                raise DnsError(
+                    f"azure dns: TXT {absolute(fqdn)} in zone {zone} already holds "
+                    f"{len(records)} values, Azure DNS's limit per record set "
+                    f"({MAX_RECORDS}); remove stale values there (a cancelled job's are swept "
+                    "by the next run) or split the names that share this record across "
+                    "certificates issued at different times"
+                )
             records.append(TxtRecord(value=_chunks(value)))
             # Keep the set's TTL and metadata: only our value is ours to change.
             updated = RecordSet(
