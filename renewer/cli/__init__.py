@@ -3,7 +3,7 @@
 Importing this package registers every command on :func:`main`.
 """
 
-from renewer.cli import certificates, reports
+from renewer.cli import certificates, doctor, reports
 from renewer.cli.main import main
 
-__all__ = ["certificates", "main", "reports"]
+__all__ = ["certificates", "doctor", "main", "reports"]
