@@ -41,6 +41,7 @@ def needed_actions(specs: Sequence[CertificateSpec]) -> dict[str, str]:
         needs[PREFIX + "certificates/import/action"] = "import issued certificates"
     if any(str(s.store.options.get("on_soft_deleted", "recover")) == "recover" for s in specs):
         needs[PREFIX + "certificates/recover/action"] = "recover soft-deleted names"
+        needs[PREFIX + "secrets/recover/action"] = "recover a deleted lease or account secret"
     return needs
 
 

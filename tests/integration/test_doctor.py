@@ -25,7 +25,7 @@ from tests.integration.runner import write_config
 
 pytestmark = pytest.mark.integration
 
-SECRETS = ("getSecret/action", "setSecret/action", "update/action")
+SECRETS = ("getSecret/action", "setSecret/action", "update/action", "recover/action")
 
 
 @pytest.fixture

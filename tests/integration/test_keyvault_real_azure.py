@@ -18,11 +18,12 @@ import pytest
 from rig import Challtestsrv, KeyVaultStandIn, Pebble
 from rig.keyvault_rbac import CERT_RECOVER
 
-from renewer.core.models import ActionKind, CertificateSpec, Outcome
-from renewer.stores.contract import LockBusy
+from renewer.core.models import ActionKind, AzureSettings, CertificateSpec, Outcome
+from renewer.stores.contract import LockBusy, StoreError
 from renewer.stores.keyvault import conflicts, recovery
 from renewer.stores.keyvault import lease as keyvault_lease
 from renewer.stores.keyvault.policy import build_policy
+from renewer.stores.keyvault.store import KeyVaultStore
 from tests.integration.test_keyvault_store import Rig, direct_store, make_rig, secret_client
 
 pytestmark = pytest.mark.integration
@@ -232,3 +233,35 @@ def test_a_lease_from_an_older_renewer_is_taken_over_once(keyvault: KeyVaultStan
         with direct_store(keyvault).lock("old"):
             pass
     assert len(keyvault.vault.secrets["renewer-lock-old"].versions) == 2
+
+
+def test_a_deleted_lock_secret_is_recovered_not_a_failure_forever(
+    keyvault: KeyVaultStandIn,
+) -> None:
+    """Someone deletes a lock secret: with soft delete its name answers 409
+    ObjectIsDeletedButRecoverable to every write; the lease recovers it and goes on."""
+    from azure.core.exceptions import ResourceExistsError
+
+    with direct_store(keyvault).lock("tidy"):
+        pass
+    secrets = secret_client(keyvault)
+    secrets.begin_delete_secret("renewer-lock-tidy", _polling_interval=0.05).wait()
+    assert "renewer-lock-tidy" in keyvault.vault.deleted_secrets
+    with pytest.raises(ResourceExistsError) as raised:
+        secrets.set_secret("renewer-lock-tidy", "x")
+    assert conflicts.inner_code(raised.value) == "ObjectIsDeletedButRecoverable"
+    keyvault.reset_counts()
+    with direct_store(keyvault).lock("tidy"):
+        pass
+    assert keyvault.count("POST /deletedsecrets/{name}/recover", "renewer-lock-tidy") == 1
+    assert "renewer-lock-tidy" not in keyvault.vault.deleted_secrets
+    failing = KeyVaultStore(
+        keyvault.url,
+        keyvault.credential(),
+        AzureSettings(ca_bundle=keyvault.ca_bundle),
+        on_soft_deleted="fail",
+    )
+    secrets.begin_delete_secret("renewer-lock-tidy", _polling_interval=0.05).wait()
+    soft = "secret renewer-lock-tidy is soft-deleted; recover"
+    with pytest.raises(StoreError, match=soft), failing.lock("tidy"):
+        pass

@@ -467,6 +467,24 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
                 lambda g, q, b: (204, v.purge_deleted_certificate(g["name"])),
             ),
             (
+                "DELETE",
+                rf"/secrets/{name}",
+                "DELETE /secrets/{name}",
+                lambda g, q, b: (200, v.delete_secret(g["name"])),
+            ),
+            (
+                "GET",
+                rf"/deletedsecrets/{name}",
+                "GET /deletedsecrets/{name}",
+                lambda g, q, b: (200, v.get_deleted_secret(g["name"])),
+            ),
+            (
+                "POST",
+                rf"/deletedsecrets/{name}/recover",
+                "POST /deletedsecrets/{name}/recover",
+                lambda g, q, b: (200, v.recover_deleted_secret(g["name"])),
+            ),
+            (
                 "GET",
                 rf"/secrets/{name}/versions",
                 "GET /secrets/{name}/versions",

@@ -82,6 +82,10 @@ class Lifecycle:
 
     def _init_lifecycle(self) -> None:
         self.deleted: dict[str, DeletedCertificate] = {}
+        # Soft-deleted secrets (REST spec secrets.json: DeleteSecret, GetDeletedSecret,
+        # RecoverDeletedSecret): name -> (secret, deletedDate); same 409 on reuse.
+        self.deleted_secrets: dict[str, tuple[SecretObject, int]] = {}
+        self.recovering_secrets: dict[str, tuple[SecretObject, float]] = {}
         self.recovering: dict[str, tuple[DeletedCertificate, float]] = {}
         self.recovery_delay = 0.6  # seconds until a recovered object is readable again
         self.retention_days = 90
@@ -93,6 +97,10 @@ class Lifecycle:
     def settle_recoveries(self) -> None:
         """Put recovered objects back once their recovery has finished."""
         moment = time.monotonic()
+        for key, (secret, ready) in list(self.recovering_secrets.items()):
+            if ready <= moment:
+                del self.recovering_secrets[key]
+                self.secrets[key] = secret
         for key, (entry, ready) in list(self.recovering.items()):
             if ready <= moment:
                 del self.recovering[key]
@@ -179,3 +187,54 @@ class Lifecycle:
                 )
             del self.deleted[name.lower()]
             return None
+
+    # -- secrets -----------------------------------------------------------------------------
+    def check_secret_name_free(self, name: str) -> None:
+        self.settle_recoveries()
+        if name.lower() in self.deleted_secrets:
+            raise VaultError(
+                409,
+                "Conflict",
+                f"Secret {name} is currently in a deleted but recoverable state, and its name "
+                "cannot be reused; in this state, the secret can only be recovered or purged.",
+                inner="ObjectIsDeletedButRecoverable",
+            )
+        if name.lower() in self.recovering_secrets:
+            raise VaultError(  # GUESS text
+                409, "Conflict", f"Secret {name} is currently being recovered; retry later."
+            )
+
+    def _deleted_secret_bundle(self, secret: SecretObject, deleted: int) -> Json:
+        return {
+            "id": f"{self.base_url}/secrets/{secret.name}",
+            "recoveryId": f"{self.base_url}/deletedsecrets/{secret.name}",
+            "deletedDate": deleted,
+            "scheduledPurgeDate": deleted + self.retention_days * DAY,
+            "attributes": {"enabled": True, "recoveryLevel": "Recoverable+Purgeable"},
+        }
+
+    def delete_secret(self, name: str) -> Json:
+        with self.lock:
+            self.settle_recoveries()
+            secret = self.secrets.get(name.lower())
+            if secret is None or not secret.versions or secret.managed:
+                raise VaultError(404, "SecretNotFound", f"Secret not found: {name}")
+            del self.secrets[name.lower()]
+            self.deleted_secrets[name.lower()] = (secret, now())
+            return self._deleted_secret_bundle(secret, now())
+
+    def get_deleted_secret(self, name: str) -> Json:
+        with self.lock:
+            found = self.deleted_secrets.get(name.lower())
+            if found is None:
+                raise VaultError(404, "SecretNotFound", f"Deleted Secret not found: {name}")
+            return self._deleted_secret_bundle(*found)
+
+    def recover_deleted_secret(self, name: str) -> Json:
+        with self.lock:
+            found = self.deleted_secrets.pop(name.lower(), None)
+            if found is None:
+                raise VaultError(404, "SecretNotFound", f"Deleted Secret not found: {name}")
+            secret = found[0]
+            self.recovering_secrets[name.lower()] = (secret, time.monotonic() + self.recovery_delay)
+            return {"id": f"{self.base_url}/secrets/{secret.name}", "attributes": {"enabled": True}}

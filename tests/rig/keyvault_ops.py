@@ -191,6 +191,7 @@ class Vault(Lifecycle):
         return obj
 
     def _secret_object(self, name: str) -> SecretObject:
+        self.settle_recoveries()
         obj = self.secrets.get(name.lower())
         if obj is None or not obj.versions:
             raise _not_found("secret", name)
@@ -448,6 +449,7 @@ class Vault(Lifecycle):
     def set_secret(self, name: str, body: Json) -> Json:
         with self.lock:
             check_name(name)
+            self.check_secret_name_free(name)
             obj = self.secrets.setdefault(name.lower(), SecretObject(name))
             if obj.managed:
                 # GUESS: a certificate's linked secret cannot be overwritten (text ours).

@@ -51,6 +51,9 @@ ROUTE_ACTIONS = {
     "GET /secrets/{name}/versions": SECRET_META,
     "PUT /secrets/{name}": SECRET_SET,
     "PATCH /secrets/{name}": SECRET_UPDATE,
+    "DELETE /secrets/{name}": PREFIX + "secrets/delete",
+    "GET /deletedsecrets/{name}": SECRET_META,
+    "POST /deletedsecrets/{name}/recover": PREFIX + "secrets/recover/action",
 }
 
 CERTIFICATES_OFFICER = frozenset(a for a in ROUTE_ACTIONS.values() if "/certificates/" in a)

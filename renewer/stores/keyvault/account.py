@@ -19,6 +19,7 @@ from renewer.core import redact
 from renewer.stores.contract import AccountRecord, StoreError
 from renewer.stores.keyvault.errors import vault_errors
 from renewer.stores.keyvault.policy import MANAGED_BY, MANAGED_VALUE, TAG_DIRECTORY, directory_tag
+from renewer.stores.keyvault.recovery import write_secret
 
 ACCOUNT_PREFIX = "renewer-acme-account-"
 
@@ -38,9 +39,12 @@ def _register_account_key(key_json: str) -> None:
 class AccountSecret:
     """Load and save ACME account records in one vault."""
 
-    def __init__(self, client: SecretClient, vault_url: str) -> None:
+    def __init__(
+        self, client: SecretClient, vault_url: str, on_soft_deleted: str = "recover"
+    ) -> None:
         self.client = client
         self.vault_url = vault_url
+        self.on_soft_deleted = on_soft_deleted
 
     def load(self, directory: str) -> AccountRecord | None:
         name = account_secret_name(directory)
@@ -66,9 +70,18 @@ class AccountSecret:
         _register_account_key(record.key_json)
         body = {"directory": record.directory, "uri": record.uri, "key": record.key_json}
         with vault_errors(self.vault_url, f"ACME account secret {name}"):
-            self.client.set_secret(
+            write_secret(
+                self.client,
+                self.vault_url,
                 name,
-                json.dumps(body),
-                content_type="application/json",
-                tags={MANAGED_BY: MANAGED_VALUE, TAG_DIRECTORY: directory_tag(record.directory)},
+                self.on_soft_deleted,
+                lambda: self.client.set_secret(
+                    name,
+                    json.dumps(body),
+                    content_type="application/json",
+                    tags={
+                        MANAGED_BY: MANAGED_VALUE,
+                        TAG_DIRECTORY: directory_tag(record.directory),
+                    },
+                ),
             )

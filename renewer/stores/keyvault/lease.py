@@ -52,6 +52,7 @@ from azure.keyvault.secrets import SecretClient
 
 from renewer.stores.contract import LockBusy
 from renewer.stores.keyvault.errors import vault_errors
+from renewer.stores.keyvault.recovery import write_secret
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +101,17 @@ def _who() -> str:
 class SecretLease:
     """Leases on certificates of one vault (see the module docstring for the protocol)."""
 
-    def __init__(self, client: SecretClient, vault_url: str, settle: float | None = None) -> None:
+    def __init__(
+        self,
+        client: SecretClient,
+        vault_url: str,
+        settle: float | None = None,
+        on_soft_deleted: str = "recover",
+    ) -> None:
         self.client = client
         self.vault_url = vault_url
         self.settle = settle
+        self.on_soft_deleted = on_soft_deleted
 
     def _read(self, secret_name: str, subject: str) -> Holder | None:
         with vault_errors(self.vault_url, subject):
@@ -145,12 +153,18 @@ class SecretLease:
                     secret_name, version, expires_on=now + LEASE, tags=tags
                 )
             else:
-                written = self.client.set_secret(
+                written = write_secret(
+                    self.client,
+                    self.vault_url,
                     secret_name,
-                    MARKER,
-                    content_type=CONTENT_TYPE,
-                    expires_on=now + LEASE,
-                    tags=tags,
+                    self.on_soft_deleted,
+                    lambda: self.client.set_secret(
+                        secret_name,
+                        MARKER,
+                        content_type=CONTENT_TYPE,
+                        expires_on=now + LEASE,
+                        tags=tags,
+                    ),
                 )
                 version = written.properties.version
         stop = threading.Event()

@@ -16,18 +16,23 @@ purged (purge protection keeps it 7-90 days). ``store.on_soft_deleted``:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.keyvault.certificates import CertificateClient
+from azure.keyvault.secrets import SecretClient
 
 from renewer.core import retry
 from renewer.stores.contract import StoreError
+from renewer.stores.keyvault.conflicts import Conflict, classify, retry_transient
 from renewer.stores.keyvault.errors import vault_errors
 
 log = logging.getLogger(__name__)
 
 ON_SOFT_DELETED = ("recover", "fail")
 RECOVER_ACTION = "Microsoft.KeyVault/vaults/certificates/recover/action"
+T = TypeVar("T")
 POLL_INTERVAL = 1.0  # seconds between reads while a recovery settles (the SDK's default is 2)
 
 
@@ -72,3 +77,41 @@ def soft_deleted(certs: CertificateClient, vault: str, name: str, mode: str) -> 
             "running, the next run continues"
         )
     log.info("%s: recovered the soft-deleted certificate in vault %s", name, vault)
+
+
+SECRET_RECOVER_ACTION = "Microsoft.KeyVault/vaults/secrets/recover/action"  # noqa: S105
+
+
+def write_secret(
+    secrets: SecretClient, vault: str, name: str, mode: str, write: Callable[[], T]
+) -> T:
+    """``write()`` (a set_secret); a soft-deleted name is recovered first (or reported).
+
+    renewer's own secrets (leases, the ACME account) are never deleted by
+    renewer, but a person may delete one; with soft delete its name is then
+    blocked for every later run until recovered or purged.
+    """
+    try:
+        return write()
+    except ResourceExistsError as exc:
+        if classify(exc) is not Conflict.SOFT_DELETED:
+            raise
+    if mode == "fail":
+        raise StoreError(
+            f"vault {vault}: secret {name} is soft-deleted; recover or purge it "
+            f"(az keyvault secret recover --vault-name {vault.split('//')[-1].split('.')[0]} "
+            f"--name {name})"
+        )
+    try:
+        poller = secrets.begin_recover_deleted_secret(name, _polling_interval=POLL_INTERVAL)
+        poller.wait(timeout=max(1.0, retry.remaining()))
+    except HttpResponseError as exc:
+        if exc.status_code == 403:
+            raise StoreError(
+                f"vault {vault}: secret {name} is soft-deleted and this identity may not "
+                f"recover it: grant {SECRET_RECOVER_ACTION} (Key Vault Secrets Officer), or "
+                "recover or purge it yourself"
+            ) from None
+        raise
+    log.info("recovered the soft-deleted secret %s in vault %s", name, vault)
+    return retry_transient(write, name)

@@ -132,8 +132,8 @@ class KeyVaultStore(CertificateStore):
         options = {**client_options(self.vault_url, azure, ca_bundle), **sdk_options}
         self._certs = CertificateClient(self.vault_url, credential, **options)
         self._secrets = SecretClient(self.vault_url, credential, **options)
-        self._lease = SecretLease(self._secrets, self.vault_url, lock_settle)
-        self._account = AccountSecret(self._secrets, self.vault_url)
+        self._lease = SecretLease(self._secrets, self.vault_url, lock_settle, on_soft_deleted)
+        self._account = AccountSecret(self._secrets, self.vault_url, on_soft_deleted)
 
     def describe(self) -> str:
         return f"keyvault {self.vault_url}"
