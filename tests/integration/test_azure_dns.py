@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -290,3 +290,39 @@ def test_twenty_records_per_record_set_then_one_clear_line(arm_dns: ArmDns, bind
         client.record_sets.create_or_update(
             "dns", "example.test", "_many", "TXT", RecordSet(ttl=60, txt_records=records)
         )
+
+
+def test_a_killed_jobs_value_is_removed_by_the_next_write_from_any_runner(
+    arm_dns: ArmDns, bind: Bind
+) -> None:
+    """The TXT journal on a runner is gone with the runner; the note renewer keeps in the
+    record set's metadata is not: a value it wrote more than STALE_AFTER ago (a killed or
+    cancelled job's) goes with the next write to that set. Others' values stay."""
+    from renewer.dns.providers import azure as azure_dns
+
+    first = provider(arm_dns)
+    first.present(NAME, "killed-job-value")  # the job dies here: no cleanup
+    key = ("00000000-0000-0000-0000-000000000000", "dns", "example.test", "_acme-challenge")
+    stored = arm_dns._sets[key]
+    stored.records.append(["someone-elses-value"])  # written by hand, no renewer note
+    (note,) = [k for k in stored.metadata if k.startswith(azure_dns.META_PREFIX)]
+    old = datetime.now(UTC) - azure_dns.STALE_AFTER - timedelta(minutes=1)
+    stored.metadata[note] = old.isoformat(timespec="seconds")
+
+    later = provider(arm_dns)  # another runner, another process
+    later.present(NAME, "next-run-value")
+    assert arm_dns.txt("example.test", "_acme-challenge") == [
+        "next-run-value",
+        "someone-elses-value",
+    ]
+    assert bind.txt_values(NAME) == ["next-run-value", "someone-elses-value"]
+    notes = [k for k in arm_dns._sets[key].metadata if k.startswith(azure_dns.META_PREFIX)]
+    assert len(notes) == 1 and note not in notes  # the stale note went with its value
+    later.cleanup(NAME, "next-run-value")
+    assert arm_dns.txt("example.test", "_acme-challenge") == ["someone-elses-value"]
+    assert not [k for k in arm_dns._sets[key].metadata if k.startswith(azure_dns.META_PREFIX)]
+
+    fresh = provider(arm_dns)  # a value younger than STALE_AFTER is a live run's: kept
+    fresh.present(NAME, "live-run-value")
+    provider(arm_dns).present(NAME, "another-live-value")
+    assert "live-run-value" in (arm_dns.txt("example.test", "_acme-challenge") or [])
