@@ -16,12 +16,21 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from rig import SUBSCRIPTION, ArmDns, Bind, EntraTokenService, GithubOidcIssuer, TlsMaterial
+from rig import (
+    SUBSCRIPTION,
+    ArmDns,
+    Bind,
+    Challtestsrv,
+    EntraTokenService,
+    GithubOidcIssuer,
+    TlsMaterial,
+)
 from rig.keyvault import KeyVaultStandIn
 
 from renewer.azure import signin
 from renewer.cli import main
 from tests.integration.runner import write_config
+from tests.resilience.common import challtestsrv_dns, txt_values
 
 pytestmark = pytest.mark.integration
 
@@ -190,3 +199,33 @@ def test_a_broken_config_is_exit_2(tmp_path: Path) -> None:
     bad.write_text("acme: {directory: letsencrypt}\n")
     result = CliRunner().invoke(main, ["doctor", "-c", str(bad)])
     assert result.exit_code == 2
+
+
+def test_without_azure_only_dns_and_ca_are_checked(
+    tmp_path: Path, challtestsrv: Challtestsrv, pebble_factory: object
+) -> None:
+    """A directory store and challtestsrv: no sign-in line; --write-test proves the TXT write
+    through the provider itself (challtestsrv has no permission API)."""
+    pebble = pebble_factory(dns_server=challtestsrv.dns_address)  # type: ignore[operator]
+    cfg = write_config(
+        tmp_path / "certificates.yaml",
+        {
+            "acme": {
+                "directory": pebble.directory_url,
+                "ca_bundle": str(pebble.ca_bundle),
+                "profile": "no-such-profile",
+            },
+            "store": {"type": "directory", "path": str(tmp_path / "certs")},
+            "dns": challtestsrv_dns(challtestsrv),
+            "certificates": [{"name": "local", "domains": ["local.example.test"]}],
+        },
+    )
+    result = doctor(cfg)
+    assert result.exit_code == 1  # the profile is not offered
+    out = result.output
+    assert "Azure" not in out and "vault" not in out
+    assert "TXT write not tried (use --write-test to prove it)" in out
+    assert "✗ CA " + pebble.directory_url + ": profile no-such-profile not offered" in out
+    written = doctor(cfg, "--write-test").output
+    assert "wrote and removed one TXT value at _renewer-doctor.local.example.test." in written
+    assert txt_values(challtestsrv, "_renewer-doctor.local.example.test") == []
