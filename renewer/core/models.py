@@ -241,12 +241,27 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Orphan:
+    """A certificate renewer issued (its managed-by tag) that left certificates.yaml."""
+
+    name: str
+    not_after: datetime
+
+
+ORPHAN_WARNING = timedelta(days=30)
+"""Reports warn about an orphaned certificate this long before it expires."""
+
+
+@dataclass(frozen=True)
 class Plan:
     """All actions of one run, in config order; data only, rendered elsewhere."""
 
     generated_at: datetime
     actions: tuple[Action, ...]
     unmanaged: tuple[str, ...] = ()
+    # issue 11: certificates renewer issued that the config no longer names (a subset of
+    # ``unmanaged``): never touched, but nothing renews them, so reports warn near expiry.
+    orphaned: tuple[Orphan, ...] = ()
 
     def due(self) -> tuple[Action, ...]:
         return tuple(a for a in self.actions if a.changes)

@@ -13,6 +13,7 @@ from renewer.core.models import (
     Action,
     ActionKind,
     CertificateSpec,
+    Orphan,
     Plan,
     RenewalInfo,
     StoredCertificate,
@@ -60,7 +61,12 @@ def plan(
         actions.append(_decide(spec, current, renewal_info.get(spec.name), now, force))
     known = {n.lower() for n in (managed if managed is not None else [s.name for s in specs])}
     unmanaged = tuple(sorted(n for n in stored if n.lower() not in known))
-    return Plan(generated_at=now, actions=tuple(actions), unmanaged=unmanaged)
+    # Renewer's own certificates among them are orphaned: planned, never touched, and
+    # reported as their expiry nears (nobody renews them any more).
+    orphaned = tuple(
+        Orphan(name, stored[name].not_after) for name in unmanaged if stored[name].managed
+    )
+    return Plan(generated_at=now, actions=tuple(actions), unmanaged=unmanaged, orphaned=orphaned)
 
 
 def _decide(

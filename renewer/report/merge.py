@@ -40,6 +40,7 @@ def load_report(path: Path) -> dict[str, Any]:
     if not isinstance(body["certificates"], list) or not isinstance(body["summary"], dict):
         raise ReportError(f"{path}: certificates must be a list and summary an object")
     body.setdefault("unmanaged", [])
+    body.setdefault("orphaned", [])
     return body
 
 
@@ -78,6 +79,14 @@ def merge_reports(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     unmanaged = sorted(
         {n for b in reports for n in b.get("unmanaged", []) if n.lower() not in seen}
     )
+    orphaned = sorted(
+        {
+            (str(o["name"]), str(o.get("not_after")))
+            for b in reports
+            for o in b.get("orphaned", [])
+            if str(o.get("name", "")).lower() not in seen
+        }
+    )
     stamps = [str(b["generated_at"]) for b in reports if b.get("generated_at")]
     return {
         "schema_version": 1,
@@ -87,6 +96,7 @@ def merge_reports(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "summary": summary,
         "certificates": certificates,
         "unmanaged": unmanaged,
+        "orphaned": [{"name": n, "not_after": t} for n, t in orphaned],
     }
 
 

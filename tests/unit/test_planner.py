@@ -69,3 +69,18 @@ def test_existing_certificate_not_made_by_renewer_is_never_replaced() -> None:
         action = plan([a], {"a": foreign}, NOW, force=force).actions[0]
         assert action.kind is ActionKind.SKIP
         assert "renewer did not create it" in action.reason
+
+
+def test_renewers_certificates_that_left_the_config_are_orphaned() -> None:
+    """issue 11: a certificate renewer issued (managed-by tag) that is no longer in the
+    config is orphaned: still listed as never touched, and its expiry is kept for warnings;
+    a certificate someone else made is only unmanaged."""
+    a = spec("a")
+    gone = stored_for(spec("gone"), lifetime=timedelta(days=20))
+    foreign = stored_for(spec("theirs"), managed=False)
+    result = plan([a], {"gone": gone, "theirs": foreign}, NOW)
+    assert result.unmanaged == ("gone", "theirs")
+    assert [(o.name, o.not_after) for o in result.orphaned] == [("gone", gone.not_after)]
+    assert [x.name for x in result.actions] == ["a"]  # nothing is planned for either
+    only = plan([a], {"gone": gone}, NOW, managed=["a", "gone"])  # --only elsewhere
+    assert only.orphaned == ()
