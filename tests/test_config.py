@@ -221,6 +221,23 @@ def test_azure_token_audience_override_is_loaded(tmp_path: Path) -> None:
     assert spec.dns.options["azure"] == AzureSettings(cloud="china", token_audience="api://ours")
 
 
+def test_retired_is_read_and_checked(tmp_path: Path) -> None:
+    """issue 11: ``retired: true`` stops renewals on purpose; anything but a bool is an error."""
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        MINIMAL.replace("domains: [example.com]}", "domains: [example.com], retired: true}")
+    )
+    (spec,) = load_config(path, {}).certificates
+    assert spec.retired is True
+    path.write_text(MINIMAL)
+    assert load_config(path, {}).certificates[0].retired is False
+    path.write_text(
+        MINIMAL.replace("domains: [example.com]}", "domains: [example.com], retired: yes-please}")
+    )
+    with pytest.raises(ConfigError, match=r"c.yaml:5:\d+: .*retired"):
+        load_config(path, {})
+
+
 def test_null_optional_values_mean_default(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(MINIMAL + "defaults:\nreport:\n  mode:\n")

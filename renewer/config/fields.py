@@ -237,6 +237,8 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "tags": Field("map", max_items=10),
         "challenge": Field(enum=CHALLENGES),
         "persist_until": _PERSIST_UNTIL,
+        # issue 11 (azure): stop renewing this certificate on purpose; the plan says so
+        "retired": Field(accepts=("bool",), default=False),
     },
 }
 """Every section's fields; "store.<type>" and "dns.<type>" add to "store"/"dns" for one type."""

@@ -323,6 +323,7 @@ class _Loader(Checker):
         persist_until = self.get(source, table, "persist_until")
         if "persist_until" not in own:
             persist_until = default_values.get("persist_until")
+        retired = self.get(source, table, "retired")
         store = parts["store"]
         if isinstance(key, str) and key.endswith(HSM_SUFFIX) and store and store.type != "keyvault":
             key_entry = (source if "key" in own else defaults).entries["key"]
@@ -341,5 +342,6 @@ class _Loader(Checker):
             tags=tags,
             challenge=challenge,
             persist_until=persist_until,
+            retired=retired is True,
             **parts,
         )

@@ -170,6 +170,7 @@ class CertificateSpec:
     tags: Mapping[str, str] = field(default_factory=dict)
     challenge: str = "dns-01"  # dns-01 | dns-persist-01 | auto
     persist_until: datetime | timedelta | None = None  # dns-persist-01 persistUntil
+    retired: bool = False  # issue 11: renewals stopped on purpose (kept, never renewed)
 
     def fingerprint(self) -> str:
         """Hash of everything whose change requires a new certificate."""

@@ -76,6 +76,10 @@ def _decide(
     now: datetime,
     force: bool,
 ) -> Action:
+    if spec.retired:  # before --force: retiring is a decision in the config
+        until = f"; it expires {current.not_after:%Y-%m-%d}" if current is not None else ""
+        reason = f"retired: renewals stopped on purpose (retired: true){until}"
+        return Action(spec.name, ActionKind.SKIP, reason, spec, current)
     if current is None:
         return Action(spec.name, ActionKind.ISSUE, "new certificate", spec)
     if not current.managed:

@@ -84,3 +84,19 @@ def test_renewers_certificates_that_left_the_config_are_orphaned() -> None:
     assert [x.name for x in result.actions] == ["a"]  # nothing is planned for either
     only = plan([a], {"gone": gone}, NOW, managed=["a", "gone"])  # --only elsewhere
     assert only.orphaned == ()
+
+
+def test_retired_certificates_are_skipped_even_when_due_or_forced() -> None:
+    from dataclasses import replace
+
+    old = spec("old")
+    retired = replace(old, retired=True)
+    due = stored_for(old, issued=NOW - timedelta(days=89))  # one day left
+    result = plan([retired, replace(spec("never"), retired=True)], {"old": due}, NOW, force=True)
+    first, second = result.actions
+    assert (first.kind, second.kind) == (ActionKind.SKIP, ActionKind.SKIP)
+    assert first.reason == (
+        f"retired: renewals stopped on purpose (retired: true); it expires {due.not_after:%Y-%m-%d}"
+    )
+    assert second.reason == "retired: renewals stopped on purpose (retired: true)"
+    assert result.due() == () and result.orphaned == ()
