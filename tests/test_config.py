@@ -238,6 +238,33 @@ def test_retired_is_read_and_checked(tmp_path: Path) -> None:
         load_config(path, {})
 
 
+def test_validate_warns_when_a_consumer_cannot_use_the_key_type(tmp_path: Path) -> None:
+    """issue 11: Front Door takes no EC keys; ``validate`` says so (and still exits 0)."""
+    from click.testing import CliRunner
+
+    from renewer.cli import main
+
+    path = tmp_path / "c.yaml"
+    text = MINIMAL.replace(
+        "  - {name: demo, domains: [example.com]}",
+        "  - {name: demo, domains: [example.com], consumers: [front-door]}\n"
+        "  - {name: rsa, domains: [rsa.example.com], key: rsa-2048, consumers: [front-door]}",
+    )
+    path.write_text(text)
+    demo, rsa = load_config(path, {}).certificates
+    assert demo.consumers == ("front-door",) and rsa.consumers == ("front-door",)
+    result = CliRunner().invoke(main, ["validate", "-c", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("warning: ") == 1
+    assert (
+        "warning: certificate demo: Front Door does not accept EC keys (ec-p256); set key: "
+        "rsa-2048 (or larger) for it"
+    ) in result.output
+    path.write_text(text.replace("consumers: [front-door]}", "consumers: [front-dor]}", 1))
+    with pytest.raises(ConfigError, match="consumers"):
+        load_config(path, {})
+
+
 def test_null_optional_values_mean_default(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(MINIMAL + "defaults:\nreport:\n  mode:\n")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from renewer.cli.common import config_option, config_path, load_specs, setup_logging
+from renewer.cli.common import config_option, config_path, load_specs, setup_logging, warn
+from renewer.config.consumers import consumer_warnings
 
 
 @click.group()
@@ -20,4 +21,6 @@ def main(verbose: int) -> None:
 def validate(config: str | None) -> None:
     """Check certificates.yaml; exit 0 if valid, 2 with FILE:LINE:COL messages if not."""
     specs = load_specs(config)
+    for line in consumer_warnings(specs):
+        warn(line, "certificates.yaml")
     click.echo(f"{config_path(config)}: valid ({len(specs)} certificates)")

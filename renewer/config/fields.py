@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from renewer.config.consumers import check_consumer
 from renewer.config.directories import resolve_directory
 from renewer.config.domains import (
     check_certificate_name,
@@ -239,6 +240,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "persist_until": _PERSIST_UNTIL,
         # issue 11 (azure): stop renewing this certificate on purpose; the plan says so
         "retired": Field(accepts=("bool",), default=False),
+        "consumers": Field("list", convert=_plain(check_consumer), default=(), unique=True),
     },
 }
 """Every section's fields; "store.<type>" and "dns.<type>" add to "store"/"dns" for one type."""

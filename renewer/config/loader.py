@@ -324,6 +324,7 @@ class _Loader(Checker):
         if "persist_until" not in own:
             persist_until = default_values.get("persist_until")
         retired = self.get(source, table, "retired")
+        consumers = self.get(source, table, "consumers")
         store = parts["store"]
         if isinstance(key, str) and key.endswith(HSM_SUFFIX) and store and store.type != "keyvault":
             key_entry = (source if "key" in own else defaults).entries["key"]
@@ -343,5 +344,6 @@ class _Loader(Checker):
             challenge=challenge,
             persist_until=persist_until,
             retired=retired is True,
+            consumers=tuple(consumers) if isinstance(consumers, list | tuple) else (),
             **parts,
         )

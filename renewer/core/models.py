@@ -171,6 +171,7 @@ class CertificateSpec:
     challenge: str = "dns-01"  # dns-01 | dns-persist-01 | auto
     persist_until: datetime | timedelta | None = None  # dns-persist-01 persistUntil
     retired: bool = False  # issue 11: renewals stopped on purpose (kept, never renewed)
+    consumers: tuple[str, ...] = ()  # issue 11: who uses it (front-door, ...), for validate
 
     def fingerprint(self) -> str:
         """Hash of everything whose change requires a new certificate."""
