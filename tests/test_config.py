@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import shutil
 import tempfile
@@ -253,7 +254,15 @@ def test_validate_warns_when_a_consumer_cannot_use_the_key_type(tmp_path: Path) 
     path.write_text(text)
     demo, rsa = load_config(path, {}).certificates
     assert demo.consumers == ("front-door",) and rsa.consumers == ("front-door",)
-    result = CliRunner().invoke(main, ["validate", "-c", str(path)])
+    names = ["", "azure", "azure.identity", "acme", "urllib3"]
+    saved = {n: logging.getLogger(n).level for n in names}
+    handlers = list(logging.getLogger().handlers)
+    try:  # the CLI sets logger levels process-wide; later tests need them back
+        result = CliRunner().invoke(main, ["validate", "-c", str(path)])
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+        logging.getLogger().handlers[:] = handlers
     assert result.exit_code == 0, result.output
     assert result.output.count("warning: ") == 1
     assert (

@@ -11,6 +11,7 @@ BIND) and reads a real Pebble directory.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +36,18 @@ from tests.resilience.common import challtestsrv_dns, txt_values
 pytestmark = pytest.mark.integration
 
 SECRETS = ("getSecret/action", "setSecret/action", "update/action", "recover/action")
+
+
+@pytest.fixture(autouse=True)
+def logging_restored() -> Iterator[None]:
+    """The CLI sets logger levels process-wide (setup_logging); later tests need them back."""
+    names = ["", "azure", "azure.identity", "acme", "urllib3"]
+    saved = {n: logging.getLogger(n).level for n in names}
+    handlers = list(logging.getLogger().handlers)
+    yield
+    for name, level in saved.items():
+        logging.getLogger(name).setLevel(level)
+    logging.getLogger().handlers[:] = handlers
 
 
 @pytest.fixture
