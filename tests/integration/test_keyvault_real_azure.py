@@ -24,7 +24,13 @@ from renewer.stores.keyvault import conflicts, recovery
 from renewer.stores.keyvault import lease as keyvault_lease
 from renewer.stores.keyvault.policy import build_policy
 from renewer.stores.keyvault.store import KeyVaultStore
-from tests.integration.test_keyvault_store import Rig, direct_store, make_rig, secret_client
+from tests.integration.test_keyvault_store import (
+    Rig,
+    _self_signed_pfx,
+    direct_store,
+    make_rig,
+    secret_client,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -265,3 +271,16 @@ def test_a_deleted_lock_secret_is_recovered_not_a_failure_forever(
     soft = "secret renewer-lock-tidy is soft-deleted; recover"
     with pytest.raises(StoreError, match=soft), failing.lock("tidy"):
         pass
+
+
+def test_someone_elses_disabled_certificate_stays_unmanaged(rig: Rig) -> None:
+    """A disabled item resolves to an enabled version; with none, a merged certificate is
+    still someone else's: unmanaged, never issued over."""
+    client = rig.certificates()
+    client.import_certificate("theirs-off", _self_signed_pfx("off.example"), enabled=False)
+    listed = rig.store().list_current()
+    assert not listed["theirs-off"].managed
+    plan, _results = rig.run([rig.spec("mine")])
+    assert plan.unmanaged == ("theirs-off",)
+    assert rig.kv.count(CREATE, "theirs-off") == 0
+    assert len(rig.kv.vault.certificates["theirs-off"].versions) == 1

@@ -152,7 +152,11 @@ class KeyVaultStore(CertificateStore):
                 props: CertificateProperties | None = listed
                 if listed.name and versions.in_flight(listed):
                     # A placeholder (renewal in flight) or a disabled item: never "unmanaged".
-                    props = versions.resolve(self._certs, listed.name)
+                    # With no enabled version at all, a merged (x5t) item stands as listed
+                    # (someone's disabled certificate stays theirs); a bare placeholder is
+                    # nothing yet.
+                    resolved = versions.resolve(self._certs, listed.name)
+                    props = resolved or (listed if listed.x509_thumbprint else None)
                 stored = stored_from_properties(props) if props is not None else None
                 if stored is not None:
                     yield stored
@@ -164,9 +168,8 @@ class KeyVaultStore(CertificateStore):
                 cert = self._certs.get_certificate(name)
                 if cert.properties is None or not cert.cer or versions.in_flight(cert.properties):
                     resolved = versions.resolve(self._certs, name)
-                    if resolved is None or not resolved.version:
-                        return None
-                    cert = self._certs.get_certificate_version(name, resolved.version)
+                    if resolved is not None and resolved.version:
+                        cert = self._certs.get_certificate_version(name, resolved.version)
             except ResourceNotFoundError:
                 return None
         if cert.properties is None or not cert.cer:
