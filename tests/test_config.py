@@ -239,6 +239,14 @@ def test_retired_is_read_and_checked(tmp_path: Path) -> None:
         load_config(path, {})
 
 
+def test_previous_name_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        MINIMAL.replace("domains: [example.com]}", "domains: [example.com], previous_name: old}")
+    )
+    assert load_config(path, {}).certificates[0].previous_name == "old"
+
+
 def test_validate_warns_when_a_consumer_cannot_use_the_key_type(tmp_path: Path) -> None:
     """issue 11: Front Door takes no EC keys; ``validate`` says so (and still exits 0)."""
     from click.testing import CliRunner

@@ -241,6 +241,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
         # issue 11 (azure): stop renewing this certificate on purpose; the plan says so
         "retired": Field(accepts=("bool",), default=False),
         "consumers": Field("list", convert=_plain(check_consumer), default=(), unique=True),
+        "previous_name": Field(convert=_plain(check_certificate_name)),
     },
 }
 """Every section's fields; "store.<type>" and "dns.<type>" add to "store"/"dns" for one type."""

@@ -325,6 +325,7 @@ class _Loader(Checker):
             persist_until = default_values.get("persist_until")
         retired = self.get(source, table, "retired")
         consumers = self.get(source, table, "consumers")
+        previous = self.get(source, table, "previous_name")
         store = parts["store"]
         if isinstance(key, str) and key.endswith(HSM_SUFFIX) and store and store.type != "keyvault":
             key_entry = (source if "key" in own else defaults).entries["key"]
@@ -345,5 +346,6 @@ class _Loader(Checker):
             persist_until=persist_until,
             retired=retired is True,
             consumers=tuple(consumers) if isinstance(consumers, list | tuple) else (),
+            previous_name=previous if isinstance(previous, str) else None,
             **parts,
         )

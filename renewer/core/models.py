@@ -172,6 +172,7 @@ class CertificateSpec:
     persist_until: datetime | timedelta | None = None  # dns-persist-01 persistUntil
     retired: bool = False  # issue 11: renewals stopped on purpose (kept, never renewed)
     consumers: tuple[str, ...] = ()  # issue 11: who uses it (front-door, ...), for validate
+    previous_name: str | None = None  # issue 11: the name it had before a rename
 
     def fingerprint(self) -> str:
         """Hash of everything whose change requires a new certificate."""

@@ -100,3 +100,20 @@ def test_retired_certificates_are_skipped_even_when_due_or_forced() -> None:
     )
     assert second.reason == "retired: renewals stopped on purpose (retired: true)"
     assert result.due() == () and result.orphaned == ()
+
+
+def test_a_rename_says_so_and_the_old_certificate_is_not_orphaned() -> None:
+    from dataclasses import replace
+
+    old = stored_for(spec("www-old"))
+    new = replace(spec("www-new"), previous_name="www-old")
+    result = plan([new], {"www-old": old}, NOW)
+    (action,) = result.actions
+    assert action.kind is ActionKind.ISSUE
+    assert action.reason == (
+        "renamed from www-old: issued under the new name (www-old is kept, no longer "
+        f"renewed, expires {old.not_after:%Y-%m-%d})"
+    )
+    assert result.unmanaged == () and result.orphaned == ()
+    again = plan([new], {"www-old": old, "www-new": stored_for(new)}, NOW)
+    assert again.actions[0].kind is ActionKind.SKIP  # after the first run: an ordinary skip
