@@ -3,7 +3,7 @@
 Importing this package registers every command on :func:`main`.
 """
 
-from renewer.cli import certificates, notify, reports, verify  # verify: issue 15
+from renewer.cli import certificates, doctor, notify, reports, verify  # verify: issue 15
 from renewer.cli.main import main
 
-__all__ = ["certificates", "main", "notify", "reports", "verify"]
+__all__ = ["certificates", "doctor", "main", "notify", "reports", "verify"]
