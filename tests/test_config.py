@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import shutil
 import tempfile
@@ -104,6 +105,7 @@ def test_design_example_merges_overrides_onto_the_top_level(tmp_path: Path) -> N
         exportable=True,
         content_type="pkcs12",
         ca_bundle=None,
+        on_soft_deleted="recover",
         azure=AzureSettings(cloud="public"),
     )
     assert www.dns.provider == AzureDnsSettings(
@@ -181,6 +183,7 @@ def test_mixed_config_type_change_anchors_idn_and_defaults(tmp_path: Path) -> No
         exportable=False,
         content_type="pem",
         ca_bundle=None,
+        on_soft_deleted="recover",
         azure=AzureSettings(cloud="public"),
     )
     assert legal.acme.directory == "https://acme-staging-v02.api.letsencrypt.org/directory"
@@ -231,6 +234,78 @@ def test_azure_cloud_names_map_to_the_models_clouds(tmp_path: Path) -> None:
         arm_endpoint="https://127.0.0.1:8443",
         ca_bundle=bundle,
     )
+
+
+def test_azure_token_audience_override_is_loaded(tmp_path: Path) -> None:
+    """issue 11: the GitHub OIDC audience, for a federated credential that names another."""
+    path = tmp_path / "c.yaml"
+    dns = "{type: azure, subscription_id: 00000000-0000-0000-0000-000000000000, "
+    dns += "resource_group: dns}"
+    text = MINIMAL.replace('{type: challtestsrv, url: "http://127.0.0.1:8055"}', dns)
+    path.write_text(text + "azure: {cloud: AzureChinaCloud, token_audience: 'api://ours'}\n")
+    (spec,) = load_config(path, {}).certificates
+    assert isinstance(spec.dns.provider, AzureDnsSettings)
+    assert spec.dns.provider.azure == AzureSettings(cloud="china", token_audience="api://ours")
+
+
+def test_retired_is_read_and_checked(tmp_path: Path) -> None:
+    """issue 11: ``retired: true`` stops renewals on purpose; anything but a bool is an error."""
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        MINIMAL.replace("domains: [example.com]}", "domains: [example.com], retired: true}")
+    )
+    (spec,) = load_config(path, {}).certificates
+    assert spec.retired is True
+    path.write_text(MINIMAL)
+    assert load_config(path, {}).certificates[0].retired is False
+    path.write_text(
+        MINIMAL.replace("domains: [example.com]}", "domains: [example.com], retired: yes-please}")
+    )
+    with pytest.raises(ConfigError, match=r"c.yaml:5:\d+: .*retired"):
+        load_config(path, {})
+
+
+def test_previous_name_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        MINIMAL.replace("domains: [example.com]}", "domains: [example.com], previous_name: old}")
+    )
+    assert load_config(path, {}).certificates[0].previous_name == "old"
+
+
+def test_validate_warns_when_a_consumer_cannot_use_the_key_type(tmp_path: Path) -> None:
+    """issue 11: Front Door takes no EC keys; ``validate`` says so (and still exits 0)."""
+    from click.testing import CliRunner
+
+    from renewer.cli import main
+
+    path = tmp_path / "c.yaml"
+    text = MINIMAL.replace(
+        "  - {name: demo, domains: [example.com]}",
+        "  - {name: demo, domains: [example.com], consumers: [front-door]}\n"
+        "  - {name: rsa, domains: [rsa.example.com], key: rsa-2048, consumers: [front-door]}",
+    )
+    path.write_text(text)
+    demo, rsa = load_config(path, {}).certificates
+    assert demo.consumers == ("front-door",) and rsa.consumers == ("front-door",)
+    names = ["", "azure", "azure.identity", "acme", "urllib3"]
+    saved = {n: logging.getLogger(n).level for n in names}
+    handlers = list(logging.getLogger().handlers)
+    try:  # the CLI sets logger levels process-wide; later tests need them back
+        result = CliRunner().invoke(main, ["validate", "-c", str(path)])
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+        logging.getLogger().handlers[:] = handlers
+    assert result.exit_code == 0, result.output
+    assert result.output.count("warning: ") == 1
+    assert (
+        "warning: certificate demo: Front Door does not accept EC keys (ec-p256); set key: "
+        "rsa-2048 (or larger) for it"
+    ) in result.output
+    path.write_text(text.replace("consumers: [front-door]}", "consumers: [front-dor]}", 1))
+    with pytest.raises(ConfigError, match="consumers"):
+        load_config(path, {})
 
 
 def test_null_optional_values_mean_default(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 Importing this package registers every command on :func:`main`.
 """
 
-from renewer.cli import azure, certificates, init, notify, reports, verify
+from renewer.cli import azure, certificates, doctor, init, notify, reports, verify
 from renewer.cli.main import main
 
-__all__ = ["azure", "certificates", "init", "main", "notify", "reports", "verify"]
+__all__ = ["azure", "certificates", "doctor", "init", "main", "notify", "reports", "verify"]

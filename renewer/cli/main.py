@@ -14,8 +14,10 @@ from renewer.cli.common import (
     config_path,
     load_specs,
     setup_logging,
+    warn,
 )
 from renewer.config import schema as config_schema
+from renewer.config.consumers import consumer_warnings
 from renewer.core.errors import describe_error
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,8 @@ def main(verbose: int) -> None:
 def validate(config: str | None) -> None:
     """Check certificates.yaml; exit 0 if valid, 2 with FILE:LINE:COL messages if not."""
     specs = load_specs(config)
+    for line in consumer_warnings(specs):
+        warn(line, "certificates.yaml")
     click.echo(f"{config_path(config)}: valid ({len(specs)} certificates)")
 
 

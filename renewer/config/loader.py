@@ -207,6 +207,7 @@ class _Loader(Checker):
             authority_host=azure.get("authority_host"),
             arm_endpoint=azure.get("arm_endpoint"),
             ca_bundle=azure.get("ca_bundle"),
+            token_audience=azure.get("token_audience"),
         )
         bases: dict[str, Source | None] = {}
         built: dict[str, Any] = {}
@@ -366,6 +367,9 @@ class _Loader(Checker):
         own_notify = notify_config.build_targets(self, entries.get("notify"))  # notify hook
         self.notify_own += [(name, target) for target in own_notify if isinstance(name, str)]
         verify = verify_fields(self, source, domains, default_values)  # verify (issue 15)
+        retired = self.get(source, table, "retired")
+        consumers = self.get(source, table, "consumers")
+        previous = self.get(source, table, "previous_name")
         store = parts["store"]
         if isinstance(key, str) and key.endswith(HSM_SUFFIX) and store and store.type != "keyvault":
             key_entry = (source if "key" in own else defaults).entries["key"]
@@ -385,5 +389,8 @@ class _Loader(Checker):
             challenge=challenge,
             persist_until=persist_until,
             **verify,
+            retired=retired is True,
+            consumers=tuple(consumers) if isinstance(consumers, list | tuple) else (),
+            previous_name=previous if isinstance(previous, str) else None,
             **parts,
         )

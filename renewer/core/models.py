@@ -62,6 +62,9 @@ class CertificateSpec:
     # verify (issue 15): where it is served, and how long a previous version may be
     endpoints: tuple[EndpointSpec, ...] = ()
     grace: timedelta = DEFAULT_GRACE
+    retired: bool = False  # issue 11: renewals stopped on purpose (kept, never renewed)
+    consumers: tuple[str, ...] = ()  # issue 11: who uses it (front-door, ...), for validate
+    previous_name: str | None = None  # issue 11: the name it had before a rename
 
     def fingerprint(self) -> str:
         """Hash of everything whose change requires a new certificate."""
@@ -141,12 +144,27 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Orphan:
+    """A certificate renewer issued (its managed-by tag) that left certificates.yaml."""
+
+    name: str
+    not_after: datetime
+
+
+ORPHAN_WARNING = timedelta(days=30)
+"""Reports warn about an orphaned certificate this long before it expires."""
+
+
+@dataclass(frozen=True)
 class Plan:
     """All actions of one run, in config order; data only, rendered elsewhere."""
 
     generated_at: datetime
     actions: tuple[Action, ...]
     unmanaged: tuple[str, ...] = ()
+    # issue 11: certificates renewer issued that the config no longer names (a subset of
+    # ``unmanaged``): never touched, but nothing renews them, so reports warn near expiry.
+    orphaned: tuple[Orphan, ...] = ()
 
     def due(self) -> tuple[Action, ...]:
         return tuple(a for a in self.actions if a.changes)

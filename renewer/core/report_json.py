@@ -90,6 +90,13 @@ class PersistEntry(TypedDict):
     domains: list[PersistDomainEntry]
 
 
+class OrphanEntry(TypedDict):
+    """A certificate renewer issued that the config no longer names (issue 11)."""
+
+    name: str
+    not_after: str | None  # ISO 8601, Z
+
+
 class ReportBody(TypedDict):
     """The whole report (``schema_version`` 1)."""
 
@@ -101,6 +108,8 @@ class ReportBody(TypedDict):
     certificates: list[CertificateEntry]
     unmanaged: list[str]
     persist: NotRequired[list[PersistEntry]]
+    # issue 11: also in ``unmanaged``; reports written before it lack the key
+    orphaned: NotRequired[list[OrphanEntry]]
     # renewer verify's section: its contract is docs/verify.schema.json, and its writer
     # (renewer/verify/render.py as_body) and readers are the verify package.
     verify: NotRequired[dict[str, Any]]

@@ -36,7 +36,7 @@ from types import MappingProxyType
 from typing import IO, Any
 
 from renewer.config.types.registry import DNS_TYPES
-from renewer.core.settings import DnsSettings, PluginSettings
+from renewer.core.settings import AzureSettings, DnsSettings, PluginSettings
 from renewer.dns.contract import DnsProvider
 
 STALE_TEMPORARY = 3600.0  # seconds: an unnamed half-written entry older than this is swept
@@ -65,9 +65,29 @@ def dns_identity(settings: DnsSettings) -> str:
             if known is not None and known.shape == "section" and value is not None:
                 table = settings_type.sections[known.section]
                 value = MappingProxyType({name: getattr(value, name) for name in table})
-            options[item.name] = value
+            options[item.name] = _as_written(value)
     key = f"{settings.type}:{sorted(options.items())!r}"
     return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+class _Written:
+    """A value that repr()s as given: the form an earlier version wrote into the name."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _as_written(value: Any) -> Any:
+    """``AzureSettings`` gained ``token_audience`` (issue 11): unset, it is left out."""
+    if isinstance(value, AzureSettings) and value.token_audience is None:
+        return _Written(
+            f"AzureSettings(cloud={value.cloud!r}, authority_host={value.authority_host!r}, "
+            f"arm_endpoint={value.arm_endpoint!r}, ca_bundle={value.ca_bundle!r})"
+        )
+    return value
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ def load_report(path: Path) -> ReportBody:
     if not isinstance(body["certificates"], list) or not isinstance(body["summary"], dict):
         raise ReportError(f"{path}: certificates must be a list and summary an object")
     body.setdefault("unmanaged", [])
+    body.setdefault("orphaned", [])
     return cast(ReportBody, body)  # the keys every reader needs are checked above
 
 
@@ -82,6 +83,14 @@ def merge_reports(reports: Sequence[ReportBody]) -> ReportBody:
     unmanaged = sorted(
         {n for b in reports for n in b.get("unmanaged", []) if n.lower() not in seen}
     )
+    orphaned = sorted(
+        {
+            (str(o["name"]), str(o.get("not_after")))
+            for b in reports
+            for o in b.get("orphaned", [])
+            if str(o.get("name", "")).lower() not in seen
+        }
+    )
     stamps = [str(b["generated_at"]) for b in reports if b.get("generated_at")]
     merged: ReportBody = {
         "schema_version": 1,
@@ -91,6 +100,7 @@ def merge_reports(reports: Sequence[ReportBody]) -> ReportBody:
         "summary": cast(Summary, summary),  # the sum of the shards' counts, key by key
         "certificates": certificates,
         "unmanaged": unmanaged,
+        "orphaned": [{"name": n, "not_after": t} for n, t in orphaned],
     }
     checks = [v for b in reports if isinstance(v := b.get("verify"), Mapping)]
     if checks:  # verify (issue 15): each shard checked its own certificates' endpoints

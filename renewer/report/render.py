@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from renewer.core import timefmt
-from renewer.core.models import Action, ActionKind, LockHolder, Outcome, Plan, Result
+from renewer.core.models import (
+    ORPHAN_WARNING,
+    Action,
+    ActionKind,
+    LockHolder,
+    Orphan,
+    Outcome,
+    Plan,
+    Result,
+)
 from renewer.core.report_json import CertificateEntry, LockHolderEntry, ReportBody, Summary
 from renewer.report import escalation
 from renewer.report import persist as persist_report
@@ -146,6 +155,9 @@ def as_body(report: RunReport) -> ReportBody:
         "summary": counts(report),
         "certificates": entries(report),
         "unmanaged": list(report.plan.unmanaged),
+        "orphaned": [
+            {"name": o.name, "not_after": _when(o.not_after)} for o in report.plan.orphaned
+        ],
     }
     if report.persist:
         body["persist"] = persist_report.as_json(report.persist)
@@ -154,6 +166,27 @@ def as_body(report: RunReport) -> ReportBody:
 
 def render_json(report: RunReport) -> str:
     return json.dumps(as_body(report), indent=2) + "\n"
+
+
+def orphan_lines(orphans: Sequence[Orphan], now: datetime, *, markdown: bool = False) -> list[str]:
+    """One line per orphaned certificate; a warning once its expiry is near (issue 11)."""
+    lines = []
+    for orphan in orphans:
+        name = f"`{orphan.name}`" if markdown else orphan.name
+        left = orphan.not_after - now
+        line = (
+            f"orphaned {name}: issued by renewer, no longer in certificates.yaml, never "
+            f"touched; expires {timefmt.day(orphan.not_after)}"
+        )
+        if left <= ORPHAN_WARNING:
+            days = max(0, left.days)
+            warn = "⚠️ " if markdown else "warning: "
+            line = (
+                f"{warn}{line}, in {days} days, and nothing renews it: add it back to "
+                "certificates.yaml, or remove it from the store when it is no longer used"
+            )
+        lines.append(line)
+    return lines
 
 
 # -- text --------------------------------------------------------------------
@@ -180,6 +213,7 @@ def render_plan_text(plan: Plan) -> str:
     lines = [plan_line(a, width) for a in plan.actions]
     if plan.unmanaged:
         lines.append(f"  unmanaged (never touched): {', '.join(plan.unmanaged)}")
+    lines += [f"  {line}" for line in orphan_lines(plan.orphaned, plan.generated_at)]
     c = counts(RunReport(plan))
     lines.append(f"Plan: {c['issue']} to issue, {c['renew']} to renew, {c['skip']} unchanged.")
     return "\n".join(lines) + "\n"
@@ -269,6 +303,15 @@ def markdown_from_body(body: ReportBody, extra: Sequence[str] = ()) -> str:
     unmanaged = body.get("unmanaged") or []
     if unmanaged:
         lines += ["", "Unmanaged (never touched): " + ", ".join(f"`{n}`" for n in unmanaged)]
+    orphans = [
+        Orphan(str(o["name"]), datetime.fromisoformat(str(o["not_after"])))
+        for o in body.get("orphaned") or []
+        if o.get("not_after")
+    ]
+    when = body.get("generated_at")
+    now = datetime.fromisoformat(str(when)) if when else datetime.now(UTC)
+    if orphans:
+        lines += ["", *(f"- {line}" for line in orphan_lines(orphans, now, markdown=True))]
     lines += list(extra)
     return "\n".join(lines) + "\n"
 

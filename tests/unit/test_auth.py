@@ -243,7 +243,8 @@ def test_describe_wrong_subject() -> None:
     )
     assert line == (
         "Azure sign-in failed for client c-1 in tenant t-1: the federated credential does not "
-        "match this workflow (subject repo:contoso/certs:environment:prod); add a federated "
+        "match this workflow (subject repo:contoso/certs:environment:prod, the name form "
+        "repo:OWNER/REPO:...); add a federated "
         "credential for issuer https://token.actions.githubusercontent.com, subject "
         "repo:contoso/certs:environment:prod, audience api://AzureADTokenExchange to app c-1 "
         "(AADSTS700213)"
@@ -312,3 +313,15 @@ def test_describe_masks_registered_secrets() -> None:
 
 def test_describe_sign_in_error_is_passed_through() -> None:
     assert auth.describe_auth_error(auth.SignInError("already\nclear")) == "already clear"
+
+
+def test_subject_form_tells_the_two_github_formats_apart() -> None:
+    from renewer.azure.errors import subject_form, token_audience
+
+    assert subject_form("repo:contoso@1234/certs@5678:ref:refs/heads/main") == "immutable-ID"
+    assert subject_form("repo:contoso/certs:ref:refs/heads/main") == "name"
+    assert subject_form("repo:contoso/certs@5678:ref:refs/heads/main") == "name"
+    assert token_audience("usgov") == "api://AzureADTokenExchangeUSGov"
+    assert token_audience("china") == "api://AzureADTokenExchangeChina"
+    assert token_audience("public") == "api://AzureADTokenExchange"
+    assert token_audience("usgov", "api://ours") == "api://ours"

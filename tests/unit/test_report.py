@@ -76,3 +76,26 @@ def test_text_plan_and_run_lines() -> None:
     run_text = render_text(_report())
     assert "FAILED  c-pipe: dns-01" in run_text
     assert run_text.rstrip().endswith("Done: 1 succeeded, 1 failed, 1 unchanged, 0 planned.")
+
+
+def test_orphaned_certificates_are_reported_and_warned_as_expiry_nears() -> None:
+    a = spec("a")
+    soon = stored_for(spec("soon-gone"), issued=NOW - timedelta(days=80))  # 10 days left
+    later = stored_for(spec("later-gone"), issued=NOW - timedelta(days=10))  # 80 days left
+    the_plan = plan([a], {"soon-gone": soon, "later-gone": later}, NOW)
+    report = RunReport(the_plan)
+    body = json.loads(render_json(report))
+    jsonschema.validate(body, json.loads(SCHEMA.read_text()))
+    assert [o["name"] for o in body["orphaned"]] == ["later-gone", "soon-gone"]
+    text = render_plan_text(the_plan)
+    assert (
+        "  warning: orphaned soon-gone: issued by renewer, no longer in certificates.yaml, "
+        f"never touched; expires {soon.not_after:%Y-%m-%d}, in 10 days, and nothing renews it"
+    ) in text
+    assert "  orphaned later-gone: issued by renewer, no longer in certificates.yaml, never " in (
+        text
+    )
+    assert "warning: orphaned later-gone" not in text
+    markdown = render_markdown(report)
+    assert "- ⚠️ orphaned `soon-gone`: issued by renewer" in markdown
+    assert "- orphaned `later-gone`: issued by renewer" in markdown

@@ -178,6 +178,18 @@ def test_renew_is_sharded_and_reported_once() -> None:
     assert sum(1 for job in jobs.values() if "issues" in _grants(job["permissions"])) == 1
 
 
+def test_doctor_runs_by_hand_with_the_renewal_identity_and_renews_nothing() -> None:
+    workflow = _load(REPO / ".github" / "workflows" / "renew.yml")
+    assert _on(workflow)["workflow_dispatch"]["inputs"]["doctor"]["type"] == "boolean"
+    jobs = _jobs(workflow)
+    doctor = jobs["doctor"]
+    assert "workflow_dispatch" in doctor["if"] and "inputs.doctor" in doctor["if"]
+    assert _grants(doctor["permissions"]) == {"contents": "read", "id-token": "write"}
+    assert [s["with"]["command"] for s in doctor["steps"] if s.get("uses") == "./"] == ["doctor"]
+    assert "!inputs.doctor" in jobs["prepare"]["if"]  # renew, report need prepare
+    assert "doctor)" in ACTION.read_text()
+
+
 # -- the plan workflow -------------------------------------------------------------
 FORK_GUARD = "github.event.pull_request.head.repo.full_name == github.repository"
 
