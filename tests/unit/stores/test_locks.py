@@ -42,7 +42,7 @@ from tests.unit.factories import NOW, spec
 from tests.unit.local_ca import LocalCA
 
 DAY = timedelta(days=1)
-SCHEMA = Path(__file__).parents[2] / "docs" / "report.schema.json"
+SCHEMA = Path(__file__).parents[3] / "docs" / "report.schema.json"
 
 
 @pytest.fixture
@@ -174,7 +174,7 @@ def test_a_user_who_cannot_write_the_store_cannot_take_its_lock() -> None:
         "except Exception as exc:\n"
         "    print(type(exc).__name__, exc)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[3])}
     out = subprocess.run(
         [sys.executable, "-c", code, str(lock)], capture_output=True, text=True, env=env
     )

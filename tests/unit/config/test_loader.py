@@ -41,10 +41,10 @@ from renewer.config.types.store_keyvault import KeyVaultSettings
 from renewer.core.settings import AZURE_CLOUDS, AzureSettings, EabSettings, SecretRef
 from tests.unit.local_ca import LocalCA
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[2] / "data"
 GOOD = sorted((DATA / "good").glob("*.yaml"))
 BAD = sorted((DATA / "bad").glob("*.yaml"))
-SCHEMA_PATH = Path(__file__).parent.parent / "renewer" / "schema" / "certificates.schema.json"
+SCHEMA_PATH = Path(__file__).parents[3] / "renewer" / "schema" / "certificates.schema.json"
 ENV = {"EAB_KID": "kid-value", "EAB_HMAC": "hmac-value", "TSIG_SECRET": "dHNpZy12YWx1ZQ=="}
 MINIMAL = """\
 acme: {directory: letsencrypt}

@@ -25,8 +25,8 @@ from renewer.notify.event import Event, Links, build_event, categories_of
 from renewer.notify.http import RetryPolicy
 from renewer.notify.mail import EmailNotifier
 
-DATA = Path(__file__).parents[1] / "data" / "notify"
-DOCS = Path(__file__).parents[2] / "docs"
+DATA = Path(__file__).parents[2] / "data" / "notify"
+DOCS = Path(__file__).parents[3] / "docs"
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 LINKS = Links(
     run_url="https://github.example/acme/certs/actions/runs/77",

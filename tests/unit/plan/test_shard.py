@@ -27,7 +27,7 @@ from renewer.report import render as report
 from renewer.report.model import RunReport
 from tests.unit.factories import NOW, spec, stored_for
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SCHEMA = json.loads((REPO / "docs" / "report.schema.json").read_text())
 NAMES = [f"cert-{i:04d}-example-com" for i in range(1000)]
 

@@ -29,7 +29,7 @@ from tests.unit.factories import spec
 from tests.unit.local_ca import LocalCA
 
 DAY = timedelta(days=1)
-SCHEMA = Path(__file__).parents[2] / "docs" / "report.schema.json"
+SCHEMA = Path(__file__).parents[3] / "docs" / "report.schema.json"
 
 
 def capped_run(tmp_path: Path, lefts: dict[str, timedelta | None]) -> RunReport:

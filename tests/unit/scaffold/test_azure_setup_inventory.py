@@ -10,7 +10,7 @@ from pathlib import Path
 from renewer.config.loader import load_config
 from renewer.scaffold import azure_setup
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _setup(*args: str, **env: str) -> tuple[int, str]:

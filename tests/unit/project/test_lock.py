@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from packaging.markers import Marker
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 LOCK = tomllib.loads((REPO / "uv.lock").read_text())
 PLATFORMS = {
     "linux x86_64": re.compile(r"(manylinux|musllinux)[\w.]*_x86_64"),

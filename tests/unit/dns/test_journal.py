@@ -113,7 +113,7 @@ def test_own_entries_are_never_swept(tmp_path: Path) -> None:
 
 
 # -- the names entries carry must survive upgrades ---------------------------------------
-GOOD = Path(__file__).parents[1] / "data" / "good"
+GOOD = Path(__file__).parents[2] / "data" / "good"
 ENV = {"EAB_KID": "kid-value", "EAB_HMAC": "hmac-value", "TSIG_SECRET": "dHNpZy12YWx1ZQ=="}
 LEGACY_NAMES = {  # dns_identity as computed from the Mapping[str, Any] settings (v0.x)
     "design_example.yaml": ["e91d8f79fbb872f09008b8d0", "64c9e1150478a95e5628d205"],

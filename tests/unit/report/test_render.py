@@ -14,7 +14,7 @@ from renewer.report.model import RunReport
 from renewer.report.render import render_json, render_markdown, render_plan_text, render_text
 from tests.unit.factories import NOW, spec, stored_for
 
-SCHEMA = Path(__file__).parents[2] / "docs" / "report.schema.json"
+SCHEMA = Path(__file__).parents[3] / "docs" / "report.schema.json"
 
 
 def _report(executed: bool = True) -> RunReport:
