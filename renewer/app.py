@@ -88,7 +88,10 @@ def read_state(specs: Collection[CertificateSpec], services: Services) -> State:
 def _ari_applies(spec: CertificateSpec, current: StoredCertificate, now: datetime) -> bool:
     """ARI is asked for live certificates the same CA issued and that carry an ARI id."""
     return bool(
-        current.ari_cert_id and current.directory == spec.acme.directory and current.not_after > now
+        current.ari_cert_id
+        and not current.damage
+        and current.directory == spec.acme.directory
+        and current.not_after > now
     )
 
 

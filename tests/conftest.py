@@ -275,6 +275,7 @@ SERVER_FIXTURES = frozenset(
         "keyvault",
         "github_api",
         "fault_proxy_factory",
+        "powerdns",
         "notify_sink",
         "smtp_server",
     }
@@ -286,3 +287,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
+
+
+# --- PowerDNS Authoritative (tests/rig/powerdns.py) -------------------------
+
+from rig import PowerDns  # noqa: E402
+
+
+@pytest.fixture
+def powerdns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PowerDns]:
+    """A running pdns_server (gsqlite3) serving example.test., API key ``.api_key``."""
+    with PowerDns(tmp_path_factory.mktemp("pdns")) as server:
+        yield server

@@ -46,6 +46,7 @@ from renewer.core import retry
 from renewer.core.certs import IssuedChain, split_chain, top_issuer_name
 from renewer.core.models import RenewalInfo
 from renewer.core.retry import Deadline
+from renewer.core.secrets import decode_base64
 from renewer.core.settings import AcmeSettings
 from renewer.stores.contract import AccountRecord, CertificateStore
 
@@ -254,10 +255,13 @@ class AcmeAccount:
         if self.settings.contact:
             fields["contact"] = self.settings.contact
         if self.settings.eab is not None:
+            hmac_key = self.settings.eab.hmac_key.resolve()
+            eab_key = f"acme.eab.hmac_key (the value of {self.settings.eab.hmac_key})"
+            decode_base64(hmac_key, eab_key, urlsafe=True)  # issue 12: name the setting
             fields["external_account_binding"] = messages.ExternalAccountBinding.from_data(
                 account_public_key=key.public_key(),
                 kid=self.settings.eab.kid.resolve(),
-                hmac_key=self.settings.eab.hmac_key.resolve(),
+                hmac_key=hmac_key,
                 directory=directory,
             )
         elif getattr(directory.meta, "external_account_required", False):

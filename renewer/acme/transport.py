@@ -36,7 +36,7 @@ from josepy.jwk import JWK
 from renewer.acme.failures import AcmeFailure, CaDown, problem_retry_after, problem_transient
 from renewer.acme.session import USER_AGENT, CaSession, decode_nonce
 from renewer.core import retry
-from renewer.core.errors import RenewerError
+from renewer.core.errors import RenewerError, clip
 from renewer.core.retry import Deadline, Policy
 
 log = logging.getLogger(__name__)
@@ -308,5 +308,6 @@ def _log_retry(error: BaseException, delay: float) -> None:
 
 
 def short(exc: BaseException) -> str:
+    """A library error's first line, clipped in the middle (issue 12: its cause comes last)."""
     text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-    return text[:200]
+    return clip(text)

@@ -18,6 +18,20 @@ from renewer.core.errors import RenewerError
 
 GITHUB_AUDIENCE = "api://AzureADTokenExchange"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+TOKEN_EXCHANGE_AUDIENCES = {
+    # The audience a federated credential expects, per cloud (Microsoft Learn,
+    # "Important considerations and restrictions for federated identity
+    # credentials" / Graph federatedIdentityCredential: api://AzureADTokenExchange
+    # in the global service, api://AzureADTokenExchangeUSGov in Azure Government,
+    # api://AzureADTokenExchangeChina in Azure operated by 21Vianet).
+    "public": GITHUB_AUDIENCE,
+    "usgov": "api://AzureADTokenExchangeUSGov",
+    "china": "api://AzureADTokenExchangeChina",
+}
+# GitHub's immutable subject claims (GitHub changelog, OIDC "immutable subject
+# claims": repositories created or renamed from 2026-07-15 present
+# repo:OWNER@OWNER_ID/REPO@REPO_ID:...; older ones keep repo:OWNER/REPO:...).
+_IMMUTABLE_SUBJECT = re.compile(r"^repo:[^/:@]+@\d+/[^/:@]+@\d+:")
 
 
 class SignInError(RenewerError):
@@ -28,6 +42,26 @@ class SignInError(RenewerError):
     """
 
     show_class = True  # reported as "SignInError: ..." since before the common base
+
+
+def token_audience(cloud: str, override: str | None = None) -> str:
+    """The audience to request GitHub's OIDC token for: the override, else the cloud's."""
+    return override or TOKEN_EXCHANGE_AUDIENCES.get(cloud, GITHUB_AUDIENCE)
+
+
+def subject_form(subject: str) -> str:
+    """Which form a GitHub subject has: "immutable-ID" or "name"."""
+    return "immutable-ID" if _IMMUTABLE_SUBJECT.match(subject) else "name"
+
+
+def _form_note(subject: str) -> str:
+    if subject_form(subject) == "immutable-ID":
+        return (
+            "the immutable-ID form repo:OWNER@OWNER_ID/REPO@REPO_ID:... GitHub uses for "
+            "repositories created or renamed from 2026-07-15; a subject written with names "
+            "never matches it"
+        )
+    return "the name form repo:OWNER/REPO:..."
 
 
 _AADSTS = re.compile(r"AADSTS(\d+)")
@@ -70,6 +104,7 @@ def describe_auth_error(
     tenant_id: str | None = None,
     client_id: str | None = None,
     assertion_claims: dict[str, Any] | None = None,
+    expected_audience: str = GITHUB_AUDIENCE,
 ) -> str:
     """One line saying why Azure sign-in failed and what to change; never a token.
 
@@ -90,7 +125,7 @@ def describe_auth_error(
     match = _AADSTS.search(text)
     code = match.group(1) if match else None
     issuer = str(claims.get("iss") or GITHUB_ISSUER)
-    audience = claims.get("aud") or GITHUB_AUDIENCE
+    audience = claims.get("aud") or expected_audience
     audience = ",".join(audience) if isinstance(audience, list) else str(audience)
     app = f"app {client_id}" if client_id else "the app registration"
 
@@ -102,9 +137,10 @@ def describe_auth_error(
             if code == "7002138"
             else "the federated credential does not match this workflow"
         )
+        form = f", {_form_note(subject)}" if code == "700213" else ""
         detail = (
-            f"{why} (subject {subject}); add a federated credential for issuer {issuer}, "
-            f"subject {subject}, audience {audience} to {app} (AADSTS{code})"
+            f"{why} (subject {subject}{form}); add a federated credential for issuer "
+            f"{issuer}, subject {subject}, audience {audience} to {app} (AADSTS{code})"
         )
     elif code == "700211":
         found = _QUOTED_ISSUER.search(text)
@@ -117,8 +153,9 @@ def describe_auth_error(
         found = _QUOTED_AUDIENCE.search(text)
         audience = found.group(1) if found else audience
         detail = (
-            f"no federated credential accepts audience {audience}; federated credentials "
-            f"for GitHub use audience {GITHUB_AUDIENCE} (AADSTS{code})"
+            f"no federated credential accepts audience {audience}; the job asked for "
+            f"audience {expected_audience} (set azure.cloud, or azure.token_audience to "
+            f"what the federated credential says) (AADSTS{code})"
         )
     elif code == "700024":
         detail = (

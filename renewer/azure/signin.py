@@ -60,7 +60,7 @@ from renewer.azure.errors import GITHUB_AUDIENCE as GITHUB_AUDIENCE
 from renewer.azure.errors import GITHUB_ISSUER as GITHUB_ISSUER
 from renewer.azure.errors import SignInError as SignInError
 from renewer.azure.errors import describe_auth_error as describe_auth_error
-from renewer.azure.errors import one_line
+from renewer.azure.errors import one_line, token_audience
 from renewer.core import redact
 from renewer.core.cache import Cache
 from renewer.core.settings import AzureSettings
@@ -189,6 +189,7 @@ class SignInCredential:
         tenant_id: str | None = None,
         client_id: str | None = None,
         assertion: Callable[[], str] | None = None,
+        audience: str = GITHUB_AUDIENCE,
     ) -> None:
         self._inner: Any = None  # set by _build once the assertion callback exists
         self.mode = mode  # "github-oidc", "workload-identity" or "default"
@@ -196,6 +197,7 @@ class SignInCredential:
         self.tenant_id = tenant_id
         self.client_id = client_id
         self._source = assertion
+        self.audience = audience  # what the GitHub OIDC token is requested for
         self._claims: dict[str, Any] = {}
 
     @property
@@ -228,6 +230,7 @@ class SignInCredential:
                 tenant_id=self.tenant_id,
                 client_id=self.client_id,
                 assertion_claims=self._claims,
+                expected_audience=self.audience,
             ),
             # Entra unreachable (azure-identity already retried): the next run may do better.
             transient=type(exc).__name__ in ("ServiceRequestError", "ServiceResponseError"),
@@ -320,8 +323,9 @@ def _build(azure: AzureSettings) -> SignInCredential:
                 + (" is" if len(missing) == 1 else " are")
                 + " not set; set them to the app registration's IDs"
             )
+        audience = token_audience(azure.cloud, azure.token_audience)
         return _assertion_credential(
-            "github-oidc", authority, options, lambda: github_oidc_token(GITHUB_AUDIENCE)
+            "github-oidc", authority, options, lambda: github_oidc_token(audience), audience
         )
 
     token_file = os.environ.get("AZURE_FEDERATED_TOKEN_FILE")
@@ -352,13 +356,22 @@ def _build(azure: AzureSettings) -> SignInCredential:
 
 
 def _assertion_credential(
-    mode: str, authority: str, options: dict[str, Any], source: Callable[[], str]
+    mode: str,
+    authority: str,
+    options: dict[str, Any],
+    source: Callable[[], str],
+    audience: str = GITHUB_AUDIENCE,
 ) -> SignInCredential:
     from azure.identity import ClientAssertionCredential
 
     tenant, client = os.environ["AZURE_TENANT_ID"], os.environ["AZURE_CLIENT_ID"]
     credential = SignInCredential(
-        mode=mode, authority=authority, tenant_id=tenant, client_id=client, assertion=source
+        mode=mode,
+        authority=authority,
+        tenant_id=tenant,
+        client_id=client,
+        assertion=source,
+        audience=audience,
     )
     # No disable_instance_discovery: ClientAssertionCredential never does
     # discovery (see the module docstring) and silently ignores the option.

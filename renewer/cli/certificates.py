@@ -6,7 +6,6 @@ import json
 import signal
 import sys
 import threading
-from pathlib import Path
 from types import FrameType
 
 import click
@@ -16,7 +15,9 @@ from renewer.cli import verify as verify_cli  # verify: issue 15
 from renewer.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    AsciiNumber,
     UsageError,
+    check_outputs,
     config_option,
     force_option,
     load,
@@ -24,13 +25,18 @@ from renewer.cli.common import (
     only_option,
     shard_option,
     state_dir,
+    step_summary_or_fallback,
+    step_summary_output,
     warn,
     write,
+    write_or_fallback,
 )
 from renewer.cli.main import main
 from renewer.cli.notify import announce
+from renewer.config.types.dns_acmedns import AcmeDnsSettings
 from renewer.core.errors import describe_error
 from renewer.core.models import Plan, Result
+from renewer.dns.providers import acmedns
 from renewer.execute import persist
 from renewer.execute.executor import (
     DEFAULT_CERT_DEADLINE,
@@ -95,14 +101,24 @@ def plan(
 ) -> None:
     """Show what a renew would do, and why; changes nothing."""
     part = parse_shard_option(shard_spec)
+    check_outputs({"-o": output})
     services = Services()
     the_plan, state = _plan(config, only, force, services, part)
     standing = persist.gather([a.spec for a in the_plan.actions], services)
     for warning in persist_report.warnings(standing):
         warn(warning, "dns-persist-01")
+    for spec in [a.spec for a in the_plan.actions]:
+        if isinstance(spec.dns.provider, AcmeDnsSettings):  # the CNAMEs it relies on
+            for record in acmedns.delegations(spec.dns.provider.fulldomain, spec.domains):
+                click.echo(f"note: {spec.name}: acme-dns needs {record}", err=True)
     the_report = RunReport(plan=the_plan, results=run.unreadable_results(state), persist=standing)
-    write(report.RENDERERS[fmt](the_report), output)
-    sys.exit(EXIT_FAILED if state.unreadable else EXIT_OK)
+    text = report.RENDERERS[fmt](the_report)
+    written = True
+    if output:
+        written = write_or_fallback(text, output, "-o")
+    else:
+        write(text, None)
+    sys.exit(EXIT_FAILED if state.unreadable or not written else EXIT_OK)
 
 
 def _install_cancel(cancel: threading.Event) -> None:
@@ -122,28 +138,32 @@ def _install_cancel(cancel: threading.Event) -> None:
 @config_option
 @only_option
 @force_option
-@click.option("--dry-run", is_flag=True, help="Plan and report, contact no CA.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Plan and report; order nothing (the CA is still asked for renewal windows, ARI).",
+)
 @click.option("--report", "report_path", metavar="OUT.json", help="Write the JSON report here.")
 @click.option(
     "--summary", "summary_path", metavar="OUT.md", help="Write the Markdown summary here."
 )
 @click.option(
     "--concurrency",
-    type=click.IntRange(1, 100),
+    type=AsciiNumber(int, 1, 100),
     default=DEFAULT_CONCURRENCY,
     show_default=True,
     help="Orders in flight at once.",
 )
 @click.option(
     "--max-new-orders",
-    type=click.IntRange(0),
+    type=AsciiNumber(int, 0),
     default=DEFAULT_MAX_NEW_ORDERS,
     show_default=True,
     help="Cap on new ACME orders this run (the CA's rate limits); the rest waits.",
 )
 @click.option(
     "--cert-deadline",
-    type=click.FloatRange(1),
+    type=AsciiNumber(float, 1, 7 * 86400),
     default=DEFAULT_CERT_DEADLINE,
     show_default=True,
     help="Seconds one certificate may take, retries and Retry-After pauses included.",
@@ -181,8 +201,12 @@ def renew(
     stale endpoint past its grace also exits 1 (see ``renewer verify``).
     Notifications go out once the report is written; a shard never sends
     them (``report publish`` does, for the merged report), nor does a dry run.
+
+    Every output (--report, --summary, $GITHUB_STEP_SUMMARY) is checked before
+    any store, DNS or CA is contacted: exit 2 if one cannot be written.
     """
     part = parse_shard_option(shard_spec)
+    check_outputs({"--report": report_path, "--summary": summary_path, **step_summary_output()})
     services = Services(state_dir=state_dir(config))
     the_plan, state = _plan(config, only, force, services, part)
     cancel = threading.Event()
@@ -226,15 +250,18 @@ def renew(
         verify_cli.annotate(checked, strict=False)
         body["verify"] = verify_render.as_body(checked)
         markdown += "\n" + verify_render.markdown_from_body(body["verify"], heading="####")
-    if report_path:
-        Path(report_path).write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
-    if summary_path:
-        Path(summary_path).write_text(markdown, encoding="utf-8")
-    github.append_step_summary(markdown)
+    written = [  # issue 12: checked before the work; a failure now goes to stderr, exit 1
+        write_or_fallback(json.dumps(body, indent=2) + "\n", report_path, "--report")
+        if report_path
+        else True,
+        write_or_fallback(markdown, summary_path, "--summary") if summary_path else True,
+        step_summary_or_fallback(markdown),
+    ]
     if (part is None if notify is None else notify) and not dry_run:
         announce(load(config), body, summary_path=summary_path)
     stale = bool(checked and checked.stale)
-    sys.exit(EXIT_FAILED if the_report.failed or cancel.is_set() or stale else EXIT_OK)
+    failed = report.failing(the_report) or cancel.is_set() or stale or not all(written)
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
 
 
 @main.command()

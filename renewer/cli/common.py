@@ -8,8 +8,12 @@ Logs go to stderr; machine output to stdout or ``-o``.
 from __future__ import annotations
 
 import logging
+import math
 import os
+import re
+import stat
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -90,7 +94,9 @@ def config_path(value: str | None) -> Path:
 def state_dir(config: str | None) -> Path:
     """Run state (the TXT journal) kept next to the configuration, or $RENEWER_STATE_DIR."""
     explicit = os.environ.get("RENEWER_STATE_DIR")
-    return Path(explicit) if explicit else config_path(config).resolve().parent / ".renewer"
+    # The folder the loader resolves relative paths against (absolute, symlinks kept), so
+    # a config reached through a symlink puts the store and the state side by side.
+    return Path(explicit) if explicit else config_path(config).absolute().parent / ".renewer"
 
 
 def load(config: str | None) -> Config:
@@ -104,6 +110,61 @@ def load_specs(config: str | None) -> list[CertificateSpec]:
     return list(load(config).certificates)
 
 
+STREAMS = ("/dev/stdout", "/dev/stderr", os.devnull)  # devices an output may name
+
+
+def output_problem(path: str) -> str | None:
+    """Why ``path`` cannot take this run's output, or None: checked before any work.
+
+    A report that cannot be written after the certificates were issued is a
+    run whose result nobody sees, so a missing folder, a directory, a device
+    like /dev/full or a read-only target stops the command first (exit 2).
+    """
+    if not path:
+        return "empty path"
+    if path in STREAMS:
+        return None
+    target = Path(path)
+    try:
+        info = target.stat()
+    except FileNotFoundError:
+        parent = target.parent
+        if not parent.exists():
+            return f"folder {parent} does not exist"
+        if not parent.is_dir():
+            return f"{parent} is not a folder"
+        if not os.access(parent, os.W_OK | os.X_OK):
+            return f"folder {parent} is not writable"
+        return None
+    except NotADirectoryError:
+        blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+        return f"{blocker or target.parent} is not a folder"
+    except OSError as exc:
+        return exc.strerror or exc.__class__.__name__
+    if stat.S_ISDIR(info.st_mode):
+        return "is a directory"
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file (a device or pipe); name a file"
+    if not os.access(target, os.W_OK):
+        return "is not writable"
+    return None
+
+
+def check_outputs(outputs: Mapping[str, str | None]) -> None:
+    """UsageError (exit 2) naming the first option whose path cannot be written."""
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        problem = output_problem(path)
+        if problem:
+            raise UsageError(f"{option} {path}: {problem}")
+
+
+def step_summary_output() -> dict[str, str | None]:
+    """$GITHUB_STEP_SUMMARY, when set: every command that appends to it checks it first."""
+    return {"$GITHUB_STEP_SUMMARY": os.environ.get("GITHUB_STEP_SUMMARY") or None}
+
+
 def write(text: str, output: str | None) -> None:
     if output:
         Path(output).write_text(text, encoding="utf-8")
@@ -111,11 +172,70 @@ def write(text: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
+def write_or_fallback(text: str, output: str, option: str) -> bool:
+    """Write ``text``; if that fails now (after the work), say so and put it on stderr.
+
+    Returns False on failure so the command exits 1: the run happened, its
+    record did not reach the place asked for.
+    """
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        click.echo(f"error: {option} {output}: cannot write ({reason}); it follows here", err=True)
+        click.echo(text, err=True, nl=False)
+        return False
+    return True
+
+
+def step_summary_or_fallback(markdown: str) -> bool:
+    """``append_step_summary``; a failure now is reported, with the Markdown on stderr."""
+    try:
+        github.append_step_summary(markdown)
+    except OSError as exc:
+        target = os.environ.get("GITHUB_STEP_SUMMARY")
+        reason = exc.strerror or exc.__class__.__name__
+        click.echo(f"error: $GITHUB_STEP_SUMMARY {target}: cannot write ({reason})", err=True)
+        click.echo(markdown, err=True, nl=False)
+        return False
+    return True
+
+
 def warn(message: str, title: str) -> None:
     """A warning on stderr, and an annotation in GitHub Actions."""
     click.echo(f"warning: {message}", err=True)
     if github.in_actions():
         click.echo(github.annotation("warning", message, title=title))
+
+
+class AsciiNumber(click.ParamType[float]):
+    """A finite number written in ASCII digits, within [low, high].
+
+    Python's ``float`` takes "nan", "inf", "1_0" and digits of any script
+    (U+FF15, a fullwidth 5); click's ranges let NaN through (every comparison is false). A
+    deadline or a count is typed by a person or a workflow: only plain
+    decimal digits are accepted.
+    """
+
+    def __init__(self, kind: type[int] | type[float], low: float, high: float | None = None):
+        self.kind = kind
+        self.low, self.high = low, high
+        self.name = "integer" if kind is int else "number"
+        self.pattern = re.compile(r"[0-9]+" if kind is int else r"[0-9]+(\.[0-9]+)?", re.ASCII)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number: float = value
+        else:
+            text = str(value).strip()
+            if not self.pattern.fullmatch(text):
+                self.fail(f"{value!r} is not a plain decimal {self.name} (digits 0-9)", param, ctx)
+            number = self.kind(text)
+        if not math.isfinite(number) or number < self.low:
+            self.fail(f"{value!r} is below {self.low:g}", param, ctx)
+        if self.high is not None and number > self.high:
+            self.fail(f"{value!r} is above {self.high:g}", param, ctx)
+        return self.kind(number)
 
 
 config_option = click.option(

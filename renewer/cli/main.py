@@ -11,12 +11,45 @@ lines equal to the commands' own. A new command is one line here.
 from __future__ import annotations
 
 import importlib
+import logging
+from typing import Any
 
 import click
 from click.utils import make_default_short_help
 
-from renewer.cli.common import config_option, config_path, load_specs, setup_logging
+from renewer import __version__
+from renewer.cli.common import (
+    EXIT_FAILED,
+    config_option,
+    config_path,
+    load_specs,
+    setup_logging,
+    warn,
+)
 from renewer.config import schema as config_schema
+from renewer.config.consumers import consumer_warnings
+from renewer.core.errors import describe_error
+
+log = logging.getLogger(__name__)
+
+
+class GuardedGroup(click.Group):
+    """No traceback for any input or environment: an unexpected error is one line, exit 1.
+
+    Commands turn what they expect into located messages; this is the net for
+    what they did not (the traceback stays available at -vv).
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            log.debug("unexpected failure", exc_info=True)
+            click.echo(f"error: {describe_error(exc)} (unexpected; -vv shows where)", err=True)
+            ctx.exit(EXIT_FAILED)
+
 
 # command name -> (module that registers it on ``main``, its short help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -45,10 +78,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "renewer.cli.verify",
         "Check that each endpoint serves the store's current certificate version.",
     ),
+    "azure": ("renewer.cli.azure", "Azure helpers derived from certificates.yaml."),
+    "doctor": (
+        "renewer.cli.doctor",
+        "Check sign-in, vaults, DNS zones and CAs; exit 0 all good, 1 any failed, 2 config.",
+    ),
+    "init": (
+        "renewer.cli.init",
+        "Write certificates.yaml and the plan/renew/validate workflows, pinned to a release.",
+    ),
 }
 
 
-class LazyGroup(click.Group):
+class LazyGroup(GuardedGroup):
     """A group whose commands are imported when they are used, listed from COMMANDS."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -80,7 +122,7 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup)
 @click.option("-v", "--verbose", count=True, help="-v INFO, -vv DEBUG (secrets never logged).")
-@click.version_option(package_name="renewer")
+@click.version_option(version=__version__, prog_name="renewer")
 def main(verbose: int) -> None:
     """Certificates as code: ACME DNS-01 certificates into Azure Key Vault."""
     setup_logging(verbose)
@@ -91,6 +133,8 @@ def main(verbose: int) -> None:
 def validate(config: str | None) -> None:
     """Check certificates.yaml; exit 0 if valid, 2 with FILE:LINE:COL messages if not."""
     specs = load_specs(config)
+    for line in consumer_warnings(specs):
+        warn(line, "certificates.yaml")
     click.echo(f"{config_path(config)}: valid ({len(specs)} certificates)")
 
 

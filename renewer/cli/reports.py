@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -14,15 +15,21 @@ from renewer.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
+    check_outputs,
     config_option,
     load,
+    only_option,
+    step_summary_or_fallback,
+    step_summary_output,
     write,
+    write_or_fallback,
 )
 from renewer.cli.main import main
 from renewer.cli.notify import announce
+from renewer.core.files import BoundedReadError, read_bounded
 from renewer.core.report_json import ReportBody
 from renewer.publish import actions as github
-from renewer.publish import inventory, tracking
+from renewer.publish import inventory, keepalive, tracking
 from renewer.publish.github_api import (
     GitHubClient,
     GitHubError,
@@ -62,11 +69,11 @@ def _github_client() -> GitHubClient:
         raise UsageError(str(error)) from None
 
 
-def _github_failed(error: Exception) -> NoReturn:
+def _github_failed(error: Exception, what: str = "report not published") -> NoReturn:
     """An outage warns and exits 0 (the renewal stands); a refusal is an error, exit 1."""
     down = isinstance(error, GitHubUnavailable)
     level, word = ("warning", "GitHub API unavailable") if down else ("error", "GitHub refused")
-    message = f"{word}, report not published: {error}"
+    message = f"{word}, {what}: {error}"
     click.echo(f"{level}: {message}", err=True)
     if github.in_actions():
         click.echo(github.annotation(level, message, title="renewer report"))
@@ -74,21 +81,89 @@ def _github_failed(error: Exception) -> NoReturn:
     sys.exit(EXIT_OK if down else EXIT_FAILED)
 
 
+def _selected(config: str, only: tuple[str, ...]) -> list[str]:
+    """The certificates the run was meant to cover; unknown --only names are skipped here
+    (the renew job already failed on them) so the merge still reports the rest."""
+    names = [spec.name for spec in load(config).certificates]
+    if not only:
+        return names
+    wanted = {n.lower() for n in only}
+    return [name for name in names if name.lower() in wanted]
+
+
 @report_group.command("merge")
 @click.argument("reports", nargs=-1, required=True, metavar="REPORT.json|DIR...")
 @click.option("-o", "--output", metavar="OUT.json", help="Write the merged report here.")
 @click.option("--summary", "summary_path", metavar="OUT.md", help="Write its Markdown here.")
-def report_merge(reports: tuple[str, ...], output: str | None, summary_path: str | None) -> None:
-    """Merge shard reports (files, or directories of *.json) into one; exit 2 if unreadable."""
+@click.option(
+    "-c",
+    "--config",
+    "config",
+    metavar="FILE",
+    help="certificates.yaml: every selected certificate no report covers is marked failed "
+    "(not reported), and no report at all is not an error.",
+)
+@only_option
+@click.option("--dry-run", is_flag=True, help="The shards ran with --dry-run (with -c).")
+def report_merge(
+    reports: tuple[str, ...],
+    output: str | None,
+    summary_path: str | None,
+    config: str | None,
+    only: tuple[str, ...],
+    dry_run: bool,
+) -> None:
+    """Merge shard reports (files, or directories of *.json) into one; exit 2 if unreadable.
+
+    With -c, the workflow is never silent: a shard that wrote no report leaves
+    its certificates marked failed ("not reported") so publish reports them.
+    """
+    check_outputs({"-o": output, "--summary": summary_path})
+    selected = _selected(config, only) if config is not None else None
     try:
-        merged = merge.merge_reports([_read_report(p) for p in merge.report_files(reports)])
+        files = _present(reports) if selected is not None else merge.report_files(reports)
+        bodies = [_read_report(p) for p in files]
+        if bodies:
+            merged = merge.merge_reports(bodies)
+        else:
+            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            merged = merge.empty_report(stamp, dry_run)
     except merge.ReportError as error:
         raise UsageError(str(error)) from None
-    write(merge.render_json(merged), output)
-    if summary_path:
-        Path(summary_path).write_text(_markdown(merged), encoding="utf-8")
+    if selected is not None:
+        merged, missing = merge.mark_missing(merged, selected)
+        if missing:
+            message = (
+                f"{len(missing)} certificate(s) not reported by any shard, marked failed: "
+                + ", ".join(missing[:20])
+                + (" …" if len(missing) > 20 else "")
+            )
+            click.echo(f"error: {message}", err=True)
+            if github.in_actions():
+                click.echo(github.annotation("error", message, title="renewer report"))
+    text = merge.render_json(merged)
+    written = True
     if output:
+        written = write_or_fallback(text, output, "-o")
+    else:
+        write(text, None)
+    if summary_path:
+        written &= write_or_fallback(_markdown(merged), summary_path, "--summary")
+    if output and written:
         click.echo(f"merged {len(merged['certificates'])} certificates into {output}")
+    if not written:
+        sys.exit(EXIT_FAILED)
+
+
+def _present(paths: tuple[str, ...]) -> list[Path]:
+    """Report files under ``paths``; a missing folder or no file means none (not an error)."""
+    existing = [p for p in paths if Path(p).exists()]
+    if not existing:
+        return []
+    try:
+        return merge.report_files(existing)
+    except merge.ReportError:
+        return []
 
 
 @report_group.command("publish")
@@ -111,11 +186,12 @@ def report_publish(
     the GitHub API is down or a notification failed (warnings); 1 if GitHub
     refused; 2 usage errors.
     """
+    check_outputs({"--summary": summary_path, **step_summary_output()})
     body = _read_report(report_path)
     markdown = _markdown(body)
     if summary_path:
-        Path(summary_path).write_text(markdown, encoding="utf-8")
-    github.append_step_summary(markdown)
+        write_or_fallback(markdown, summary_path, "--summary")
+    step_summary_or_fallback(markdown)
     cfg = load(config)
     skip = tracking.skip_reason(body, cfg.report_mode)
     failure: GitHubUnavailable | GitHubError | None = None
@@ -152,6 +228,30 @@ def _issue_url(line: str, repository: str) -> str | None:
     return f"{server}/{repository}/issues/{found.group(1)}"
 
 
+@report_group.command("keepalive")
+@click.option(
+    "--workflow",
+    "workflows",
+    multiple=True,
+    default=("renew.yml",),
+    show_default=True,
+    metavar="FILE",
+    help="Workflow file whose schedule must stay on (repeatable).",
+)
+def report_keepalive(workflows: tuple[str, ...]) -> None:
+    """Keep scheduled workflows enabled (GitHub disables them after 60 quiet days).
+
+    Needs a token with actions: write. Exit 0 also when the API is down (a
+    warning; the next run tries again); 1 if GitHub refused.
+    """
+    client = _github_client()
+    try:
+        for line in keepalive.keep_enabled(client, workflows):
+            click.echo(line)
+    except (GitHubUnavailable, GitHubError) as error:
+        _github_failed(error, "schedule not kept enabled")
+
+
 @report_group.command("comment")
 @click.option("--pull-request", "number", type=click.IntRange(min=1), required=True)
 @click.option(
@@ -160,9 +260,9 @@ def _issue_url(line: str, repository: str) -> str | None:
 def report_comment(number: int, body_file: str) -> None:
     """Create or update the one sticky plan comment on a pull request."""
     try:
-        markdown = Path(body_file).read_text(encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"{body_file}: {error.strerror or error}") from None
+        markdown = read_bounded(Path(body_file)).decode("utf-8", "replace")
+    except BoundedReadError as error:
+        raise UsageError(f"{body_file}: {error}") from None
     client = _github_client()
     try:
         click.echo(tracking.upsert_comment(client, number, markdown, tracking.PLAN_MARKER))

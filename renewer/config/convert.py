@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from renewer.config.durations import parse_positive_duration
+from renewer.core.files import BoundedReadError, read_bounded
+from renewer.core.secrets import SecretInvalid, decode_base64
 from renewer.core.settings import SecretRef
 
 
@@ -96,16 +98,58 @@ def existing_file(value: str, ctx: Context) -> Path:
     shown = repr(str(found_path) if len(str(found_path)) <= 80 else "..." + str(found_path)[-77:])
     try:
         found = found_path.is_file()
+        folder = not found and found_path.is_dir()  # say what it is, not "does not exist"
+        other = not found and not folder and found_path.exists()
     except OSError as exc:  # name too long, permission denied, ...
         raise ValueError(f"file {shown} cannot be checked: {exc.strerror}") from None
+    if folder:
+        raise ValueError(f"file {shown} is a directory")
+    if other:
+        raise ValueError(f"file {shown} is not a regular file (a device, pipe or socket)")
     if not found:
         raise ValueError(f"file {shown} does not exist")
     return found_path
 
 
+def ca_bundle(value: str, ctx: Context) -> Path:
+    """A regular file under the size cap holding at least one PEM certificate.
+
+    Checked at validate: a folder, /etc/passwd or /dev/zero given as trust would
+    otherwise surface as an obscure TLS error at the first request (issue 12).
+    """
+    found_path = existing_file(value, ctx)
+    try:
+        data = read_bounded(found_path)
+    except BoundedReadError as exc:
+        raise ValueError(f"file {str(found_path)!r} {exc}") from None
+    from cryptography import x509  # only for a CA bundle: `--help` stays light (issue 17)
+
+    try:
+        found = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        found = []
+    if not found:
+        raise ValueError(f"file {str(found_path)!r} holds no PEM certificate")
+    return found_path
+
+
+def base64_secret(urlsafe: bool) -> Converter:
+    """An env:NAME secret whose value must be base64: checked now, named, never echoed."""
+
+    def convert(value: object, ctx: Context) -> SecretRef:
+        ref = secret(value, ctx)
+        try:
+            decode_base64(ctx.environ[ref.env], f"the value of {ref}", urlsafe)
+        except SecretInvalid as exc:
+            raise ValueError(str(exc)) from None
+        return ref
+
+    return convert
+
+
 NUMBER = ("str", "int", "float")
 STR = Field(convert=plain(text))
-FILE = Field(convert=existing_file)
+FILE = Field(convert=ca_bundle)  # every file setting is a CA bundle
 SECRET = Field(convert=secret, required=True, secret=True, accepts=(*NUMBER, "bool"))
 DURATION = Field(convert=plain(parse_positive_duration), accepts=NUMBER)
 SECONDS = plain(lambda value: parse_positive_duration(value).total_seconds())

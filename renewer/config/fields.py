@@ -19,6 +19,7 @@ from renewer.config.convert import (
     STR,
     Context,
     Field,
+    base64_secret,
     doc,
     plain,
 )
@@ -30,6 +31,7 @@ from renewer.config.domains import (
     normalise_email,
     parse_host_port,
 )
+from renewer.config.lifecycle import LIFECYCLE
 from renewer.config.types.registry import TYPES
 from renewer.core.models import HSM_SUFFIX, KEY_TYPES, Challenge, ReportMode
 from renewer.core.settings import AZURE_CLOUDS
@@ -177,7 +179,11 @@ SECTIONS: dict[str, dict[str, Field]] = {
     },
     "eab": {
         "kid": doc(SECRET, "Key identifier from the CA, as env:NAME."),
-        "hmac_key": doc(SECRET, "Base64url HMAC key from the CA, as env:NAME."),
+        "hmac_key": doc(
+            SECRET,
+            "Base64url HMAC key from the CA, as env:NAME.",
+            convert=base64_secret(urlsafe=True),
+        ),
     },
     "store": {
         "type": Field(
@@ -288,6 +294,12 @@ SECTIONS: dict[str, dict[str, Field]] = {
             "PEM file with the CA certificates to trust for Azure endpoints (emulators, "
             "TLS-inspecting proxies). Relative to this file; must exist.",
         ),
+        "token_audience": doc(
+            STR,
+            "Audience of the GitHub OIDC token exchanged for an Entra token, when the federated "
+            "credential uses another one. Default: the cloud's (api://AzureADTokenExchange, "
+            "...USGov, ...China).",
+        ),
     },
     "certificate": {
         "name": Field(
@@ -358,6 +370,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
             schema={"type": "array", "maxItems": 100, "items": _ENDPOINT},
         ),
         "grace": doc(DURATION, "Overrides defaults.grace."),
+        **LIFECYCLE,  # issue 11: retired, consumers, previous_name
     },
 }
 """Every section's fields; "store.<type>" and "dns.<type>" add to "store"/"dns" for one type."""

@@ -11,6 +11,7 @@ values never appear in a message.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import yaml
 
 from renewer.config import fastyaml
 from renewer.config import notify as notify_config
+from renewer.config.domains import show
 from renewer.config.durations import parse_duration
 from renewer.config.endpoints import verify_fields  # verify (issue 15)
 from renewer.config.fields import (
@@ -37,6 +39,7 @@ from renewer.config.fields import (
 from renewer.config.nodes import INVALID, Checker, Entry, Source, is_null, kind_of
 from renewer.config.types.base import BuildContext
 from renewer.config.types.registry import TYPES
+from renewer.core.files import BoundedReadError, read_bounded  # issue 12
 from renewer.core.models import HSM_SUFFIX, CertificateSpec, ReportMode
 from renewer.core.settings import (
     AcmeSettings,
@@ -65,6 +68,22 @@ class ConfigIssue:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+
+def unknown_dns_type(node: yaml.Node) -> bool:
+    """A string ``dns.type`` that neither renewer nor an installed plugin provides."""
+    return (
+        isinstance(node, yaml.ScalarNode)
+        and node.tag.endswith(":str")
+        and (node.value.strip() not in TYPES["dns"])
+    )
+
+
+def unknown_dns_message(node: yaml.Node, path: str) -> str:
+    installed = list(TYPES["dns"])
+    close = difflib.get_close_matches(str(node.value).strip(), installed, 1, 0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{path}: unknown DNS type {show(node.value)}{hint} (installed: {', '.join(installed)})"
 
 
 class ConfigError(Exception):
@@ -111,16 +130,17 @@ def _fail(file: str, line: int, column: int, message: str) -> ConfigError:
 
 
 def _read_text(path: Path, file: str) -> str:
-    """The file's text, read exactly once; unreadable or non-UTF-8 files are located errors."""
+    """The file's text, read exactly once; unreadable or non-UTF-8 files are located errors.
+
+    Issue 12: a regular file under 16 MiB (``core.files.read_bounded``), so
+    /dev/zero or a FIFO is a clear error at once instead of a hang.
+    """
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise _fail(file, 1, 1, "file not found") from None
-    except IsADirectoryError:
-        raise _fail(file, 1, 1, "is a directory, not a file") from None
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise _fail(file, 1, 1, f"cannot read file: {reason}") from None
+        data = read_bounded(path)
+    except BoundedReadError as exc:
+        reason = str(exc).replace("does not exist", "file not found")
+        reason = reason.replace("cannot be read:", "cannot read file:")
+        raise _fail(file, 1, 1, reason) from None
     try:
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
@@ -134,8 +154,7 @@ def _read_text(path: Path, file: str) -> str:
 def _compose(text: str, file: str) -> yaml.MappingNode:
     """Parse to a node tree; a syntax error becomes one located issue, never a traceback.
 
-    libyaml first (``fastyaml``); anything it does not plainly accept is composed
-    again by the pure-Python loader, whose errors carry the messages below.
+    libyaml first (``fastyaml``); what it does not plainly accept goes to PyYAML's loader.
     """
     try:
         root = fastyaml.compose(text) or yaml.compose(text, Loader=yaml.SafeLoader)
@@ -192,6 +211,7 @@ class _Loader(Checker):
             authority_host=azure.get("authority_host"),
             arm_endpoint=azure.get("arm_endpoint"),
             ca_bundle=azure.get("ca_bundle"),
+            token_audience=azure.get("token_audience"),
         )
         bases: dict[str, Source | None] = {}
         built: dict[str, Any] = {}
@@ -252,19 +272,22 @@ class _Loader(Checker):
         type_name = INVALID
         if type_entry is None:
             self.get(source, SECTIONS[kind], "type")
+        elif kind == "dns" and unknown_dns_type(type_entry.value):
+            self.error(type_entry.value, unknown_dns_message(type_entry.value, type_entry.path))
         else:
             type_name = self.scalar(SECTIONS[kind]["type"], type_entry.value, type_entry.path)
         if type_name is INVALID:
             self.check_keys(source, all_keys(kind))  # still flag keys no type knows
             return None
+        settings_type = TYPES[kind][type_name]
         table = typed_table(kind, type_name)
+        if settings_type.open_keys is not None:  # a plugin: its keys are its own
+            table |= {name: settings_type.open_keys for name in source.entries if name not in table}
         values = self.section(source, table, typed=f"{kind} type {type_name!r}")
         if values is None:
             return None
-        settings_type = TYPES[kind][type_name]
-        built = settings_type.build(
-            {name: values[name] for name in settings_type.fields}, BuildContext(self.azure)
-        )
+        own = {name: values[name] for name in table if name not in SECTIONS[kind]}
+        built = settings_type.build(own, BuildContext(self.azure))
         if isinstance(built, BackendSettings):
             return StoreSettings(type_name, built)
         propagation = PropagationSettings(**(values["propagation"] or {}))
@@ -348,6 +371,9 @@ class _Loader(Checker):
         own_notify = notify_config.build_targets(self, entries.get("notify"))  # notify hook
         self.notify_own += [(name, target) for target in own_notify if isinstance(name, str)]
         verify = verify_fields(self, source, domains, default_values)  # verify (issue 15)
+        retired = self.get(source, table, "retired")
+        consumers = self.get(source, table, "consumers")
+        previous = self.get(source, table, "previous_name")
         store = parts["store"]
         if isinstance(key, str) and key.endswith(HSM_SUFFIX) and store and store.type != "keyvault":
             key_entry = (source if "key" in own else defaults).entries["key"]
@@ -367,5 +393,8 @@ class _Loader(Checker):
             challenge=challenge,
             persist_until=persist_until,
             **verify,
+            retired=retired is True,
+            consumers=tuple(consumers) if isinstance(consumers, list | tuple) else (),
+            previous_name=previous if isinstance(previous, str) else None,
             **parts,
         )

@@ -62,6 +62,9 @@ class CertificateSpec:
     # verify (issue 15): where it is served, and how long a previous version may be
     endpoints: tuple[EndpointSpec, ...] = ()
     grace: timedelta = DEFAULT_GRACE
+    retired: bool = False  # issue 11: renewals stopped on purpose (kept, never renewed)
+    consumers: tuple[str, ...] = ()  # issue 11: who uses it (front-door, ...), for validate
+    previous_name: str | None = None  # issue 11: the name it had before a rename
 
     def fingerprint(self) -> str:
         """Hash of everything whose change requires a new certificate."""
@@ -79,7 +82,9 @@ class StoredCertificate:
     """What a store knows about the current version of one certificate.
 
     Fields a store cannot list cheaply (``domains`` on Key Vault) may be None;
-    the planner then falls back to the fingerprint to detect changes.
+    the planner then falls back to the fingerprint to detect changes. A store
+    that finds the stored files damaged says so in ``damage``: the planner then
+    renews, and only that certificate is affected.
     """
 
     name: str
@@ -95,6 +100,12 @@ class StoredCertificate:
     version: str | None = None
     managed: bool = True
     revoked: bool = False
+    damage: str | None = None  # why the stored files are not a whole certificate
+
+    @property
+    def dates_known(self) -> bool:
+        """False for a damaged certificate none of whose files gave its dates (serial "")."""
+        return bool(self.serial)
 
     @property
     def lifetime(self) -> timedelta:
@@ -133,12 +144,27 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Orphan:
+    """A certificate renewer issued (its managed-by tag) that left certificates.yaml."""
+
+    name: str
+    not_after: datetime
+
+
+ORPHAN_WARNING = timedelta(days=30)
+"""Reports warn about an orphaned certificate this long before it expires."""
+
+
+@dataclass(frozen=True)
 class Plan:
     """All actions of one run, in config order; data only, rendered elsewhere."""
 
     generated_at: datetime
     actions: tuple[Action, ...]
     unmanaged: tuple[str, ...] = ()
+    # issue 11: certificates renewer issued that the config no longer names (a subset of
+    # ``unmanaged``): never touched, but nothing renews them, so reports warn near expiry.
+    orphaned: tuple[Orphan, ...] = ()
 
     def due(self) -> tuple[Action, ...]:
         return tuple(a for a in self.actions if a.changes)
@@ -149,6 +175,34 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     PLANNED = "planned"  # dry run: would have acted
+    BLOCKED = "blocked"  # due, but another holder has its lock (see LockHolder)
+    DEFERRED = "deferred"  # due, but the run's new-order cap was reached
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """Who holds a certificate's lock, as far as the store can tell.
+
+    ``live`` is True for a running process on this host, False when the
+    recorded process is gone (or the lock names nobody: some other program
+    holds it), None when it cannot be checked (another host, a lease).
+    A blocked certificate whose holder is not live escalates like a failure,
+    because nothing else will renew it.
+    """
+
+    pid: int | None = None
+    host: str | None = None
+    since: datetime | None = None
+    live: bool | None = None
+
+    def words(self) -> str:
+        if self.pid is None and self.host is None:
+            return "held by a process that did not record itself (not a renewer run)"
+        who = f"pid {self.pid}" if self.pid is not None else "a run"
+        where = f" on host {self.host}" if self.host else ""
+        when = f" since {self.since.strftime('%Y-%m-%d %H:%M:%S UTC')}" if self.since else ""
+        state = {True: "", False: " (not running)", None: ""}[self.live]
+        return f"held by {who}{where}{when}{state}"
 
 
 @dataclass(frozen=True)
@@ -163,3 +217,4 @@ class Result:
     not_after: datetime | None = None
     error: str | None = None
     duration: float = 0.0
+    holder: LockHolder | None = None  # blocked results: who holds the lock

@@ -30,6 +30,8 @@ class Summary(TypedDict):
     failed: int
     skipped: int
     planned: int
+    blocked: NotRequired[int]  # absent in reports written before blocked/deferred existed
+    deferred: NotRequired[int]
 
 
 class CertificateEntry(TypedDict):
@@ -47,6 +49,17 @@ class CertificateEntry(TypedDict):
     duration_seconds: float | None
     severity: NotRequired[str]  # failed only: renewer/report/escalation.py Severity
     severity_words: NotRequired[str]
+    holder: NotRequired[LockHolderEntry]  # blocked only: who holds the lock
+
+
+class LockHolderEntry(TypedDict):
+    """Who held a blocked certificate's lock, as far as the lock file tells."""
+
+    pid: int | None
+    host: str | None
+    since: str | None
+    live: bool | None
+    words: str
 
 
 class PersistServerEntry(TypedDict):
@@ -77,6 +90,13 @@ class PersistEntry(TypedDict):
     domains: list[PersistDomainEntry]
 
 
+class OrphanEntry(TypedDict):
+    """A certificate renewer issued that the config no longer names (issue 11)."""
+
+    name: str
+    not_after: str | None  # ISO 8601, Z
+
+
 class ReportBody(TypedDict):
     """The whole report (``schema_version`` 1)."""
 
@@ -88,6 +108,8 @@ class ReportBody(TypedDict):
     certificates: list[CertificateEntry]
     unmanaged: list[str]
     persist: NotRequired[list[PersistEntry]]
+    # issue 11: also in ``unmanaged``; reports written before it lack the key
+    orphaned: NotRequired[list[OrphanEntry]]
     # renewer verify's section: its contract is docs/verify.schema.json, and its writer
     # (renewer/verify/render.py as_body) and readers are the verify package.
     verify: NotRequired[dict[str, Any]]

@@ -77,6 +77,7 @@ class AzureCloud:
     config_name: str
     authority_host: str
     arm_endpoint: str
+    vault_suffix: str  # Key Vault's DNS suffix; its token scope is https://<suffix>/.default
 
 
 AZURE_CLOUDS: dict[str, AzureCloud] = {
@@ -87,18 +88,21 @@ AZURE_CLOUDS: dict[str, AzureCloud] = {
             "AzurePublicCloud",
             "https://login.microsoftonline.com",
             "https://management.azure.com",
+            ".vault.azure.net",
         ),
         AzureCloud(
             "usgov",
             "AzureUSGovernment",
             "https://login.microsoftonline.us",
             "https://management.usgovcloudapi.net",
+            ".vault.usgovcloudapi.net",
         ),
         AzureCloud(
             "china",
             "AzureChinaCloud",
             "https://login.chinacloudapi.cn",
             "https://management.chinacloudapi.cn",
+            ".vault.azure.cn",
         ),
     )
 }
@@ -118,6 +122,9 @@ class AzureSettings:
     authority_host: str | None = None
     arm_endpoint: str | None = None
     ca_bundle: Path | None = None  # trust for emulators or TLS-inspecting proxies
+    # issue 11: the GitHub OIDC token's audience when the federated credential uses another
+    # one than the cloud's (added last; the DNS journal's names leave it out while unset)
+    token_audience: str | None = None
 
     @property
     def resolved_authority_host(self) -> str:
@@ -126,6 +133,10 @@ class AzureSettings:
     @property
     def resolved_arm_endpoint(self) -> str:
         return (self.arm_endpoint or AZURE_CLOUDS[self.cloud].arm_endpoint).rstrip("/")
+
+    @property
+    def vault_suffix(self) -> str:
+        return AZURE_CLOUDS[self.cloud].vault_suffix
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,8 +36,10 @@ from types import MappingProxyType
 from typing import IO, Any
 
 from renewer.config.types.registry import DNS_TYPES
-from renewer.core.settings import DnsSettings, PluginSettings
+from renewer.core.settings import AzureSettings, DnsSettings, PluginSettings
 from renewer.dns.contract import DnsProvider
+
+STALE_TEMPORARY = 3600.0  # seconds: an unnamed half-written entry older than this is swept
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +65,29 @@ def dns_identity(settings: DnsSettings) -> str:
             if known is not None and known.shape == "section" and value is not None:
                 table = settings_type.sections[known.section]
                 value = MappingProxyType({name: getattr(value, name) for name in table})
-            options[item.name] = value
+            options[item.name] = _as_written(value)
     key = f"{settings.type}:{sorted(options.items())!r}"
     return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+class _Written:
+    """A value that repr()s as given: the form an earlier version wrote into the name."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _as_written(value: Any) -> Any:
+    """``AzureSettings`` gained ``token_audience`` (issue 11): unset, it is left out."""
+    if isinstance(value, AzureSettings) and value.token_audience is None:
+        return _Written(
+            f"AzureSettings(cloud={value.cloud!r}, authority_host={value.authority_host!r}, "
+            f"arm_endpoint={value.arm_endpoint!r}, ca_bundle={value.ca_bundle!r})"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -100,7 +123,9 @@ class Journal:
             if self._handle is not None:
                 return
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            handle = open(self.folder / f"{self.run}.lock", "a+")  # noqa: SIM115
+            os.chmod(self.folder, 0o700)  # whatever the umask (issue 12)
+            fd = os.open(self.folder / f"{self.run}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            handle = os.fdopen(fd, "a+")
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             self._handle = handle
 
@@ -129,7 +154,7 @@ class Journal:
             "written_at": datetime.now(UTC).isoformat(),
         }
         path = self._entry_path(dns, fqdn, value)
-        tmp = path.with_name(f".{path.name}.tmp")
+        tmp = path.with_name(f".{self.run}.{path.name}.tmp")  # swept once this run is dead
         with open(tmp, "w", encoding="utf-8") as handle:
             json.dump(body, handle)
             handle.flush()
@@ -186,8 +211,36 @@ class Journal:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         return True
 
+    def sweep_temporary(self, now: float | None = None) -> int:
+        """Remove entry files a killed run left half-written (often zero bytes).
+
+        Such a value was never presented (the entry is written first), so the
+        file is only clutter. Named after their run, they go once that run is
+        dead; unnamed ones (older versions) once an hour old.
+        """
+        if not self.folder.is_dir():
+            return 0
+        moment = time.time() if now is None else now
+        removed = 0
+        for tmp in self.folder.glob(".*.tmp"):
+            run = tmp.name[1:].split(".", 1)[0]
+            if run.startswith("run-"):
+                lock = self.folder / f"{run}.lock"
+                gone = run != self.run and (not lock.exists() or self._run_is_dead(run))
+            else:
+                try:
+                    gone = moment - tmp.stat().st_mtime > STALE_TEMPORARY
+                except OSError:
+                    continue
+            if gone:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+                    removed += 1
+        return removed
+
     def sweep(self, providers: Callable[[str], DnsProvider | None]) -> tuple[int, int]:
         """Remove the values dead runs left; returns (removed, left for later)."""
+        self.sweep_temporary()
         removed = left = 0
         runs: set[str] = set()
         for entry in self.stale_entries():

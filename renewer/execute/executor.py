@@ -8,6 +8,7 @@ does not issue it twice.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -47,6 +48,10 @@ ORDER_ATTEMPTS = 3
 NEW_ORDER = Policy(attempts=ORDER_ATTEMPTS, first=2.0)
 
 
+class OrderCapReached(AcmeFailure):
+    """The run's new-order cap is used up: the certificate is deferred, not failed."""
+
+
 class OrderBudget:
     """At most ``limit`` new orders per run, shared by every certificate."""
 
@@ -58,7 +63,7 @@ class OrderBudget:
     def take(self) -> None:
         with self._lock:
             if self.used >= self.limit:
-                raise AcmeFailure(
+                raise OrderCapReached(
                     f"new-order cap of {self.limit} per run reached; left for the next run",
                     "orderCap",
                 )
@@ -160,11 +165,20 @@ class Executor:
         try:
             result = self._run(action, started, Deadline.after(self.cert_deadline))
         except LockBusy as busy:
-            # Another live run holds the certificate and reports on it itself.
+            # Due but not renewed: blocked, never "unchanged"; the report escalates it
+            # near expiry or when the holder is not a live renewer (report.escalation).
             result = self._result(
                 action,
-                Outcome.SKIPPED,
-                reason=f"{busy}; left to that run",
+                Outcome.BLOCKED,
+                error=str(busy),
+                duration=time.monotonic() - started,
+            )
+            result = dataclasses.replace(result, holder=busy.holder)
+        except OrderCapReached as capped:
+            result = self._result(
+                action,
+                Outcome.DEFERRED,
+                error=str(capped),
                 duration=time.monotonic() - started,
             )
         except AcmeFailure as failure:

@@ -7,12 +7,14 @@ scheduled run executes, given the same state, and tests need no servers.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from renewer.core.models import (
     Action,
     ActionKind,
     CertificateSpec,
+    Orphan,
     Plan,
     RenewalInfo,
     StoredCertificate,
@@ -57,10 +59,25 @@ def plan(
     actions: list[Action] = []
     for spec in specs:
         current = by_lower.get(spec.name.lower())
-        actions.append(_decide(spec, current, renewal_info.get(spec.name), now, force))
+        action = _decide(spec, current, renewal_info.get(spec.name), now, force)
+        old = by_lower.get((spec.previous_name or "").lower())
+        if action.kind is ActionKind.ISSUE and old is not None and old.managed:
+            action = replace(
+                action,
+                reason=f"renamed from {spec.previous_name}: issued under the new name "
+                f"({spec.previous_name} is kept, no longer renewed, expires "
+                f"{old.not_after:%Y-%m-%d})",
+            )
+        actions.append(action)
     known = {n.lower() for n in (managed if managed is not None else [s.name for s in specs])}
+    known |= {s.previous_name.lower() for s in specs if s.previous_name}  # renamed, not orphaned
     unmanaged = tuple(sorted(n for n in stored if n.lower() not in known))
-    return Plan(generated_at=now, actions=tuple(actions), unmanaged=unmanaged)
+    # Renewer's own certificates among them are orphaned: planned, never touched, and
+    # reported as their expiry nears (nobody renews them any more).
+    orphaned = tuple(
+        Orphan(name, stored[name].not_after) for name in unmanaged if stored[name].managed
+    )
+    return Plan(generated_at=now, actions=tuple(actions), unmanaged=unmanaged, orphaned=orphaned)
 
 
 def _decide(
@@ -70,6 +87,10 @@ def _decide(
     now: datetime,
     force: bool,
 ) -> Action:
+    if spec.retired:  # before --force: retiring is a decision in the config
+        until = f"; it expires {current.not_after:%Y-%m-%d}" if current is not None else ""
+        reason = f"retired: renewals stopped on purpose (retired: true){until}"
+        return Action(spec.name, ActionKind.SKIP, reason, spec, current)
     if current is None:
         return Action(spec.name, ActionKind.ISSUE, "new certificate", spec)
     if not current.managed:
@@ -78,6 +99,11 @@ def _decide(
             "refusing to replace it (rename the entry, or remove the existing certificate)"
         )
         return Action(spec.name, ActionKind.SKIP, reason, spec, current)
+    if current.damage:
+        reason = f"stored certificate damaged: {current.damage}"
+        return Action(
+            spec.name, ActionKind.RENEW, reason, spec, current if current.dates_known else None
+        )
     if force:
         return Action(spec.name, ActionKind.RENEW, "forced renewal (--force)", spec, current)
     decision = renewal_due(current, spec, ari, now)

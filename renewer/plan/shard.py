@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 MAX_SHARDS = 256
-_SPEC = re.compile(r"\s*(\d{1,6})\s*/\s*(\d{1,6})\s*")
+_SPEC = re.compile(r"\s*([0-9]{1,6})\s*/\s*([0-9]{1,6})\s*", re.ASCII)  # ASCII digits only
 
 
 class ShardError(ValueError):

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from renewer.core import timefmt
+from renewer.core.errors import clip
 from renewer.core.report_json import ReportBody
 from renewer.publish import inventory_pr
 from renewer.publish.github_api import MAX_BODY, MAX_ROWS, GitHubClient, GitHubError
@@ -30,14 +31,20 @@ PLAN_MARKER = "<!-- renewer-plan -->"
 LABEL = "certificates"
 LABEL_COLOR = "d93f0b"
 EXPIRY_WINDOW = timedelta(days=7)
-ICONS = {"failed": "❌ failed", "expiring": "⏳ expiring", "stale": "🔁 stale endpoint"}
+ICONS = {
+    "failed": "❌ failed",
+    "expiring": "⏳ expiring",
+    "stale": "🔁 stale endpoint",
+    "blocked": "🔒 blocked",
+    "deferred": "⏸️ deferred",
+}
 _STATE = re.compile(r"<!-- renewer-state: (\{.*?\}) -->", re.DOTALL)
 
 
 @dataclass(frozen=True)
 class Problem:
     name: str
-    kind: str  # "failed" | "expiring"
+    kind: str  # "failed" | "expiring" | "blocked" | "deferred"
     detail: str
     not_after: str | None
     since: str
@@ -61,8 +68,16 @@ def _parse_time(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+ESCALATED = ("critical", "expired")
+
+
 def find_problems(report: ReportBody, now: datetime) -> dict[str, Problem]:
-    """Certificates that failed, or expire within 7 days without a successful renewal."""
+    """Certificates that failed, are blocked by a lock, were deferred while critical, or
+    expire within 7 days without a successful renewal.
+
+    A blocked certificate is always listed: it was due and nobody renewed it in
+    this run, and if the holder is stuck, no later report would say so either.
+    """
     found: dict[str, Problem] = {}
     for row in report.get("certificates", []):
         name, result = str(row.get("name", "")), row.get("result")
@@ -71,6 +86,11 @@ def find_problems(report: ReportBody, now: datetime) -> dict[str, Problem]:
         if result == "failed":
             detail = str(row.get("error") or "failed")
             found[name] = Problem(name, "failed", detail, not_after, timefmt.stamp(now))
+        elif result == "blocked" or (result == "deferred" and row.get("severity") in ESCALATED):
+            detail = str(row.get("error") or result)
+            if row.get("severity_words"):
+                detail = f"{row['severity_words']}: {detail}"
+            found[name] = Problem(name, str(result), detail, not_after, timefmt.stamp(now))
         elif result != "succeeded" and expiry is not None and expiry - now <= EXPIRY_WINDOW:
             left = expiry - now
             detail = "expired" if left <= timedelta(0) else f"expires in {_days(left)}"
@@ -174,7 +194,7 @@ def issue_body(problems: Mapping[str, Problem], run_url: str | None, generated_a
     for problem in rows[:MAX_ROWS]:
         icon = ICONS.get(problem.kind, "⏳ expiring")
         lines.append(
-            f"| `{_cell(problem.name)}` | {icon}: {_cell(problem.detail)[:300]} | "
+            f"| `{_cell(problem.name)}` | {icon}: {clip(_cell(problem.detail), 1000)} | "
             f"{(problem.not_after or '')[:10]} | {problem.since[:10]} |"
         )
     if len(rows) > MAX_ROWS:

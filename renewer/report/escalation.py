@@ -13,6 +13,12 @@ urgent. The rules (pure; the current certificate's dates and ``now`` come in):
 
 A failure with no current certificate (a first issuance, an unreadable store)
 has nothing that expires; it stays an error, as before.
+
+A *blocked* certificate (due, another holder has its lock) or a *deferred* one
+(due, past the run's new-order cap) is not a failure while someone else or the
+next run can still renew it in time. It escalates like one (an ``error``, exit
+1) once it is critical or expired, and a blocked one also when its holder is
+not a live renewer (``LockHolder.live`` False): then nothing will renew it.
 """
 
 from __future__ import annotations
@@ -66,15 +72,37 @@ def classify_expiry(not_before: datetime, not_after: datetime, now: datetime) ->
     return Escalation("warning", Severity.AT_RISK, f"at risk: {left}")
 
 
+WAITING = (Outcome.BLOCKED, Outcome.DEFERRED)
+"""Due but left for someone else (another holder, the next run): escalated, not failed."""
+
+
 def classify(
     result: Result,
     not_before: datetime | None,
     not_after: datetime | None,
     now: datetime,
 ) -> Escalation | None:
-    """None unless ``result`` failed; else the escalation for the stored certificate's dates."""
-    if result.outcome is not Outcome.FAILED:
+    """None unless ``result`` failed or waits; else the escalation for the stored dates."""
+    if result.outcome is Outcome.FAILED:
+        if not_before is None or not_after is None:
+            return Escalation("error", Severity.NOT_ISSUED, "no current certificate")
+        return classify_expiry(not_before, not_after, now)
+    if result.outcome not in WAITING:
         return None
     if not_before is None or not_after is None:
-        return Escalation("error", Severity.NOT_ISSUED, "no current certificate")
-    return classify_expiry(not_before, not_after, now)
+        found = Escalation("warning", Severity.NOT_ISSUED, "no current certificate")
+    else:
+        found = classify_expiry(not_before, not_after, now)
+    urgent = found.severity in (Severity.CRITICAL, Severity.EXPIRED)
+    orphaned = result.holder is not None and result.holder.live is False
+    if urgent or (result.outcome is Outcome.BLOCKED and orphaned):
+        words = found.words if urgent else f"{found.words}; the lock holder is not a live run"
+        return Escalation("error", found.severity, words)
+    return Escalation("warning", found.severity, found.words)
+
+
+def fails_run(result: Result, level: Escalation | None) -> bool:
+    """Whether this result makes the run exit 1: failed, or waiting and escalated."""
+    if result.outcome is Outcome.FAILED:
+        return True
+    return result.outcome in WAITING and level is not None and level.level == "error"

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
+from renewer.core.files import BoundedReadError, read_bounded
 from renewer.core.report_json import CertificateEntry, ReportBody, Summary
 from renewer.report import render as report
 
@@ -26,9 +27,11 @@ _REQUIRED = ("schema_version", "generated_at", "dry_run", "executed", "summary",
 def load_report(path: Path) -> ReportBody:
     """Read one JSON report; ReportError names the file and what is wrong."""
     try:
-        body = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReportError(f"{path}: file not found") from None
+        body = json.loads(read_bounded(Path(path)).decode("utf-8"))
+    except BoundedReadError as exc:
+        if str(exc) == "does not exist":
+            raise ReportError(f"{path}: file not found") from None
+        raise ReportError(f"{path}: {exc}") from None
     except (OSError, ValueError) as exc:
         raise ReportError(f"{path}: not a JSON report ({exc.__class__.__name__})") from None
     if not isinstance(body, dict):
@@ -41,6 +44,7 @@ def load_report(path: Path) -> ReportBody:
     if not isinstance(body["certificates"], list) or not isinstance(body["summary"], dict):
         raise ReportError(f"{path}: certificates must be a list and summary an object")
     body.setdefault("unmanaged", [])
+    body.setdefault("orphaned", [])
     return cast(ReportBody, body)  # the keys every reader needs are checked above
 
 
@@ -79,6 +83,14 @@ def merge_reports(reports: Sequence[ReportBody]) -> ReportBody:
     unmanaged = sorted(
         {n for b in reports for n in b.get("unmanaged", []) if n.lower() not in seen}
     )
+    orphaned = sorted(
+        {
+            (str(o["name"]), str(o.get("not_after")))
+            for b in reports
+            for o in b.get("orphaned", [])
+            if str(o.get("name", "")).lower() not in seen
+        }
+    )
     stamps = [str(b["generated_at"]) for b in reports if b.get("generated_at")]
     merged: ReportBody = {
         "schema_version": 1,
@@ -88,6 +100,7 @@ def merge_reports(reports: Sequence[ReportBody]) -> ReportBody:
         "summary": cast(Summary, summary),  # the sum of the shards' counts, key by key
         "certificates": certificates,
         "unmanaged": unmanaged,
+        "orphaned": [{"name": n, "not_after": t} for n, t in orphaned],
     }
     checks = [v for b in reports if isinstance(v := b.get("verify"), Mapping)]
     if checks:  # verify (issue 15): each shard checked its own certificates' endpoints
@@ -114,6 +127,79 @@ def _count(value: object) -> int:
     if isinstance(value, int | float | str):
         return int(value)
     raise ReportError(f"summary counts must be numbers, got {type(value).__name__}")
+
+
+NOT_REPORTED = (
+    "not reported: no shard report covers this certificate (the renew job failed or was "
+    "cut off before writing its report); see the workflow run"
+)
+
+
+def not_reported_row(name: str) -> CertificateEntry:
+    """A failed row for a selected certificate that no shard reported on."""
+    return {
+        "name": name,
+        "action": "skip",
+        "reason": "not reported",
+        "result": "failed",
+        "domains": [],
+        "serial": None,
+        "not_after": None,
+        "renew_at": None,
+        "error": NOT_REPORTED,
+        "duration_seconds": None,
+        "severity": "not-issued",
+        "severity_words": "not reported",
+    }
+
+
+def empty_report(generated_at: str, dry_run: bool) -> ReportBody:
+    """What the merge starts from when no shard wrote a report at all."""
+    summary: Summary = {
+        "total": 0,
+        "issue": 0,
+        "renew": 0,
+        "skip": 0,
+        "succeeded": 0,
+        "failed": 0,
+        "skipped": 0,
+        "planned": 0,
+    }
+    return {
+        "schema_version": 1,
+        "generated_at": generated_at,
+        "dry_run": dry_run,
+        "executed": True,
+        "summary": summary,
+        "certificates": [],
+        "unmanaged": [],
+    }
+
+
+def mark_missing(body: ReportBody, selected: Iterable[str]) -> tuple[ReportBody, list[str]]:
+    """``body`` with a failed "not reported" row for every selected certificate it lacks.
+
+    A shard that died before writing its report (an install failure, a killed
+    runner) used to leave no trace: the merge saw fewer certificates, or no
+    report at all and exited 2, and the tracking issue said nothing. Now every
+    certificate the run was meant to cover is accounted for.
+    """
+    seen = {str(entry.get("name", "")).lower() for entry in body["certificates"]}
+    missing = [name for name in selected if name.lower() not in seen]
+    if not missing:
+        return body, []
+    summary = body["summary"].copy()
+    summary["total"] = summary["total"] + len(missing)
+    summary["skip"] = summary["skip"] + len(missing)
+    summary["failed"] = summary["failed"] + len(missing)
+    merged = body.copy()
+    merged["certificates"] = sorted(
+        [*body["certificates"], *(not_reported_row(n) for n in missing)],
+        key=lambda entry: str(entry.get("name", "")).lower(),
+    )
+    merged["summary"] = summary
+    merged["executed"] = True
+    return merged, missing
 
 
 def render_json(body: ReportBody) -> str:

@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from renewer.core import timefmt
-from renewer.core.models import Action, ActionKind, Outcome, Plan, Result
-from renewer.core.report_json import CertificateEntry, ReportBody, Summary
+from renewer.core.models import (
+    ORPHAN_WARNING,
+    Action,
+    ActionKind,
+    LockHolder,
+    Orphan,
+    Outcome,
+    Plan,
+    Result,
+)
+from renewer.core.report_json import CertificateEntry, LockHolderEntry, ReportBody, Summary
 from renewer.report import escalation
 from renewer.report import persist as persist_report
 from renewer.report.model import RunReport
@@ -26,7 +35,10 @@ OUTCOME_WORDS = {
     Outcome.FAILED: "FAILED",
     Outcome.SKIPPED: "skipped",
     Outcome.PLANNED: "planned",
+    Outcome.BLOCKED: "blocked",
+    Outcome.DEFERRED: "deferred",
 }
+WAITING_VALUES = {o.value for o in escalation.WAITING}
 
 
 def _when(moment: datetime | None) -> str | None:
@@ -49,6 +61,8 @@ def counts(report: RunReport) -> Summary:
         "failed": sum(r.outcome is Outcome.FAILED for r in results),
         "skipped": sum(r.outcome is Outcome.SKIPPED for r in results),
         "planned": sum(r.outcome is Outcome.PLANNED for r in results),
+        "blocked": sum(r.outcome is Outcome.BLOCKED for r in results),
+        "deferred": sum(r.outcome is Outcome.DEFERRED for r in results),
     }
 
 
@@ -56,7 +70,7 @@ def counts(report: RunReport) -> Summary:
 def _entry(action: Action | None, result: Result | None) -> CertificateEntry:
     name = action.name if action else result.name if result else ""
     stored = action.stored if action else None
-    return {
+    entry: CertificateEntry = {
         "name": name,
         "action": (action.kind if action else result.action if result else ActionKind.SKIP).value,
         "reason": result.reason if result else action.reason if action else "",
@@ -69,6 +83,19 @@ def _entry(action: Action | None, result: Result | None) -> CertificateEntry:
         "renew_at": _when(action.renew_at) if action else None,
         "error": result.error if result else None,
         "duration_seconds": round(result.duration, 3) if result else None,
+    }
+    if result and result.holder:
+        entry["holder"] = _holder(result.holder)
+    return entry
+
+
+def _holder(holder: LockHolder) -> LockHolderEntry:
+    return {
+        "pid": holder.pid,
+        "host": holder.host,
+        "since": _when(holder.since),
+        "live": holder.live,
+        "words": holder.words(),
     }
 
 
@@ -94,13 +121,24 @@ def escalations(report: RunReport) -> dict[str, escalation.Escalation]:
     return found
 
 
+def failing(report: RunReport) -> tuple[Result, ...]:
+    """What makes the run exit 1: failures, and blocked or deferred certificates escalated."""
+    actions = {a.name: a for a in report.plan.actions}
+    return tuple(
+        r
+        for r in report.results
+        if escalation.fails_run(r, escalate(r, actions.get(r.name), report.plan.generated_at))
+    )
+
+
 def entries(report: RunReport) -> list[CertificateEntry]:
     results = _results_by_name(report)
     rows = [_entry(a, results.pop(a.name, None)) for a in report.plan.actions]
     rows += [_entry(None, r) for r in results.values()]  # e.g. unreadable stores
     levels = escalations(report)
-    for row in rows:  # optional field, failed certificates only
-        level = levels.get(row["name"]) if row["result"] == "failed" else None
+    for row in rows:  # optional field: failed, blocked and deferred certificates only
+        noted = row["result"] == "failed" or row["result"] in WAITING_VALUES
+        level = levels.get(row["name"]) if noted else None
         if level is not None:
             row["severity"] = level.severity.value
             row["severity_words"] = level.words
@@ -117,6 +155,9 @@ def as_body(report: RunReport) -> ReportBody:
         "summary": counts(report),
         "certificates": entries(report),
         "unmanaged": list(report.plan.unmanaged),
+        "orphaned": [
+            {"name": o.name, "not_after": _when(o.not_after)} for o in report.plan.orphaned
+        ],
     }
     if report.persist:
         body["persist"] = persist_report.as_json(report.persist)
@@ -125,6 +166,27 @@ def as_body(report: RunReport) -> ReportBody:
 
 def render_json(report: RunReport) -> str:
     return json.dumps(as_body(report), indent=2) + "\n"
+
+
+def orphan_lines(orphans: Sequence[Orphan], now: datetime, *, markdown: bool = False) -> list[str]:
+    """One line per orphaned certificate; a warning once its expiry is near (issue 11)."""
+    lines = []
+    for orphan in orphans:
+        name = f"`{orphan.name}`" if markdown else orphan.name
+        left = orphan.not_after - now
+        line = (
+            f"orphaned {name}: issued by renewer, no longer in certificates.yaml, never "
+            f"touched; expires {timefmt.day(orphan.not_after)}"
+        )
+        if left <= ORPHAN_WARNING:
+            days = max(0, left.days)
+            warn = "⚠️ " if markdown else "warning: "
+            line = (
+                f"{warn}{line}, in {days} days, and nothing renews it: add it back to "
+                "certificates.yaml, or remove it from the store when it is no longer used"
+            )
+        lines.append(line)
+    return lines
 
 
 # -- text --------------------------------------------------------------------
@@ -137,7 +199,7 @@ def plan_line(action: Action, width: int = 0) -> str:
 def progress_line(result: Result) -> str:
     """One line per certificate as it completes (terminal, CI log)."""
     word = OUTCOME_WORDS[result.outcome]
-    if result.outcome is Outcome.FAILED:
+    if result.outcome is Outcome.FAILED or result.outcome in escalation.WAITING:
         return f"{word:<7} {result.name}: {result.error}"
     detail = result.reason
     if result.outcome is Outcome.SUCCEEDED:
@@ -151,6 +213,7 @@ def render_plan_text(plan: Plan) -> str:
     lines = [plan_line(a, width) for a in plan.actions]
     if plan.unmanaged:
         lines.append(f"  unmanaged (never touched): {', '.join(plan.unmanaged)}")
+    lines += [f"  {line}" for line in orphan_lines(plan.orphaned, plan.generated_at)]
     c = counts(RunReport(plan))
     lines.append(f"Plan: {c['issue']} to issue, {c['renew']} to renew, {c['skip']} unchanged.")
     return "\n".join(lines) + "\n"
@@ -170,9 +233,10 @@ def _render_text(report: RunReport) -> str:
     c = counts(report)
     lines = [progress_line(r) for r in report.results if r.outcome is not Outcome.SKIPPED]
     prefix = "Dry run" if report.dry_run else "Done"
+    waiting = "".join(f", {c[o.value]} {o.value}" for o in escalation.WAITING if c[o.value])
     lines.append(
         f"{prefix}: {c['succeeded']} succeeded, {c['failed']} failed, "
-        f"{c['skipped']} unchanged, {c['planned']} planned."
+        f"{c['skipped']} unchanged, {c['planned']} planned{waiting}."
     )
     return "\n".join(lines) + "\n"
 
@@ -194,9 +258,12 @@ def markdown_from_body(body: ReportBody, extra: Sequence[str] = ()) -> str:
     title = "renewer plan" if not executed else ("renewer dry run" if dry_run else "renewer run")
     lines = [f"### {title}", ""]
     if executed:
+        waiting = "".join(
+            f"**{c.get(key)}** {key} · " for key in sorted(WAITING_VALUES) if c.get(key)
+        )
         lines.append(
             f"**{c.get('succeeded', 0)}** succeeded · **{c.get('failed', 0)}** failed · "
-            f"**{c.get('skipped', 0)}** unchanged · {c.get('total', 0)} certificates"
+            f"{waiting}**{c.get('skipped', 0)}** unchanged · {c.get('total', 0)} certificates"
         )
     else:
         lines.append(
@@ -215,7 +282,12 @@ def markdown_from_body(body: ReportBody, extra: Sequence[str] = ()) -> str:
     for row in rows:
         result = row.get("result") or "—"
         severity, words = row.get("severity"), row.get("severity_words") or row.get("severity")
-        if row.get("error") and severity in FLAGGED:
+        if row.get("result") in WAITING_VALUES:
+            mark = "🔒" if row.get("result") == Outcome.BLOCKED.value else "⏸️"
+            loud = severity in FLAGGED or "not a live run" in str(words)
+            state = f"**{row['result']}: {words}**" if loud else f"{row['result']}"
+            result = f"{mark} {state} — {row.get('error') or ''}"
+        elif row.get("error") and severity in FLAGGED:
             result = f"❌ **{words}** — {row['error']}"
         elif row.get("error") and severity == escalation.Severity.WARNING.value:
             result = f"❌ {row['error']} ({words})"
@@ -231,6 +303,15 @@ def markdown_from_body(body: ReportBody, extra: Sequence[str] = ()) -> str:
     unmanaged = body.get("unmanaged") or []
     if unmanaged:
         lines += ["", "Unmanaged (never touched): " + ", ".join(f"`{n}`" for n in unmanaged)]
+    orphans = [
+        Orphan(str(o["name"]), datetime.fromisoformat(str(o["not_after"])))
+        for o in body.get("orphaned") or []
+        if o.get("not_after")
+    ]
+    when = body.get("generated_at")
+    now = datetime.fromisoformat(str(when)) if when else datetime.now(UTC)
+    if orphans:
+        lines += ["", *(f"- {line}" for line in orphan_lines(orphans, now, markdown=True))]
     lines += list(extra)
     return "\n".join(lines) + "\n"
 

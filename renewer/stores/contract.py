@@ -18,7 +18,7 @@ from typing import Protocol, runtime_checkable
 
 from renewer.core.certs import IssuedChain
 from renewer.core.errors import RenewerError
-from renewer.core.models import CertificateSpec, StoredCertificate
+from renewer.core.models import CertificateSpec, LockHolder, StoredCertificate
 
 Finalize = Callable[[bytes], IssuedChain]
 """Given a CSR in PEM, run the ACME order and return the issued chain."""
@@ -29,7 +29,11 @@ class StoreError(RenewerError):
 
 
 class LockBusy(StoreError):
-    """Another run holds the certificate's lock."""
+    """Another run holds the certificate's lock; ``holder`` says who, where the store knows."""
+
+    def __init__(self, message: str, holder: LockHolder | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 @dataclass(frozen=True)

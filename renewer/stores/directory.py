@@ -15,7 +15,6 @@ Earlier versions stay for rollback.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -31,11 +30,11 @@ from cryptography.hazmat.primitives import serialization
 
 from renewer.core.certs import IssuedChain, generate_key, key_to_pem, make_csr, split_chain
 from renewer.core.models import CertificateSpec, StoredCertificate
+from renewer.stores import lockfile, material
 from renewer.stores.contract import (
     AccountRecord,
     CertificateStore,
     Finalize,
-    LockBusy,
     StoredVersion,
     StoreError,
 )
@@ -43,10 +42,44 @@ from renewer.stores.contract import (
 FILES = ("fullchain.pem", "chain.pem", "cert.pem", "privkey.pem", "metadata.json")
 ACCOUNTS = "_accounts"  # '_' cannot start a certificate name, so no clash
 SECRET_MODE = 0o600
+DIR_MODE = 0o700  # every folder the store creates, whatever the umask
+
+
+def make_dirs(path: Path) -> None:
+    """Create ``path`` and its missing parents with DIR_MODE (chmod: the umask cannot widen it)."""
+    missing: list[Path] = []
+    probe = path
+    while not probe.is_dir() and probe.parent != probe:
+        missing.append(probe)
+        probe = probe.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, DIR_MODE)
+        except FileExistsError:
+            continue
+        os.chmod(folder, DIR_MODE)
+
+
+def own_dir(path: Path) -> None:
+    """A folder of ours: a symlink planted in its place is removed, never followed."""
+    if path.is_symlink():
+        path.unlink()
+    make_dirs(path)
 
 
 def _write_file(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write via a temporary file in the same folder and rename: all or nothing."""
+    """Write via a temporary file in the same folder and rename: all or nothing.
+
+    A failure names the file ("No space left on device" alone names none).
+    """
+    try:
+        _write_atomically(path, data, mode)
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise StoreError(f"{path}: cannot write ({reason})") from None
+
+
+def _write_atomically(path: Path, data: bytes, mode: int) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         os.fchmod(fd, mode)
@@ -73,8 +106,22 @@ def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def metadata_for(spec: CertificateSpec, chain: IssuedChain, version: str) -> dict[str, Any]:
-    """What the planner needs next run, recorded from the issued leaf and the spec."""
+def metadata_for(
+    spec: CertificateSpec, chain: IssuedChain, version: str, key_pem: bytes = b""
+) -> dict[str, Any]:
+    """What the planner needs next run, recorded from the issued leaf and the spec.
+
+    ``key_sha256`` and ``spki_sha256`` let every listing check that the key and
+    the leaf on disk are still the pair written here, without loading the key.
+    """
+    hashes = (
+        {
+            "key_sha256": hashlib.sha256(key_pem).hexdigest(),
+            "spki_sha256": material.spki_sha256(chain.leaf),
+        }
+        if key_pem
+        else {}
+    )
     return {
         "name": spec.name,
         "version": version,
@@ -89,24 +136,40 @@ def metadata_for(spec: CertificateSpec, chain: IssuedChain, version: str) -> dic
         "ari_cert_id": chain.ari_cert_id,
         "issued_at": datetime.now(UTC).isoformat(),
         "revoked": False,
+        **hashes,
     }
 
 
-def stored_from_metadata(meta: dict[str, Any]) -> StoredCertificate:
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def stored_from_metadata(meta: dict[str, Any], damage: str | None = None) -> StoredCertificate:
+    """The planner's view of checked metadata (``material.parse_metadata``); optional
+    fields of the wrong type count as absent, so a hand-edited file cannot crash a run."""
+    domains = meta.get("domains")
     return StoredCertificate(
         name=meta["name"],
         not_before=_parse_time(meta["not_before"]),
         not_after=_parse_time(meta["not_after"]),
         serial=meta["serial"],
-        fingerprint=meta.get("fingerprint"),
-        domains=tuple(meta.get("domains") or ()),
-        key=meta.get("key"),
-        profile=meta.get("profile"),
-        directory=meta.get("directory"),
-        ari_cert_id=meta.get("ari_cert_id"),
-        version=meta.get("version"),
-        revoked=bool(meta.get("revoked", False)),
+        fingerprint=_text(meta.get("fingerprint")),
+        domains=tuple(d for d in domains if isinstance(d, str))
+        if isinstance(domains, list)
+        else (),
+        key=_text(meta.get("key")),
+        profile=_text(meta.get("profile")),
+        directory=_text(meta.get("directory")),
+        ari_cert_id=_text(meta.get("ari_cert_id")),
+        version=_text(meta.get("version")),
+        revoked=meta.get("revoked") is True,
+        damage=damage,
     )
+
+
+def _unknown(name: str, damage: str) -> StoredCertificate:
+    when = material.UNKNOWN_TIME
+    return StoredCertificate(name=name, not_before=when, not_after=when, serial="", damage=damage)
 
 
 def version_from_folder(folder: Path, current: bool) -> StoredVersion:
@@ -160,20 +223,34 @@ class DirectoryStore(CertificateStore):
         return data
 
     def list_current(self) -> dict[str, StoredCertificate]:
+        """Every certificate, each checked on its own (``material``): damage marks that one."""
         found: dict[str, StoredCertificate] = {}
-        if not self.root.is_dir():
+        if not self.root.exists():
             return found
-        for entry in sorted(self.root.iterdir()):
+        if not self.root.is_dir():
+            raise StoreError(f"{self.root}: store path is not a directory")
+        try:
+            entries = sorted(self.root.iterdir())
+        except OSError as exc:
+            raise StoreError(f"{self.root}: cannot list the store ({exc.strerror})") from None
+        for entry in entries:
             if entry.name.startswith((".", "_")) or not entry.is_dir():
                 continue
-            meta = self._read_metadata(entry.name)
-            if meta is not None:
-                found[entry.name] = stored_from_metadata(meta)
+            current = self.current(entry.name)
+            if current is not None:
+                found[entry.name] = current
         return found
 
     def current(self, name: str) -> StoredCertificate | None:
-        meta = self._read_metadata(name)
-        return stored_from_metadata(meta) if meta else None
+        try:
+            found = material.read(self._folder(name), name)
+        except Exception as exc:  # whatever is on disk, it fails only this certificate
+            return _unknown(name, f"unreadable ({exc.__class__.__name__})")
+        if found is None:
+            return None
+        if found.meta is None:
+            return _unknown(name, found.damage or "unreadable")
+        return stored_from_metadata({**found.meta, "name": name}, found.damage)
 
     def versions(self, name: str) -> tuple[StoredVersion, ...]:
         """Every complete version folder, newest first (verify, issue 15)."""
@@ -193,12 +270,13 @@ class DirectoryStore(CertificateStore):
         chain = finalize(make_csr(key, spec.domains))
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         version = f"{stamp}-{chain.serial[:16]}"
-        meta = metadata_for(spec, chain, version)
+        key_pem = key_to_pem(key)
+        meta = metadata_for(spec, chain, version, key_pem)
         contents = {
             "fullchain.pem": (chain.fullchain_pem.encode(), 0o644),
             "chain.pem": (chain.chain_pem.encode(), 0o644),
             "cert.pem": (chain.leaf_pem.encode(), 0o644),
-            "privkey.pem": (key_to_pem(key), SECRET_MODE),
+            "privkey.pem": (key_pem, SECRET_MODE),
             "metadata.json": (json.dumps(meta, indent=2).encode() + b"\n", 0o644),
         }
         self._publish(spec.name, version, contents)
@@ -207,15 +285,16 @@ class DirectoryStore(CertificateStore):
     def _publish(self, name: str, version: str, contents: dict[str, tuple[bytes, int]]) -> None:
         folder = self._folder(name)
         versions = folder / "versions"
-        versions.mkdir(parents=True, exist_ok=True)
+        make_dirs(folder)
+        own_dir(versions)
         staging = Path(tempfile.mkdtemp(dir=versions, prefix=".staging-"))
         for filename, (data, mode) in contents.items():
             _write_file(staging / filename, data, mode)
         os.replace(staging, versions / version)
         _swap_symlink(folder / "current", f"versions/{version}")
-        for filename in FILES:
+        for filename in FILES:  # a planted file or symlink in their place is replaced
             link = folder / filename
-            if not link.is_symlink():
+            if not link.is_symlink() or os.readlink(link) != f"current/{filename}":
                 _swap_symlink(link, f"current/{filename}")
 
     def certificate_pem(self, name: str) -> str | None:
@@ -227,7 +306,10 @@ class DirectoryStore(CertificateStore):
         if meta is None:
             raise StoreError(f"{self.describe()}: no certificate named {name}")
         meta["revoked"] = True
+        versions = (self._folder(name) / "versions").resolve()
         target = (self._folder(name) / "current").resolve() / "metadata.json"
+        if not target.is_relative_to(versions) or (self._folder(name) / "versions").is_symlink():
+            raise StoreError(f"{self._folder(name)}/current: points outside versions/, not written")
         _write_file(target, json.dumps(meta, indent=2).encode() + b"\n")
 
     def _account_path(self, directory: str) -> Path:
@@ -238,12 +320,18 @@ class DirectoryStore(CertificateStore):
         path = self._account_path(directory)
         if not path.exists():
             return None
-        data = json.loads(path.read_text())
-        return AccountRecord(directory=data["directory"], key_json=data["key"], uri=data.get("uri"))
+        try:
+            data = json.loads(path.read_text())
+            return AccountRecord(
+                directory=str(data["directory"]), key_json=str(data["key"]), uri=data.get("uri")
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            what = f"missing {exc}" if isinstance(exc, KeyError) else exc.__class__.__name__
+            raise StoreError(f"{path}: unreadable ACME account file ({what})") from None
 
     def save_account(self, record: AccountRecord) -> None:
         path = self._account_path(record.directory)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_dirs(path.parent)
         body = {"directory": record.directory, "uri": record.uri, "key": record.key_json}
         _write_file(path, json.dumps(body, indent=2).encode(), SECRET_MODE)
 
@@ -266,13 +354,6 @@ class DirectoryStore(CertificateStore):
     @contextlib.contextmanager
     def lock(self, name: str) -> Iterator[None]:
         folder = self._folder(name)
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / ".lock", "a+") as handle:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise LockBusy(f"{name} is being renewed by another run") from None
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        make_dirs(folder)
+        with lockfile.hold(folder / ".lock", name):
+            yield

@@ -41,6 +41,7 @@ def open_store(settings: StoreSettings) -> CertificateStore:
                 exportable=vault.exportable,
                 content_type=vault.content_type,
                 ca_bundle=vault.ca_bundle,
+                on_soft_deleted=vault.on_soft_deleted,
             )
     raise StoreError(f"store type {settings.type!r} is not available in this build")
 

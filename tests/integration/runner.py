@@ -31,6 +31,7 @@ class CliResult:
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> CliResult:
+    """The CLI as a subprocess; no run may print a Python traceback (issue 12)."""
     full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     full_env.pop("GITHUB_ACTIONS", None)
     proc = subprocess.run(
@@ -41,6 +42,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 240)
         timeout=timeout,
         cwd=REPO,
     )
+    assert "Traceback (most recent call last)" not in proc.stderr, proc.stderr
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 

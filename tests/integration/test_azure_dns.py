@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -258,3 +258,69 @@ def test_executor_issues_through_azure_dns(
     assert arm_dns.txt("example.test", "_acme-challenge") is None  # cleaned up
     assert bind.txt_values(NAME) == []
     assert arm_dns.unauthorized == 0
+
+
+def test_twenty_records_per_record_set_then_one_clear_line(arm_dns: ArmDns, bind: Bind) -> None:
+    """Azure DNS holds at most 20 records per record set (the stand-in refuses a 21st like
+    the service); the provider says so in one line before writing, naming the record."""
+    dns = provider(arm_dns)
+    for n in range(20):
+        dns.present(NAME, f"value-{n:02d}")
+    assert len(arm_dns.txt("example.test", "_acme-challenge") or []) == 20
+    puts = arm_dns.count("PUT")
+    with pytest.raises(DnsError) as err:
+        dns.present(NAME, "value-20")
+    assert str(err.value) == (
+        "azure dns: TXT _acme-challenge.example.test. in zone example.test already holds 20 "
+        "values, Azure DNS's limit per record set (20); remove stale values there (a "
+        "cancelled job's are swept by the next run) or split the names that share this "
+        "record across certificates issued at different times"
+    )
+    assert arm_dns.count("PUT") == puts  # refused before any write
+    assert len(bind.txt_values(NAME)) == 20
+    # The stand-in itself enforces the limit, as the service does.
+    from azure.core.exceptions import HttpResponseError
+    from azure.mgmt.dns.models import RecordSet, TxtRecord
+
+    client = dns._client  # the provider's own SDK client
+    records = [TxtRecord(value=[f"v{n}"]) for n in range(21)]
+    with pytest.raises(HttpResponseError, match="maximum number of records in a record set is 20"):
+        client.record_sets.create_or_update(
+            "dns", "example.test", "_many", "TXT", RecordSet(ttl=60, txt_records=records)
+        )
+
+
+def test_a_killed_jobs_value_is_removed_by_the_next_write_from_any_runner(
+    arm_dns: ArmDns, bind: Bind
+) -> None:
+    """The TXT journal on a runner is gone with the runner; the note renewer keeps in the
+    record set's metadata is not: a value it wrote more than STALE_AFTER ago (a killed or
+    cancelled job's) goes with the next write to that set. Others' values stay."""
+    from renewer.dns.providers import azure as azure_dns
+
+    first = provider(arm_dns)
+    first.present(NAME, "killed-job-value")  # the job dies here: no cleanup
+    key = ("00000000-0000-0000-0000-000000000000", "dns", "example.test", "_acme-challenge")
+    stored = arm_dns._sets[key]
+    stored.records.append(["someone-elses-value"])  # written by hand, no renewer note
+    (note,) = [k for k in stored.metadata if k.startswith(azure_dns.META_PREFIX)]
+    old = datetime.now(UTC) - azure_dns.STALE_AFTER - timedelta(minutes=1)
+    stored.metadata[note] = old.isoformat(timespec="seconds")
+
+    later = provider(arm_dns)  # another runner, another process
+    later.present(NAME, "next-run-value")
+    assert arm_dns.txt("example.test", "_acme-challenge") == [
+        "next-run-value",
+        "someone-elses-value",
+    ]
+    assert bind.txt_values(NAME) == ["next-run-value", "someone-elses-value"]
+    notes = [k for k in arm_dns._sets[key].metadata if k.startswith(azure_dns.META_PREFIX)]
+    assert len(notes) == 1 and note not in notes  # the stale note went with its value
+    later.cleanup(NAME, "next-run-value")
+    assert arm_dns.txt("example.test", "_acme-challenge") == ["someone-elses-value"]
+    assert not [k for k in arm_dns._sets[key].metadata if k.startswith(azure_dns.META_PREFIX)]
+
+    fresh = provider(arm_dns)  # a value younger than STALE_AFTER is a live run's: kept
+    fresh.present(NAME, "live-run-value")
+    provider(arm_dns).present(NAME, "another-live-value")
+    assert "live-run-value" in (arm_dns.txt("example.test", "_acme-challenge") or [])

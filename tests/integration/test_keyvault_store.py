@@ -139,6 +139,16 @@ def rig(
     pebble_factory: Callable[..., Pebble],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Rig:
+    return make_rig(keyvault, challtestsrv, pebble_factory, monkeypatch)
+
+
+def make_rig(
+    keyvault: KeyVaultStandIn,
+    challtestsrv: Challtestsrv,
+    pebble_factory: Callable[..., Pebble],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Rig:
+    """The rig fixture's body, for other modules' fixtures."""
     # Two intermediates, so a reordered chain would show (the vault is asked to keep order).
     pebble = pebble_factory(dns_server=challtestsrv.dns_address, chain_length=4)
     monkeypatch.setattr(
@@ -402,13 +412,24 @@ def test_stale_pending_operation_is_deleted_and_issuance_succeeds(rig: Rig) -> N
     assert rig.kv.count("POST /certificates/{name}/create", "renamed") == 2  # 409, then new
 
 
-def test_failed_order_leaves_no_pending_operation(rig: Rig) -> None:
+@pytest.mark.parametrize("placeholder_current", [False, True], ids=["previous", "placeholder"])
+def test_failed_order_leaves_no_pending_operation(rig: Rig, placeholder_current: bool) -> None:
+    """Real Key Vault keeps the create-time placeholder version after the operation is
+    deleted (tests/rig/keyvault_lifecycle.py); nothing else may be left, and the next
+    run (either listing mode) issues the certificate as new, never reading the
+    placeholder as an unmanaged or valid certificate."""
+    rig.kv.vault.placeholder_current = placeholder_current
     base = rig.spec("doomed")
     spec = replace(base, acme=replace(base.acme, profile="no-such-profile"))  # CA refuses
     _plan, results = rig.run([spec])
     assert results["doomed"].outcome is Outcome.FAILED
     assert rig.kv.count("DELETE /certificates/{name}/pending", "doomed") == 1
-    assert "doomed" not in rig.kv.vault.certificates
+    left = rig.kv.vault.certificates["doomed"]
+    assert left.pending is None and left.versions == []  # no operation, no certificate
+    assert [p.version for p in left.placeholders] == left.order  # only the placeholder
+    plan, results = rig.run([base])
+    assert plan.unmanaged == () and plan.actions[0].kind is ActionKind.ISSUE
+    assert results["doomed"].outcome is Outcome.SUCCEEDED, results["doomed"].error
 
 
 # -- 7. permission errors ------------------------------------------------------------------

@@ -30,7 +30,7 @@ from renewer.notify import dispatch
 from renewer.notify.event import Links
 from tests.conftest import SMTP_PASSWORD, SMTP_USER
 from tests.integration.runner import run_cli
-from tests.unit.test_notify_formats import (
+from tests.unit.notify.test_formats import (
     ADAPTIVE,
     BLOCK_KIT,
     FAILED_AT_RISK,

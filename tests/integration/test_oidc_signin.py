@@ -21,6 +21,7 @@ import logging
 import time
 import traceback
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import jwt
@@ -117,7 +118,8 @@ def test_wrong_subject_is_one_clear_line(
     expected = (
         f"Azure sign-in failed for client {entra.client_id} in tenant {entra.tenant_id}: "
         "the federated credential does not match this workflow "
-        "(subject repo:contoso/certs:ref:refs/heads/main); add a federated credential for "
+        "(subject repo:contoso/certs:ref:refs/heads/main, the name form repo:OWNER/REPO:...); "
+        "add a federated credential for "
         f"issuer {github_oidc.issuer}, subject repo:contoso/certs:ref:refs/heads/main, "
         f"audience api://AzureADTokenExchange to app {entra.client_id} (AADSTS700213)"
     )
@@ -274,3 +276,78 @@ def test_entra_stand_in_serves_what_msal_reads(
     assert unverified["sub"] == "repo:contoso/certs:ref:refs/heads/main"
     assert unverified["repository"] == "contoso/certs"
     assert unverified["exp"] - unverified["iat"] == 300
+
+
+# -- issue 11: sovereign clouds and GitHub's immutable subject claims -------------------------
+@pytest.mark.parametrize(
+    ("cloud", "audience"),
+    [
+        ("public", "api://AzureADTokenExchange"),
+        ("usgov", "api://AzureADTokenExchangeUSGov"),
+        ("china", "api://AzureADTokenExchangeChina"),
+    ],
+)
+def test_each_cloud_exchanges_with_its_own_audience(
+    azure: AzureSettings,
+    github_oidc: GithubOidcIssuer,
+    entra: EntraTokenService,
+    cloud: str,
+    audience: str,
+) -> None:
+    entra.cloud = cloud  # the federated credential has that cloud's default audience
+    settings = replace(azure, cloud=cloud)
+    assert auth.azure_credential(settings).get_token(KEY_VAULT).token
+    assert [t.audience for t in github_oidc.issued] == [audience]
+    assert [r.status for r in entra.token_requests()] == [200]
+
+
+def test_public_audience_in_a_sovereign_cloud_is_rejected_and_explained(
+    azure: AzureSettings, github_oidc: GithubOidcIssuer, entra: EntraTokenService
+) -> None:
+    entra.cloud = "usgov"
+    with pytest.raises(auth.SignInError) as err:
+        auth.azure_credential(azure).get_token(KEY_VAULT)  # cloud left at public
+    line = str(err.value)
+    assert "no federated credential accepts audience api://AzureADTokenExchange;" in line
+    assert "set azure.cloud, or azure.token_audience" in line and "AADSTS700212" in line
+    assert [r.error for r in entra.token_requests()] == ["invalid_client AADSTS700212"]
+
+
+def test_token_audience_override_matches_a_custom_federated_credential(
+    azure: AzureSettings, github_oidc: GithubOidcIssuer, entra: EntraTokenService
+) -> None:
+    entra.add_app(
+        entra.client_id,
+        FederatedCredential(github_oidc.issuer, github_oidc.subject, audience="api://ours"),
+    )
+    settings = replace(azure, token_audience="api://ours")
+    assert auth.azure_credential(settings).get_token(ARM).token
+    assert [t.audience for t in github_oidc.issued] == ["api://ours"]
+
+
+def test_immutable_subject_against_a_name_form_credential_says_which_form(
+    azure: AzureSettings, github_oidc: GithubOidcIssuer, entra: EntraTokenService
+) -> None:
+    """A repository created (or renamed) from 2026-07-15 presents owner and repository
+    IDs; the documented name-form subject never matches (AADSTS700213)."""
+    named = github_oidc.subject_in(immutable=False)
+    entra.add_app(entra.client_id, FederatedCredential(github_oidc.issuer, named))
+    github_oidc.immutable_subject = True
+    immutable = github_oidc.subject
+    assert immutable == "repo:contoso@1234567/certs@890123456:ref:refs/heads/main"
+    with pytest.raises(auth.SignInError) as err:
+        auth.azure_credential(azure).get_token(KEY_VAULT)
+    assert str(err.value) == (
+        f"Azure sign-in failed for client {entra.client_id} in tenant {entra.tenant_id}: "
+        f"the federated credential does not match this workflow (subject {immutable}, the "
+        "immutable-ID form repo:OWNER@OWNER_ID/REPO@REPO_ID:... GitHub uses for "
+        "repositories created or renamed from 2026-07-15; a subject written with names "
+        f"never matches it); add a federated credential for issuer {github_oidc.issuer}, "
+        f"subject {immutable}, audience api://AzureADTokenExchange to app {entra.client_id} "
+        "(AADSTS700213)"
+    )
+    entra.add_app(entra.client_id, FederatedCredential(github_oidc.issuer, immutable))
+    auth.reset_cache()
+    assert auth.azure_credential(azure).get_token(KEY_VAULT).token
+    issued = [t.subject for t in github_oidc.issued]
+    assert issued == [immutable, immutable]  # the issuer speaks the new form only

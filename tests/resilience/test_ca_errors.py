@@ -118,9 +118,12 @@ def test_permanent_errors_are_not_retried_and_are_explained(
 def test_new_order_cap_per_run(tmp_path: Path, proxied: tuple[FaultProxy, Path]) -> None:
     proxy, cfg = proxied
     result = run_cli("renew", "-c", str(cfg), "--max-new-orders", "2")
-    assert result.code == 1
-    assert "2 succeeded, 1 failed" in result.stdout
-    assert "new-order cap of 2" in result.output
+    # Deferred, not failed (issue 12): exit 0 while the certificate is not critical.
+    assert result.code == 0, result.output
+    assert "2 succeeded, 0 failed, 0 unchanged, 0 planned, 1 deferred." in result.stdout
+    deferred = [line for line in result.stdout.splitlines() if line.startswith("deferred")]
+    assert len(deferred) == 1 and "new-order cap of 2 per run reached" in deferred[0]
+    assert "FAILED" not in result.stdout
     assert len(proxy.requests_of("newOrder")) == 2
     again = run_cli("renew", "-c", str(cfg), "--max-new-orders", "2")
     assert again.code == 0 and "1 succeeded, 0 failed, 2 unchanged" in again.stdout

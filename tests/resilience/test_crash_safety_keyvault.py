@@ -50,6 +50,15 @@ LOCK_PREFIX = "renewer-lock-"
 BUSY = "being renewed by another run"
 
 
+@pytest.fixture(autouse=True, params=[False, True], ids=["previous", "placeholder"])
+def placeholder_mode(request: pytest.FixtureRequest, keyvault: KeyVaultStandIn) -> bool:
+    """Both ways real Key Vault may list a renewal in flight: the previous version stays
+    current, or the create-time placeholder (disabled, no x5t, no renewer tags) is the
+    listed current item (tests/rig/keyvault_lifecycle.py)."""
+    keyvault.vault.placeholder_current = bool(request.param)
+    return keyvault.vault.placeholder_current
+
+
 @pytest.fixture
 def signed_in(entra: EntraTokenService, keyvault: KeyVaultStandIn) -> EntraTokenService:
     """Entra hands out tokens the vault stand-in accepts (as ``wired`` in test_azure_e2e)."""

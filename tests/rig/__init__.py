@@ -54,6 +54,11 @@ from .faultproxy import Fault, FaultProxy  # noqa: E402
 
 __all__ += ["Fault", "FaultProxy"]
 
+from .httpfault import HttpFault, HttpFaultProxy  # noqa: E402
+from .powerdns import PowerDns  # noqa: E402
+
+__all__ += ["HttpFault", "HttpFaultProxy", "PowerDns"]
+
 # renewer verify (issue 15): nginx sites, a Python TLS server and a blackhole.
 from .nginx import Nginx, Site  # noqa: E402
 from .tlsserve import Blackhole, TlsServer  # noqa: E402

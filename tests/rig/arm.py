@@ -15,6 +15,9 @@ What it enforces, as Azure does (api-version 2018-05-01):
   ``PreconditionFailed``;
 - 403 ``AuthorizationFailed`` on writes in ``read_only`` subscriptions (a Reader role);
 - TXT bodies: ``properties.TTL`` an int, every string at most 255 characters;
+- at most 20 records per record set (Microsoft Learn, "Azure subscription and
+  service limits", Azure DNS: "Records per record set in public DNS zones: 20");
+  a PUT with more is 400 (code and text GUESS);
 - zone listing is paged (``nextLink``) so clients must follow pages.
 
 Every TXT change is published to a running ``Bind`` by a TSIG-signed RFC 2136
@@ -44,12 +47,14 @@ import dns.query
 import dns.rcode
 import dns.update
 
+from .arm_keyvault import ArmKeyVaults
 from .bind import Bind
 from .procs import RigError
 from .threaded import ThreadedServer
 from .tls import TlsMaterial
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+MAX_RECORDS = 20
 API_VERSIONS = frozenset(
     {"2016-04-01", "2017-09-01", "2017-10-01", "2018-03-01-preview", "2018-05-01"}
 )
@@ -122,6 +127,7 @@ class ArmDns(ThreadedServer[ThreadingHTTPServer]):
         self.requests: Counter[tuple[str, str, int]] = Counter()
         self.unauthorized = 0
         self._sets: dict[tuple[str, str, str, str], TxtSet] = {}
+        self.keyvaults = ArmKeyVaults()
         self._lock = threading.Lock()
         if bind is not None:
             served = {z.rstrip(".") for z in bind.zone_names}
@@ -215,6 +221,12 @@ class ArmDns(ThreadedServer[ThreadingHTTPServer]):
             raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.")
         query = parse_qs(query_text)
         version = (query.get("api-version") or [""])[0]
+        if self.keyvaults.handles(path):  # doctor's reads (tests/rig/arm_keyvault.py)
+            if not version:
+                raise ArmError(400, "MissingApiVersionParameter", "api-version is required.")
+            answer = self.keyvaults.handle(path, version, list(self.subscriptions), self.read_only)
+            if answer is not None:
+                return answer[0], {}, answer[1]
         if version not in API_VERSIONS:
             raise ArmError(
                 400,
@@ -397,6 +409,13 @@ def _parse_txt_body(body: bytes) -> tuple[list[list[str]], int, dict[str, str]]:
         raise ArmError(400, "BadRequest", f"invalid record set body: {exc}") from None
     if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= 2147483647:
         raise ArmError(400, "BadRequest", "properties.TTL must be an integer")
+    if len(records) > MAX_RECORDS:
+        raise ArmError(
+            400,
+            "BadRequest",
+            f"The record set has {len(records)} records; the maximum number of records "
+            f"in a record set is {MAX_RECORDS}.",
+        )
     for record in records:
         if not record or not all(isinstance(s, str) and len(s) <= 255 for s in record):
             raise ArmError(

@@ -138,6 +138,10 @@ class GitHubStandIn(ThreadedServer[ThreadingHTTPServer]):
         self.repository = repository
         self.default_branch = default_branch
         self.page_size = page_size
+        # The immutable numeric ids of GET /repos/{owner}/{repo} (`id`, `owner.id`), which
+        # GitHub's immutable OIDC subjects embed (repo:OWNER@OWNER_ID/NAME@REPO_ID:...).
+        self.repository_id = 821093847
+        self.owner_id = 5544123
         self.lock = threading.RLock()
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
@@ -153,6 +157,13 @@ class GitHubStandIn(ThreadedServer[ThreadingHTTPServer]):
         root = Commit(self._sha(), None, "initial commit", {})
         self.commits: dict[str, Commit] = {root.sha: root}
         self.refs: dict[str, str] = {default_branch: root.sha}
+        # Workflows by file name, as GET /actions/workflows/{id} shows them. States are the
+        # documented ones: active, deleted, disabled_fork, disabled_inactivity,
+        # disabled_manually (https://docs.github.com/en/rest/actions/workflows).
+        self.workflows: dict[str, JsonObject] = {
+            "renew.yml": {"id": 161335, "path": ".github/workflows/renew.yml", "state": "active"}
+        }
+        self.actions_write = True  # False: the token lacks `actions: write` (403, as GitHub)
 
     # -- lifecycle -----------------------------------------------------------
     @property
@@ -364,6 +375,8 @@ class GitHubStandIn(ThreadedServer[ThreadingHTTPServer]):
             (r"/git/refs/heads/(.+)", "PATCH", self._update_ref),
             (r"/contents/(.+)", "GET", self._get_contents),
             (r"/contents/(.+)", "PUT", self._put_contents),
+            (r"/actions/workflows/([^/]+)", "GET", self._get_workflow),
+            (r"/actions/workflows/([^/]+)/enable", "PUT", self._enable_workflow),
         ]
 
     def _page(self, items: list[JsonObject], query: dict[str, str], path: str) -> Any:
@@ -377,8 +390,25 @@ class GitHubStandIn(ThreadedServer[ThreadingHTTPServer]):
         return 200, chunk, extra
 
     # -- endpoints -----------------------------------------------------------
+    def _get_workflow(self, query: dict[str, str], body: Any, workflow_id: str) -> Any:
+        return _get_workflow(self, query, body, workflow_id)
+
+    def _enable_workflow(self, query: dict[str, str], body: Any, workflow_id: str) -> Any:
+        return _enable_workflow(self, query, body, workflow_id)
+
     def _repo(self, query: dict[str, str], body: Any) -> Any:
-        return 200, {"full_name": self.repository, "default_branch": self.default_branch}, {}
+        owner, _, name = self.repository.partition("/")
+        return (
+            200,
+            {
+                "id": self.repository_id,
+                "name": name,
+                "full_name": self.repository,
+                "owner": {"login": owner, "id": self.owner_id, "type": "Organization"},
+                "default_branch": self.default_branch,
+            },
+            {},
+        )
 
     def _list_issues(self, query: dict[str, str], body: Any) -> Any:
         state = query.get("state", "open")
@@ -600,6 +630,35 @@ class GitHubStandIn(ThreadedServer[ThreadingHTTPServer]):
         return status, {"content": info, "commit": made}, {}
 
 
+def _workflow(api: GitHubStandIn, workflow_id: str) -> JsonObject:
+    """By numeric id or by file name, as GitHub accepts both for ``workflow_id``."""
+    for name, workflow in api.workflows.items():
+        if workflow_id in (name, str(workflow["id"])):
+            return workflow
+    raise ApiError(404, "Not Found")
+
+
+def _get_workflow(api: GitHubStandIn, query: dict[str, str], body: Any, workflow_id: str) -> Any:
+    workflow = _workflow(api, workflow_id)
+    name = workflow["path"].rsplit("/", 1)[-1]
+    return 200, {**workflow, "name": name.removesuffix(".yml")}, {}
+
+
+def _enable_workflow(
+    api: GitHubStandIn, query: dict[str, str], body: Any, workflow_id: str
+) -> Any:
+    """``PUT .../enable``: 204 with no body; 403 "Resource not accessible by integration"
+    when the GITHUB_TOKEN was not granted ``actions: write`` (GitHub's answer then)."""
+    workflow = _workflow(api, workflow_id)
+    if body is not None:
+        raise api._violation(f"PUT enable {workflow_id}: takes no body", 400)
+    if not api.actions_write:
+        raise ApiError(403, "Resource not accessible by integration")
+    workflow["state"] = "active"
+    workflow["enabled_at"] = time.time()
+    return 204, None, {}
+
+
 def _handler_for(api: GitHubStandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -615,7 +674,7 @@ def _handler_for(api: GitHubStandIn) -> type[BaseHTTPRequestHandler]:
                 status, payload, extra = api.handle(self.command, self.path, headers, raw)
             except ApiError as error:
                 status, payload, extra = error.status, {"message": error.message}, error.headers
-            data = json.dumps(payload).encode()
+            data = b"" if status == 204 else json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))

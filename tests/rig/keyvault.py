@@ -25,6 +25,13 @@ operation) and from Key Vault's documented behaviour:
 - Errors: ``{"error": {"code", "message"[, "innererror"]}}``; 403 for names in
   ``forbidden`` (shaped like an RBAC denial); 409 on create while an operation
   is pending.
+- Issue 11 (sources in keyvault_lifecycle.py / keyvault_rbac.py): soft delete
+  (``DELETE /certificates/{name}``, ``/deletedcertificates/{name}`` get, recover
+  after ``recovery_delay``, purge; 409 ``ObjectIsDeletedButRecoverable`` on a
+  soft-deleted name), the create-time placeholder version (``placeholder_current``
+  switches whether it is the listed current item), import 409 while pending,
+  transient 409 faults (``inject(route, n, "409-parallel" | "409-deleting")``) and
+  RBAC data actions (``denied_actions``).
 
 GUESSES (no real vault to check against; marked GUESS in keyvault_model.py /
 keyvault_ops.py): exact error message texts; a brand-new certificate awaiting
@@ -40,6 +47,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import logging
 import re
 import secrets
 import socket
@@ -60,15 +68,19 @@ from azure.core.exceptions import ClientAuthenticationError
 
 from .keyvault_model import Json, VaultError, bad
 from .keyvault_ops import Vault
+from .keyvault_rbac import data_action
 from .threaded import ThreadedServer
 from .tls import TlsMaterial
 
+_LOG = logging.getLogger(__name__)
 VAULT_RESOURCE = "https://vault.azure.net"
 VAULT_SCOPE = f"{VAULT_RESOURCE}/.default"
 DEFAULT_TENANT = "72f988bf-0000-4000-8000-00000000cafe"
 MAX_PAGE = 25
 
-Handler = Callable[[dict[str, str], dict[str, str], Json], tuple[int, Json]]
+Handler = Callable[[dict[str, str], dict[str, str], Json], tuple[int, Json | None]]
+CONFLICT_KINDS = ("409-parallel", "409-deleting")
+"""Transient 409s seen on real vaults around pending operations (see ``_conflict``)."""
 
 
 @dataclass
@@ -137,6 +149,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     standin: KeyVaultStandIn
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client killed mid-handshake (crash-safety tests SIGKILL renewer) is expected:
+        # no traceback on stderr for it.
+        _LOG.debug("keyvault stand-in: connection from %s failed", client_address, exc_info=True)
+
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -194,6 +211,8 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
         self.tenant_id = tenant_id
         self.page_size = page_size
         self.forbidden = {n.lower() for n in forbidden}
+        # RBAC data actions this identity lacks (tests/rig/keyvault_rbac.py maps routes).
+        self.denied_actions: set[str] = set()
         self.counts: Counter[str] = Counter()
         self.by_name: Counter[tuple[str, str]] = Counter()
         self.challenges = 0
@@ -279,7 +298,7 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
         name: str | None = None,
     ) -> VaultFault:
         """Fault the next ``count`` authenticated requests on ``route`` (see VaultFault)."""
-        if kind not in ("429", "503", "drop", "drop-after"):
+        if kind not in ("429", "503", "drop", "drop-after", *CONFLICT_KINDS):
             raise ValueError(f"unknown fault kind {kind}")
         fault = VaultFault(route, count, kind, retry_after, name.lower() if name else None)
         with self._stats:
@@ -319,6 +338,10 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
             with contextlib.suppress(OSError):
                 request.connection.shutdown(socket.SHUT_RDWR)
             return
+        if fault.kind in CONFLICT_KINDS:
+            request.close_connection = False
+            request.reply(409, self._conflict(fault.kind, request.path), {})
+            return
         status = int(fault.kind)
         code = "Throttled" if status == 429 else "ServiceUnavailable"
         message = (
@@ -329,6 +352,34 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
         headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
         request.close_connection = False
         request.reply(status, {"error": {"code": code, "message": message}}, headers)
+
+    def _conflict(self, kind: str, path: str) -> Json:
+        """The body of a transient 409 (no Retry-After on real ones).
+
+        ``409-parallel``: the text reported from live runs in azure-sdk-for-js#24086 and
+        #36328 ("There was a conflict while deleting the pending certificate ...
+        operations performed in parallel ..."), also retried by azure-sdk-for-go#19568.
+        ``409-deleting``: a name whose delete is still in progress (Microsoft Learn,
+        soft-delete overview: deletion and purge are asynchronous); text GUESS.
+        """
+        name = urlsplit(path).path.split("/")[2] if path.count("/") >= 2 else "?"
+        ident = f"{self.url}/certificates/{name}"
+        if kind == "409-parallel":
+            message = (
+                f"There was a conflict while deleting the pending certificate '{ident}'. This "
+                "can happen when multiple operations are performed in parallel against the "
+                "pending certificate. To avoid this error, perform operations against the "
+                "pending certificate in a sequential manner."
+            )
+            return {"error": {"code": "Conflict", "message": message}}
+        message = f"Certificate {name} is currently being deleted and cannot be used; retry later."
+        return {
+            "error": {
+                "code": "Conflict",
+                "message": message,
+                "innererror": {"code": "ObjectIsBeingDeleted"},
+            }
+        }
 
     # -- routing -----------------------------------------------------------------------------
     def _route_table(self) -> list[tuple[str, re.Pattern[str], str, Handler]]:
@@ -398,6 +449,48 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
                 rf"/certificates/{name}/{version}",
                 "PATCH /certificates/{name}",
                 lambda g, q, b: (200, v.update_certificate(g["name"], g["version"], b)),
+            ),
+            (
+                "DELETE",
+                rf"/certificates/{name}",
+                "DELETE /certificates/{name}",
+                lambda g, q, b: (200, v.delete_certificate(g["name"])),
+            ),
+            (
+                "GET",
+                rf"/deletedcertificates/{name}",
+                "GET /deletedcertificates/{name}",
+                lambda g, q, b: (200, v.get_deleted_certificate(g["name"])),
+            ),
+            (
+                "POST",
+                rf"/deletedcertificates/{name}/recover",
+                "POST /deletedcertificates/{name}/recover",
+                lambda g, q, b: (200, v.recover_deleted_certificate(g["name"])),
+            ),
+            (
+                "DELETE",
+                rf"/deletedcertificates/{name}",
+                "DELETE /deletedcertificates/{name}",
+                lambda g, q, b: (204, v.purge_deleted_certificate(g["name"])),
+            ),
+            (
+                "DELETE",
+                rf"/secrets/{name}",
+                "DELETE /secrets/{name}",
+                lambda g, q, b: (200, v.delete_secret(g["name"])),
+            ),
+            (
+                "GET",
+                rf"/deletedsecrets/{name}",
+                "GET /deletedsecrets/{name}",
+                lambda g, q, b: (200, v.get_deleted_secret(g["name"])),
+            ),
+            (
+                "POST",
+                rf"/deletedsecrets/{name}/recover",
+                "POST /deletedsecrets/{name}/recover",
+                lambda g, q, b: (200, v.recover_deleted_secret(g["name"])),
             ),
             (
                 "GET",
@@ -497,7 +590,7 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
 
     def _dispatch(
         self, method: str, path: str, query: dict[str, str], raw: bytes
-    ) -> tuple[int, Json, str, str | None]:
+    ) -> tuple[int, Json | None, str, str | None]:
         for verb, pattern, route, handler in self._routes:
             match = pattern.match(path)
             if verb != method or match is None:
@@ -509,6 +602,9 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
                     raise bad("The 'api-version' query parameter is missing.")
                 if name and name.lower() in self.forbidden:
                     raise self._forbidden(method, route, name)
+                action = data_action(route)
+                if action in self.denied_actions:
+                    raise self._forbidden(method, route, name or "", action)
                 body = json.loads(raw) if raw else {}
                 if not isinstance(body, dict):
                     raise bad("The request body must be a JSON object.")
@@ -521,7 +617,9 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
         unknown = VaultError(404, "NotFound", f"No operation matches {method} {path}.")
         return 404, unknown.body(), f"{method} (unknown)", None
 
-    def _forbidden(self, method: str, route: str, name: str) -> VaultError:
+    def _forbidden(
+        self, method: str, route: str, name: str, data_action: str | None = None
+    ) -> VaultError:
         kind = "secrets" if route.split()[1].startswith("/secrets") else "certificates"
         action = "read" if method == "GET" else "write"
         return VaultError(
@@ -531,7 +629,7 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
             "If role assignments, deny assignments or role definitions were changed recently, "
             "please observe propagation time.\r\n"
             f"Caller: appid=00000000-0000-0000-0000-000000000000;oid=standin\r\n"
-            f"Action: 'Microsoft.KeyVault/vaults/{kind}/{action}'\r\n"
+            f"Action: '{data_action or f'Microsoft.KeyVault/vaults/{kind}/{action}'}'\r\n"
             f"Resource: '{self.url}/{kind}/{name}'\r\n"
             "Assignment: (not found)\r\nDecisionReason: 'DeniedWithNoValidRBAC'\r\n",
             inner="ForbiddenByRbac",

@@ -357,19 +357,83 @@ class PendingOperation:
 
 
 @dataclass
+class Placeholder:
+    """The version Key Vault makes at create time, before any merge.
+
+    Real Key Vault (REST spec ``CreateCertificate``: "If this is the first
+    version, the certificate resource is created"; SDK recordings of
+    ``begin_create_certificate`` with issuer ``Unknown`` show
+    ``GET /certificates/{name}`` answering a version with
+    ``attributes.enabled: false``, nbf/exp from ``x509_props.validity_months``
+    and no ``cer``/``x5t``) keeps this version after the operation is deleted:
+    it is a disabled version without a certificate, and a listing may name it
+    as the current item.
+    """
+
+    version: str
+    policy: Json
+    tags: dict[str, str] | None
+    nbf: int
+    exp: int
+    created: int = field(default_factory=now)
+
+    def attributes(self) -> Json:
+        return {
+            "enabled": False,
+            "nbf": self.nbf,
+            "exp": self.exp,
+            "created": self.created,
+            "updated": self.created,
+            **RECOVERY,
+        }
+
+
+@dataclass
 class CertificateObject:
     name: str
     versions: list[CertVersion] = field(default_factory=list)
     pending: PendingOperation | None = None
     policy: Json | None = None
+    placeholders: list[Placeholder] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)  # every version id, oldest first
 
     def latest(self) -> CertVersion | None:
         return self.versions[-1] if self.versions else None
+
+    def placeholder(self, version: str) -> Placeholder | None:
+        return next((p for p in self.placeholders if p.version == version), None)
+
+    def newest(self, with_placeholders: bool) -> CertVersion | Placeholder | None:
+        """The current version: the newest one, placeholders counted only if asked."""
+        for version in reversed(self.order):
+            real = next((v for v in self.versions if v.version == version), None)
+            if real is not None:
+                return real
+            held = self.placeholder(version) if with_placeholders else None
+            if held is not None:
+                return held
+        return self.latest()
 
     def find(self, version: str) -> CertVersion | None:
         if not version:
             return self.latest()
         return next((v for v in self.versions if v.version == version), None)
+
+
+@dataclass
+class DeletedCertificate:
+    """A soft-deleted certificate (REST spec ``DeletedCertificateBundle``).
+
+    Soft delete is on for every vault (Microsoft Learn, "Azure Key Vault
+    soft-delete overview": mandatory since February 2025 … retention 7-90
+    days, 90 by default); the name cannot be reused until it is recovered or
+    purged, and purge is refused when purge protection is on.
+    """
+
+    certificate: CertificateObject
+    secret: SecretObject | None
+    deleted: int
+    scheduled_purge: int
 
 
 @dataclass

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from .keyvault_lifecycle import Lifecycle, placeholder_for
 from .keyvault_model import (
     PEM,
     CertificateObject,
@@ -24,6 +25,7 @@ from .keyvault_model import (
     Json,
     Key,
     PendingOperation,
+    Placeholder,
     SecretObject,
     SecretVersion,
     VaultError,
@@ -65,7 +67,7 @@ def _attributes(body: Json) -> Json:
     return value
 
 
-class Vault:
+class Vault(Lifecycle):
     """In-memory vault state; every public method takes the lock."""
 
     def __init__(self, base_url: str, *, premium: bool = True) -> None:
@@ -74,6 +76,7 @@ class Vault:
         self.certificates: dict[str, CertificateObject] = {}
         self.secrets: dict[str, SecretObject] = {}
         self.lock = threading.RLock()
+        self._init_lifecycle()
 
     # -- identifiers and JSON ----------------------------------------------------------------
     def _id(self, collection: str, name: str, version: str | None = None) -> str:
@@ -139,6 +142,23 @@ class Vault:
             body["target"] = pending.target
         return body
 
+    def _placeholder_bundle(self, obj: CertificateObject, held: Placeholder) -> Json:
+        """A placeholder version read back: disabled, nbf/exp, no cer/x5t/sid (see Placeholder)."""
+        return {
+            "id": self._id("certificates", obj.name, held.version),
+            "kid": self._id("keys", obj.name, held.version),
+            "attributes": held.attributes(),
+            "policy": self._policy(obj, held.policy),
+            "tags": held.tags,
+        }
+
+    def _placeholder_item(self, obj: CertificateObject, held: Placeholder, versioned: bool) -> Json:
+        return {
+            "id": self._id("certificates", obj.name, held.version if versioned else None),
+            "attributes": held.attributes(),
+            "tags": held.tags,
+        }
+
     def _item(self, obj: CertificateObject, version: CertVersion, versioned: bool) -> Json:
         return {
             "id": self._id("certificates", obj.name, version.version if versioned else None),
@@ -164,12 +184,14 @@ class Vault:
 
     # -- lookups -----------------------------------------------------------------------------
     def _cert(self, name: str) -> CertificateObject:
+        self.settle_recoveries()
         obj = self.certificates.get(name.lower())
         if obj is None:
             raise _not_found("certificate", name)
         return obj
 
     def _secret_object(self, name: str) -> SecretObject:
+        self.settle_recoveries()
         obj = self.secrets.get(name.lower())
         if obj is None or not obj.versions:
             raise _not_found("secret", name)
@@ -177,6 +199,7 @@ class Vault:
 
     def _claim_name(self, name: str) -> CertificateObject:
         check_name(name)
+        self.check_name_free(name)
         secret = self.secrets.get(name.lower())
         if secret is not None and not secret.managed:
             # GUESS: the linked secret's name must be free (documented collision; text ours).
@@ -187,6 +210,9 @@ class Vault:
 
     def _publish(self, obj: CertificateObject, version: CertVersion) -> None:
         obj.versions.append(version)
+        obj.placeholders = [p for p in obj.placeholders if p.version != version.version]
+        if version.version not in obj.order:
+            obj.order.append(version.version)
         obj.policy = version.policy
         secret = self.secrets.setdefault(obj.name.lower(), SecretObject(obj.name))
         secret.versions.append(
@@ -202,11 +228,14 @@ class Vault:
     # -- certificates ------------------------------------------------------------------------
     def list_certificates(self, include_pending: bool) -> list[Json]:
         with self.lock:
+            self.settle_recoveries()
             items = []
             for key in sorted(self.certificates):
                 obj = self.certificates[key]
-                latest = obj.latest()
-                if latest is not None:
+                latest = obj.newest(self.placeholder_current)
+                if isinstance(latest, Placeholder):
+                    items.append(self._placeholder_item(obj, latest, versioned=False))
+                elif latest is not None:
                     items.append(self._item(obj, latest, versioned=False))
                 elif include_pending and obj.pending is not None:
                     items.append(
@@ -217,11 +246,25 @@ class Vault:
     def certificate_versions(self, name: str) -> list[Json]:
         with self.lock:
             obj = self._cert(name)
-            return [self._item(obj, v, versioned=True) for v in obj.versions]
+            items = []
+            for version in obj.order:  # placeholders included: they are versions
+                real = obj.find(version)
+                held = obj.placeholder(version)
+                if real is not None:
+                    items.append(self._item(obj, real, versioned=True))
+                elif held is not None:
+                    items.append(self._placeholder_item(obj, held, versioned=True))
+            return items
 
     def get_certificate(self, name: str, version: str) -> Json:
         with self.lock:
             obj = self._cert(name)
+            current = obj.newest(self.placeholder_current)
+            if not version and isinstance(current, Placeholder):
+                return self._placeholder_bundle(obj, current)
+            held = obj.placeholder(version) if version else None
+            if held is not None:
+                return self._placeholder_bundle(obj, held)
             found = obj.find(version)
             if found is not None:
                 return self._bundle(obj, found, policy=not version)
@@ -282,6 +325,9 @@ class Vault:
             )
             obj.pending = pending
             obj.policy = policy
+            obj.order.append(pending.version)
+            if issuer.lower() == "unknown":
+                obj.placeholders.append(placeholder_for(pending.version, policy, tags))
             answer = self._operation(obj, pending)
             if issuer.lower() == "self":
                 self._publish(
@@ -325,8 +371,9 @@ class Vault:
                 raise _pending_not_found(name)
             answer = self._operation(obj, obj.pending)
             obj.pending = None
-            if not obj.versions:
+            if not obj.versions and not obj.placeholders:
                 del self.certificates[name.lower()]
+            # The placeholder version survives (see Placeholder): still disabled, no cer.
             return answer
 
     def merge(self, name: str, body: Json) -> Json:
@@ -363,6 +410,17 @@ class Vault:
     def import_certificate(self, name: str, body: Json) -> Json:
         with self.lock:
             obj = self._claim_name(name)
+            if obj.pending is not None and obj.pending.status == "inProgress":
+                # Import while an operation is pending answers 409 (REST spec
+                # ImportCertificate has no pending semantics; the SDK team's answer in
+                # azure-sdk-for-python#13289: merge, cancel or delete the operation first).
+                raise VaultError(
+                    409,
+                    "Conflict",
+                    f"There is a pending certificate operation for "
+                    f"'{self._id('certificates', obj.name)}'; it must complete or be deleted "
+                    "before a certificate can be imported.",
+                )
             raw = body.get("value")
             if not isinstance(raw, str) or not raw:
                 raise bad("value is required")
@@ -391,6 +449,7 @@ class Vault:
     def set_secret(self, name: str, body: Json) -> Json:
         with self.lock:
             check_name(name)
+            self.check_secret_name_free(name)
             obj = self.secrets.setdefault(name.lower(), SecretObject(name))
             if obj.managed:
                 # GUESS: a certificate's linked secret cannot be overwritten (text ours).

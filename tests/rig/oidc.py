@@ -57,6 +57,16 @@ from .tls import TlsMaterial
 _LOG = logging.getLogger(__name__)
 
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+CLOUD_AUDIENCES = {
+    # Microsoft Learn, "Important considerations and restrictions for federated identity
+    # credentials" (and the Graph federatedIdentityCredential resource): the audience a
+    # federated credential is created with by default, per cloud.
+    "public": TOKEN_EXCHANGE_AUDIENCE,
+    "usgov": "api://AzureADTokenExchangeUSGov",
+    "china": "api://AzureADTokenExchangeChina",
+}
+OWNER_ID = "1234567"
+REPOSITORY_ID = "890123456"
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 DEFAULT_SUBJECT = "repo:contoso/certs:ref:refs/heads/main"
 FIC_DOCS = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation"
@@ -185,13 +195,17 @@ class GithubOidcIssuer(_HttpsJsonServer):
         self,
         tls: TlsMaterial,
         *,
-        subject: str = DEFAULT_SUBJECT,
+        subject: str | None = None,
         repository: str = "contoso/certs",
         ref: str = "refs/heads/main",
         lifetime: int = 300,
+        immutable_subject: bool = False,
     ) -> None:
         super().__init__(tls)
-        self.subject = subject
+        self.repository_id = REPOSITORY_ID
+        self.owner_id = OWNER_ID
+        self.immutable_subject = immutable_subject
+        self._subject = subject
         self.repository = repository
         self.ref = ref
         self.lifetime = lifetime
@@ -200,6 +214,29 @@ class GithubOidcIssuer(_HttpsJsonServer):
         self.issued: list[IssuedToken] = []
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = secrets.token_hex(20).upper()
+
+    @property
+    def subject(self) -> str:
+        """The ``sub`` claim: set explicitly, else built from the repository and ref.
+
+        GitHub's two forms (GitHub docs, "About security hardening with OpenID
+        Connect", example subject claims; changelog "immutable subject claims"):
+        ``repo:OWNER/REPO:ref:REF`` and, for repositories created or renamed from
+        2026-07-15, ``repo:OWNER@OWNER_ID/REPO@REPO_ID:ref:REF``.
+        """
+        if self._subject is not None:
+            return self._subject
+        return self.subject_in(immutable=self.immutable_subject)
+
+    @subject.setter
+    def subject(self, value: str) -> None:
+        self._subject = value
+
+    def subject_in(self, *, immutable: bool) -> str:
+        owner, repo = self.repository.split("/", 1)
+        if immutable:
+            return f"repo:{owner}@{self.owner_id}/{repo}@{self.repository_id}:ref:{self.ref}"
+        return f"repo:{owner}/{repo}:ref:{self.ref}"
 
     @property
     def issuer(self) -> str:
@@ -243,6 +280,8 @@ class GithubOidcIssuer(_HttpsJsonServer):
             "sha": "0" * 40,
             "repository": self.repository,
             "repository_owner": owner,
+            "repository_id": self.repository_id,
+            "repository_owner_id": self.owner_id,
             "repository_visibility": "private",
             "run_id": "1",
             "run_number": "1",
@@ -320,7 +359,7 @@ class FederatedCredential:
 
     issuer: str
     subject: str
-    audience: str = TOKEN_EXCHANGE_AUDIENCE
+    audience: str | None = None  # None: the cloud's default (CLOUD_AUDIENCES)
     name: str = "github-actions"
 
 
@@ -367,8 +406,10 @@ class EntraTokenService(_HttpsJsonServer):
         federated_credentials: Mapping[str, Iterable[FederatedCredential]] | None = None,
         token_lifetime: int = 3600,
         token_factory: Callable[[str], str] | None = None,
+        cloud: str = "public",
     ) -> None:
         super().__init__(tls)
+        self.cloud = cloud  # decides the default audience of federated credentials
         self.trust = trust
         # Lets a test hand out tokens another stand-in accepts (scope -> access token).
         self.token_factory = token_factory
@@ -584,7 +625,7 @@ class EntraTokenService(_HttpsJsonServer):
                 "identity credential Subject, Audience and Issuer against the "
                 f"presented assertion. {FIC_DOCS}",
             )
-        matches = [f for f in by_subject if f.audience in auds]
+        matches = [f for f in by_subject if self.audience_of(f) in auds]
         if not matches:
             raise _Rejected(
                 401,
@@ -601,7 +642,7 @@ class EntraTokenService(_HttpsJsonServer):
                 assertion,
                 key=key,
                 algorithms=["RS256"],
-                audience=fic.audience,
+                audience=self.audience_of(fic),
                 issuer=fic.issuer,
                 options={"require": ["iss", "sub", "aud", "exp", "iat", "nbf"]},
             )
@@ -623,6 +664,9 @@ class EntraTokenService(_HttpsJsonServer):
                 "AADSTS700027: Client assertion failed signature validation "
                 f"({type(exc).__name__}).",
             ) from None
+
+    def audience_of(self, fic: FederatedCredential) -> str:
+        return fic.audience or CLOUD_AUDIENCES[self.cloud]
 
     def _issuer_key(self, issuer: str, kid: str) -> Any:
         """The issuer's signing key, read like Entra does: discovery, then jwks_uri, over TLS."""

@@ -20,11 +20,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
 
-INSTALL_HINT = "run scripts/install-rig.sh as root to install the test servers"
+INSTALL_HINT = (
+    "install the test servers with scripts/install-rig.sh (`make demo` runs its no-root part:"
+    " Pebble, challtestsrv; `make test` adds BIND)"
+)
 
-# Directories searched after PATH: Go's install dir and the sbin dirs that a
-# non-login root shell may lack (named lives in /usr/sbin).
-_FALLBACK_DIRS = ("/root/go/bin", "/usr/local/sbin", "/usr/sbin", "/sbin")
+# Directories searched after PATH and Go's GOBIN / GOPATH/bin: Go's default install
+# dir for this user (~/go/bin, not only root's) and the sbin dirs that a non-login
+# shell may lack (named lives in /usr/sbin).
+_FALLBACK_DIRS = (
+    os.path.join(os.path.expanduser("~"), "go", "bin"),
+    "/root/go/bin",
+    "/usr/local/sbin",
+    "/usr/sbin",
+    "/sbin",
+)
 
 # Output fragments meaning "someone else took our port" (Go and BIND wording;
 # BIND 9.18 only says it could not create the interface, then exits).
@@ -43,21 +53,26 @@ class PortClash(RigError):
     """The server lost a race for its port; the caller retries with new ports."""
 
 
-def _go_bin_dir() -> str | None:
-    """Return ``$(go env GOPATH)/bin`` if a go toolchain is reachable."""
+def _go_bin_dirs() -> list[str]:
+    """Return where ``go install`` puts binaries for this user: GOBIN, GOPATH's first /bin.
+
+    Asked of the go toolchain itself, so a non-root user's GOPATH (``~/go`` by default,
+    or whatever ``go env -w`` set) is searched, not a fixed path.
+    """
     go = shutil.which("go") or (
         "/usr/local/go/bin/go" if os.path.exists("/usr/local/go/bin/go") else None
     )
     if go is None:
-        return None
+        return []
     try:
         out = subprocess.run(
-            [go, "env", "GOPATH"], capture_output=True, text=True, timeout=30, check=True
-        ).stdout.strip()
+            [go, "env", "GOBIN", "GOPATH"], capture_output=True, text=True, timeout=30, check=True
+        ).stdout.splitlines()
     except (OSError, subprocess.SubprocessError):
-        return None
-    first = out.split(os.pathsep)[0] if out else ""
-    return os.path.join(first, "bin") if first else None
+        return []
+    gobin, gopath = [*out, "", ""][:2]
+    first = gopath.strip().split(os.pathsep)[0]
+    return [d for d in (gobin.strip(), os.path.join(first, "bin") if first else "") if d]
 
 
 def find_binary(name: str) -> str:
@@ -69,7 +84,7 @@ def find_binary(name: str) -> str:
     found = shutil.which(name)
     if found:
         return found
-    dirs = [d for d in (_go_bin_dir(), *_FALLBACK_DIRS) if d]
+    dirs = list(dict.fromkeys([*_go_bin_dirs(), *_FALLBACK_DIRS]))
     for directory in dirs:
         candidate = os.path.join(directory, name)
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):

@@ -37,11 +37,16 @@ class LocalCA:
         )
         self.issued: list[bytes] = []
 
-    def finalize(self, csr_pem: bytes, lifetime: timedelta = timedelta(days=90)) -> IssuedChain:
+    def finalize(
+        self,
+        csr_pem: bytes,
+        lifetime: timedelta = timedelta(days=90),
+        issued_at: datetime | None = None,
+    ) -> IssuedChain:
         self.issued.append(csr_pem)
         csr = x509.load_pem_x509_csr(csr_pem)
         san = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        now = datetime.now(UTC)
+        now = issued_at or datetime.now(UTC)
         leaf = (
             x509.CertificateBuilder()
             .subject_name(csr.subject)

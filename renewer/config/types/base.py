@@ -30,7 +30,9 @@ class SettingsType:
     one of them, defaults applied). ``sections``: nested tables its fields
     name in ``Field.section`` (rfc2136's ``tsig``). ``summary`` explains the
     type in one phrase, for the schema's ``type`` description;
-    ``section_descriptions`` describe the nested tables there.
+    ``section_descriptions`` describe the nested tables there. ``open_keys``:
+    a third-party provider's keys are its own, so any key the tables lack is
+    accepted and checked with this field instead of reported as unknown.
     """
 
     kind: Literal["dns", "store"]
@@ -40,3 +42,4 @@ class SettingsType:
     build: Builder
     sections: Mapping[str, Mapping[str, Field]] = field(default_factory=dict)
     section_descriptions: Mapping[str, str] = field(default_factory=dict)
+    open_keys: Field | None = None

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from renewer.config.convert import SECRET, Field, plain
+from renewer.config.convert import SECRET, Field, base64_secret, plain
 from renewer.config.domains import normalise_zone, parse_host_port
 from renewer.config.types.base import BuildContext, SettingsType
 from renewer.core.settings import ProviderSettings, SecretRef
@@ -54,7 +54,7 @@ TSIG = {
         description="Key name as configured on the server.",
     ),
     "secret": Field(
-        convert=SECRET.convert,
+        convert=base64_secret(urlsafe=False),
         required=True,
         secret=True,
         accepts=SECRET.accepts,

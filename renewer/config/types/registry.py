@@ -9,9 +9,15 @@ tuple below, then teach the factory (``renewer/dns/registry.py`` or
 from __future__ import annotations
 
 from renewer.config.types import (
+    dns_acmedns,
     dns_azure,
     dns_challtestsrv,
+    dns_cloudflare,
+    dns_exec,
+    dns_google,
+    dns_powerdns,
     dns_rfc2136,
+    dns_route53,
     store_directory,
     store_keyvault,
 )
@@ -19,7 +25,18 @@ from renewer.config.types.base import SettingsType
 from renewer.config.types.plugin import discover
 
 DNS_TYPES: dict[str, SettingsType] = {
-    t.name: t for t in (dns_azure.TYPE, dns_rfc2136.TYPE, dns_challtestsrv.TYPE)
+    t.name: t
+    for t in (
+        dns_azure.TYPE,
+        dns_rfc2136.TYPE,
+        dns_challtestsrv.TYPE,
+        dns_powerdns.TYPE,
+        dns_route53.TYPE,
+        dns_exec.TYPE,
+        dns_cloudflare.TYPE,
+        dns_acmedns.TYPE,
+        dns_google.TYPE,
+    )
 }
 STORE_TYPES: dict[str, SettingsType] = {
     t.name: t for t in (store_keyvault.TYPE, store_directory.TYPE)

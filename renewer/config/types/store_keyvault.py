@@ -14,8 +14,10 @@ from renewer.core.settings import AzureSettings, BackendSettings
 
 KeyMode = Literal["csr", "import"]
 ContentType = Literal["pkcs12", "pem"]
+SoftDeleted = Literal["recover", "fail"]
 KEY_MODES: tuple[KeyMode, ...] = ("csr", "import")
 CONTENT_TYPES: tuple[ContentType, ...] = ("pkcs12", "pem")
+SOFT_DELETED: tuple[SoftDeleted, ...] = ("recover", "fail")
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class KeyVaultSettings(BackendSettings):
     exportable: bool = True
     content_type: ContentType = "pkcs12"
     ca_bundle: Path | None = None
+    on_soft_deleted: SoftDeleted = "recover"  # issue 11: a certificate name in the recycle bin
 
 
 FIELDS = {
@@ -63,6 +66,15 @@ FIELDS = {
             "Relative to this file; must exist."
         ),
     ),
+    "on_soft_deleted": Field(
+        enum=SOFT_DELETED,
+        default="recover",
+        description=(
+            "When a certificate's name is soft-deleted in the vault: recover (default) "
+            "brings it back and renews it (needs the certificates/recover permission), "
+            "fail stops that certificate with a message to recover or purge it."
+        ),
+    ),
 }
 
 
@@ -76,6 +88,7 @@ def build(values: Mapping[str, Any], ctx: BuildContext) -> KeyVaultSettings:
         exportable=values["exportable"],
         content_type=values["content_type"],
         ca_bundle=bundle,
+        on_soft_deleted=values["on_soft_deleted"],
     )
 
 

@@ -8,12 +8,23 @@ ETag it was based on (``If-Match``; ``If-None-Match: *`` when creating) and a
 412 Precondition Failed means "someone else wrote first": read again, retry.
 Cleanup removes only our value and deletes the record set only when it is
 empty, again conditional on the ETag (lego's Azure cleanup deleted the set).
+
+Each value renewer adds is noted in the record set's own metadata
+(``renewer_<hash of the value>: <UTC time written>``), which lives in Azure
+with the record, not on the runner: a job killed or cancelled between
+present and cleanup (its runner and local journal gone) leaves a value the
+next write to that record set, from any runner, removes once it is older
+than ``STALE_AFTER`` (longer than any order may take). Values without such
+a note (someone else's) are never touched.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from azure.core.credentials import TokenCredential
@@ -40,6 +51,12 @@ RECORD_TYPE = "TXT"
 ZONE_MISSING_CODES = frozenset(
     {"ResourceGroupNotFound", "ResourceNotFound", "ParentResourceNotFound", "SubscriptionNotFound"}
 )
+# Azure DNS allows 20 records per record set (Microsoft Learn, "Azure subscription and
+# service limits", Azure DNS limits); a 21st TXT value is refused.
+MAX_RECORDS = 20
+STALE_AFTER = timedelta(hours=6)
+META_PREFIX = "renewer_"
+log = logging.getLogger(__name__)
 ROLE_HINT = "grant the 'DNS TXT Contributor' custom role or DNS Zone Contributor"
 MESSAGE_LIMIT = 200
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -51,6 +68,31 @@ def _chunks(value: str) -> list[str]:
 
 def _joined(record: TxtRecord) -> str:
     return "".join(record.value or [])
+
+
+def _meta_key(value: str) -> str:
+    return META_PREFIX + hashlib.sha256(value.encode()).hexdigest()[:16]
+
+
+def _without_stale(
+    records: list[TxtRecord], metadata: dict[str, str], now: datetime
+) -> tuple[list[TxtRecord], dict[str, str], int]:
+    """Drop renewer's values older than STALE_AFTER (and notes of values gone)."""
+    kept: list[TxtRecord] = []
+    dropped = 0
+    for record in records:
+        note = metadata.get(_meta_key(_joined(record)))
+        try:
+            written = datetime.fromisoformat(note) if note else None
+        except ValueError:
+            written = None
+        if written is not None and now - written > STALE_AFTER:
+            dropped += 1
+            continue
+        kept.append(record)
+    live = {_meta_key(_joined(r)) for r in kept}
+    notes = {k: v for k, v in metadata.items() if not k.startswith(META_PREFIX) or k in live}
+    return kept, notes, dropped
 
 
 def _code(exc: HttpResponseError) -> str:
@@ -141,17 +183,32 @@ class AzureDnsProvider(DnsProvider):
         def attempt() -> None:
             current = self._get(zone, relative, f"reading TXT {absolute(fqdn)}")
             what = f"adding TXT at {absolute(fqdn)}"
+            now = datetime.now(UTC)
+            note = {_meta_key(value): now.isoformat(timespec="seconds")}
             if current is None:
-                fresh = RecordSet(ttl=TTL, txt_records=[TxtRecord(value=_chunks(value))])
+                fresh = RecordSet(
+                    ttl=TTL, metadata=note, txt_records=[TxtRecord(value=_chunks(value))]
+                )
                 self._put(zone, relative, fresh, what, if_none_match="*")
                 return
             records = list(current.txt_records or [])
             if any(_joined(r) == value for r in records):
                 return
+            records, metadata, dropped = _without_stale(records, dict(current.metadata or {}), now)
+            if dropped:
+                log.info("%s: removing %d stale TXT value(s) of an interrupted run", fqdn, dropped)
+            if len(records) >= MAX_RECORDS:
+                raise DnsError(
+                    f"azure dns: TXT {absolute(fqdn)} in zone {zone} already holds "
+                    f"{len(records)} values, Azure DNS's limit per record set "
+                    f"({MAX_RECORDS}); remove stale values there (a cancelled job's are swept "
+                    "by the next run) or split the names that share this record across "
+                    "certificates issued at different times"
+                )
             records.append(TxtRecord(value=_chunks(value)))
-            # Keep the set's TTL and metadata: only our value is ours to change.
+            # Keep the set's TTL and others' metadata: only our values are ours to change.
             updated = RecordSet(
-                ttl=current.ttl or TTL, metadata=current.metadata, txt_records=records
+                ttl=current.ttl or TTL, metadata={**metadata, **note}, txt_records=records
             )
             self._put(zone, relative, updated, what, if_match=current.etag)
 
@@ -170,9 +227,9 @@ class AzureDnsProvider(DnsProvider):
                 return
             what = f"removing TXT at {absolute(fqdn)}"
             if remaining:
-                updated = RecordSet(
-                    ttl=current.ttl, metadata=current.metadata, txt_records=remaining
-                )
+                metadata = dict(current.metadata or {})
+                metadata.pop(_meta_key(value), None)
+                updated = RecordSet(ttl=current.ttl, metadata=metadata, txt_records=remaining)
                 self._put(zone, relative, updated, what, if_match=current.etag)
             else:
                 self._delete(zone, relative, what, if_match=current.etag)

@@ -17,6 +17,7 @@ import dns.tsigkeyring
 import dns.update
 
 from renewer.config.domains import split_host_port
+from renewer.core.secrets import decode_base64
 from renewer.core.settings import SecretRef
 from renewer.dns.contract import DnsError, DnsProvider, absolute
 
@@ -79,7 +80,10 @@ class Rfc2136Provider(DnsProvider):
 
     def _update(self, zone: dns.name.Name) -> dns.update.UpdateMessage:
         if self.tsig_name and self.tsig_secret:
-            keyring = dns.tsigkeyring.from_text({self.tsig_name: self.tsig_secret.resolve()})
+            secret = self.tsig_secret.resolve()
+            # issue 12: the codec's "Incorrect padding" named neither setting nor variable
+            decode_base64(secret, f"dns.tsig.secret (the value of {self.tsig_secret})")
+            keyring = dns.tsigkeyring.from_text({self.tsig_name: secret})
             return dns.update.UpdateMessage(
                 zone,
                 keyring=keyring,

@@ -6,22 +6,25 @@ CA and merges the issued chain back. The private key never exists outside
 the vault; this process never holds it. ``key_mode: import`` makes the key in
 memory, orders, and imports a PKCS#12 or PEM bundle (nothing touches disk).
 
-Planning costs one paged list (``list_properties_of_certificates``): all
-that the planner needs is in the listed properties and the tags renewer
-writes at issue time (see keyvault_policy). Certificates without
-``managed-by=renewer`` are reported as unmanaged and never changed.
+Planning costs one paged list (``list_properties_of_certificates``): the
+planner needs only the listed properties and the tags renewer writes at issue
+time (policy.py). Certificates without ``managed-by=renewer`` are unmanaged.
 
 The ACME account key is a secret in the same vault
 (``renewer-acme-account-<sha256(directory)[:16]>``); per-certificate leases
 are secrets too (keyvault_lease). Every Azure failure becomes a one-line
-StoreError naming the vault and the object (keyvault_errors).
+StoreError naming the vault and the object (errors.py).
+
+Real-vault behaviour (sources in each module): conflicts.py reads a 409
+(soft-deleted name -> recovery.py per ``on_soft_deleted``; transient, retried;
+else a pending operation, reused or deleted; import 409s while one is pending,
+which is then deleted); a create-time placeholder or disabled item resolves
+to the newest enabled version renewer issued (current.py), never "unmanaged".
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +34,7 @@ from urllib.parse import urlsplit
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import (
     AzureError,
+    HttpResponseError,
     ResourceExistsError,
     ResourceNotFoundError,
     ServiceResponseError,
@@ -47,7 +51,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from renewer.core import redact
 from renewer.core.certs import IssuedChain, generate_key, key_to_pem, make_csr
 from renewer.core.models import CertificateSpec, StoredCertificate
 from renewer.core.settings import AzureSettings
@@ -58,15 +61,16 @@ from renewer.stores.contract import (
     StoredVersion,
     StoreError,
 )
-from renewer.stores.keyvault.errors import vault_errors
+from renewer.stores.keyvault.account import AccountSecret
+from renewer.stores.keyvault.account import account_secret_name as account_secret_name
+from renewer.stores.keyvault.conflicts import Conflict, classify, retry_transient
+from renewer.stores.keyvault.current import in_flight
+from renewer.stores.keyvault.current import resolve as resolve_in_flight
+from renewer.stores.keyvault.errors import describe_http, vault_errors
 from renewer.stores.keyvault.lease import SecretLease
 from renewer.stores.keyvault.policy import (
-    MANAGED_BY,
-    MANAGED_VALUE,
-    TAG_DIRECTORY,
     build_policy,
     csr_matches,
-    directory_tag,
     fit_tags,
     is_hsm,
     policy_matches,
@@ -74,17 +78,13 @@ from renewer.stores.keyvault.policy import (
     stored_from_properties,
     with_revoked,
 )
+from renewer.stores.keyvault.recovery import ON_SOFT_DELETED, soft_deleted
 from renewer.stores.keyvault.versions import list_versions
 
 log = logging.getLogger(__name__)
 
 KEY_MODES = ("csr", "import")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
-ACCOUNT_PREFIX = "renewer-acme-account-"
-
-
-def account_secret_name(directory: str) -> str:
-    return ACCOUNT_PREFIX + hashlib.sha256(directory.encode()).hexdigest()[:16]
 
 
 def client_options(vault_url: str, azure: AzureSettings, ca_bundle: Path | None) -> dict[str, Any]:
@@ -107,14 +107,6 @@ def _version(cert: KeyVaultCertificate) -> str | None:
     return cert.properties.version if cert.properties is not None else None
 
 
-def _register_account_key(key_json: str) -> None:
-    """Mask the account key's private part in logs, whatever prints it."""
-    with contextlib.suppress(ValueError, TypeError, AttributeError):
-        private = json.loads(key_json).get("d")
-        if isinstance(private, str):
-            redact.register(private)
-
-
 class KeyVaultStore(CertificateStore):
     """Certificates, the ACME account and leases in one Azure Key Vault."""
 
@@ -129,12 +121,16 @@ class KeyVaultStore(CertificateStore):
         *,
         ca_bundle: Path | None = None,
         lock_settle: float | None = None,
+        on_soft_deleted: str = "recover",
         **sdk_options: Any,
     ) -> None:
         if key_mode not in KEY_MODES:
             raise StoreError(f"keyvault {vault_url}: key_mode must be csr or import")
         if content_type not in ("pkcs12", "pem"):
             raise StoreError(f"keyvault {vault_url}: content_type must be pkcs12 or pem")
+        if on_soft_deleted not in ON_SOFT_DELETED:
+            raise StoreError(f"keyvault {vault_url}: on_soft_deleted must be recover or fail")
+        self.on_soft_deleted = on_soft_deleted
         self.vault_url = vault_url.rstrip("/")
         self.key_mode = key_mode
         self.exportable = exportable
@@ -142,7 +138,8 @@ class KeyVaultStore(CertificateStore):
         options = {**client_options(self.vault_url, azure, ca_bundle), **sdk_options}
         self._certs = CertificateClient(self.vault_url, credential, **options)
         self._secrets = SecretClient(self.vault_url, credential, **options)
-        self._lease = SecretLease(self._secrets, self.vault_url, lock_settle)
+        self._lease = SecretLease(self._secrets, self.vault_url, lock_settle, on_soft_deleted)
+        self._account = AccountSecret(self._secrets, self.vault_url, on_soft_deleted)
 
     def describe(self) -> str:
         return f"keyvault {self.vault_url}"
@@ -157,8 +154,15 @@ class KeyVaultStore(CertificateStore):
     def iter_current(self) -> Iterator[StoredCertificate]:
         """One paged list of properties (25 per page at most); yields as pages arrive."""
         with self._errors("the certificate list"):
-            for props in self._certs.list_properties_of_certificates():
-                stored = stored_from_properties(props)
+            for listed in self._certs.list_properties_of_certificates():
+                props: CertificateProperties | None = listed
+                if listed.name and in_flight(listed):
+                    # A placeholder (renewal in flight) or a disabled item: never "unmanaged".
+                    # With no enabled version, a merged (x5t) item stands as listed (someone's
+                    # disabled certificate stays theirs); a bare placeholder is nothing yet.
+                    resolved = resolve_in_flight(self._certs, listed.name)
+                    props = resolved or (listed if listed.x509_thumbprint else None)
+                stored = stored_from_properties(props) if props is not None else None
                 if stored is not None:
                     yield stored
 
@@ -167,6 +171,10 @@ class KeyVaultStore(CertificateStore):
         with self._errors(f"certificate {name}"):
             try:
                 cert = self._certs.get_certificate(name)
+                if cert.properties is None or not cert.cer or in_flight(cert.properties):
+                    resolved = resolve_in_flight(self._certs, name)
+                    if resolved is not None and resolved.version:
+                        cert = self._certs.get_certificate_version(name, resolved.version)
             except ResourceNotFoundError:
                 return None
         if cert.properties is None or not cert.cer:
@@ -218,8 +226,7 @@ class KeyVaultStore(CertificateStore):
                 try:
                     merged = self._certs.merge_certificate(spec.name, _chain_der(chain), tags=tags)
                 except ServiceResponseError:
-                    # Sent, but the answer was lost: the merge may have landed. A
-                    # truthful report needs to know, so look before calling it failed.
+                    # Sent, answer lost: the merge may have landed; look before calling it failed.
                     landed = self._merged_meanwhile(spec.name, chain)
                     if landed is None:
                         raise
@@ -254,8 +261,13 @@ class KeyVaultStore(CertificateStore):
         """
         with self._errors(f"certificate {spec.name}"):
             try:
-                return self._create(spec.name, policy)
-            except ResourceExistsError:
+                return self._create_once_free(spec.name, policy)
+            except ResourceExistsError as exc:
+                if classify(exc) is Conflict.TRANSIENT:  # retried while the budget allowed
+                    raise StoreError(
+                        describe_http(self.vault_url, f"certificate {spec.name}", exc)
+                        + " (still after retrying; the next run tries again)"
+                    ) from None
                 pending = self._certs.get_certificate_operation(spec.name)
             if str(pending.status or "").lower() == "inprogress" and self._reusable(
                 spec, policy, pending
@@ -263,9 +275,28 @@ class KeyVaultStore(CertificateStore):
                 log.info("%s: reusing the key and CSR of an unfinished earlier run", spec.name)
                 return pending
             log.info("%s: deleting a stale pending operation (%s)", spec.name, pending.status)
-            with contextlib.suppress(ResourceNotFoundError):
-                self._certs.delete_certificate_operation(spec.name)
-            return self._create(spec.name, policy)
+            self._delete_operation(spec.name)
+            return retry_transient(lambda: self._create(spec.name, policy), spec.name)
+
+    def _delete_operation(self, name: str) -> None:
+        with contextlib.suppress(ResourceNotFoundError):
+            retry_transient(lambda: self._certs.delete_certificate_operation(name), name)
+
+    def _free_name(self, name: str, exc: HttpResponseError) -> bool:
+        """After a 409: True when a soft-deleted name was recovered (try again), else False."""
+        if classify(exc) is not Conflict.SOFT_DELETED:
+            return False
+        soft_deleted(self._certs, self.vault_url, name, self.on_soft_deleted)
+        return True
+
+    def _create_once_free(self, name: str, policy: CertificatePolicy) -> CertificateOperation:
+        """Create; a soft-deleted name is recovered first. A pending operation -> 409 out."""
+        try:
+            return retry_transient(lambda: self._create(name, policy), name)
+        except ResourceExistsError as exc:
+            if not self._free_name(name, exc):
+                raise
+        return retry_transient(lambda: self._create(name, policy), name)
 
     def _create(self, name: str, policy: CertificatePolicy) -> CertificateOperation:
         poller = self._certs.begin_create_certificate(name, policy, preserve_order=True)
@@ -291,8 +322,8 @@ class KeyVaultStore(CertificateStore):
     def _abandon(self, name: str) -> None:
         """Delete the pending operation after a failed order (best effort)."""
         try:
-            with self._errors(f"certificate {name}"), contextlib.suppress(ResourceNotFoundError):
-                self._certs.delete_certificate_operation(name)
+            with self._errors(f"certificate {name}"):
+                self._delete_operation(name)
         except StoreError as exc:
             log.warning("%s: pending operation left in the vault: %s", name, exc)
 
@@ -318,10 +349,25 @@ class KeyVaultStore(CertificateStore):
         del key
         policy = build_policy(spec, self.exportable, self.content_type)
         tags = self._tags(spec, chain)
-        with self._errors(f"certificate {spec.name}"):
-            imported = self._certs.import_certificate(
-                spec.name, bundle, policy=policy, tags=tags, enabled=True, preserve_order=True
+
+        def once() -> KeyVaultCertificate:
+            return retry_transient(
+                lambda: self._certs.import_certificate(
+                    spec.name, bundle, policy=policy, tags=tags, enabled=True, preserve_order=True
+                ),
+                spec.name,
             )
+
+        with self._errors(f"certificate {spec.name}"):
+            try:
+                imported = once()
+            except ResourceExistsError as exc:
+                if not self._free_name(spec.name, exc):
+                    # Import answers 409 while an operation is pending (a csr-mode run
+                    # crashed, or key_mode changed): that operation can never finish.
+                    log.info("%s: deleting a pending operation that blocks import", spec.name)
+                    self._delete_operation(spec.name)
+                imported = once()
         log.info("%s: imported into %s", spec.name, self.describe())
         return self._stored(spec, chain, _version(imported))
 
@@ -345,35 +391,10 @@ class KeyVaultStore(CertificateStore):
 
     # -- account and lock --------------------------------------------------------------------
     def load_account(self, directory: str) -> AccountRecord | None:
-        name = account_secret_name(directory)
-        with self._errors(f"ACME account secret {name}"):
-            try:
-                secret = self._secrets.get_secret(name)
-            except ResourceNotFoundError:
-                return None
-        try:
-            body = json.loads(secret.value or "")
-            record = AccountRecord(
-                directory=str(body["directory"]), key_json=str(body["key"]), uri=body.get("uri")
-            )
-        except (ValueError, KeyError, TypeError):
-            raise StoreError(
-                f"vault {self.vault_url}: ACME account secret {name} is not renewer's JSON"
-            ) from None
-        _register_account_key(record.key_json)
-        return record
+        return self._account.load(directory)
 
     def save_account(self, record: AccountRecord) -> None:
-        name = account_secret_name(record.directory)
-        _register_account_key(record.key_json)
-        body = {"directory": record.directory, "uri": record.uri, "key": record.key_json}
-        with self._errors(f"ACME account secret {name}"):
-            self._secrets.set_secret(
-                name,
-                json.dumps(body),
-                content_type="application/json",
-                tags={MANAGED_BY: MANAGED_VALUE, TAG_DIRECTORY: directory_tag(record.directory)},
-            )
+        self._account.save(record)
 
     def lock(self, name: str) -> contextlib.AbstractContextManager[None]:
         return self._lease.hold(name)

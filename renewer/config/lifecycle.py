@@ -1,0 +1,43 @@
+"""The certificate keys of its lifecycle (issue 11), merged into the certificate table.
+
+``retired`` stops renewals on purpose, ``previous_name`` keeps a renamed
+certificate's history (the planner does not call the old name orphaned), and
+``consumers`` names who uses it, so ``validate`` can warn about a key type a
+consumer cannot load (config/consumers.py).
+"""
+
+from __future__ import annotations
+
+from renewer.config.consumers import CONSUMERS
+from renewer.config.convert import Field, plain
+from renewer.config.domains import check_certificate_name
+
+LIFECYCLE: dict[str, Field] = {
+    "retired": Field(
+        accepts=("bool",),
+        default=False,
+        description=(
+            "Stop renewing this certificate on purpose: it is kept in the store, never "
+            "renewed, and the plan says so (default false)."
+        ),
+    ),
+    "consumers": Field(
+        "list",
+        enum=CONSUMERS,
+        default=(),
+        unique=True,
+        description=(
+            "Services that use this certificate ("
+            + ", ".join(CONSUMERS)
+            + "); validate warns when one cannot use its key type."
+        ),
+    ),
+    "previous_name": Field(
+        convert=plain(check_certificate_name),
+        description=(
+            "The name this certificate had before a rename: the old one is kept and not "
+            "reported as orphaned."
+        ),
+        pattern="^[0-9A-Za-z-]{1,127}$",
+    ),
+}

@@ -1,0 +1,59 @@
+"""A doctor check and how a list of them is shown (terminal text, or Markdown for a job summary)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+OK, BAD = "✓", "✗"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verdict: ``area`` names the thing checked (a vault, a zone, a CA)."""
+
+    ok: bool
+    area: str
+    line: str
+    fix: str = ""
+
+    def text(self) -> str:
+        mark = OK if self.ok else BAD
+        tail = f": {self.fix}" if self.fix and not self.ok else ""
+        return f"{mark} {self.area}: {self.line}{tail}"
+
+
+def passed(area: str, line: str) -> Check:
+    return Check(True, area, line)
+
+
+def failed(area: str, line: str, fix: str) -> Check:
+    return Check(False, area, line, fix)
+
+
+def exit_code(checks: Sequence[Check]) -> int:
+    """0 when every check passed, 1 when any failed (2 is for config/usage, in the CLI)."""
+    return 0 if all(c.ok for c in checks) else 1
+
+
+def render_text(checks: Sequence[Check]) -> str:
+    bad = sum(not c.ok for c in checks)
+    lines = [c.text() for c in checks]
+    lines.append(f"{len(checks) - bad} passed, {bad} failed")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(checks: Sequence[Check]) -> str:
+    bad = sum(not c.ok for c in checks)
+    title = "all checks passed" if not bad else f"{bad} of {len(checks)} checks failed"
+    rows = [
+        f"| {OK if c.ok else BAD} | {_cell(c.area)} | {_cell(c.line)} | "
+        f"{_cell(c.fix if not c.ok else '')} |"
+        for c in checks
+    ]
+    head = ["## renewer doctor: " + title, "", "| | what | result | to do |", "|---|---|---|---|"]
+    return "\n".join(head + rows) + "\n"

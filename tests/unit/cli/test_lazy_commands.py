@@ -1,0 +1,95 @@
+"""Commands load on first use: ``--help`` and ``validate`` import no ACME, Azure or DNS stack."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from click.testing import CliRunner
+
+from renewer.cli.main import COMMANDS, main
+
+REPO = Path(__file__).resolve().parents[3]
+HEAVY = ("acme", "josepy", "azure", "dns", "requests", "cryptography")
+
+PROBE = """
+import json, sys
+sys.argv = ["renewer", *sys.argv[1:]]
+import renewer.cli
+try:
+    renewer.cli.main()
+except SystemExit as done:
+    code = done.code
+print(json.dumps({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+"""
+
+CONFIG = """\
+acme:
+  directory: https://acme.example/dir
+store:
+  type: keyvault
+  vault_url: https://v.vault.azure.net
+dns:
+  type: azure
+  subscription_id: 00000000-0000-0000-0000-000000000000
+  resource_group: rg
+certificates:
+  - name: a
+    domains: [a.example.com]
+"""
+
+
+def _probe(*args: str) -> tuple[int, set[str], str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env, cwd=REPO
+    )
+    last = proc.stdout.strip().splitlines()[-1]
+    found = json.loads(last)
+    return found["code"], set(found["modules"]), proc.stdout
+
+
+def test_help_imports_no_heavy_stack() -> None:
+    code, modules, out = _probe("--help")
+    assert code == 0
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+    for name in COMMANDS:
+        assert f"  {name} " in out  # every command is still listed
+
+
+def test_validate_imports_no_heavy_stack(tmp_path: Path) -> None:
+    config = tmp_path / "certificates.yaml"
+    config.write_text(CONFIG)
+    code, modules, out = _probe("validate", "-c", str(config))
+    assert code == 0, out
+    assert "valid (1 certificates)" in out
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
+
+def test_bad_config_still_reports_file_line_col_without_the_stack(tmp_path: Path) -> None:
+    config = tmp_path / "certificates.yaml"
+    config.write_text(CONFIG.replace("a.example.com", "not a domain"))
+    code, modules, _ = _probe("validate", "-c", str(config))
+    assert code == 2
+    assert not modules & {"acme", "josepy", "azure"}
+
+
+def test_table_lines_match_the_commands_and_every_command_loads() -> None:
+    for name, (module, short) in COMMANDS.items():
+        importlib.import_module(module)
+        command = main.commands[name]
+        assert command.get_short_help_str(10_000) == short, name
+
+
+def test_a_command_runs_and_shows_its_help_when_loaded_lazily() -> None:
+    result = CliRunner().invoke(main, ["renew", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--concurrency" in result.output
+    group = main.get_command(click.Context(main), "report")
+    assert isinstance(group, click.Group) and "merge" in group.commands
+    assert main.get_command(click.Context(main), "no-such-command") is None

@@ -1,0 +1,47 @@
+"""What `renewer azure setup` grants follows from the inventory, and nothing else."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from renewer.config.loader import load_config
+from renewer.scaffold import azure_setup
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _setup(*args: str, **env: str) -> tuple[int, str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "renewer", "azure", "setup", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **env},
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_the_repositorys_inventory_names_two_vaults_and_two_dns_scopes() -> None:
+    inv = azure_setup.inventory(load_config(REPO / "certificates.yaml").certificates)
+    assert inv.vaults == ("contoso-certs", "fabrikam-certs")
+    assert [(d.subscription_id, d.resource_group) for d in inv.dns] == [
+        ("00000000-0000-0000-0000-000000000000", "dns"),
+        ("11111111-1111-1111-1111-111111111111", "other-dns"),
+    ]
+    assert inv.dns[0].domains == ("api.contoso.com", "contoso.com", "www.contoso.com")
+    assert inv.dns[1].domains == ("fabrikam.net",)  # the wildcard's zone is the apex's
+
+
+def test_local_stores_and_dns_need_no_azure_setup() -> None:
+    code, out = _setup("-c", str(REPO / "examples" / "local.yaml"), "--repo", "a/b")
+    assert code == 2
+    assert "no Key Vault store and no Azure DNS" in out
+
+
+def test_repo_is_required_and_checked() -> None:
+    code, out = _setup("-c", str(REPO / "certificates.yaml"), GITHUB_REPOSITORY="")
+    assert code == 2 and "expected OWNER/REPO" in out
