@@ -15,7 +15,6 @@ import logging
 from typing import Any
 
 import click
-from click.utils import make_default_short_help
 
 from renewer import __version__
 from renewer.cli.common import (
@@ -115,7 +114,9 @@ class LazyGroup(GuardedGroup):
             if command is not None:
                 rows.append((name, command.get_short_help_str(limit)))
             else:
-                rows.append((name, make_default_short_help(COMMANDS[name][1], limit)))
+                # click's own shortening (its make_default_short_help is deprecated in 8.5)
+                stub = click.Command(name, help=COMMANDS[name][1])
+                rows.append((name, stub.get_short_help_str(limit)))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
