@@ -12,14 +12,13 @@ Teams or Slack URL is a credential.
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
 
+from renewer.core.errors import RenewerError
 from renewer.core.redact import redact
-from renewer.core.retry import parse_retry_after
+from renewer.core.retry import Deadline, Policy, attempt_until, parse_retry_after
 from renewer.notify.contract import DeliveryError, Rendered
 
 ATTEMPTS = 4
@@ -61,46 +60,58 @@ def _snippet(response: requests.Response) -> str:
     return f": {redact(text)}" if text else ""
 
 
-def post(
-    url: str,
-    message: Rendered,
-    timeout: float,
-    policy: RetryPolicy,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> str:
+class TryAgain(RenewerError):
+    """One attempt that may succeed later (429, 5xx, no answer); the primitive decides."""
+
+    transient = True
+
+
+def attempts_policy(policy: RetryPolicy) -> Policy:
+    """The shared retry primitive's policy for one message (core.retry.attempt_until)."""
+    return Policy(
+        attempts=policy.attempts,
+        first=policy.backoff,
+        cap=policy.budget,
+        max_retry_after=None,  # a longer Retry-After is refused below, not shortened
+    )
+
+
+def post(url: str, message: Rendered, timeout: float, policy: RetryPolicy) -> str:
     """POST ``message`` to ``url``; "HTTP 200 after 1 attempt(s)", or DeliveryError."""
     headers = {"Content-Type": message.media_type, "User-Agent": USER_AGENT, **message.headers}
-    deadline = clock() + policy.budget
-    wait = policy.backoff
-    problem = "not attempted"
-    for attempt in range(1, policy.attempts + 1):
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise DeliveryError(f"{problem}; gave up: the {policy.budget:.0f}s budget is spent")
-        limit = min(timeout, remaining)
-        retry_after: float | None = None
+    deadline = Deadline.after(policy.budget)
+    tries = 0
+
+    def attempt() -> str:
+        nonlocal tries
+        tries += 1
+        limit = max(0.001, min(timeout, deadline.remaining()))
         try:
             response = requests.post(
                 url, data=message.body, headers=headers, timeout=limit, allow_redirects=False
             )
         except requests.Timeout:
-            problem = f"no answer within {limit:.0f}s"
+            raise TryAgain(f"no answer within {limit:.0f}s") from None
         except requests.RequestException as exc:  # the text holds the URL: name the kind only
-            problem = f"cannot connect ({exc.__class__.__name__})"
-        else:
-            status = response.status_code
-            if 200 <= status < 300:
-                return f"HTTP {status} after {attempt} attempt(s)"
-            if status != 429 and status < 500:
-                raise DeliveryError(f"refused with HTTP {status}{_snippet(response)}")
-            problem = f"HTTP {status}{_snippet(response)}"
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        if attempt == policy.attempts:
-            break
-        pause = wait if retry_after is None else retry_after
-        if pause > policy.max_wait or clock() + pause >= deadline:
-            raise DeliveryError(f"{problem}; a retry in {pause:.0f}s would pass the time budget")
-        sleep(pause)
-        wait *= 2
-    raise DeliveryError(f"{problem} after {policy.attempts} attempt(s)")
+            raise TryAgain(f"cannot connect ({exc.__class__.__name__})") from None
+        status = response.status_code
+        if 200 <= status < 300:
+            return f"HTTP {status} after {tries} attempt(s)"
+        if status != 429 and status < 500:
+            raise DeliveryError(f"refused with HTTP {status}{_snippet(response)}")
+        raise TryAgain(
+            f"HTTP {status}{_snippet(response)}",
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
+
+    def may_wait(pause: float) -> bool:
+        return pause <= policy.max_wait
+
+    try:
+        return attempt_until(
+            attempt, policy=attempts_policy(policy), deadline=deadline, may_wait=may_wait
+        )
+    except TryAgain as last:
+        if tries >= policy.attempts:
+            raise DeliveryError(f"{last} after {tries} attempt(s)") from None
+        raise DeliveryError(f"{last}; a retry would pass the time budget") from None

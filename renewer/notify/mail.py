@@ -13,15 +13,16 @@ import html
 import smtplib
 import socket
 import ssl
-import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formatdate, make_msgid
 
 from renewer.config.notify import NotifySettings, SmtpSettings
+from renewer.core import retry
 from renewer.core.errors import RenewerError
 from renewer.core.redact import redact
+from renewer.core.retry import Deadline
 from renewer.notify import http
 from renewer.notify.contract import DeliveryError, Rendered
 from renewer.notify.event import Event
@@ -134,30 +135,28 @@ class EmailNotifier:
         smtp = self.settings.smtp
         if smtp is None or not self.settings.sender:
             raise DeliveryError("no smtp server or sender configured")
-        deadline = time.monotonic() + self.policy.budget
-        wait, problem = self.policy.backoff, "not attempted"
-        for attempt in range(1, self.policy.attempts + 1):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
+        deadline = Deadline.after(self.policy.budget)
+        sender, recipients = self.settings.sender, self.settings.to
+        tries = 0
+
+        def attempt() -> str:
+            nonlocal tries
+            tries += 1
             try:
-                _deliver(
-                    smtp,
-                    message.body,
-                    self.settings.sender,
-                    self.settings.to,
-                    min(self.settings.timeout, remaining),
-                )
-                return f"sent to {len(self.settings.to)} recipient(s) after {attempt} attempt(s)"
+                timeout = max(0.001, min(self.settings.timeout, deadline.remaining()))
+                _deliver(smtp, message.body, sender, recipients, timeout)
             except RenewerError as exc:  # an env: reference gone since validation
                 raise DeliveryError(str(exc)) from None
             except (smtplib.SMTPException, OSError) as exc:
                 problem, transient = _describe(exc)
                 if not transient:
                     raise DeliveryError(problem) from None
-            if attempt < self.policy.attempts and time.monotonic() + wait < deadline:
-                time.sleep(wait)
-                wait *= 2
-            else:
-                break
-        raise DeliveryError(f"{problem}; gave up")
+                raise http.TryAgain(problem) from None
+            return f"sent to {len(recipients)} recipient(s) after {tries} attempt(s)"
+
+        try:
+            return retry.attempt_until(
+                attempt, policy=http.attempts_policy(self.policy), deadline=deadline
+            )
+        except http.TryAgain as last:
+            raise DeliveryError(f"{last}; gave up") from None

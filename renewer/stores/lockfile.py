@@ -30,6 +30,7 @@ from renewer.stores.contract import LockBusy, StoreError
 
 LOCK_MODE = 0o600
 RECORD_GRACE = 0.1  # seconds a new holder may take between flock and writing its record
+RECORD_POLL = 0.01  # how often the record is looked for meanwhile
 
 
 def process_start(pid: int) -> str | None:
@@ -125,8 +126,9 @@ def hold(path: Path, name: str) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             text = _read_all(fd)
-            if not text.strip():
-                time.sleep(RECORD_GRACE)  # the holder may be about to write its record
+            until = time.monotonic() + RECORD_GRACE  # the holder may be writing its record
+            while not text.strip() and time.monotonic() < until:
+                time.sleep(RECORD_POLL)
                 text = _read_all(fd)
             holder = parse_holder(text)
             raise LockBusy(
