@@ -1,5 +1,5 @@
 """``python -m renewer`` runs the CLI (same as the ``renewer`` console script)."""
 
-from renewer.cli import main
+from renewer.cli.main import run
 
-main()
+run()

@@ -4,6 +4,6 @@ Commands are registered in :data:`renewer.cli.main.COMMANDS` and imported on
 first use, so ``renewer --help`` and ``renewer validate`` stay light.
 """
 
-from renewer.cli.main import main
+from renewer.cli.main import main, run
 
-__all__ = ["main"]
+__all__ = ["main", "run"]

@@ -11,7 +11,6 @@ from types import FrameType
 import click
 
 from renewer import app as run
-from renewer.cli import verify as verify_cli  # verify: issue 15
 from renewer.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -32,12 +31,9 @@ from renewer.cli.common import (
     write_or_fallback,
 )
 from renewer.cli.main import main
-from renewer.cli.notify import announce
-from renewer.config.types.dns_acmedns import AcmeDnsSettings
+from renewer.config.loader import Config
 from renewer.core.errors import describe_error
 from renewer.core.models import Plan, Result
-from renewer.dns.providers import acmedns
-from renewer.execute import persist
 from renewer.execute.executor import (
     DEFAULT_CERT_DEADLINE,
     DEFAULT_CONCURRENCY,
@@ -51,7 +47,6 @@ from renewer.publish import actions as github
 from renewer.report import persist as persist_report
 from renewer.report import render as report
 from renewer.report.model import RunReport
-from renewer.verify import render as verify_render
 
 REVOCATION_REASONS = {
     "unspecified": 0,
@@ -69,13 +64,13 @@ def parse_shard_option(spec: str | None) -> shard.Shard | None:
 
 
 def _plan(
-    config: str | None,
+    cfg: Config,
     only: tuple[str, ...],
     force: bool,
     services: Services,
     part: shard.Shard | None = None,
 ) -> tuple[Plan, run.State]:
-    specs = load_specs(config)
+    specs = list(cfg.certificates)
     try:
         if part is not None:
             return run.make_shard_plan(specs, services, only, force, part)
@@ -102,8 +97,12 @@ def plan(
     """Show what a renew would do, and why; changes nothing."""
     part = parse_shard_option(shard_spec)
     check_outputs({"-o": output})
+    from renewer.config.types.dns_acmedns import AcmeDnsSettings
+    from renewer.dns.providers import acmedns
+    from renewer.execute import persist
+
     services = Services()
-    the_plan, state = _plan(config, only, force, services, part)
+    the_plan, state = _plan(load(config), only, force, services, part)
     standing = persist.gather([a.spec for a in the_plan.actions], services)
     for warning in persist_report.warnings(standing):
         warn(warning, "dns-persist-01")
@@ -208,7 +207,8 @@ def renew(
     part = parse_shard_option(shard_spec)
     check_outputs({"--report": report_path, "--summary": summary_path, **step_summary_output()})
     services = Services(state_dir=state_dir(config))
-    the_plan, state = _plan(config, only, force, services, part)
+    cfg = load(config)  # once: the notify: targets below come from this same reading
+    the_plan, state = _plan(cfg, only, force, services, part)
     cancel = threading.Event()
     _install_cancel(cancel)
 
@@ -243,8 +243,12 @@ def renew(
     body = report.as_body(the_report)
     markdown = report.render_markdown(the_report)
     checked = None  # verify (issue 15): after the work, for certificates with endpoints
-    if not dry_run and not skip_verify and not cancel.is_set():
-        checked = verify_cli.check([a.spec for a in the_plan.actions], services.stores)
+    probed = [a.spec for a in the_plan.actions if a.spec.endpoints]
+    if probed and not dry_run and not skip_verify and not cancel.is_set():
+        from renewer.cli import verify as verify_cli  # the TLS probe stack, only when used
+        from renewer.verify import render as verify_render
+
+        checked = verify_cli.check(probed, services.stores)
     if checked is not None and checked.findings:
         click.echo(verify_render.render_text(checked), nl=False)
         verify_cli.annotate(checked, strict=False)
@@ -257,8 +261,10 @@ def renew(
         write_or_fallback(markdown, summary_path, "--summary") if summary_path else True,
         step_summary_or_fallback(markdown),
     ]
-    if (part is None if notify is None else notify) and not dry_run:
-        announce(load(config), body, summary_path=summary_path)
+    if (part is None if notify is None else notify) and not dry_run and cfg.notify:
+        from renewer.cli.notify import announce  # the notifier stack, only when configured
+
+        announce(cfg, body, summary_path=summary_path)
     stale = bool(checked and checked.stale)
     failed = report.failing(the_report) or cancel.is_set() or stale or not all(written)
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
@@ -303,6 +309,8 @@ def persist_command(config: str | None, only: tuple[str, ...], dry_run: bool, pr
         chosen = planner.select(specs, only)
     except UnknownCertificate as error:
         raise UsageError(str(error)) from None
+    from renewer.execute import persist
+
     if not only:
         chosen = tuple(s for s in chosen if persist.uses_persist(s))
     if not chosen:

@@ -1,4 +1,8 @@
-"""DNS-01 providers and the factory that builds the one a spec names."""
+"""DNS-01 providers and the factory that builds the one a spec names.
+
+Each provider module is imported by the ``case`` that builds it, so a run loads
+the providers its certificates use and no other (start-up time, issue 17).
+"""
 
 from __future__ import annotations
 
@@ -13,17 +17,14 @@ from renewer.config.types.dns_rfc2136 import Rfc2136Settings
 from renewer.config.types.dns_route53 import Route53Settings
 from renewer.core.settings import DnsSettings, PluginSettings
 from renewer.dns.contract import DnsError, DnsProvider
-from renewer.dns.providers.acmedns import AcmeDnsProvider
-from renewer.dns.providers.challtestsrv import ChallTestSrvProvider
-from renewer.dns.providers.exec import ExecProvider
-from renewer.dns.providers.powerdns import PowerDnsProvider
-from renewer.dns.providers.rfc2136 import Rfc2136Provider
 
 
 def make_provider(settings: DnsSettings) -> DnsProvider:
     """Build a provider from validated settings (one ``case`` per settings class)."""
     match settings.provider:
         case Rfc2136Settings(nameserver=nameserver, tsig=tsig, zone=zone):
+            from renewer.dns.providers.rfc2136 import Rfc2136Provider
+
             return Rfc2136Provider(
                 nameserver=nameserver,
                 tsig_name=tsig.name if tsig else None,
@@ -32,8 +33,12 @@ def make_provider(settings: DnsSettings) -> DnsProvider:
                 zone=zone,
             )
         case ChallTestSrvSettings(url=url):
+            from renewer.dns.providers.challtestsrv import ChallTestSrvProvider
+
             return ChallTestSrvProvider(url, settings.propagation.nameservers)
         case PowerDnsSettings() as pdns:
+            from renewer.dns.providers.powerdns import PowerDnsProvider
+
             return PowerDnsProvider(
                 pdns.api_url,
                 pdns.api_key,
@@ -42,8 +47,12 @@ def make_provider(settings: DnsSettings) -> DnsProvider:
                 ca_bundle=pdns.ca_bundle,
             )
         case ExecSettings(program=program, timeout=timeout):
+            from renewer.dns.providers.exec import ExecProvider
+
             return ExecProvider(program, timeout=timeout)
         case AcmeDnsSettings() as acme_dns:
+            from renewer.dns.providers.acmedns import AcmeDnsProvider
+
             return AcmeDnsProvider(
                 acme_dns.api_url,
                 acme_dns.username,
