@@ -15,14 +15,16 @@ import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from renewer.config.loader import Config, ConfigError, load_config
-from renewer.core.models import CertificateSpec
 from renewer.core.redact import RedactingFilter
 from renewer.publish import actions as github
+
+if TYPE_CHECKING:  # the loader is imported by load(): ``renewer --help`` reads no config
+    from renewer.config.loader import Config, ConfigError
+    from renewer.core.models import CertificateSpec
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -100,6 +102,8 @@ def state_dir(config: str | None) -> Path:
 
 
 def load(config: str | None) -> Config:
+    from renewer.config.loader import ConfigError, load_config
+
     try:
         return load_config(config_path(config))
     except ConfigError as error:

@@ -17,7 +17,6 @@ from typing import Any
 
 import click
 
-from renewer import __version__
 from renewer.cli.common import (
     EXIT_FAILED,
     config_option,
@@ -26,8 +25,6 @@ from renewer.cli.common import (
     setup_logging,
     warn,
 )
-from renewer.config import schema as config_schema
-from renewer.config.consumers import consumer_warnings
 from renewer.core.errors import describe_error
 
 log = logging.getLogger(__name__)
@@ -122,9 +119,26 @@ class LazyGroup(GuardedGroup):
             formatter.write_dl(rows)
 
 
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """click's --version (same words), reading the version only when asked."""
+    if not value or ctx.resilient_parsing:
+        return
+    import renewer
+
+    click.echo(f"renewer, version {renewer.__version__}")
+    ctx.exit()
+
+
 @click.group(cls=LazyGroup)
 @click.option("-v", "--verbose", count=True, help="-v INFO, -vv DEBUG (secrets never logged).")
-@click.version_option(version=__version__, prog_name="renewer")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 def main(verbose: int) -> None:
     """Certificates as code: ACME DNS-01 certificates into Azure Key Vault."""
     _imports_done()
@@ -135,6 +149,8 @@ def main(verbose: int) -> None:
 @config_option
 def validate(config: str | None) -> None:
     """Check certificates.yaml; exit 0 if valid, 2 with FILE:LINE:COL messages if not."""
+    from renewer.config.consumers import consumer_warnings
+
     specs = load_specs(config)
     for line in consumer_warnings(specs):
         warn(line, "certificates.yaml")
@@ -147,6 +163,8 @@ def schema() -> None:
 
     renewer/schema/certificates.schema.json, where editors look, is this output.
     """
+    from renewer.config import schema as config_schema
+
     click.echo(config_schema.render(), nl=False)
 
 

@@ -93,3 +93,88 @@ def test_a_command_runs_and_shows_its_help_when_loaded_lazily() -> None:
     group = main.get_command(click.Context(main), "report")
     assert isinstance(group, click.Group) and "merge" in group.commands
     assert main.get_command(click.Context(main), "no-such-command") is None
+
+
+# The import boundary of a run (issue 17): a configuration loads its own types' stacks only.
+FULL_PROBE = PROBE.replace('sorted({m.split(".")[0] for m in sys.modules})', "sorted(sys.modules)")
+RFC2136_DIRECTORY = """\
+acme:
+  directory: https://127.0.0.1:9/dir
+store:
+  type: directory
+  path: ./certs
+dns:
+  type: rfc2136
+  nameserver: 127.0.0.1:53
+  tsig:
+    name: renewer-key
+    secret: env:TSIG_SECRET
+    algorithm: hmac-sha256
+certificates:
+  - name: a
+    domains: [a.example.test]
+"""
+OTHER_STACKS = (
+    "azure",  # Key Vault, Azure DNS, sign-in SDKs
+    "boto3",
+    "botocore",
+    "google",
+    "cloudflare",
+    "jsonschema",
+    "renewer.azure",
+    "renewer.stores.keyvault",
+    "renewer.dns.providers.azure",
+    "renewer.dns.providers.route53",
+    "renewer.dns.providers.google",
+    "renewer.dns.providers.cloudflare",
+    "renewer.dns.providers.powerdns",
+    "renewer.dns.providers.acmedns",
+    "renewer.dns.providers.exec",
+    "renewer.dns.providers.challtestsrv",
+    "renewer.notify",  # no notify: targets configured
+    "renewer.cli.notify",
+    "renewer.verify",  # no endpoints configured
+    "renewer.cli.verify",
+    "renewer.publish.github_api",
+)
+
+
+def _modules(
+    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None
+) -> tuple[int, set[str]]:
+    run_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, "-c", FULL_PROBE, *args],
+        capture_output=True,
+        text=True,
+        env=run_env,
+        cwd=cwd,
+    )
+    assert proc.stdout.strip(), proc.stderr
+    found = json.loads(proc.stdout.strip().splitlines()[-1])
+    return found["code"], set(found["modules"])
+
+
+def _loaded(modules: set[str], stacks: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == s or m.startswith(f"{s}.") for s in stacks))
+
+
+def test_help_reads_no_config_tables_nor_distribution_metadata() -> None:
+    code, modules = _modules("--help")
+    assert code == 0
+    assert not _loaded(modules, ("renewer.config", "importlib.metadata", "yaml", *HEAVY))
+
+
+def test_a_dry_run_loads_only_the_configured_types(tmp_path: Path) -> None:
+    (tmp_path / "certificates.yaml").write_text(RFC2136_DIRECTORY)
+    code, modules = _modules(
+        "renew",
+        "--dry-run",
+        "-c",
+        "certificates.yaml",
+        cwd=tmp_path,
+        env={"TSIG_SECRET": "c2VjcmV0"},
+    )
+    assert code == 0
+    assert "renewer.execute.executor" in modules  # it did reach the run, not a usage error
+    assert not _loaded(modules, OTHER_STACKS), _loaded(modules, OTHER_STACKS)
