@@ -156,9 +156,12 @@ def normalise_uuid(text: str) -> str:
     return value.lower()
 
 
+_CERTIFICATE_NAME = re.compile(r"[0-9A-Za-z-]{1,127}")
+
+
 def check_certificate_name(text: str) -> str:
     """Key Vault's name rule, applied to every store so a config can move between them."""
-    if not re.fullmatch(r"[0-9A-Za-z-]{1,127}", text):
+    if not _CERTIFICATE_NAME.fullmatch(text):
         raise ValueError(
             f"{show(text)} is not a valid certificate name: use 1 to 127 letters, "
             "digits and hyphens (Key Vault's rule)"

@@ -39,6 +39,7 @@ from renewer.config.fields import (
 from renewer.config.nodes import INVALID, Checker, Entry, Source, is_null, kind_of
 from renewer.config.types.base import BuildContext
 from renewer.config.types.registry import TYPES
+from renewer.core.collector import collector_paused
 from renewer.core.files import BoundedReadError, read_bounded  # issue 12
 from renewer.core.models import HSM_SUFFIX, CertificateSpec, ReportMode
 from renewer.core.settings import (
@@ -114,11 +115,10 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     ``env:NAME`` reference is set; the values are read later, when used.
     """
     file = str(path)
-    text = _read_text(Path(path), file)
-    root = _compose(text, file)
     env = os.environ if environ is None else environ
     loader = _Loader(Context(Path(path).absolute().parent, env))
-    certificates, report_mode = loader.config(root)
+    with collector_paused():  # a node tree and specs: many objects, no cycles
+        certificates, report_mode = loader.config(_compose(_read_text(Path(path), file), file))
     if loader.issues:
         unique = sorted(dict.fromkeys(loader.issues), key=lambda issue: issue[:2])
         raise ConfigError(ConfigIssue(file, *issue) for issue in unique)
