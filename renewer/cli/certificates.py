@@ -44,7 +44,6 @@ from renewer.execute.services import Services
 from renewer.plan import planner, shard
 from renewer.plan.planner import UnknownCertificate
 from renewer.publish import actions as github
-from renewer.report import persist as persist_report
 from renewer.report import render as report
 from renewer.report.model import RunReport
 
@@ -100,6 +99,7 @@ def plan(
     from renewer.config.types.dns_acmedns import AcmeDnsSettings
     from renewer.dns.providers import acmedns
     from renewer.execute import persist
+    from renewer.report import persist as persist_report
 
     services = Services()
     the_plan, state = _plan(load(config), only, force, services, part)

@@ -34,9 +34,7 @@ from renewer.core.certs import IssuedChain
 from renewer.core.models import CertificateSpec
 from renewer.core.retry import Deadline, NotYet, Policy
 from renewer.dns.contract import DnsProvider
-from renewer.dns.persist.record import Verdict, record_name
 from renewer.dns.propagation import PropagationChecker
-from renewer.execute.persist import check_standing
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +110,10 @@ def _persist01(
     """
     if spec.challenge not in ("dns-persist-01", "auto"):
         return None
+    # imported here: a dns-01 run loads none of the standing-record machinery
+    from renewer.dns.persist.record import Verdict, record_name
+    from renewer.execute.persist import check_standing
+
     name = authzr.body.identifier.value
     challb = next((c for c in authzr.body.challenges if isinstance(c.chall, DNSPersist01)), None)
     if challb is None:

@@ -8,9 +8,12 @@ they cannot disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from renewer.core.models import Outcome, Plan, Result
-from renewer.dns.persist.record import CertificateStatus
+
+if TYPE_CHECKING:  # dns-persist-01's records load only where a plan reads them
+    from renewer.dns.persist.record import CertificateStatus
 
 
 @dataclass(frozen=True)

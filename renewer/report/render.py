@@ -25,7 +25,6 @@ from renewer.core.models import (
 )
 from renewer.core.report_json import CertificateEntry, LockHolderEntry, ReportBody, Summary
 from renewer.report import escalation
-from renewer.report import persist as persist_report
 from renewer.report.model import RunReport
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -160,6 +159,8 @@ def as_body(report: RunReport) -> ReportBody:
         ],
     }
     if report.persist:
+        from renewer.report import persist as persist_report  # dns-persist-01: when used
+
         body["persist"] = persist_report.as_json(report.persist)
     return body
 
@@ -221,6 +222,8 @@ def render_plan_text(plan: Plan) -> str:
 
 def render_text(report: RunReport) -> str:
     if report.persist:  # the standing records go before the last (summary) line
+        from renewer.report import persist as persist_report
+
         lines = _render_text(report).splitlines()
         lines[-1:-1] = persist_report.text(report.persist)
         return "\n".join(lines) + "\n"
@@ -248,6 +251,10 @@ def _cell(text: str | None) -> str:
 
 def render_markdown(report: RunReport) -> str:
     """Job summary, tracking issue and PR comment body."""
+    if not report.persist:
+        return markdown_from_body(as_body(report))
+    from renewer.report import persist as persist_report
+
     return markdown_from_body(as_body(report), persist_report.markdown(report.persist))
 
 

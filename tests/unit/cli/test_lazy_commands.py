@@ -136,6 +136,9 @@ OTHER_STACKS = (
     "renewer.verify",  # no endpoints configured
     "renewer.cli.verify",
     "renewer.publish.github_api",
+    "renewer.dns.persist",  # dns-01: no dns-persist-01 standing records
+    "renewer.execute.persist",
+    "renewer.report.persist",
 )
 
 
