@@ -20,7 +20,6 @@ import dns.message
 import dns.name
 import dns.query
 import dns.rdatatype
-import dns.resolver
 
 from renewer.config.domains import split_host_port
 from renewer.core import retry
@@ -123,9 +122,11 @@ class PropagationChecker:
                         return absolute(rrset[0].target.to_text())
                 return None
             return None
+        from dns import resolver  # the system resolver: only without configured nameservers
+
         try:
-            answer = dns.resolver.resolve(name, dns.rdatatype.CNAME, raise_on_no_answer=False)
-        except (dns.resolver.NXDOMAIN, dns.resolver.NoNameservers, dns.exception.Timeout):
+            answer = resolver.resolve(name, dns.rdatatype.CNAME, raise_on_no_answer=False)
+        except (resolver.NXDOMAIN, resolver.NoNameservers, dns.exception.Timeout):
             return None
         if answer.rrset is None:
             return None
@@ -135,9 +136,11 @@ class PropagationChecker:
         """The configured override, else the zone's NS hosts and their addresses."""
         if self._overrides:
             return self._overrides
+        from dns import resolver
+
         try:
-            zone = dns.resolver.zone_for_name(fqdn)
-            ns_answer = dns.resolver.resolve(zone, dns.rdatatype.NS)
+            zone = resolver.zone_for_name(fqdn)
+            ns_answer = resolver.resolve(zone, dns.rdatatype.NS)
         except dns.exception.DNSException as exc:
             raise DnsError(f"cannot find the nameservers of the zone of {fqdn}: {exc}") from None
         servers: list[Server] = []
@@ -145,7 +148,7 @@ class PropagationChecker:
             host = ns.target.to_text()
             for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
                 try:
-                    addrs = dns.resolver.resolve(host, rdtype)
+                    addrs = resolver.resolve(host, rdtype)
                 except dns.exception.DNSException:
                     continue
                 servers.extend(Server(a.to_text(), 53, host.rstrip(".")) for a in addrs)

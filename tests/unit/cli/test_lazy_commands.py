@@ -139,6 +139,7 @@ OTHER_STACKS = (
     "renewer.dns.persist",  # dns-01: no dns-persist-01 standing records
     "renewer.execute.persist",
     "renewer.report.persist",
+    "dns.resolver",  # the system resolver, loaded when a check has no nameservers to ask
 )
 
 
