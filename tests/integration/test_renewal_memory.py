@@ -1,0 +1,184 @@
+"""Renewal windows remembered across runs (issue 17): the CA is asked only when due.
+
+Real Pebble (whose renewalInfo answers carry ``Retry-After: 21600``) and
+challtestsrv; the directory store keeps the window in metadata.json. Renewal
+info requests are counted where they leave the process, at requests'
+``Session.send``, so a lookup answered from memory and one that reached the CA
+cannot be confused.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from rig import Challtestsrv
+
+from renewer import app
+from renewer.config.loader import load_config
+from renewer.core import renewal_window
+from renewer.core.models import ActionKind
+from renewer.execute.executor import Executor
+from renewer.execute.services import Services
+from tests.integration.runner import run_cli
+from tests.integration.test_renew_e2e import challtestsrv_dns, config
+
+pytestmark = pytest.mark.integration
+
+NAMES = ("m0", "m1", "m2")
+
+
+class RenewalInfoRequests:
+    """Counts GETs to a renewalInfo URL sent by any requests session in this process."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.urls)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.urls.clear()
+
+    def note(self, request: requests.PreparedRequest) -> None:
+        if request.method == "GET" and "renewal" in str(request.url).lower():
+            with self._lock:
+                self.urls.append(str(request.url))
+
+
+@pytest.fixture
+def ari_requests(monkeypatch: pytest.MonkeyPatch) -> Iterator[RenewalInfoRequests]:
+    counter = RenewalInfoRequests()
+    original = requests.Session.send
+
+    def counted(self: requests.Session, request: requests.PreparedRequest, **kw: Any) -> Any:
+        counter.note(request)
+        return original(self, request, **kw)
+
+    monkeypatch.setattr(requests.Session, "send", counted)
+    yield counter
+
+
+def metadata(tmp_path: Path, name: str) -> dict[str, Any]:
+    meta: dict[str, Any] = json.loads(
+        (tmp_path / "certs" / name / "current" / "metadata.json").read_text()
+    )
+    return meta
+
+
+def rewrite_window(tmp_path: Path, name: str, **moments: datetime) -> None:
+    """Change the remembered window's check times as an earlier run would have left them."""
+    path = (tmp_path / "certs" / name / "current").resolve() / "metadata.json"
+    meta = json.loads(path.read_text())
+    info = renewal_window.decode(meta["renewal_info"])
+    assert info is not None
+    changed = info.__class__(
+        start=info.start,
+        end=info.end,
+        checked=moments.get("checked", info.checked),
+        next_check=moments.get("next_check", info.next_check),
+    )
+    meta["renewal_info"] = renewal_window.encode(changed)
+    path.write_text(json.dumps(meta))
+
+
+def test_a_noop_run_asks_the_ca_only_where_the_remembered_retry_after_passed(
+    tmp_path: Path,
+    challtestsrv: Challtestsrv,
+    pebble_factory: Any,
+    ari_requests: RenewalInfoRequests,
+) -> None:
+    pebble = pebble_factory(dns_server=challtestsrv.dns_address)
+    certs = [{"name": n, "domains": [f"{n}.memory.test"]} for n in NAMES]
+    cfg = config(tmp_path, pebble, challtestsrv_dns(challtestsrv), certs)
+    assert run_cli("renew", "-c", str(cfg)).code == 0
+
+    # Asked right after issuance, kept with the certificate, next check per Retry-After.
+    for name in NAMES:
+        info = renewal_window.decode(metadata(tmp_path, name).get("renewal_info"))
+        assert info is not None and info.checked is not None and info.next_check is not None
+        assert info.next_check - info.checked == timedelta(seconds=21600)
+        assert info.start < info.end
+
+    specs = list(load_config(cfg).certificates)
+    plan, state = app.make_plan(specs, Services())
+    assert len(ari_requests) == 0
+    assert state.asked == frozenset()
+    assert set(state.renewal_info) == set(NAMES)
+    assert {a.kind for a in plan.actions} == {ActionKind.SKIP}
+    assert all("ARI window" in a.reason for a in plan.actions)
+
+    # One window's Retry-After has passed, another was written by a clock a week fast:
+    # exactly those two are asked, the third stays remembered.
+    now = datetime.now(UTC)
+    rewrite_window(
+        tmp_path, "m1", checked=now - timedelta(hours=7), next_check=now - timedelta(hours=1)
+    )
+    rewrite_window(tmp_path, "m2", next_check=now + timedelta(days=7))
+    plan, state = app.make_plan(specs, Services())
+    assert len(ari_requests) == 2, ari_requests.urls
+    assert state.asked == frozenset({"m1", "m2"})
+    before = {n: metadata(tmp_path, n)["renewal_info"] for n in NAMES}
+
+    # A dry run writes nothing back.
+    ari_requests.reset()
+    plan, state = app.make_plan(specs, Services())
+    services = Services()
+    app.renew(plan, state, Executor(services), dry_run=True)
+    assert {n: metadata(tmp_path, n)["renewal_info"] for n in NAMES} == before
+
+    # A real no-op run writes the windows it asked for; the next plan asks nobody.
+    ari_requests.reset()
+    plan, state = app.make_plan(specs, Services())
+    report = app.renew(plan, state, Executor(Services()))
+    assert len(ari_requests) == 2
+    assert all(r.outcome.value == "skipped" for r in report.results)
+    after = {n: renewal_window.decode(metadata(tmp_path, n)["renewal_info"]) for n in NAMES}
+    assert metadata(tmp_path, "m0")["renewal_info"] == before["m0"]
+    for name in ("m1", "m2"):
+        info = after[name]
+        assert info is not None and info.next_check is not None
+        assert now < info.next_check <= datetime.now(UTC) + timedelta(hours=6, seconds=5)
+    ari_requests.reset()
+    _, state = app.make_plan(specs, Services())
+    assert len(ari_requests) == 0 and state.asked == frozenset()
+
+    # Asked to refresh, every window is asked again.
+    _, state = app.make_plan(specs, Services(), refresh=True)
+    assert len(ari_requests) == 3
+    assert state.asked == frozenset(NAMES)
+
+
+def test_an_unreadable_remembered_window_is_asked_not_an_error(
+    tmp_path: Path,
+    challtestsrv: Challtestsrv,
+    pebble_factory: Any,
+    ari_requests: RenewalInfoRequests,
+) -> None:
+    pebble = pebble_factory(dns_server=challtestsrv.dns_address)
+    cfg = config(
+        tmp_path,
+        pebble,
+        challtestsrv_dns(challtestsrv),
+        [{"name": "odd", "domains": ["odd.memory.test"]}],
+    )
+    assert run_cli("renew", "-c", str(cfg)).code == 0
+    path = (tmp_path / "certs" / "odd" / "current").resolve() / "metadata.json"
+    meta = json.loads(path.read_text())
+    meta["renewal_info"] = "ari1 not a window"
+    path.write_text(json.dumps(meta))
+
+    specs = list(load_config(cfg).certificates)
+    plan, state = app.make_plan(specs, Services())
+    assert len(ari_requests) == 1
+    assert state.asked == frozenset({"odd"})
+    assert plan.actions[0].kind is ActionKind.SKIP
+    assert plan.actions[0].stored is not None and plan.actions[0].stored.damage is None
