@@ -261,14 +261,23 @@ def issuance(rows: list[Row]) -> None:
 
 
 # -- no-op at scale -------------------------------------------------------------------
-def populate(kv: KeyVaultStandIn, ca: Pebble, n: int, config_path: Path) -> None:
-    """n managed certificates as renewer tags them, nothing due (expires in 80 days)."""
+REMEMBERED_STALE_EVERY = 5  # with windows remembered: every 5th is past its Retry-After
+
+
+def populate(kv: KeyVaultStandIn, ca: Pebble, n: int, config_path: Path, remembered: bool) -> None:
+    """n managed certificates as renewer tags them, nothing due (expires in 80 days).
+
+    ``remembered``: each carries the renewal window an earlier run kept in its
+    tags; for every fifth that window's Retry-After has passed (asked again).
+    """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
     from renewer.config.loader import load_config
+    from renewer.core import renewal_window
     from renewer.core.certs import ari_cert_id
+    from renewer.core.models import RenewalInfo
     from renewer.stores.keyvault import policy as kp
 
     specs = {s.name: s for s in load_config(config_path).certificates}
@@ -280,7 +289,15 @@ def populate(kv: KeyVaultStandIn, ca: Pebble, n: int, config_path: Path) -> None
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     now = dt.datetime.now(dt.UTC)
-    for name, spec in specs.items():
+    window = {
+        "start": now + dt.timedelta(days=40),
+        "end": now + dt.timedelta(days=42),
+    }
+    fresh = RenewalInfo(**window, checked=now, next_check=now + dt.timedelta(hours=6))
+    stale = RenewalInfo(
+        **window, checked=now - dt.timedelta(hours=7), next_check=now - dt.timedelta(hours=1)
+    )
+    for i, (name, spec) in enumerate(specs.items()):
         domain = spec.domains[0]
         leaf = (
             x509.CertificateBuilder()
@@ -303,6 +320,9 @@ def populate(kv: KeyVaultStandIn, ca: Pebble, n: int, config_path: Path) -> None
             kp.TAG_KEY: spec.key,
             kp.TAG_DOMAINS: domain,
         }
+        if remembered:
+            info = stale if i % REMEMBERED_STALE_EVERY == 0 else fresh
+            tags[kp.TAG_WINDOW] = renewal_window.encode(info) or ""
         body = {
             "value": (key_pem + leaf.public_bytes(serialization.Encoding.PEM)).decode(),
             "policy": {"secret_props": {"contentType": "application/x-pem-file"}},
@@ -315,77 +335,86 @@ def populate(kv: KeyVaultStandIn, ca: Pebble, n: int, config_path: Path) -> None
     kv.vault.list_certificates = lambda include_pending: listing  # type: ignore[method-assign]
 
 
+NOOP_MODES = {
+    False: "plan, Key Vault stand-in, none due, nothing remembered",
+    True: "plan, Key Vault stand-in, none due, windows remembered (1 in 5 past Retry-After)",
+}
+
+
 def noop(rows: list[Row]) -> None:
     for n in NOOP_SIZES:
-        case = WORK / "cases" / f"noop-{n}"
-        shutil.rmtree(case, ignore_errors=True)
-        case.mkdir(parents=True)
-        tls = make_tls_material(case / "tls")
-        with (
-            Bind(case / "bind") as bind,
-            Pebble(case / "pebble", tls, dns_server=bind.dns_address) as ca,
-            KeyVaultStandIn(tls) as kv,
-        ):
-            config = {
-                "acme": {"directory": ca.directory_url, "ca_bundle": str(ca.ca_bundle)},
-                "azure": {"ca_bundle": str(kv.ca_bundle)},
-                "store": {"type": "keyvault", "vault_url": kv.url},
-                "dns": {
-                    "type": "rfc2136",
-                    "nameserver": bind.dns_address,
-                    "tsig": {"name": bind.key_name, "secret": "env:TSIG_SECRET"},
-                },
-                "certificates": [{"name": f"c{i}", "domains": [f"c{i}.{ZONE}"]} for i in range(n)],
-            }
-            path = case / "certificates.yaml"
-            path.write_text(yaml.safe_dump(config, sort_keys=False))
-            os.environ.setdefault("TSIG_SECRET", bind.secret)
-            t0 = time.monotonic()
-            populate(kv, ca, n, path)
-            print(
-                f"noop n={n}: populated the stand-in in {time.monotonic() - t0:.1f} s", flush=True
-            )
-            kv.reset_counts()
-            token = kv.mint_token(lifetime=7200)
-            stats_path = case / "stats.json"
-            env = {
-                **base_env(),
-                "TSIG_SECRET": bind.secret,
-                "PYTHONPATH": str(REPO),
-                "BENCH_KV_TOKEN": token.token,
-                "BENCH_KV_TOKEN_EXP": str(token.expires_on),
-                "BENCH_STATS": str(stats_path),
-            }
-            out = case / "plan.json"
-            cmd = [sys.executable, str(BENCH / "kv_plan.py"), "-c", str(path),
-                   "--format", "json", "-o", str(out)]  # fmt: skip
-            m = run_measured(cmd, env, case / "plan.log")
-            stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
-            counts = dict(kv.counts)
-            actions: dict[str, int] = {}
-            if out.exists():
-                for cert in json.loads(out.read_text()).get("certificates", []):
-                    actions[cert["action"]] = actions.get(cert["action"], 0) + 1
-            pages = -(-n // 25)
-            row = Row("renewer", "plan, Key Vault stand-in, none due", n, m.wall, m.cpu, m.rss_mb)
-            row.ok = actions.get("skip", 0)
-            row.extra = {
-                "vault_requests": counts,
-                "vault_401_challenges": kv.challenges,
-                "expected_list_pages": pages,
-                "actions": actions,
-                **stats,
-            }
-            if m.failures or row.ok != n:
-                row.note = f"exit {stats.get('exit')}, actions {actions}"
-            rows.append(row)
-            print(
-                f"noop n={n}: wall {m.wall:.2f} s cpu {m.cpu:.2f} s rss {m.rss_mb:.1f} MB "
-                f"vault {counts} (+{kv.challenges} 401) ari {stats.get('ari_calls')} "
-                f"calls / {stats.get('ari_distinct')} ids, max {stats.get('ari_max_in_flight')} "
-                f"in flight, actions {actions}",
-                flush=True,
-            )
+        for remembered, mode in NOOP_MODES.items():
+            noop_case(rows, n, remembered, mode)
+
+
+def noop_case(rows: list[Row], n: int, remembered: bool, mode: str) -> None:
+    case = WORK / "cases" / f"noop-{n}{'-remembered' if remembered else ''}"
+    shutil.rmtree(case, ignore_errors=True)
+    case.mkdir(parents=True)
+    tls = make_tls_material(case / "tls")
+    with (
+        Bind(case / "bind") as bind,
+        Pebble(case / "pebble", tls, dns_server=bind.dns_address) as ca,
+        KeyVaultStandIn(tls) as kv,
+    ):
+        config = {
+            "acme": {"directory": ca.directory_url, "ca_bundle": str(ca.ca_bundle)},
+            "azure": {"ca_bundle": str(kv.ca_bundle)},
+            "store": {"type": "keyvault", "vault_url": kv.url},
+            "dns": {
+                "type": "rfc2136",
+                "nameserver": bind.dns_address,
+                "tsig": {"name": bind.key_name, "secret": "env:TSIG_SECRET"},
+            },
+            "certificates": [{"name": f"c{i}", "domains": [f"c{i}.{ZONE}"]} for i in range(n)],
+        }
+        path = case / "certificates.yaml"
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        os.environ.setdefault("TSIG_SECRET", bind.secret)
+        t0 = time.monotonic()
+        populate(kv, ca, n, path, remembered)
+        print(f"noop n={n}: populated the stand-in in {time.monotonic() - t0:.1f} s", flush=True)
+        kv.reset_counts()
+        token = kv.mint_token(lifetime=7200)
+        stats_path = case / "stats.json"
+        env = {
+            **base_env(),
+            "TSIG_SECRET": bind.secret,
+            "PYTHONPATH": str(REPO),
+            "BENCH_KV_TOKEN": token.token,
+            "BENCH_KV_TOKEN_EXP": str(token.expires_on),
+            "BENCH_STATS": str(stats_path),
+        }
+        out = case / "plan.json"
+        cmd = [sys.executable, str(BENCH / "kv_plan.py"), "-c", str(path),
+               "--format", "json", "-o", str(out)]  # fmt: skip
+        m = run_measured(cmd, env, case / "plan.log")
+        stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
+        counts = dict(kv.counts)
+        actions: dict[str, int] = {}
+        if out.exists():
+            for cert in json.loads(out.read_text()).get("certificates", []):
+                actions[cert["action"]] = actions.get(cert["action"], 0) + 1
+        pages = -(-n // 25)
+        row = Row("renewer", mode, n, m.wall, m.cpu, m.rss_mb)
+        row.ok = actions.get("skip", 0)
+        row.extra = {
+            "vault_requests": counts,
+            "vault_401_challenges": kv.challenges,
+            "expected_list_pages": pages,
+            "actions": actions,
+            **stats,
+        }
+        if m.failures or row.ok != n:
+            row.note = f"exit {stats.get('exit')}, actions {actions}"
+        rows.append(row)
+        print(
+            f"noop n={n}: wall {m.wall:.2f} s cpu {m.cpu:.2f} s rss {m.rss_mb:.1f} MB "
+            f"vault {counts} (+{kv.challenges} 401) ari {stats.get('ari_calls')} "
+            f"calls / {stats.get('ari_distinct')} ids, max {stats.get('ari_max_in_flight')} "
+            f"in flight, actions {actions}",
+            flush=True,
+        )
 
 
 # -- validate at scale ---------------------------------------------------------------
@@ -453,14 +482,15 @@ def table(rows: list[Row]) -> str:
             "",
             "### No-op at scale (`renewer plan`, Key Vault stand-in, nothing due)",
             "",
-            "| managed certs | wall s | CPU s | peak RSS MB | vault requests (by route) | list pages needed | 401 challenges | ARI lookups (distinct ids, max in flight) | skip | note |",  # noqa: E501
-            "|---:|---:|---:|---:|---|---:|---:|---|---:|---|",
+            "| managed certs | renewal windows | wall s | CPU s | peak RSS MB | vault requests (by route) | list pages needed | 401 challenges | ARI lookups (distinct ids, max in flight) | skip | note |",  # noqa: E501
+            "|---:|---|---:|---:|---:|---|---:|---:|---|---:|---|",
         ]
         for r in noops:
             e = r.extra
             routes = ", ".join(f"{k}: {v}" for k, v in sorted(e.get("vault_requests", {}).items()))
             lines.append(
-                f"| {r.n} | {fmt(r.wall, '.2f')} | {fmt(r.cpu, '.2f')} | {fmt(r.rss_mb, '.0f')} | "
+                f"| {r.n} | {r.mode.split('none due, ')[-1]} | {fmt(r.wall, '.2f')} | "
+                f"{fmt(r.cpu, '.2f')} | {fmt(r.rss_mb, '.0f')} | "
                 f"{routes} | {e.get('expected_list_pages')} | {e.get('vault_401_challenges')} | "
                 f"{e.get('ari_calls')} ({e.get('ari_distinct')}, {e.get('ari_max_in_flight')}) | "
                 f"{r.ok} | {r.note} |"

@@ -63,11 +63,30 @@ def decode(text: object) -> RenewalInfo | None:
     if len(parts) != 5 or parts[0] != PREFIX:
         return None
     try:
-        start, end, checked, later = (
-            datetime.strptime(p, _STAMP).replace(tzinfo=UTC) for p in parts[1:]
-        )
+        start, end, checked, later = (_stamp(p) for p in parts[1:])
     except ValueError:
         return None
     if end <= start:  # RFC 9773: such a window is invalid, as if there were no answer
         return None
     return RenewalInfo(start=start, end=end, checked=checked, next_check=later)
+
+
+def _stamp(text: str) -> datetime:
+    """``20261201T162400Z`` read by slicing: a no-op plan of 5,000 reads 20,000 of
+    these, and ``strptime`` would cost most of a second of it."""
+    if len(text) != 16 or not text.isascii() or text[8] != "T" or text[15] != "Z":
+        raise ValueError(text)
+    if not text[:8].isdigit():
+        raise ValueError(text)
+    digits = text[9:15]
+    if not digits.isdigit():
+        raise ValueError(text)
+    return datetime(
+        int(text[0:4]),
+        int(text[4:6]),
+        int(text[6:8]),
+        int(digits[0:2]),
+        int(digits[2:4]),
+        int(digits[4:6]),
+        tzinfo=UTC,
+    )
