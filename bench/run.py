@@ -451,13 +451,40 @@ def validate(rows: list[Row]) -> None:
         )
 
 
+# -- verify at scale -----------------------------------------------------------------
+VERIFY_CASES = [(200, 0, 10.0), (200, 40, 2.0)]  # endpoints, blackholed ones, handshake timeout
+
+
+def verify(rows: list[Row]) -> None:
+    """`renewer verify` of 200 endpoints on one real nginx (bench/verify_bench.py), some dead."""
+    for n, dead, timeout in VERIFY_CASES:
+        case = WORK / "cases" / f"verify-{n}-{dead}"
+        shutil.rmtree(case, ignore_errors=True)
+        case.mkdir(parents=True)
+        stats = case / "verify.json"
+        cmd = [sys.executable, str(BENCH / "verify_bench.py"), str(n), "--dead", str(dead),
+               "--timeout", str(timeout), "--json", str(stats)]  # fmt: skip
+        with (case / "verify.log").open("w") as log:
+            done = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=False, cwd=WORK)
+        row = Row("renewer", "verify", n)
+        if done.returncode == 0 and stats.exists():
+            figures = json.loads(stats.read_text())
+            row.wall, row.cpu, row.rss_mb = figures["wall"], figures["cpu"], figures["rss_mb"]
+            row.ok = figures["verdicts"].get("total", 0)
+            row.extra = {"dead": dead, "timeout": timeout, "verdicts": figures["verdicts"]}
+        else:
+            row.note = "verify bench failed (see the case's verify.log)"
+        rows.append(row)
+        print(f"verify n={n} dead={dead}: wall {fmt(row.wall, '.2f')} s", flush=True)
+
+
 # -- output ---------------------------------------------------------------------------
 def fmt(value: float | None, spec: str) -> str:
     return "—" if value is None else format(value, spec)
 
 
 def table(rows: list[Row]) -> str:
-    issue = [r for r in rows if not r.mode.startswith(("plan", "validate"))]
+    issue = [r for r in rows if not r.mode.startswith(("plan", "validate", "verify"))]
     ours = {r.n: r for r in issue if r.tool == "renewer"}
     lines = [
         "### Batch issuance (fresh Pebble + BIND per case)",
@@ -509,6 +536,23 @@ def table(rows: list[Row]) -> str:
                 f"| {r.n} | {fmt(r.wall, '.2f')} | {fmt(r.cpu, '.2f')} | "
                 f"{fmt(r.rss_mb, '.0f')} | {r.note} |"
             )
+    probes = [r for r in rows if r.mode == "verify"]
+    if probes:
+        lines += [
+            "",
+            "### `renewer verify` at scale (one real nginx, SNI; 20 serve the previous version)",
+            "",
+            "| endpoints | blackholed (handshake timeout) | wall s | CPU s | peak RSS MB | verdicts | note |",  # noqa: E501
+            "|---:|---|---:|---:|---:|---|---|",
+        ]
+        for r in probes:
+            e = r.extra
+            verdicts = ", ".join(f"{k}: {v}" for k, v in sorted(e.get("verdicts", {}).items()))
+            lines.append(
+                f"| {r.n} | {e.get('dead', '—')} ({e.get('timeout', '—')} s) | "
+                f"{fmt(r.wall, '.2f')} | {fmt(r.cpu, '.2f')} | {fmt(r.rss_mb, '.0f')} | "
+                f"{verdicts} | {r.note} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -516,7 +560,7 @@ def main() -> int:
     started = time.monotonic()
     WORK.mkdir(parents=True, exist_ok=True)
     rows: list[Row] = []
-    only = os.environ.get("BENCH_ONLY", "issuance,noop,validate").split(",")
+    only = os.environ.get("BENCH_ONLY", "issuance,noop,validate,verify").split(",")
     if "table" in only:  # re-render results.md / plot.png from the last results.json
         rows = [Row(**r) for r in json.loads((WORK / "results.json").read_text())]
     if "issuance" in only:
@@ -525,6 +569,8 @@ def main() -> int:
         noop(rows)
     if "validate" in only:
         validate(rows)
+    if "verify" in only:
+        verify(rows)
     text = table(rows)
     print("\n" + text)
     print(f"total {time.monotonic() - started:.0f} s")
