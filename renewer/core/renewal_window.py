@@ -47,6 +47,23 @@ def fresh(info: RenewalInfo, now: datetime) -> bool:
     return now < info.next_check <= now + MAX_RECHECK
 
 
+def worth_writing(remembered: RenewalInfo | None, asked: RenewalInfo) -> bool:
+    """Whether a window just asked should replace what the store remembers.
+
+    Writing costs the store a request or two per certificate, and pays off
+    only if a later run comes before the new ``next_check``. So: always when
+    nothing (or another window) is remembered; for the same window only when
+    the last check is more recent than one Retry-After span, i.e. when runs
+    come that often. A daily schedule against a six-hour Retry-After asks the
+    CA every run as RFC 9773 intends, without rewriting every tag every run.
+    """
+    if remembered is None or (remembered.start, remembered.end) != (asked.start, asked.end):
+        return True
+    if remembered.checked is None or asked.checked is None or asked.next_check is None:
+        return True
+    return asked.checked - remembered.checked <= asked.next_check - asked.checked
+
+
 def encode(info: RenewalInfo) -> str | None:
     """The one-line form (about 70 characters); None without check times."""
     if info.checked is None or info.next_check is None:

@@ -3,8 +3,10 @@
 A renewed certificate carries the window asked at issuance; a certificate left
 alone would otherwise be asked about again by every run once its remembered
 Retry-After had passed, and only the runs that write (``renew``, never ``plan``
-or ``--dry-run``) may change the store. A failed write costs the next run one
-question to the CA, so it is a warning and never a failed certificate.
+or ``--dry-run``) may change the store. An unchanged window is rewritten only
+when runs come more often than its Retry-After (``renewal_window.worth_writing``).
+A failed write costs the next run one question to the CA, so it is a warning
+and never a failed certificate.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from renewer.core import renewal_window
 from renewer.core.errors import describe_error
 from renewer.core.models import ActionKind, Plan, RenewalInfo, StoredCertificate
 from renewer.execute.services import Services
@@ -41,6 +44,8 @@ def remember_windows(
     for action in plan.actions:
         info = asked.get(action.name)
         if action.kind is not ActionKind.SKIP or action.stored is None or info is None:
+            continue
+        if not renewal_window.worth_writing(action.stored.renewal_info, info):
             continue
         store: CertificateStore = services.stores.get(action.spec.store)  # listed: it opens
         if isinstance(store, RemembersRenewalInfo):

@@ -84,13 +84,13 @@ def test_windows_live_in_tags_and_a_noop_run_patches_only_what_it_asked(
     assert len(ari_gets) == 1
     assert dict(rig.kv.counts) == {"GET /certificates": 1}
 
-    # An earlier run's window for "roomy" is past its Retry-After.
+    # An earlier run's window for "roomy" (asked 2 h ago, Retry-After 1 h) is due a re-check.
     now = datetime.now(UTC)
     stale = RenewalInfo(
         start=kept.start,
         end=kept.end,
-        checked=now - timedelta(hours=8),
-        next_check=now - timedelta(hours=2),
+        checked=now - timedelta(hours=2),
+        next_check=now - timedelta(hours=1),
     )
     version = rig.certificates().get_certificate("roomy").properties.version
     before = {**tags_of(rig, "roomy"), TAG_WINDOW: str(renewal_window.encode(stale))}

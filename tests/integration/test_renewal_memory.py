@@ -116,11 +116,11 @@ def test_a_noop_run_asks_the_ca_only_where_the_remembered_retry_after_passed(
     assert {a.kind for a in plan.actions} == {ActionKind.SKIP}
     assert all("ARI window" in a.reason for a in plan.actions)
 
-    # One window's Retry-After has passed, another was written by a clock a week fast:
-    # exactly those two are asked, the third stays remembered.
+    # One window's Retry-After (1 h, asked 2 h ago) has passed, another was written by a
+    # clock a week fast: exactly those two are asked, the third stays remembered.
     now = datetime.now(UTC)
     rewrite_window(
-        tmp_path, "m1", checked=now - timedelta(hours=7), next_check=now - timedelta(hours=1)
+        tmp_path, "m1", checked=now - timedelta(hours=2), next_check=now - timedelta(hours=1)
     )
     rewrite_window(tmp_path, "m2", next_check=now + timedelta(days=7))
     plan, state = app.make_plan(specs, Services())
@@ -150,6 +150,18 @@ def test_a_noop_run_asks_the_ca_only_where_the_remembered_retry_after_passed(
     ari_requests.reset()
     _, state = app.make_plan(specs, Services())
     assert len(ari_requests) == 0 and state.asked == frozenset()
+
+    # Runs a day apart against a 6 h Retry-After: asked every run (RFC 9773), the same
+    # window is not rewritten every run.
+    rewrite_window(
+        tmp_path, "m0", checked=now - timedelta(hours=25), next_check=now - timedelta(hours=19)
+    )
+    daily = metadata(tmp_path, "m0")["renewal_info"]
+    plan, state = app.make_plan(specs, Services())
+    app.renew(plan, state, Executor(Services()))
+    assert state.asked == frozenset({"m0"}) and len(ari_requests) == 1
+    assert metadata(tmp_path, "m0")["renewal_info"] == daily
+    ari_requests.reset()
 
     # Asked to refresh, every window is asked again.
     _, state = app.make_plan(specs, Services(), refresh=True)

@@ -89,3 +89,14 @@ def test_fresh_until_next_check_and_never_more_than_a_day_ahead() -> None:
     # A next check a week ahead cannot come from a clamped Retry-After: a fast clock wrote it.
     assert not renewal_window.fresh(window(next_check=NOW + timedelta(days=7)), NOW)
     assert renewal_window.fresh(window(next_check=NOW + timedelta(days=1)), NOW)
+
+
+def test_worth_writing_when_new_changed_or_runs_come_that_often() -> None:
+    asked = window(checked=NOW, next_check=NOW + timedelta(hours=6))
+    assert renewal_window.worth_writing(None, asked)  # nothing remembered
+    moved = window(start=NOW + timedelta(days=2), checked=NOW - timedelta(days=1))
+    assert renewal_window.worth_writing(moved, asked)  # the CA moved the window
+    hourly = window(checked=NOW - timedelta(hours=1), next_check=NOW + timedelta(hours=5))
+    assert renewal_window.worth_writing(hourly, asked)  # the next run comes before next_check
+    daily = window(checked=NOW - timedelta(days=1), next_check=NOW - timedelta(hours=18))
+    assert not renewal_window.worth_writing(daily, asked)  # same window, runs a day apart
