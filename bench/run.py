@@ -483,76 +483,68 @@ def fmt(value: float | None, spec: str) -> str:
     return "—" if value is None else format(value, spec)
 
 
+def measures(r: Row) -> list[str]:
+    return [fmt(r.wall, ".2f"), fmt(r.cpu, ".2f"), fmt(r.rss_mb, ".0f")]
+
+
+def section(title: str, columns: Sequence[str], cells: Sequence[Sequence[str]]) -> list[str]:
+    """A Markdown table under a heading; a column named ``x:`` is right-aligned."""
+    if not cells:
+        return []
+    names = [c.removesuffix(":") for c in columns]
+    aligns = ["---:" if c.endswith(":") else "---" for c in columns]
+    out = ["", f"### {title}", "", f"| {' | '.join(names)} |", f"|{'|'.join(aligns)}|"]
+    return out + [f"| {' | '.join(row)} |" for row in cells]
+
+
 def table(rows: list[Row]) -> str:
     issue = [r for r in rows if not r.mode.startswith(("plan", "validate", "verify"))]
     ours = {r.n: r for r in issue if r.tool == "renewer"}
-    lines = [
-        "### Batch issuance (fresh Pebble + BIND per case)",
-        "",
-        "| tool | mode | certs | wall s | CPU s | CPU ms/order | peak RSS MB | issued | renewer/peer wall | peer/renewer | note |",  # noqa: E501
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
+    cells = []
     for r in issue:
         mine = ours.get(r.n)
         ratio = speed = None
         if r.tool != "renewer" and r.wall and mine and mine.wall:
             ratio, speed = mine.wall / r.wall, r.wall / mine.wall
-        lines.append(
-            f"| {r.tool} | {r.mode} | {r.n} | {fmt(r.wall, '.2f')} | {fmt(r.cpu, '.2f')} | "
-            f"{fmt(r.cpu * 1000 / r.n if r.cpu is not None else None, '.0f')} | "
-            f"{fmt(r.rss_mb, '.0f')} | {r.ok if r.wall is not None else '—'} | "
-            f"{fmt(ratio, '.3f')} | {'—' if speed is None else f'{speed:.1f}x'} | {r.note} |"
-        )
+        per_order = r.cpu * 1000 / r.n if r.cpu is not None else None
+        wall, cpu, rss = measures(r)
+        cells.append(
+            [r.tool, r.mode, str(r.n), wall, cpu, fmt(per_order, ".0f"), rss,
+             str(r.ok) if r.wall is not None else "—", fmt(ratio, ".3f"),
+             "—" if speed is None else f"{speed:.1f}x", r.note]
+        )  # fmt: skip
+    lines = section(
+        "Batch issuance (fresh Pebble + BIND per case)",
+        ["tool", "mode", "certs:", "wall s:", "CPU s:", "CPU ms/order:", "peak RSS MB:",
+         "issued:", "renewer/peer wall:", "peer/renewer:", "note"],
+        cells,
+    )[1:]  # fmt: skip
     noops = [r for r in rows if r.mode.startswith("plan")]
-    if noops:
-        lines += [
-            "",
-            "### No-op at scale (`renewer plan`, Key Vault stand-in, nothing due)",
-            "",
-            "| managed certs | renewal windows | wall s | CPU s | peak RSS MB | vault requests (by route) | list pages needed | 401 challenges | ARI lookups (distinct ids, max in flight) | skip | note |",  # noqa: E501
-            "|---:|---|---:|---:|---:|---|---:|---:|---|---:|---|",
-        ]
-        for r in noops:
-            e = r.extra
-            routes = ", ".join(f"{k}: {v}" for k, v in sorted(e.get("vault_requests", {}).items()))
-            lines.append(
-                f"| {r.n} | {r.mode.split('none due, ')[-1]} | {fmt(r.wall, '.2f')} | "
-                f"{fmt(r.cpu, '.2f')} | {fmt(r.rss_mb, '.0f')} | "
-                f"{routes} | {e.get('expected_list_pages')} | {e.get('vault_401_challenges')} | "
-                f"{e.get('ari_calls')} ({e.get('ari_distinct')}, {e.get('ari_max_in_flight')}) | "
-                f"{r.ok} | {r.note} |"
-            )
-    checks = [r for r in rows if r.mode == "validate"]
-    if checks:
-        lines += [
-            "",
-            "### `renewer validate` at scale (Key Vault store, Azure DNS, two names each)",
-            "",
-            "| certificates | wall s | CPU s | peak RSS MB | note |",
-            "|---:|---:|---:|---:|---|",
-        ]
-        for r in checks:
-            lines.append(
-                f"| {r.n} | {fmt(r.wall, '.2f')} | {fmt(r.cpu, '.2f')} | "
-                f"{fmt(r.rss_mb, '.0f')} | {r.note} |"
-            )
-    probes = [r for r in rows if r.mode == "verify"]
-    if probes:
-        lines += [
-            "",
-            "### `renewer verify` at scale (one real nginx, SNI; 20 serve the previous version)",
-            "",
-            "| endpoints | blackholed (handshake timeout) | wall s | CPU s | peak RSS MB | verdicts | note |",  # noqa: E501
-            "|---:|---|---:|---:|---:|---|---|",
-        ]
-        for r in probes:
-            e = r.extra
-            verdicts = ", ".join(f"{k}: {v}" for k, v in sorted(e.get("verdicts", {}).items()))
-            lines.append(
-                f"| {r.n} | {e.get('dead', '—')} ({e.get('timeout', '—')} s) | "
-                f"{fmt(r.wall, '.2f')} | {fmt(r.cpu, '.2f')} | {fmt(r.rss_mb, '.0f')} | "
-                f"{verdicts} | {r.note} |"
-            )
+    lines += section(
+        "No-op at scale (`renewer plan`, Key Vault stand-in, nothing due)",
+        ["managed certs:", "renewal windows", "wall s:", "CPU s:", "peak RSS MB:",
+         "vault requests (by route)", "list pages needed:", "401 challenges:",
+         "ARI lookups (distinct ids, max in flight)", "skip:", "note"],
+        [[str(r.n), r.mode.split("none due, ")[-1], *measures(r),
+          ", ".join(f"{k}: {v}" for k, v in sorted(r.extra.get("vault_requests", {}).items())),
+          str(r.extra.get("expected_list_pages")), str(r.extra.get("vault_401_challenges")),
+          f"{r.extra.get('ari_calls')} ({r.extra.get('ari_distinct')}, "
+          f"{r.extra.get('ari_max_in_flight')})", str(r.ok), r.note] for r in noops],
+    )  # fmt: skip
+    lines += section(
+        "`renewer validate` at scale (Key Vault store, Azure DNS, two names each)",
+        ["certificates:", "wall s:", "CPU s:", "peak RSS MB:", "note"],
+        [[str(r.n), *measures(r), r.note] for r in rows if r.mode == "validate"],
+    )
+    lines += section(
+        "`renewer verify` at scale (one real nginx, SNI; 20 serve the previous version)",
+        ["endpoints:", "blackholed (handshake timeout)", "wall s:", "CPU s:", "peak RSS MB:",
+         "verdicts", "note"],
+        [[str(r.n), f"{r.extra.get('dead', '—')} ({r.extra.get('timeout', '—')} s)",
+          *measures(r),
+          ", ".join(f"{k}: {v}" for k, v in sorted(r.extra.get("verdicts", {}).items())),
+          r.note] for r in rows if r.mode == "verify"],
+    )  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

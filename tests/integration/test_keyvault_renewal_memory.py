@@ -12,14 +12,9 @@ the vault's own requests by the stand-in.
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-import requests
-from rig import Challtestsrv, KeyVaultStandIn, Pebble
 
 from renewer import app
 from renewer.core import renewal_window
@@ -27,37 +22,15 @@ from renewer.core.models import Outcome, RenewalInfo
 from renewer.execute.executor import Executor
 from renewer.execute.services import Services
 from renewer.stores.keyvault.policy import MAX_TAGS, TAG_DIRECTORY, TAG_WINDOW
-from tests.integration.test_keyvault_store import Rig, make_rig
+from tests.integration.ari_requests import RenewalInfoRequests
+from tests.integration.ari_requests import ari_requests as ari_requests  # fixture
+from tests.integration.test_keyvault_store import Rig
+from tests.integration.test_keyvault_store import quick_lease as quick_lease  # autouse
+from tests.integration.test_keyvault_store import rig as rig  # fixture
 
 pytestmark = pytest.mark.integration
 
 USER_TAGS = {f"team-{i}": f"value-{i}" for i in range(10)}  # the most a config may set
-
-
-@pytest.fixture
-def rig(
-    keyvault: KeyVaultStandIn,
-    challtestsrv: Challtestsrv,
-    pebble_factory: Callable[..., Pebble],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Rig:
-    return make_rig(keyvault, challtestsrv, pebble_factory, monkeypatch)
-
-
-@pytest.fixture
-def ari_gets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    seen: list[str] = []
-    lock = threading.Lock()
-    original = requests.Session.send
-
-    def counted(self: requests.Session, request: requests.PreparedRequest, **kw: Any) -> Any:
-        if request.method == "GET" and "renewal" in str(request.url).lower():
-            with lock:
-                seen.append(str(request.url))
-        return original(self, request, **kw)
-
-    monkeypatch.setattr(requests.Session, "send", counted)
-    return seen
 
 
 def tags_of(rig: Rig, name: str) -> dict[str, str]:
@@ -65,7 +38,7 @@ def tags_of(rig: Rig, name: str) -> dict[str, str]:
 
 
 def test_windows_live_in_tags_and_a_noop_run_patches_only_what_it_asked(
-    rig: Rig, ari_gets: list[str]
+    rig: Rig, ari_requests: RenewalInfoRequests
 ) -> None:
     roomy, crowded = rig.spec("roomy"), rig.spec("crowded", tags=USER_TAGS)
     _plan, results = rig.run([roomy, crowded])
@@ -77,11 +50,11 @@ def test_windows_live_in_tags_and_a_noop_run_patches_only_what_it_asked(
     full = tags_of(rig, "crowded")
     assert len(full) == MAX_TAGS and TAG_WINDOW not in full and TAG_DIRECTORY in full
 
-    ari_gets.clear()
+    ari_requests.reset()
     rig.kv.reset_counts()
     _plan, state = app.make_plan([roomy, crowded], Services())
     assert state.asked == frozenset({"crowded"})  # no room to remember: asked every run
-    assert len(ari_gets) == 1
+    assert len(ari_requests) == 1
     assert dict(rig.kv.counts) == {"GET /certificates": 1}
 
     # An earlier run's window for "roomy" (asked 2 h ago, Retry-After 1 h) is due a re-check.
@@ -96,13 +69,13 @@ def test_windows_live_in_tags_and_a_noop_run_patches_only_what_it_asked(
     before = {**tags_of(rig, "roomy"), TAG_WINDOW: str(renewal_window.encode(stale))}
     rig.certificates().update_certificate_properties("roomy", version, tags=before)
 
-    ari_gets.clear()
+    ari_requests.reset()
     rig.kv.reset_counts()
     services = Services()
     plan, state = app.make_plan([roomy, crowded], services)
     report = app.renew(plan, state, Executor(services))
     assert {r.outcome for r in report.results} == {Outcome.SKIPPED}
-    assert state.asked == frozenset({"roomy", "crowded"}) and len(ari_gets) == 2
+    assert state.asked == frozenset({"roomy", "crowded"}) and len(ari_requests) == 2
     # roomy only: its current version read once, then patched; crowded has no room.
     assert rig.kv.count("PATCH /certificates/{name}") == 1
     assert rig.kv.count("GET /certificates/{name}") == 1
@@ -114,9 +87,9 @@ def test_windows_live_in_tags_and_a_noop_run_patches_only_what_it_asked(
     assert fresh is not None and renewal_window.fresh(fresh, datetime.now(UTC))
     assert tags_of(rig, "crowded") == full
 
-    ari_gets.clear()
+    ari_requests.reset()
     _plan, state = app.make_plan([roomy, crowded], Services())
-    assert state.asked == frozenset({"crowded"}) and len(ari_gets) == 1
+    assert state.asked == frozenset({"crowded"}) and len(ari_requests) == 1
 
 
 def test_a_version_renewed_since_the_listing_is_not_given_the_old_window(rig: Rig) -> None:

@@ -4,20 +4,18 @@ Real Pebble (whose renewalInfo answers carry ``Retry-After: 21600``) and
 challtestsrv; the directory store keeps the window in metadata.json. Renewal
 info requests are counted where they leave the process, at requests'
 ``Session.send``, so a lookup answered from memory and one that reached the CA
-cannot be confused.
+cannot be confused (tests/integration/ari_requests.py).
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from rig import Challtestsrv
 
 from renewer import app
@@ -26,6 +24,8 @@ from renewer.core import renewal_window
 from renewer.core.models import ActionKind
 from renewer.execute.executor import Executor
 from renewer.execute.services import Services
+from tests.integration.ari_requests import RenewalInfoRequests
+from tests.integration.ari_requests import ari_requests as ari_requests  # fixture
 from tests.integration.runner import run_cli
 from tests.integration.test_renew_e2e import challtestsrv_dns, config
 
@@ -34,37 +34,13 @@ pytestmark = pytest.mark.integration
 NAMES = ("m0", "m1", "m2")
 
 
-class RenewalInfoRequests:
-    """Counts GETs to a renewalInfo URL sent by any requests session in this process."""
-
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self.urls)
-
-    def reset(self) -> None:
-        with self._lock:
-            self.urls.clear()
-
-    def note(self, request: requests.PreparedRequest) -> None:
-        if request.method == "GET" and "renewal" in str(request.url).lower():
-            with self._lock:
-                self.urls.append(str(request.url))
-
-
-@pytest.fixture
-def ari_requests(monkeypatch: pytest.MonkeyPatch) -> Iterator[RenewalInfoRequests]:
-    counter = RenewalInfoRequests()
-    original = requests.Session.send
-
-    def counted(self: requests.Session, request: requests.PreparedRequest, **kw: Any) -> Any:
-        counter.note(request)
-        return original(self, request, **kw)
-
-    monkeypatch.setattr(requests.Session, "send", counted)
-    yield counter
+def issued(tmp_path: Path, dns: Challtestsrv, pebble_factory: Any, names: Sequence[str]) -> Path:
+    """A config of ``names`` on a fresh Pebble, each issued by one real ``renew``."""
+    pebble = pebble_factory(dns_server=dns.dns_address)
+    certs = [{"name": n, "domains": [f"{n}.memory.test"]} for n in names]
+    cfg = config(tmp_path, pebble, challtestsrv_dns(dns), certs)
+    assert run_cli("renew", "-c", str(cfg)).code == 0
+    return cfg
 
 
 def metadata(tmp_path: Path, name: str) -> dict[str, Any]:
@@ -96,10 +72,7 @@ def test_a_noop_run_asks_the_ca_only_where_the_remembered_retry_after_passed(
     pebble_factory: Any,
     ari_requests: RenewalInfoRequests,
 ) -> None:
-    pebble = pebble_factory(dns_server=challtestsrv.dns_address)
-    certs = [{"name": n, "domains": [f"{n}.memory.test"]} for n in NAMES]
-    cfg = config(tmp_path, pebble, challtestsrv_dns(challtestsrv), certs)
-    assert run_cli("renew", "-c", str(cfg)).code == 0
+    cfg = issued(tmp_path, challtestsrv, pebble_factory, NAMES)
 
     # Asked right after issuance, kept with the certificate, next check per Retry-After.
     for name in NAMES:
@@ -175,14 +148,7 @@ def test_an_unreadable_remembered_window_is_asked_not_an_error(
     pebble_factory: Any,
     ari_requests: RenewalInfoRequests,
 ) -> None:
-    pebble = pebble_factory(dns_server=challtestsrv.dns_address)
-    cfg = config(
-        tmp_path,
-        pebble,
-        challtestsrv_dns(challtestsrv),
-        [{"name": "odd", "domains": ["odd.memory.test"]}],
-    )
-    assert run_cli("renew", "-c", str(cfg)).code == 0
+    cfg = issued(tmp_path, challtestsrv, pebble_factory, ("odd",))
     path = (tmp_path / "certs" / "odd" / "current").resolve() / "metadata.json"
     meta = json.loads(path.read_text())
     meta["renewal_info"] = "ari1 not a window"
