@@ -341,10 +341,14 @@ NOOP_MODES = {
 }
 
 
+NOOP_REMEMBERED = os.environ.get("BENCH_NOOP_REMEMBERED", "no,yes").split(",")
+
+
 def noop(rows: list[Row]) -> None:
     for n in NOOP_SIZES:
         for remembered, mode in NOOP_MODES.items():
-            noop_case(rows, n, remembered, mode)
+            if ("yes" if remembered else "no") in NOOP_REMEMBERED:
+                noop_case(rows, n, remembered, mode)
 
 
 def noop_case(rows: list[Row], n: int, remembered: bool, mode: str) -> None:

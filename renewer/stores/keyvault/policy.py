@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from azure.keyvault.certificates import (
     CertificateContentType,
     CertificatePolicy,
-    CertificateProperties,
     KeyCurveName,
     KeyType,
     KeyUsageType,
@@ -34,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from renewer.core import renewal_window
 from renewer.core.certs import IssuedChain, ari_cert_id, san_names
 from renewer.core.models import HSM_SUFFIX, CertificateSpec, RenewalInfo, StoredCertificate
+from renewer.stores.keyvault.listing import Listed
 
 MANAGED_BY = "managed-by"
 MANAGED_VALUE = "renewer"
@@ -203,7 +203,7 @@ def with_window(tags: Mapping[str, str], info: RenewalInfo) -> dict[str, str] | 
 
 # -- reading back --------------------------------------------------------------------------
 def stored_from_properties(
-    props: CertificateProperties, leaf: x509.Certificate | None = None
+    props: Listed, leaf: x509.Certificate | None = None
 ) -> StoredCertificate | None:
     """A StoredCertificate from listed properties (and, after a GET, the leaf itself).
 

@@ -69,6 +69,7 @@ from renewer.stores.keyvault.current import in_flight
 from renewer.stores.keyvault.current import resolve as resolve_in_flight
 from renewer.stores.keyvault.errors import describe_http, vault_errors
 from renewer.stores.keyvault.lease import SecretLease
+from renewer.stores.keyvault.listing import Listed, list_certificates
 from renewer.stores.keyvault.policy import (
     build_policy,
     csr_matches,
@@ -156,10 +157,10 @@ class KeyVaultStore(CertificateStore):
         return {stored.name: stored for stored in self.iter_current()}
 
     def iter_current(self) -> Iterator[StoredCertificate]:
-        """One paged list of properties (25 per page at most); yields as pages arrive."""
+        """One paged list (25 per page at most, read as JSON: listing.py), yielded as it comes."""
         with self._errors("the certificate list"):
-            for listed in self._certs.list_properties_of_certificates():
-                props: CertificateProperties | None = listed
+            for listed in list_certificates(self._certs):
+                props: Listed | None = listed
                 if listed.name and in_flight(listed):
                     # A placeholder (renewal in flight) or a disabled item: never "unmanaged".
                     # With no enabled version, a merged (x5t) item stands as listed (someone's

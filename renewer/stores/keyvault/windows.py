@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import threading
 
-from azure.keyvault.certificates import CertificateClient, CertificateProperties
+from azure.keyvault.certificates import CertificateClient
 
 from renewer.core.models import RenewalInfo, StoredCertificate
+from renewer.stores.keyvault.listing import Listed
 from renewer.stores.keyvault.policy import (
     MANAGED_BY,
     MANAGED_VALUE,
@@ -34,7 +35,7 @@ class WindowTags:
         self._lock = threading.Lock()
         self._full: set[str] = set()
 
-    def seen(self, props: CertificateProperties) -> None:
+    def seen(self, props: Listed) -> None:
         """Note a listed certificate of renewer's whose 15 tags leave no room for a window."""
         tags = props.tags or {}
         if (
