@@ -261,14 +261,23 @@ def issuance(rows: list[Row]) -> None:
 
 
 # -- no-op at scale -------------------------------------------------------------------
-def populate(kv: KeyVaultStandIn, ca: Pebble, n: int, config_path: Path) -> None:
-    """n managed certificates as renewer tags them, nothing due (expires in 80 days)."""
+REMEMBERED_STALE_EVERY = 5  # with windows remembered: every 5th is past its Retry-After
+
+
+def populate(kv: KeyVaultStandIn, ca: Pebble, n: int, config_path: Path, remembered: bool) -> None:
+    """n managed certificates as renewer tags them, nothing due (expires in 80 days).
+
+    ``remembered``: each carries the renewal window an earlier run kept in its
+    tags; for every fifth that window's Retry-After has passed (asked again).
+    """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
     from renewer.config.loader import load_config
+    from renewer.core import renewal_window
     from renewer.core.certs import ari_cert_id
+    from renewer.core.models import RenewalInfo
     from renewer.stores.keyvault import policy as kp
 
     specs = {s.name: s for s in load_config(config_path).certificates}
@@ -280,7 +289,15 @@ def populate(kv: KeyVaultStandIn, ca: Pebble, n: int, config_path: Path) -> None
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     now = dt.datetime.now(dt.UTC)
-    for name, spec in specs.items():
+    window = {
+        "start": now + dt.timedelta(days=40),
+        "end": now + dt.timedelta(days=42),
+    }
+    fresh = RenewalInfo(**window, checked=now, next_check=now + dt.timedelta(hours=6))
+    stale = RenewalInfo(
+        **window, checked=now - dt.timedelta(hours=7), next_check=now - dt.timedelta(hours=1)
+    )
+    for i, (name, spec) in enumerate(specs.items()):
         domain = spec.domains[0]
         leaf = (
             x509.CertificateBuilder()
@@ -303,6 +320,9 @@ def populate(kv: KeyVaultStandIn, ca: Pebble, n: int, config_path: Path) -> None
             kp.TAG_KEY: spec.key,
             kp.TAG_DOMAINS: domain,
         }
+        if remembered:
+            info = stale if i % REMEMBERED_STALE_EVERY == 0 else fresh
+            tags[kp.TAG_WINDOW] = renewal_window.encode(info) or ""
         body = {
             "value": (key_pem + leaf.public_bytes(serialization.Encoding.PEM)).decode(),
             "policy": {"secret_props": {"contentType": "application/x-pem-file"}},
@@ -315,77 +335,90 @@ def populate(kv: KeyVaultStandIn, ca: Pebble, n: int, config_path: Path) -> None
     kv.vault.list_certificates = lambda include_pending: listing  # type: ignore[method-assign]
 
 
+NOOP_MODES = {
+    False: "plan, Key Vault stand-in, none due, nothing remembered",
+    True: "plan, Key Vault stand-in, none due, windows remembered (1 in 5 past Retry-After)",
+}
+
+
+NOOP_REMEMBERED = os.environ.get("BENCH_NOOP_REMEMBERED", "no,yes").split(",")
+
+
 def noop(rows: list[Row]) -> None:
     for n in NOOP_SIZES:
-        case = WORK / "cases" / f"noop-{n}"
-        shutil.rmtree(case, ignore_errors=True)
-        case.mkdir(parents=True)
-        tls = make_tls_material(case / "tls")
-        with (
-            Bind(case / "bind") as bind,
-            Pebble(case / "pebble", tls, dns_server=bind.dns_address) as ca,
-            KeyVaultStandIn(tls) as kv,
-        ):
-            config = {
-                "acme": {"directory": ca.directory_url, "ca_bundle": str(ca.ca_bundle)},
-                "azure": {"ca_bundle": str(kv.ca_bundle)},
-                "store": {"type": "keyvault", "vault_url": kv.url},
-                "dns": {
-                    "type": "rfc2136",
-                    "nameserver": bind.dns_address,
-                    "tsig": {"name": bind.key_name, "secret": "env:TSIG_SECRET"},
-                },
-                "certificates": [{"name": f"c{i}", "domains": [f"c{i}.{ZONE}"]} for i in range(n)],
-            }
-            path = case / "certificates.yaml"
-            path.write_text(yaml.safe_dump(config, sort_keys=False))
-            os.environ.setdefault("TSIG_SECRET", bind.secret)
-            t0 = time.monotonic()
-            populate(kv, ca, n, path)
-            print(
-                f"noop n={n}: populated the stand-in in {time.monotonic() - t0:.1f} s", flush=True
-            )
-            kv.reset_counts()
-            token = kv.mint_token(lifetime=7200)
-            stats_path = case / "stats.json"
-            env = {
-                **base_env(),
-                "TSIG_SECRET": bind.secret,
-                "PYTHONPATH": str(REPO),
-                "BENCH_KV_TOKEN": token.token,
-                "BENCH_KV_TOKEN_EXP": str(token.expires_on),
-                "BENCH_STATS": str(stats_path),
-            }
-            out = case / "plan.json"
-            cmd = [sys.executable, str(BENCH / "kv_plan.py"), "-c", str(path),
-                   "--format", "json", "-o", str(out)]  # fmt: skip
-            m = run_measured(cmd, env, case / "plan.log")
-            stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
-            counts = dict(kv.counts)
-            actions: dict[str, int] = {}
-            if out.exists():
-                for cert in json.loads(out.read_text()).get("certificates", []):
-                    actions[cert["action"]] = actions.get(cert["action"], 0) + 1
-            pages = -(-n // 25)
-            row = Row("renewer", "plan, Key Vault stand-in, none due", n, m.wall, m.cpu, m.rss_mb)
-            row.ok = actions.get("skip", 0)
-            row.extra = {
-                "vault_requests": counts,
-                "vault_401_challenges": kv.challenges,
-                "expected_list_pages": pages,
-                "actions": actions,
-                **stats,
-            }
-            if m.failures or row.ok != n:
-                row.note = f"exit {stats.get('exit')}, actions {actions}"
-            rows.append(row)
-            print(
-                f"noop n={n}: wall {m.wall:.2f} s cpu {m.cpu:.2f} s rss {m.rss_mb:.1f} MB "
-                f"vault {counts} (+{kv.challenges} 401) ari {stats.get('ari_calls')} "
-                f"calls / {stats.get('ari_distinct')} ids, max {stats.get('ari_max_in_flight')} "
-                f"in flight, actions {actions}",
-                flush=True,
-            )
+        for remembered, mode in NOOP_MODES.items():
+            if ("yes" if remembered else "no") in NOOP_REMEMBERED:
+                noop_case(rows, n, remembered, mode)
+
+
+def noop_case(rows: list[Row], n: int, remembered: bool, mode: str) -> None:
+    case = WORK / "cases" / f"noop-{n}{'-remembered' if remembered else ''}"
+    shutil.rmtree(case, ignore_errors=True)
+    case.mkdir(parents=True)
+    tls = make_tls_material(case / "tls")
+    with (
+        Bind(case / "bind") as bind,
+        Pebble(case / "pebble", tls, dns_server=bind.dns_address) as ca,
+        KeyVaultStandIn(tls) as kv,
+    ):
+        config = {
+            "acme": {"directory": ca.directory_url, "ca_bundle": str(ca.ca_bundle)},
+            "azure": {"ca_bundle": str(kv.ca_bundle)},
+            "store": {"type": "keyvault", "vault_url": kv.url},
+            "dns": {
+                "type": "rfc2136",
+                "nameserver": bind.dns_address,
+                "tsig": {"name": bind.key_name, "secret": "env:TSIG_SECRET"},
+            },
+            "certificates": [{"name": f"c{i}", "domains": [f"c{i}.{ZONE}"]} for i in range(n)],
+        }
+        path = case / "certificates.yaml"
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        os.environ.setdefault("TSIG_SECRET", bind.secret)
+        t0 = time.monotonic()
+        populate(kv, ca, n, path, remembered)
+        print(f"noop n={n}: populated the stand-in in {time.monotonic() - t0:.1f} s", flush=True)
+        kv.reset_counts()
+        token = kv.mint_token(lifetime=7200)
+        stats_path = case / "stats.json"
+        env = {
+            **base_env(),
+            "TSIG_SECRET": bind.secret,
+            "PYTHONPATH": str(REPO),
+            "BENCH_KV_TOKEN": token.token,
+            "BENCH_KV_TOKEN_EXP": str(token.expires_on),
+            "BENCH_STATS": str(stats_path),
+        }
+        out = case / "plan.json"
+        cmd = [sys.executable, str(BENCH / "kv_plan.py"), "-c", str(path),
+               "--format", "json", "-o", str(out)]  # fmt: skip
+        m = run_measured(cmd, env, case / "plan.log")
+        stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
+        counts = dict(kv.counts)
+        actions: dict[str, int] = {}
+        if out.exists():
+            for cert in json.loads(out.read_text()).get("certificates", []):
+                actions[cert["action"]] = actions.get(cert["action"], 0) + 1
+        pages = -(-n // 25)
+        row = Row("renewer", mode, n, m.wall, m.cpu, m.rss_mb)
+        row.ok = actions.get("skip", 0)
+        row.extra = {
+            "vault_requests": counts,
+            "vault_401_challenges": kv.challenges,
+            "expected_list_pages": pages,
+            "actions": actions,
+            **stats,
+        }
+        if m.failures or row.ok != n:
+            row.note = f"exit {stats.get('exit')}, actions {actions}"
+        rows.append(row)
+        print(
+            f"noop n={n}: wall {m.wall:.2f} s cpu {m.cpu:.2f} s rss {m.rss_mb:.1f} MB "
+            f"vault {counts} (+{kv.challenges} 401) ari {stats.get('ari_calls')} "
+            f"calls / {stats.get('ari_distinct')} ids, max {stats.get('ari_max_in_flight')} "
+            f"in flight, actions {actions}",
+            flush=True,
+        )
 
 
 # -- validate at scale ---------------------------------------------------------------
@@ -422,63 +455,100 @@ def validate(rows: list[Row]) -> None:
         )
 
 
+# -- verify at scale -----------------------------------------------------------------
+VERIFY_CASES = [(200, 0, 10.0), (200, 40, 2.0)]  # endpoints, blackholed ones, handshake timeout
+
+
+def verify(rows: list[Row]) -> None:
+    """`renewer verify` of 200 endpoints on one real nginx (bench/verify_bench.py), some dead."""
+    for n, dead, timeout in VERIFY_CASES:
+        case = WORK / "cases" / f"verify-{n}-{dead}"
+        shutil.rmtree(case, ignore_errors=True)
+        case.mkdir(parents=True)
+        stats = case / "verify.json"
+        cmd = [sys.executable, str(BENCH / "verify_bench.py"), str(n), "--dead", str(dead),
+               "--timeout", str(timeout), "--json", str(stats)]  # fmt: skip
+        with (case / "verify.log").open("w") as log:
+            done = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=False, cwd=WORK)
+        row = Row("renewer", "verify", n)
+        if done.returncode == 0 and stats.exists():
+            figures = json.loads(stats.read_text())
+            row.wall, row.cpu, row.rss_mb = figures["wall"], figures["cpu"], figures["rss_mb"]
+            row.ok = figures["verdicts"].get("total", 0)
+            row.extra = {"dead": dead, "timeout": timeout, "verdicts": figures["verdicts"]}
+        else:
+            row.note = "verify bench failed (see the case's verify.log)"
+        rows.append(row)
+        print(f"verify n={n} dead={dead}: wall {fmt(row.wall, '.2f')} s", flush=True)
+
+
 # -- output ---------------------------------------------------------------------------
 def fmt(value: float | None, spec: str) -> str:
     return "—" if value is None else format(value, spec)
 
 
+def measures(r: Row) -> list[str]:
+    return [fmt(r.wall, ".2f"), fmt(r.cpu, ".2f"), fmt(r.rss_mb, ".0f")]
+
+
+def section(title: str, columns: Sequence[str], cells: Sequence[Sequence[str]]) -> list[str]:
+    """A Markdown table under a heading; a column named ``x:`` is right-aligned."""
+    if not cells:
+        return []
+    names = [c.removesuffix(":") for c in columns]
+    aligns = ["---:" if c.endswith(":") else "---" for c in columns]
+    out = ["", f"### {title}", "", f"| {' | '.join(names)} |", f"|{'|'.join(aligns)}|"]
+    return out + [f"| {' | '.join(row)} |" for row in cells]
+
+
 def table(rows: list[Row]) -> str:
-    issue = [r for r in rows if not r.mode.startswith(("plan", "validate"))]
+    issue = [r for r in rows if not r.mode.startswith(("plan", "validate", "verify"))]
     ours = {r.n: r for r in issue if r.tool == "renewer"}
-    lines = [
-        "### Batch issuance (fresh Pebble + BIND per case)",
-        "",
-        "| tool | mode | certs | wall s | CPU s | CPU ms/order | peak RSS MB | issued | renewer/peer wall | peer/renewer | note |",  # noqa: E501
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
+    cells = []
     for r in issue:
         mine = ours.get(r.n)
         ratio = speed = None
         if r.tool != "renewer" and r.wall and mine and mine.wall:
             ratio, speed = mine.wall / r.wall, r.wall / mine.wall
-        lines.append(
-            f"| {r.tool} | {r.mode} | {r.n} | {fmt(r.wall, '.2f')} | {fmt(r.cpu, '.2f')} | "
-            f"{fmt(r.cpu * 1000 / r.n if r.cpu is not None else None, '.0f')} | "
-            f"{fmt(r.rss_mb, '.0f')} | {r.ok if r.wall is not None else '—'} | "
-            f"{fmt(ratio, '.3f')} | {'—' if speed is None else f'{speed:.1f}x'} | {r.note} |"
-        )
+        per_order = r.cpu * 1000 / r.n if r.cpu is not None else None
+        wall, cpu, rss = measures(r)
+        cells.append(
+            [r.tool, r.mode, str(r.n), wall, cpu, fmt(per_order, ".0f"), rss,
+             str(r.ok) if r.wall is not None else "—", fmt(ratio, ".3f"),
+             "—" if speed is None else f"{speed:.1f}x", r.note]
+        )  # fmt: skip
+    lines = section(
+        "Batch issuance (fresh Pebble + BIND per case)",
+        ["tool", "mode", "certs:", "wall s:", "CPU s:", "CPU ms/order:", "peak RSS MB:",
+         "issued:", "renewer/peer wall:", "peer/renewer:", "note"],
+        cells,
+    )[1:]  # fmt: skip
     noops = [r for r in rows if r.mode.startswith("plan")]
-    if noops:
-        lines += [
-            "",
-            "### No-op at scale (`renewer plan`, Key Vault stand-in, nothing due)",
-            "",
-            "| managed certs | wall s | CPU s | peak RSS MB | vault requests (by route) | list pages needed | 401 challenges | ARI lookups (distinct ids, max in flight) | skip | note |",  # noqa: E501
-            "|---:|---:|---:|---:|---|---:|---:|---|---:|---|",
-        ]
-        for r in noops:
-            e = r.extra
-            routes = ", ".join(f"{k}: {v}" for k, v in sorted(e.get("vault_requests", {}).items()))
-            lines.append(
-                f"| {r.n} | {fmt(r.wall, '.2f')} | {fmt(r.cpu, '.2f')} | {fmt(r.rss_mb, '.0f')} | "
-                f"{routes} | {e.get('expected_list_pages')} | {e.get('vault_401_challenges')} | "
-                f"{e.get('ari_calls')} ({e.get('ari_distinct')}, {e.get('ari_max_in_flight')}) | "
-                f"{r.ok} | {r.note} |"
-            )
-    checks = [r for r in rows if r.mode == "validate"]
-    if checks:
-        lines += [
-            "",
-            "### `renewer validate` at scale (Key Vault store, Azure DNS, two names each)",
-            "",
-            "| certificates | wall s | CPU s | peak RSS MB | note |",
-            "|---:|---:|---:|---:|---|",
-        ]
-        for r in checks:
-            lines.append(
-                f"| {r.n} | {fmt(r.wall, '.2f')} | {fmt(r.cpu, '.2f')} | "
-                f"{fmt(r.rss_mb, '.0f')} | {r.note} |"
-            )
+    lines += section(
+        "No-op at scale (`renewer plan`, Key Vault stand-in, nothing due)",
+        ["managed certs:", "renewal windows", "wall s:", "CPU s:", "peak RSS MB:",
+         "vault requests (by route)", "list pages needed:", "401 challenges:",
+         "ARI lookups (distinct ids, max in flight)", "skip:", "note"],
+        [[str(r.n), r.mode.split("none due, ")[-1], *measures(r),
+          ", ".join(f"{k}: {v}" for k, v in sorted(r.extra.get("vault_requests", {}).items())),
+          str(r.extra.get("expected_list_pages")), str(r.extra.get("vault_401_challenges")),
+          f"{r.extra.get('ari_calls')} ({r.extra.get('ari_distinct')}, "
+          f"{r.extra.get('ari_max_in_flight')})", str(r.ok), r.note] for r in noops],
+    )  # fmt: skip
+    lines += section(
+        "`renewer validate` at scale (Key Vault store, Azure DNS, two names each)",
+        ["certificates:", "wall s:", "CPU s:", "peak RSS MB:", "note"],
+        [[str(r.n), *measures(r), r.note] for r in rows if r.mode == "validate"],
+    )
+    lines += section(
+        "`renewer verify` at scale (one real nginx, SNI; 20 serve the previous version)",
+        ["endpoints:", "blackholed (handshake timeout)", "wall s:", "CPU s:", "peak RSS MB:",
+         "verdicts", "note"],
+        [[str(r.n), f"{r.extra.get('dead', '—')} ({r.extra.get('timeout', '—')} s)",
+          *measures(r),
+          ", ".join(f"{k}: {v}" for k, v in sorted(r.extra.get("verdicts", {}).items())),
+          r.note] for r in rows if r.mode == "verify"],
+    )  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -498,7 +568,7 @@ def main() -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     compile_renewer()
     rows: list[Row] = []
-    only = os.environ.get("BENCH_ONLY", "issuance,noop,validate").split(",")
+    only = os.environ.get("BENCH_ONLY", "issuance,noop,validate,verify").split(",")
     if "table" in only:  # re-render results.md / plot.png from the last results.json
         rows = [Row(**r) for r in json.loads((WORK / "results.json").read_text())]
     if "issuance" in only:
@@ -507,6 +577,8 @@ def main() -> int:
         noop(rows)
     if "validate" in only:
         validate(rows)
+    if "verify" in only:
+        verify(rows)
     text = table(rows)
     print("\n" + text)
     print(f"total {time.monotonic() - started:.0f} s")

@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--dead", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=10.0)
+    parser.add_argument("--json", metavar="OUT", help="also write the figures here (bench/run.py)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="verify-bench-") as folder:
         root = Path(folder)
@@ -79,18 +80,35 @@ def main() -> None:
                        "--format", "json", "--concurrency", str(args.concurrency),
                        "--timeout", str(args.timeout)]  # fmt: skip
             started = time.monotonic()
-            done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-            wall = time.monotonic() - started
+            with tempfile.TemporaryFile("w+") as out:
+                proc = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, env=env)
+                _, status, usage = os.wait4(proc.pid, 0)  # CPU and peak RSS of that process
+                wall = time.monotonic() - started
+                out.seek(0)
+                stdout = out.read()
+            code = os.waitstatus_to_exitcode(status)
         finally:
             hole.stop()
             nginx.stop()
-    body = json.loads(done.stdout)
+    body = json.loads(stdout)
     counts = {k: v for k, v in body["summary"].items() if v}
+    if args.json:
+        figures = {
+            "count": args.count,
+            "dead": args.dead,
+            "timeout": args.timeout,
+            "wall": wall,
+            "cpu": usage.ru_utime + usage.ru_stime,
+            "rss_mb": usage.ru_maxrss / 1024,
+            "exit": code,
+            "verdicts": counts,
+        }
+        Path(args.json).write_text(json.dumps(figures))
     print(f"issued {args.count} certificates in {setup:.2f} s (setup, not timed below)")
     print(
         f"renewer verify: {args.count} endpoints ({args.dead} dead, timeout {args.timeout:g} s), "
         f"concurrency {args.concurrency}: "
-        f"{wall:.2f} s wall (exit {done.returncode}); {counts}"
+        f"{wall:.2f} s wall (exit {code}); {counts}"
     )
 
 

@@ -11,6 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from renewer.core import renewal_window
 from renewer.core.errors import describe_error
 from renewer.core.models import (
     ActionKind,
@@ -24,6 +25,7 @@ from renewer.core.models import (
 from renewer.core.retry import Deadline
 from renewer.core.settings import StoreSettings
 from renewer.execute.executor import Executor
+from renewer.execute.remember import remember_windows
 from renewer.execute.services import Services
 from renewer.plan import planner, shard
 from renewer.report.model import RunReport
@@ -40,21 +42,32 @@ ARI_DEADLINE = 10.0
 
 @dataclass(frozen=True)
 class State:
-    """What the stores hold, what the CA suggests, and what could not be read."""
+    """What the stores hold, what the CA suggests, and what could not be read.
+
+    ``renewal_info`` holds every window the plan uses; ``asked`` names those
+    the CA was asked for in this run (the others were remembered in the store
+    and still within their Retry-After), which a renewing run writes back.
+    """
 
     stored: Mapping[str, StoredCertificate]
     renewal_info: Mapping[str, RenewalInfo]
     unreadable: Mapping[str, str] = field(default_factory=dict)  # certificate -> error
+    asked: frozenset[str] = frozenset()
 
 
-def read_state(specs: Collection[CertificateSpec], services: Services) -> State:
+def read_state(
+    specs: Collection[CertificateSpec], services: Services, refresh: bool = False
+) -> State:
     """One listing per store; renewal-info lookups start as listed certificates arrive.
 
     A store with thousands of certificates pages its listing in slowly (Key
     Vault: 25 per page, one page after the other), so the CA's renewal windows
-    are fetched concurrently while the listing is still coming in.
+    are fetched concurrently while the listing is still coming in. A window
+    the store remembers is used without asking until its Retry-After passes
+    (``refresh``: ask the CA anyway).
     """
     stored: dict[str, StoredCertificate] = {}
+    remembered: dict[str, RenewalInfo] = {}
     unreadable: dict[str, str] = {}
     by_store: dict[StoreSettings, list[CertificateSpec]] = {}
     for spec in specs:
@@ -70,7 +83,12 @@ def read_state(specs: Collection[CertificateSpec], services: Services) -> State:
                     stored[current.name] = current
                     listed.append(current.name)
                     wanted = by_name.get(current.name.lower())
-                    if wanted is not None and _ari_applies(wanted, current, now):
+                    if wanted is None or not _ari_applies(wanted, current, now):
+                        continue
+                    known = current.renewal_info
+                    if known is not None and not refresh and renewal_window.fresh(known, now):
+                        remembered[wanted.name] = known
+                    else:
                         lookups[wanted.name] = pool.submit(_lookup, wanted, current, services)
             except Exception as exc:
                 for spec in group:
@@ -79,10 +97,17 @@ def read_state(specs: Collection[CertificateSpec], services: Services) -> State:
                     stored.pop(name, None)
                 continue
         found = {name: future.result() for name, future in lookups.items()}
+    asked = {name: info for name, info in found.items() if info is not None}
     renewal_info = {
-        name: info for name, info in found.items() if info is not None and name not in unreadable
+        name: info for name, info in {**remembered, **asked}.items() if name not in unreadable
     }
-    return State(stored, renewal_info, unreadable)
+    if remembered or lookups:
+        log.info(
+            "renewal info: %d remembered in the store, %d asked of the CA",
+            len(remembered),
+            len(lookups),
+        )
+    return State(stored, renewal_info, unreadable, frozenset(asked) - set(unreadable))
 
 
 def _ari_applies(spec: CertificateSpec, current: StoredCertificate, now: datetime) -> bool:
@@ -113,10 +138,11 @@ def make_plan(
     only: Collection[str] = (),
     force: bool = False,
     now: datetime | None = None,
+    refresh: bool = False,
 ) -> tuple[Plan, State]:
     """Read the state and plan; certificates whose store is unreadable are left out."""
     selected = planner.select(specs, only)
-    state = read_state(selected, services)
+    state = read_state(selected, services, refresh)
     acting = [s for s in selected if s.name not in state.unreadable]
     plan = planner.plan(
         acting,
@@ -135,6 +161,7 @@ def make_shard_plan(
     only: Collection[str],
     force: bool,
     part: shard.Shard,
+    refresh: bool = False,
 ) -> tuple[Plan, State]:
     """``make_plan`` for this shard's part of the ``--only`` selection.
 
@@ -145,7 +172,7 @@ def make_shard_plan(
     names = shard.split((s.name for s in selected), part)
     if not names:
         return Plan(generated_at=datetime.now(UTC), actions=()), State({}, {})
-    return make_plan(specs, services, names, force)
+    return make_plan(specs, services, names, force, refresh=refresh)
 
 
 def unreadable_results(state: State) -> tuple[Result, ...]:
@@ -168,7 +195,14 @@ def renew(
     executor: Executor,
     dry_run: bool = False,
 ) -> RunReport:
-    """Execute the plan; unreadable stores count as failures in the report."""
+    """Execute the plan; unreadable stores count as failures in the report.
+
+    Windows asked of the CA for certificates this run leaves alone are written
+    back to their stores first, so the next runs need not ask again.
+    """
+    if not dry_run:
+        asked = {name: state.renewal_info[name] for name in state.asked}
+        remember_windows(plan, asked, executor.services)
     results = executor.execute(plan, dry_run=dry_run) + unreadable_results(state)
     return RunReport(plan=plan, results=results, dry_run=dry_run)
 

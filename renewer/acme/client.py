@@ -42,7 +42,7 @@ from renewer.acme.transport import (
     short,
 )
 from renewer.acme.transport import AcmeClient as AcmeClient
-from renewer.core import retry
+from renewer.core import renewal_window, retry
 from renewer.core.certs import IssuedChain, split_chain, top_issuer_name
 from renewer.core.models import RenewalInfo
 from renewer.core.retry import Deadline
@@ -294,14 +294,22 @@ class AcmeAccount:
             if response.status_code == 404:
                 return None
             response.raise_for_status()
-            info = messages.RenewalInfo.from_json(response.json())
+            body = response.json()
+            info = messages.RenewalInfo.from_json(body)
         except (requests.RequestException, ValueError, DeserializationError) as exc:
             raise AcmeFailure(f"renewal info unavailable: {short(exc)}") from None
         window = info.suggested_window
+        start, end = _utc(window.start), _utc(window.end)
+        if end <= start:  # RFC 9773 4.2: treat as if no answer came
+            raise AcmeFailure(f"renewal info unusable: window ends {end} before it starts")
+        checked = dt.datetime.now(dt.UTC)
+        wait = retry.parse_retry_after(response.headers.get("Retry-After"))
         return RenewalInfo(
-            start=_utc(window.start),
-            end=_utc(window.end),
-            explanation_url=response.json().get("explanationURL"),
+            start=start,
+            end=end,
+            explanation_url=body.get("explanationURL") if isinstance(body, dict) else None,
+            checked=checked,
+            next_check=renewal_window.next_check(checked, wait),
         )
 
     # -- orders ------------------------------------------------------------

@@ -22,6 +22,7 @@ from renewer.cli.common import (
     load,
     load_specs,
     only_option,
+    refresh_option,
     shard_option,
     state_dir,
     step_summary_or_fallback,
@@ -68,12 +69,13 @@ def _plan(
     force: bool,
     services: Services,
     part: shard.Shard | None = None,
+    refresh: bool = False,
 ) -> tuple[Plan, run.State]:
     specs = list(cfg.certificates)
     try:
         if part is not None:
-            return run.make_shard_plan(specs, services, only, force, part)
-        return run.make_plan(specs, services, only, force)
+            return run.make_shard_plan(specs, services, only, force, part, refresh)
+        return run.make_plan(specs, services, only, force, refresh=refresh)
     except UnknownCertificate as error:
         raise UsageError(str(error)) from None
 
@@ -82,6 +84,7 @@ def _plan(
 @config_option
 @only_option
 @force_option
+@refresh_option
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
 @click.option("-o", "--output", metavar="OUT", help="Write the plan here instead of stdout.")
 @shard_option
@@ -89,6 +92,7 @@ def plan(
     config: str | None,
     only: tuple[str, ...],
     force: bool,
+    refresh: bool,
     fmt: str,
     output: str | None,
     shard_spec: str | None,
@@ -102,7 +106,7 @@ def plan(
     from renewer.report import persist as persist_report
 
     services = Services()
-    the_plan, state = _plan(load(config), only, force, services, part)
+    the_plan, state = _plan(load(config), only, force, services, part, refresh)
     standing = persist.gather([a.spec for a in the_plan.actions], services)
     for warning in persist_report.warnings(standing):
         warn(warning, "dns-persist-01")
@@ -137,10 +141,12 @@ def _install_cancel(cancel: threading.Event) -> None:
 @config_option
 @only_option
 @force_option
+@refresh_option
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="Plan and report; order nothing (the CA is still asked for renewal windows, ARI).",
+    help="Plan and report; order nothing and write nothing (the CA is still asked for "
+    "renewal windows the store does not remember, ARI).",
 )
 @click.option("--report", "report_path", metavar="OUT.json", help="Write the JSON report here.")
 @click.option(
@@ -184,6 +190,7 @@ def renew(
     config: str | None,
     only: tuple[str, ...],
     force: bool,
+    refresh: bool,
     dry_run: bool,
     report_path: str | None,
     summary_path: str | None,
@@ -208,7 +215,7 @@ def renew(
     check_outputs({"--report": report_path, "--summary": summary_path, **step_summary_output()})
     services = Services(state_dir=state_dir(config))
     cfg = load(config)  # once: the notify: targets below come from this same reading
-    the_plan, state = _plan(cfg, only, force, services, part)
+    the_plan, state = _plan(cfg, only, force, services, part, refresh)
     cancel = threading.Event()
     _install_cancel(cancel)
 

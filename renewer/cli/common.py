@@ -253,6 +253,13 @@ only_option = click.option(
     "--only", multiple=True, metavar="NAME", help="Only this certificate (repeatable)."
 )
 force_option = click.option("--force", is_flag=True, help="Renew even if not due.")
+refresh_option = click.option(
+    "--refresh-renewal-info",
+    "refresh",
+    is_flag=True,
+    help="Ask the CA for every renewal window, even where the store remembers one "
+    "whose Retry-After has not passed.",
+)
 shard_option = click.option(
     "--shard",
     "shard_spec",

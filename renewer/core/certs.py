@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from renewer.core.models import RenewalInfo
+
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 
@@ -58,6 +60,8 @@ class IssuedChain:
 
     leaf_pem: str
     chain_pem: str  # intermediates, in order, without the leaf
+    # The CA's window, asked right after issuance (RFC 9773), stored with the chain.
+    renewal_info: RenewalInfo | None = None
 
     @property
     def fullchain_pem(self) -> str:

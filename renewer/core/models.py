@@ -101,6 +101,7 @@ class StoredCertificate:
     managed: bool = True
     revoked: bool = False
     damage: str | None = None  # why the stored files are not a whole certificate
+    renewal_info: RenewalInfo | None = None  # the CA's window as remembered at the last check
 
     @property
     def dates_known(self) -> bool:
@@ -114,11 +115,19 @@ class StoredCertificate:
 
 @dataclass(frozen=True)
 class RenewalInfo:
-    """The CA's suggested renewal window (RFC 9773) for one stored certificate."""
+    """The CA's suggested renewal window (RFC 9773) for one stored certificate.
+
+    ``checked`` is when the CA was asked and ``next_check`` when RFC 9773 lets
+    a client ask again (the response's Retry-After, clamped): until then a
+    window remembered in the store is as good as a fresh answer, so a no-op
+    run need not ask the CA at all (renewer.core.renewal_window).
+    """
 
     start: datetime
     end: datetime
     explanation_url: str | None = None
+    checked: datetime | None = None
+    next_check: datetime | None = None
 
 
 class ActionKind(enum.StrEnum):

@@ -46,6 +46,7 @@ ORDER_ATTEMPTS = 3
 # A transient failure that outlived the request's own retries starts a new order
 # after 2 s, then 4 s (or the CA's Retry-After), inside the certificate's deadline.
 NEW_ORDER = Policy(attempts=ORDER_ATTEMPTS, first=2.0)
+WINDOW_AFTER_ISSUANCE = 3.0  # seconds the renewal-info question after issuance may take
 
 
 class OrderCapReached(AcmeFailure):
@@ -255,7 +256,7 @@ class Executor:
                 self.budget.take()
                 return obtain(context, spec, csr, replaces)
 
-            return retry.attempt_until(
+            chain = retry.attempt_until(
                 order,
                 policy=NEW_ORDER,
                 deadline=context.deadline,
@@ -265,8 +266,28 @@ class Executor:
                     "%s: %s; new order in %.1fs", spec.name, error, delay
                 ),
             )
+            return _with_window(chain, context, spec.name)
 
         return store.issue(spec, finalize)
+
+
+def _with_window(chain: IssuedChain, context: OrderContext, name: str) -> IssuedChain:
+    """The chain with the CA's window for it, asked right after issuance (RFC 9773 4.3).
+
+    The store writes it with the certificate, so the next runs need not ask
+    until its Retry-After passes. Advice only: a CA that does not answer within
+    a few seconds leaves the chain as it is and the next run asks.
+    """
+    if chain.ari_cert_id is None:
+        return chain
+    remaining = context.deadline.remaining()
+    deadline = Deadline.after(min(WINDOW_AFTER_ISSUANCE, max(remaining, 0.0)))
+    try:
+        info = context.account.renewal_info(chain.ari_cert_id, deadline)
+    except Exception as exc:
+        log.info("%s: renewal info not fetched after issuance: %s", name, describe_error(exc))
+        return chain
+    return dataclasses.replace(chain, renewal_info=info) if info is not None else chain
 
 
 def _explain(failure: AcmeFailure) -> str:

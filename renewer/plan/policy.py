@@ -127,9 +127,10 @@ def renewal_due(
                 True,
                 f"ARI window opened {minute(ari.start)} (chosen time {minute(pick)})",
             )
+        asked = f" (CA asked {minute(ari.checked)})" if ari.checked is not None else ""
         return Decision(
             False,
-            f"ARI window {minute(ari.start)} to {minute(ari.end)}; due at {minute(pick)}",
+            f"ARI window {minute(ari.start)} to {minute(ari.end)}; due at {minute(pick)}{asked}",
             renew_at=pick,
         )
 

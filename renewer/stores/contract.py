@@ -18,7 +18,7 @@ from typing import Protocol, runtime_checkable
 
 from renewer.core.certs import IssuedChain
 from renewer.core.errors import RenewerError
-from renewer.core.models import CertificateSpec, LockHolder, StoredCertificate
+from renewer.core.models import CertificateSpec, LockHolder, RenewalInfo, StoredCertificate
 
 Finalize = Callable[[bytes], IssuedChain]
 """Given a CSR in PEM, run the ACME order and return the issued chain."""
@@ -145,4 +145,18 @@ class StagesVersions(Protocol):
 
     def sweep_staging(self, name: str) -> int:
         """Remove what killed runs left half-written; returns how many."""
+        ...
+
+
+@runtime_checkable
+class RemembersRenewalInfo(Protocol):
+    """Optional: a store that keeps the CA's renewal window with each certificate.
+
+    Stores write the window asked at issuance themselves (``IssuedChain.renewal_info``);
+    this is for a window asked again later, on a run that did not renew.
+    """
+
+    def remember_renewal_info(self, stored: StoredCertificate, info: RenewalInfo) -> bool:
+        """Keep ``info`` with the version ``stored`` describes; False if it could not be kept
+        (no room, or that version is no longer current). Raises StoreError on a failed write."""
         ...

@@ -28,8 +28,9 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from renewer.core import renewal_window
 from renewer.core.certs import IssuedChain, generate_key, key_to_pem, make_csr, split_chain
-from renewer.core.models import CertificateSpec, StoredCertificate
+from renewer.core.models import CertificateSpec, RenewalInfo, StoredCertificate
 from renewer.stores import lockfile, material
 from renewer.stores.contract import (
     AccountRecord,
@@ -137,7 +138,14 @@ def metadata_for(
         "issued_at": datetime.now(UTC).isoformat(),
         "revoked": False,
         **hashes,
+        **window_field(chain.renewal_info),
     }
+
+
+def window_field(info: RenewalInfo | None) -> dict[str, str]:
+    """The metadata entry for a remembered renewal window ({} when there is none)."""
+    text = renewal_window.encode(info) if info is not None else None
+    return {"renewal_info": text} if text else {}
 
 
 def _text(value: Any) -> str | None:
@@ -163,6 +171,7 @@ def stored_from_metadata(meta: dict[str, Any], damage: str | None = None) -> Sto
         ari_cert_id=_text(meta.get("ari_cert_id")),
         version=_text(meta.get("version")),
         revoked=meta.get("revoked") is True,
+        renewal_info=renewal_window.decode(meta.get("renewal_info")),
         damage=damage,
     )
 
@@ -305,7 +314,19 @@ class DirectoryStore(CertificateStore):
         meta = self._read_metadata(name)
         if meta is None:
             raise StoreError(f"{self.describe()}: no certificate named {name}")
-        meta["revoked"] = True
+        self._rewrite_metadata(name, {**meta, "revoked": True})
+
+    def remember_renewal_info(self, stored: StoredCertificate, info: RenewalInfo) -> bool:
+        """Rewrite the current version's metadata with the window, if it is still that version."""
+        meta = self._read_metadata(stored.name)
+        entry = window_field(info)
+        if meta is None or meta.get("version") != stored.version or not entry:
+            return False
+        self._rewrite_metadata(stored.name, {**meta, **entry})
+        return True
+
+    def _rewrite_metadata(self, name: str, meta: dict[str, Any]) -> None:
+        """Replace the current version's metadata.json; never written outside versions/."""
         versions = (self._folder(name) / "versions").resolve()
         target = (self._folder(name) / "current").resolve() / "metadata.json"
         if not target.is_relative_to(versions) or (self._folder(name) / "versions").is_symlink():

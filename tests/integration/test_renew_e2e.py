@@ -193,7 +193,11 @@ def test_ari_window_is_honoured_and_renewal_replaces(
             {"suggestedWindow": {"start": "2099-01-01T00:00:00Z", "end": "2099-01-02T00:00:00Z"}}
         ),
     )
-    plan = plan_json(cfg)
+    # The window asked right after issuance is remembered for Pebble's Retry-After (6 h):
+    # a changed window is seen once that passes, or at once when asked to refresh.
+    remembered = plan_json(cfg)["certificates"][0]["reason"]
+    assert "ARI window 2099-01-01" not in remembered
+    plan = plan_json(cfg, "--refresh-renewal-info")
     assert plan["certificates"][0]["action"] == "skip"
     assert "ARI window 2099-01-01" in plan["certificates"][0]["reason"]
 
@@ -203,10 +207,10 @@ def test_ari_window_is_honoured_and_renewal_replaces(
             {"suggestedWindow": {"start": "2020-01-01T00:00:00Z", "end": "2020-01-02T00:00:00Z"}}
         ),
     )
-    plan = plan_json(cfg)
+    plan = plan_json(cfg, "--refresh-renewal-info")
     assert plan["certificates"][0]["action"] == "renew"
     assert "ARI window closed" in plan["certificates"][0]["reason"]
-    result = run_cli("-vv", "renew", "-c", str(cfg))
+    result = run_cli("-vv", "renew", "--refresh-renewal-info", "-c", str(cfg))
     assert result.code == 0, result.output
     ari_id = json.loads(
         (tmp_path / "certs" / "ari" / "versions")

@@ -196,7 +196,8 @@ def test_emergency_window_beats_an_ari_window_in_2099(
             {"suggestedWindow": {"start": "2099-01-01T00:00:00Z", "end": "2099-01-02T00:00:00Z"}}
         ),
     )
-    ahead = run_cli("plan", "-c", str(cfg), "--format", "json")  # before the window: ARI rules
+    # The window asked at issuance is remembered for 6 h: ask the CA again to see 2099.
+    ahead = run_cli("plan", "-c", str(cfg), "--format", "json", "--refresh-renewal-info")
     (entry,) = json.loads(ahead.stdout)["certificates"]
     assert entry["action"] == "skip" and entry["reason"].startswith("ARI window 2099-01-01")
 
@@ -205,6 +206,7 @@ def test_emergency_window_beats_an_ari_window_in_2099(
     summary = tmp_path / "step-summary.md"
     result = run_in_actions(
         "renew",
+        "--refresh-renewal-info",
         "-c",
         str(cfg),
         "--report",

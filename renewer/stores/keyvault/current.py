@@ -18,12 +18,13 @@ from datetime import UTC, datetime
 
 from azure.keyvault.certificates import CertificateClient, CertificateProperties
 
+from renewer.stores.keyvault.listing import Listed
 from renewer.stores.keyvault.policy import MANAGED_BY, MANAGED_VALUE
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
-def in_flight(props: CertificateProperties) -> bool:
+def in_flight(props: Listed) -> bool:
     """A placeholder or otherwise unusable current item (disabled, or never merged)."""
     return props.enabled is False or not props.x509_thumbprint
 

@@ -7,9 +7,11 @@ back from a listed certificate's properties to a StoredCertificate.
 Tags: Key Vault allows 15 per object and 256 characters per value. renewer
 always writes four (``managed-by``, fingerprint, serial, ARI id), then the
 user's tags from the config (at most 10), then as many of its optional tags
-as still fit, in this order: revoked, directory, key, profile, domains. The
-optional ones only explain a plan or enable ARI; the fingerprint alone
-decides whether the configuration changed.
+as still fit, in this order: revoked, directory, the remembered renewal
+window, key, profile, domains. The optional ones only explain a plan or
+enable ARI (the window spares the next runs a question to the CA,
+renewer.core.renewal_window); the fingerprint alone decides whether the
+configuration changed.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from collections.abc import Mapping
 from azure.keyvault.certificates import (
     CertificateContentType,
     CertificatePolicy,
-    CertificateProperties,
     KeyCurveName,
     KeyType,
     KeyUsageType,
@@ -29,8 +30,10 @@ from azure.keyvault.certificates import (
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from renewer.core import renewal_window
 from renewer.core.certs import IssuedChain, ari_cert_id, san_names
-from renewer.core.models import HSM_SUFFIX, CertificateSpec, StoredCertificate
+from renewer.core.models import HSM_SUFFIX, CertificateSpec, RenewalInfo, StoredCertificate
+from renewer.stores.keyvault.listing import Listed
 
 MANAGED_BY = "managed-by"
 MANAGED_VALUE = "renewer"
@@ -42,9 +45,10 @@ TAG_DIRECTORY = "renewer-directory"
 TAG_KEY = "renewer-key"
 TAG_PROFILE = "renewer-profile"
 TAG_DOMAINS = "renewer-domains"
+TAG_WINDOW = "renewer-ari-window"
 
 ESSENTIAL_TAGS = (MANAGED_BY, TAG_FINGERPRINT, TAG_SERIAL, TAG_ARI)
-OPTIONAL_TAGS = (TAG_REVOKED, TAG_DIRECTORY, TAG_KEY, TAG_PROFILE, TAG_DOMAINS)
+OPTIONAL_TAGS = (TAG_REVOKED, TAG_DIRECTORY, TAG_WINDOW, TAG_KEY, TAG_PROFILE, TAG_DOMAINS)
 RENEWER_TAGS = frozenset(ESSENTIAL_TAGS + OPTIONAL_TAGS)
 MAX_TAGS = 15
 MAX_TAG_VALUE = 256
@@ -160,6 +164,9 @@ def renewer_tags(spec: CertificateSpec, chain: IssuedChain) -> dict[str, str]:
     domains = ",".join(chain.domains or spec.domains)
     if len(domains) <= MAX_TAG_VALUE:
         tags[TAG_DOMAINS] = domains
+    window = renewal_window.encode(chain.renewal_info) if chain.renewal_info else None
+    if window:
+        tags[TAG_WINDOW] = window
     return {k: v for k, v in tags.items() if v and len(v) <= MAX_TAG_VALUE}
 
 
@@ -186,9 +193,17 @@ def with_revoked(tags: Mapping[str, str]) -> dict[str, str]:
     return result
 
 
+def with_window(tags: Mapping[str, str], info: RenewalInfo) -> dict[str, str] | None:
+    """The same tags with the window remembered; None when all 15 are taken by others."""
+    window = renewal_window.encode(info)
+    if window is None or (TAG_WINDOW not in tags and len(tags) >= MAX_TAGS):
+        return None
+    return {**tags, TAG_WINDOW: window}
+
+
 # -- reading back --------------------------------------------------------------------------
 def stored_from_properties(
-    props: CertificateProperties, leaf: x509.Certificate | None = None
+    props: Listed, leaf: x509.Certificate | None = None
 ) -> StoredCertificate | None:
     """A StoredCertificate from listed properties (and, after a GET, the leaf itself).
 
@@ -230,4 +245,25 @@ def stored_from_properties(
         version=props.version,
         managed=True,
         revoked=tags.get(TAG_REVOKED, "").lower() == "true",
+        renewal_info=renewal_window.decode(tags.get(TAG_WINDOW)),
+    )
+
+
+def stored_from_chain(
+    spec: CertificateSpec, chain: IssuedChain, version: str | None
+) -> StoredCertificate:
+    """What the vault now holds, right after a merge or import of ``chain``."""
+    return StoredCertificate(
+        name=spec.name,
+        not_before=chain.not_before,
+        not_after=chain.not_after,
+        serial=chain.serial,
+        fingerprint=spec.fingerprint(),
+        domains=chain.domains or spec.domains,
+        key=spec.key,
+        profile=spec.acme.profile,
+        directory=spec.acme.directory,
+        ari_cert_id=chain.ari_cert_id,
+        version=version,
+        renewal_info=chain.renewal_info,
     )

@@ -19,7 +19,8 @@ Real-vault behaviour (sources in each module): conflicts.py reads a 409
 (soft-deleted name -> recovery.py per ``on_soft_deleted``; transient, retried;
 else a pending operation, reused or deleted; import 409s while one is pending,
 which is then deleted); a create-time placeholder or disabled item resolves
-to the newest enabled version renewer issued (current.py), never "unmanaged".
+to the newest enabled version renewer issued (current.py), never "unmanaged";
+a window asked again is remembered in the tags (windows.py).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from renewer.core.certs import IssuedChain, generate_key, key_to_pem, make_csr
-from renewer.core.models import CertificateSpec, StoredCertificate
+from renewer.core.models import CertificateSpec, RenewalInfo, StoredCertificate
 from renewer.core.settings import AzureSettings
 from renewer.stores.contract import (
     AccountRecord,
@@ -68,6 +69,7 @@ from renewer.stores.keyvault.current import in_flight
 from renewer.stores.keyvault.current import resolve as resolve_in_flight
 from renewer.stores.keyvault.errors import describe_http, vault_errors
 from renewer.stores.keyvault.lease import SecretLease
+from renewer.stores.keyvault.listing import Listed, list_certificates
 from renewer.stores.keyvault.policy import (
     build_policy,
     csr_matches,
@@ -75,11 +77,13 @@ from renewer.stores.keyvault.policy import (
     is_hsm,
     policy_matches,
     renewer_tags,
+    stored_from_chain,
     stored_from_properties,
     with_revoked,
 )
 from renewer.stores.keyvault.recovery import ON_SOFT_DELETED, soft_deleted
 from renewer.stores.keyvault.versions import list_versions
+from renewer.stores.keyvault.windows import WindowTags
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +144,7 @@ class KeyVaultStore(CertificateStore):
         self._secrets = SecretClient(self.vault_url, credential, **options)
         self._lease = SecretLease(self._secrets, self.vault_url, lock_settle, on_soft_deleted)
         self._account = AccountSecret(self._secrets, self.vault_url, on_soft_deleted)
+        self._windows = WindowTags(self._certs)
 
     def describe(self) -> str:
         return f"keyvault {self.vault_url}"
@@ -152,10 +157,10 @@ class KeyVaultStore(CertificateStore):
         return {stored.name: stored for stored in self.iter_current()}
 
     def iter_current(self) -> Iterator[StoredCertificate]:
-        """One paged list of properties (25 per page at most); yields as pages arrive."""
+        """One paged list (25 per page at most, read as JSON: listing.py), yielded as it comes."""
         with self._errors("the certificate list"):
-            for listed in self._certs.list_properties_of_certificates():
-                props: CertificateProperties | None = listed
+            for listed in list_certificates(self._certs):
+                props: Listed | None = listed
                 if listed.name and in_flight(listed):
                     # A placeholder (renewal in flight) or a disabled item: never "unmanaged".
                     # With no enabled version, a merged (x5t) item stands as listed (someone's
@@ -163,7 +168,8 @@ class KeyVaultStore(CertificateStore):
                     resolved = resolve_in_flight(self._certs, listed.name)
                     props = resolved or (listed if listed.x509_thumbprint else None)
                 stored = stored_from_properties(props) if props is not None else None
-                if stored is not None:
+                if stored is not None and props is not None:
+                    self._windows.seen(props)
                     yield stored
 
     def _get(self, name: str) -> tuple[CertificateProperties, x509.Certificate] | None:
@@ -203,6 +209,10 @@ class KeyVaultStore(CertificateStore):
                 name, props.version, tags=with_revoked(props.tags or {})
             )
 
+    def remember_renewal_info(self, stored: StoredCertificate, info: RenewalInfo) -> bool:
+        with self._errors(f"certificate {stored.name}"):
+            return self._windows.remember(stored, info)
+
     # -- issuing -----------------------------------------------------------------------------
     def issue(self, spec: CertificateSpec, finalize: Finalize) -> StoredCertificate:
         if self.key_mode == "import":
@@ -238,7 +248,7 @@ class KeyVaultStore(CertificateStore):
             self._abandon(spec.name)
             raise
         log.info("%s: merged into %s", spec.name, self.describe())
-        return self._stored(spec, chain, version)
+        return stored_from_chain(spec, chain, version)
 
     def _merged_meanwhile(self, name: str, chain: IssuedChain) -> KeyVaultCertificate | None:
         """The current version if it holds exactly this chain's leaf, else None."""
@@ -369,25 +379,7 @@ class KeyVaultStore(CertificateStore):
                     self._delete_operation(spec.name)
                 imported = once()
         log.info("%s: imported into %s", spec.name, self.describe())
-        return self._stored(spec, chain, _version(imported))
-
-    @staticmethod
-    def _stored(
-        spec: CertificateSpec, chain: IssuedChain, version: str | None
-    ) -> StoredCertificate:
-        return StoredCertificate(
-            name=spec.name,
-            not_before=chain.not_before,
-            not_after=chain.not_after,
-            serial=chain.serial,
-            fingerprint=spec.fingerprint(),
-            domains=chain.domains or spec.domains,
-            key=spec.key,
-            profile=spec.acme.profile,
-            directory=spec.acme.directory,
-            ari_cert_id=chain.ari_cert_id,
-            version=version,
-        )
+        return stored_from_chain(spec, chain, _version(imported))
 
     # -- account and lock --------------------------------------------------------------------
     def load_account(self, directory: str) -> AccountRecord | None:

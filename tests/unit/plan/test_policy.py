@@ -77,6 +77,15 @@ def test_ari_window_in_future_defers_and_open_window_renews() -> None:
     assert decision.due and "ARI window closed" in decision.reason
 
 
+def test_a_deferred_window_says_when_the_ca_was_asked() -> None:
+    s = spec()
+    later = RenewalInfo(NOW + timedelta(days=5), NOW + timedelta(days=7))
+    asked = replace(later, checked=NOW - timedelta(hours=3), next_check=NOW + timedelta(hours=3))
+    assert "CA asked" not in renewal_due(stored_for(s), s, later, NOW).reason
+    reason = renewal_due(stored_for(s), s, asked, NOW).reason
+    assert reason.endswith(f"(CA asked {(NOW - timedelta(hours=3)):%Y-%m-%d %H:%M} UTC)"), reason
+
+
 def test_ari_pick_is_stable_and_spread() -> None:
     window = RenewalInfo(NOW, NOW + timedelta(days=2))
     picks = {ari_pick(window, f"cert-{i}") for i in range(50)}

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from azure.keyvault.certificates import CertificateProperties
 from azure.keyvault.certificates._generated import models as kv_models
 from cryptography import x509
 
+from renewer.core import renewal_window
 from renewer.core.certs import IssuedChain, generate_key, make_csr
-from renewer.core.models import CertificateSpec
+from renewer.core.models import CertificateSpec, RenewalInfo
 from renewer.core.settings import AcmeSettings
 from renewer.stores.keyvault.lease import lock_secret_name
 from renewer.stores.keyvault.policy import (
@@ -22,6 +23,7 @@ from renewer.stores.keyvault.policy import (
     TAG_DIRECTORY,
     TAG_DOMAINS,
     TAG_REVOKED,
+    TAG_WINDOW,
     build_policy,
     csr_matches,
     fit_tags,
@@ -29,6 +31,7 @@ from renewer.stores.keyvault.policy import (
     renewer_tags,
     stored_from_properties,
     with_revoked,
+    with_window,
 )
 from renewer.stores.keyvault.store import account_secret_name
 from tests.unit.factories import spec
@@ -190,3 +193,41 @@ def test_policy_match_compares_wire_values_not_enum_names() -> None:
         issuer_name="Unknown", key_type="EC", exportable=True, content_type="application/x-pem-file"
     )
     assert not policy_matches(pem, wanted)
+
+
+def _window() -> RenewalInfo:
+    now = datetime.now(UTC).replace(microsecond=0)
+    return RenewalInfo(
+        start=now + timedelta(days=20),
+        end=now + timedelta(days=22),
+        checked=now,
+        next_check=now + timedelta(hours=6),
+    )
+
+
+def test_window_asked_at_issuance_is_tagged_and_read_back() -> None:
+    s = spec()
+    chain = replace(issued(s), renewal_info=_window())
+    tags = fit_tags(renewer_tags(s, chain), {"owner": "web"})
+    assert tags[TAG_WINDOW] == renewal_window.encode(_window())
+    stored = stored_from_properties(properties(tags))
+    assert stored is not None and stored.renewal_info == _window()
+
+
+def test_window_comes_after_the_directory_and_before_the_explanatory_tags() -> None:
+    s = replace(spec(profile="tlsserver"), tags={f"team-{i}": "x" for i in range(9)})
+    tags = fit_tags(renewer_tags(s, replace(issued(s), renewal_info=_window())), s.tags)
+    # 4 essential + 9 user + directory + window = 15: key, profile and domains give way.
+    assert len(tags) == MAX_TAGS and TAG_DIRECTORY in tags and TAG_WINDOW in tags
+    assert TAG_DOMAINS not in tags
+
+
+def test_with_window_replaces_its_own_tag_and_never_pushes_another_out() -> None:
+    base = {f"t{i}": "v" for i in range(MAX_TAGS - 1)}
+    added = with_window(base, _window())
+    assert added is not None and len(added) == MAX_TAGS and set(base) <= set(added)
+    again = with_window(added, _window())  # already present: replaced in place
+    assert again is not None and len(again) == MAX_TAGS
+    full = {f"t{i}": "v" for i in range(MAX_TAGS)}
+    assert with_window(full, _window()) is None
+    assert with_window(base, replace(_window(), checked=None)) is None
