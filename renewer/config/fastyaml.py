@@ -37,6 +37,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 # Deeper documents go to the pure-Python composer (which reports "nested too deeply").
 MAX_DEPTH = 64
+_MEMO_LENGTH = 32  # scalars up to this long have their resolved tag remembered
 
 
 class _Fallback(Exception):
@@ -85,6 +86,13 @@ def _document(parser: yaml.CSafeLoader) -> Node:
     resolve: Callable[[type[Node], str | None, Any], str] = parser.resolve
     plain = _plain_firsts(parser)
     text_tag: str = parser.DEFAULT_SCALAR_TAG
+    # Without path resolvers (plain is not None) a tag depends on the scalar's text
+    # and style alone, and a collection's is the default one: resolved once each.
+    collection_tags = {
+        MappingStartEvent: parser.DEFAULT_MAPPING_TAG,
+        SequenceStartEvent: parser.DEFAULT_SEQUENCE_TAG,
+    }
+    resolved: dict[tuple[str, Any], str] = {}
     anchors: dict[str, Node] = {}
     # Each open collection: its node, its value list, and for a mapping the key
     # waiting for its value (None: none yet, or a sequence).
@@ -99,6 +107,11 @@ def _document(parser: yaml.CSafeLoader) -> Node:
                 # No implicit resolver starts with this character: a string, as resolve says.
                 if value and plain is not None and value[0] not in plain:
                     tag = text_tag
+                elif plain is not None and len(value) <= _MEMO_LENGTH:
+                    memo = (value, event.implicit)
+                    tag = resolved.get(memo) or resolved.setdefault(
+                        memo, resolve(ScalarNode, value, event.implicit)
+                    )
                 else:
                     tag = resolve(ScalarNode, value, event.implicit)
             start = event.start_mark
@@ -112,7 +125,11 @@ def _document(parser: yaml.CSafeLoader) -> Node:
             cls = MappingNode if mapping else SequenceNode
             tag = event.tag
             if tag is None or tag == "!":
-                tag = resolve(cls, None, event.implicit)
+                tag = (
+                    collection_tags[type(event)]
+                    if plain is not None and event.implicit
+                    else resolve(cls, None, event.implicit)
+                )
             mark = event.start_mark
             node = cls(tag, [], mark, None, flow_style=event.flow_style)  # type: ignore[arg-type]
             if event.anchor is not None:

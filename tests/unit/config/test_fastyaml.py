@@ -65,3 +65,25 @@ def test_anchors_aliases_tags_and_complex_keys() -> None:
 )
 def test_anything_doubtful_goes_to_the_pure_python_loader(text: str) -> None:
     assert fastyaml.compose(text) is None
+
+
+# Tags remembered per (text, style) and the collections' default tags (issue 17): the
+# same scalars quoted and plain, repeated, tagged, and long ones, all as PyYAML says.
+REPEATED = """\
+a: [no, "no", 'no', no, 1, "1", 1, 1.5, ~, null, "null", null, yes, on, 0x1f, 2024-01-01]
+b: {no: 1, "no": 2, ! no: 3, !!str 4: 5, name: n, name2: 1_000}
+c: !!seq [1, "1", ! 1]
+d: !!map {x: 1}
+e: 123456789012345678901234567890123456789
+f: [123456789012345678901234567890123456789, "123456789012345678901234567890123456789"]
+g:
+  - name: no
+  - name: "no"
+  - ! name: 1
+"""
+
+
+def test_remembered_tags_match_pyyaml_for_repeated_scalars() -> None:
+    fast = fastyaml.compose(REPEATED)
+    assert fast is not None
+    assert _shape(fast) == _shape(yaml.compose(REPEATED, Loader=yaml.SafeLoader))
