@@ -190,6 +190,19 @@ def test_doctor_runs_by_hand_with_the_renewal_identity_and_renews_nothing() -> N
     assert "doctor)" in ACTION.read_text()
 
 
+def test_a_run_started_by_hand_asks_the_ca_for_its_current_windows() -> None:
+    """An emergency dispatch must not plan from windows remembered up to a day ago."""
+    jobs = _jobs(_load(REPO / ".github" / "workflows" / "renew.yml"))
+    (step,) = [s for s in jobs["renew"]["steps"] if s.get("uses") == "./"]
+    assert step["with"]["refresh-renewal-info"] == (
+        "${{ github.event_name == 'workflow_dispatch' }}"
+    )
+    action = _load(ACTION)
+    assert action["inputs"]["refresh-renewal-info"]["default"] == "false"
+    script = ACTION.read_text()
+    assert 'RENEWER_REFRESH" = "true" ]; then selection+=(--refresh-renewal-info)' in script
+
+
 # -- the plan workflow -------------------------------------------------------------
 FORK_GUARD = "github.event.pull_request.head.repo.full_name == github.repository"
 
