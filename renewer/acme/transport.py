@@ -33,6 +33,7 @@ from acme import messages
 from josepy.jwa import JWASignature
 from josepy.jwk import JWK
 
+from renewer.acme.cutoff import Connections
 from renewer.acme.failures import AcmeFailure, CaDown, problem_retry_after, problem_transient
 from renewer.acme.session import USER_AGENT, CaSession, decode_nonce
 from renewer.core import retry
@@ -104,14 +105,34 @@ def send(
     deadline: Deadline,
     cancel: threading.Event | None,
     request: Callable[[tuple[float, float]], requests.Response],
+    cut: Connections | None = None,
 ) -> requests.Response:
-    """One CA request under the timeouts and the down list (see the module doc)."""
+    """One CA request under the timeouts and the down list (see the module doc).
+
+    With ``cut`` (the session's connections, renewer.acme.cutoff) the request
+    runs in this thread and a set ``cancel`` shuts its socket; without it, it
+    runs in a thread of its own that this one stops waiting for.
+    """
     health.check(directory)
+    if cut is not None and cancel is not None:
+        cut.watch(cancel)
+
+    def attempt(timeouts: tuple[float, float]) -> requests.Response:
+        if cut is None or cancel is None:
+            return _interruptible(lambda: request(timeouts), cancel)
+        if cancel.is_set():
+            raise retry.Cancelled("run cancelled during a CA request")
+        try:
+            return request(timeouts)
+        except (requests.RequestException, OSError):
+            if cancel.is_set():  # the cut socket, not the CA
+                raise retry.Cancelled("run cancelled during a CA request") from None
+            raise
 
     def once() -> requests.Response:
         timeouts = request_timeouts(deadline)
         try:
-            return _interruptible(lambda: request(timeouts), cancel)
+            return attempt(timeouts)
         except requests.Timeout as exc:
             connecting = isinstance(exc, requests.ConnectTimeout)
             waited = timeouts[0] if connecting else timeouts[1]
@@ -186,8 +207,11 @@ class Network(acme_client.ClientNetwork):
         deadline: Deadline,
         cancel: threading.Event | None,
     ) -> None:
-        super().__init__(key, alg=alg, user_agent=USER_AGENT, timeout=int(READ_TIMEOUT))
-        self.session.close()
+        # Not the library's __init__: it builds a requests.Session and an adapter
+        # per client (per order) only to have them replaced by the account's.
+        self.key, self.account, self.alg = key, None, alg
+        self.user_agent, self._default_timeout = USER_AGENT, int(READ_TIMEOUT)
+        self._nonces = set()  # unused: nonces live in the account's pool
         self.session = session.http
         self.shared = session
         # requests accepts a CA file path wherever it accepts True.
@@ -220,7 +244,14 @@ class Network(acme_client.ClientNetwork):
         def request(timeouts: tuple[float, float]) -> requests.Response:
             return parent(method, url, *args, **{**kwargs, "timeout": timeouts})
 
-        response = send(self.health, self.directory_url, self.deadline, self.cancel, request)
+        response = send(
+            self.health,
+            self.directory_url,
+            self.deadline,
+            self.cancel,
+            request,
+            self.shared.connections,
+        )
         if method == "POST" and not response.ok:
             # The library drops an error answer's nonce (it pools only a success's);
             # keeping it saves the badNonce retry a HEAD newNonce.
