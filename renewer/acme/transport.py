@@ -36,6 +36,7 @@ from josepy.jwk import JWK
 from renewer.acme.cutoff import Connections
 from renewer.acme.failures import AcmeFailure, CaDown, problem_retry_after, problem_transient
 from renewer.acme.session import USER_AGENT, CaSession, decode_nonce
+from renewer.acme.signing import sign_with_kid
 from renewer.core import retry
 from renewer.core.errors import RenewerError, clip
 from renewer.core.retry import Deadline, Policy
@@ -223,6 +224,13 @@ class Network(acme_client.ClientNetwork):
 
     def __del__(self) -> None:
         """The session belongs to the account (the library closes its own here)."""
+
+    def _wrap_in_jws(self, obj: Any, nonce: bytes, url: str) -> str:  # type: ignore[override]
+        """The request's JWS; with the account's URL as ``kid``, built directly (signing)."""
+        if self.account is None or self.key is None:
+            return str(super()._wrap_in_jws(obj, nonce, url))  # type: ignore[arg-type]
+        payload = obj.json_dumps().encode() if obj else b""
+        return sign_with_kid(self.key, self.alg, self.account["uri"], nonce, url, payload)
 
     def _add_nonce(self, response: requests.Response) -> None:
         self.shared.nonces.add(decode_nonce(response))
