@@ -22,7 +22,11 @@ import time
 import weakref
 from typing import Any
 
+import requests
 from requests.adapters import HTTPAdapter
+from requests.models import PreparedRequest
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, PoolManager
 from urllib3.exceptions import ClosedPoolError
 
@@ -120,11 +124,28 @@ class CuttablePools(PoolManager):
 
 
 class CuttableAdapter(HTTPAdapter):
-    """requests' adapter on :class:`CuttablePools` (the connections of ``registry``)."""
+    """requests' adapter on :class:`CuttablePools` (the connections of ``registry``).
+
+    Its responses skip the per-answer cookie parsing when no cookie was set:
+    ACME answers set none, and the jar is parsed as before when one does.
+    """
 
     def __init__(self, registry: Connections, **kwargs: Any) -> None:
         self.registry = registry
         super().__init__(**kwargs)
+
+    def build_response(self, req: PreparedRequest, resp: Any) -> requests.Response:
+        """requests' Response; its cookie jar is only parsed when a cookie was set."""
+        if "set-cookie" in resp.headers:
+            return super().build_response(req, resp)
+        response = requests.Response()
+        response.status_code = resp.status
+        response.headers = CaseInsensitiveDict(resp.headers)
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw, response.reason = resp, resp.reason
+        response.url = req.url.decode() if isinstance(req.url, bytes) else str(req.url)
+        response.request, response.connection = req, self
+        return response
 
     def init_poolmanager(
         self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any

@@ -95,6 +95,10 @@ def test_redirects_are_followed_and_cookies_kept(echo: str) -> None:
     unfollowed = lean.request("GET", f"{echo}/moved", allow_redirects=False, timeout=5)
     assert unfollowed.status_code == 302
     assert "cookie" not in lean.get(f"{echo}/echo", timeout=5).json()["headers"]
-    lean.get(f"{echo}/cookie", timeout=5)
+    plain_answer = lean.get(f"{echo}/echo", timeout=5)
+    assert len(plain_answer.cookies) == 0 and plain_answer.url == f"{echo}/echo"
+    assert plain_answer.encoding == "utf-8"  # application/json, as requests decides
+    setting = lean.get(f"{echo}/cookie", timeout=5)
+    assert setting.cookies.get("lb") == "node1"  # the answer's jar, as requests fills it
     assert lean.cookies.get("lb") == "node1"
     assert lean.get(f"{echo}/echo", timeout=5).json()["headers"]["cookie"] == "lb=node1"
