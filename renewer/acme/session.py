@@ -143,7 +143,7 @@ class LeanSession(requests.Session):
         verify = kwargs.get("verify")
         if (
             args
-            or not kwargs.keys() <= _PLAIN
+            or any(value is not None for key, value in kwargs.items() if key not in _PLAIN)
             or not isinstance(data, str | bytes | None)
             or verify not in (None, self.verify)
             or self.proxies

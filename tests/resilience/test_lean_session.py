@@ -102,3 +102,26 @@ def test_redirects_are_followed_and_cookies_kept(echo: str) -> None:
     assert setting.cookies.get("lb") == "node1"  # the answer's jar, as requests fills it
     assert lean.cookies.get("lb") == "node1"
     assert lean.get(f"{echo}/echo", timeout=5).json()["headers"]["cookie"] == "lb=node1"
+
+
+def test_get_post_and_head_take_the_lean_path_and_the_rest_requests_own(
+    echo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lean = CaSession(f"{echo}/dir", None).http
+    full: list[str] = []
+    real_send = requests.Session.send
+
+    def counting_send(
+        self: requests.Session, request: requests.PreparedRequest, **kw: object
+    ) -> object:
+        full.append(str(request.url))
+        return real_send(self, request, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(requests.Session, "send", counting_send)
+    lean.get(f"{echo}/echo", timeout=5)  # Session.get passes params=None
+    lean.head(f"{echo}/echo", timeout=5)
+    lean.post(f"{echo}/echo", data="{}", timeout=5)
+    assert full == []
+    answer = lean.get(f"{echo}/echo", params={"q": "1"}, timeout=5)
+    assert answer.json()["path"] == "/echo?q=1"
+    assert full == [f"{echo}/echo?q=1"]  # anything unusual: requests' full path
