@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from base64 import b64encode
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +43,7 @@ from renewer.core.errors import RenewerError, clip
 from renewer.core.retry import Deadline, Policy
 
 log = logging.getLogger(__name__)
+_WIRE_LOG = logging.getLogger("acme.client")  # the library's request/answer lines
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
@@ -230,6 +232,7 @@ class Network(acme_client.ClientNetwork):
         if self.account is None or self.key is None:
             return str(super()._wrap_in_jws(obj, nonce, url))  # type: ignore[arg-type]
         payload = obj.json_dumps().encode() if obj else b""
+        _WIRE_LOG.debug("JWS payload:\n%s", payload)
         return sign_with_kid(self.key, self.alg, self.account["uri"], nonce, url, payload)
 
     def _add_nonce(self, response: requests.Response) -> None:
@@ -247,10 +250,21 @@ class Network(acme_client.ClientNetwork):
         return decode_nonce(response)
 
     def _send_request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
-        parent = super()._send_request
+        """The library's request: same headers, encoding and debug lines, the latter
+        formatted only when debug logging is on (the library joins every answer's
+        headers and decodes its body for the log line on every request)."""
+        headers = kwargs.setdefault("headers", {})
+        headers.setdefault("User-Agent", self.user_agent)
+        kwargs["verify"] = self.verify_ssl
+        http = self.session
+        debug = _WIRE_LOG.isEnabledFor(logging.DEBUG)
+        if debug and method == "POST":
+            _WIRE_LOG.debug("Sending POST request to %s:\n%s", url, kwargs.get("data"))
+        elif debug:
+            _WIRE_LOG.debug("Sending %s request to %s.", method, url)
 
         def request(timeouts: tuple[float, float]) -> requests.Response:
-            return parent(method, url, *args, **{**kwargs, "timeout": timeouts})
+            return http.request(method, url, *args, **{**kwargs, "timeout": timeouts})
 
         response = send(
             self.health,
@@ -260,6 +274,14 @@ class Network(acme_client.ClientNetwork):
             request,
             self.shared.connections,
         )
+        if "Accept" not in headers:
+            response.encoding = "utf-8"  # as the library: the CA's JSON and PEM are UTF-8
+        if debug:
+            content = response.text if "Accept" not in headers else b64encode(response.content)
+            lines = "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+            _WIRE_LOG.debug(
+                "Received response:\nHTTP %d\n%s\n\n%s", response.status_code, lines, content
+            )
         if method == "POST" and not response.ok:
             # The library drops an error answer's nonce (it pools only a success's);
             # keeping it saves the badNonce retry a HEAD newNonce.
