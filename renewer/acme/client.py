@@ -143,6 +143,7 @@ class AcmeAccount:
             deadline,
             cancel,
             lambda timeouts: self.session.http.get(url, timeout=timeouts),
+            self.session.connections,
         )
 
     def _fetch_directory(

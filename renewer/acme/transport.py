@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from base64 import b64encode
 from collections.abc import Callable
 from typing import Any
 
@@ -33,13 +34,16 @@ from acme import messages
 from josepy.jwa import JWASignature
 from josepy.jwk import JWK
 
+from renewer.acme.cutoff import Connections
 from renewer.acme.failures import AcmeFailure, CaDown, problem_retry_after, problem_transient
 from renewer.acme.session import USER_AGENT, CaSession, decode_nonce
+from renewer.acme.signing import sign_with_kid
 from renewer.core import retry
 from renewer.core.errors import RenewerError, clip
 from renewer.core.retry import Deadline, Policy
 
 log = logging.getLogger(__name__)
+_WIRE_LOG = logging.getLogger("acme.client")  # the library's request/answer lines
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
@@ -104,14 +108,34 @@ def send(
     deadline: Deadline,
     cancel: threading.Event | None,
     request: Callable[[tuple[float, float]], requests.Response],
+    cut: Connections | None = None,
 ) -> requests.Response:
-    """One CA request under the timeouts and the down list (see the module doc)."""
+    """One CA request under the timeouts and the down list (see the module doc).
+
+    With ``cut`` (the session's connections, renewer.acme.cutoff) the request
+    runs in this thread and a set ``cancel`` shuts its socket; without it, it
+    runs in a thread of its own that this one stops waiting for.
+    """
     health.check(directory)
+    if cut is not None and cancel is not None:
+        cut.watch(cancel)
+
+    def attempt(timeouts: tuple[float, float]) -> requests.Response:
+        if cut is None or cancel is None:
+            return _interruptible(lambda: request(timeouts), cancel)
+        if cancel.is_set():
+            raise retry.Cancelled("run cancelled during a CA request")
+        try:
+            return request(timeouts)
+        except (requests.RequestException, OSError):
+            if cancel.is_set():  # the cut socket, not the CA
+                raise retry.Cancelled("run cancelled during a CA request") from None
+            raise
 
     def once() -> requests.Response:
         timeouts = request_timeouts(deadline)
         try:
-            return _interruptible(lambda: request(timeouts), cancel)
+            return attempt(timeouts)
         except requests.Timeout as exc:
             connecting = isinstance(exc, requests.ConnectTimeout)
             waited = timeouts[0] if connecting else timeouts[1]
@@ -186,8 +210,11 @@ class Network(acme_client.ClientNetwork):
         deadline: Deadline,
         cancel: threading.Event | None,
     ) -> None:
-        super().__init__(key, alg=alg, user_agent=USER_AGENT, timeout=int(READ_TIMEOUT))
-        self.session.close()
+        # Not the library's __init__: it builds a requests.Session and an adapter
+        # per client (per order) only to have them replaced by the account's.
+        self.key, self.account, self.alg = key, None, alg
+        self.user_agent, self._default_timeout = USER_AGENT, int(READ_TIMEOUT)
+        self._nonces = set()  # unused: nonces live in the account's pool
         self.session = session.http
         self.shared = session
         # requests accepts a CA file path wherever it accepts True.
@@ -199,6 +226,14 @@ class Network(acme_client.ClientNetwork):
 
     def __del__(self) -> None:
         """The session belongs to the account (the library closes its own here)."""
+
+    def _wrap_in_jws(self, obj: Any, nonce: bytes, url: str) -> str:  # type: ignore[override]
+        """The request's JWS; with the account's URL as ``kid``, built directly (signing)."""
+        if self.account is None or self.key is None:
+            return str(super()._wrap_in_jws(obj, nonce, url))  # type: ignore[arg-type]
+        payload = obj.json_dumps().encode() if obj else b""
+        _WIRE_LOG.debug("JWS payload:\n%s", payload)
+        return sign_with_kid(self.key, self.alg, self.account["uri"], nonce, url, payload)
 
     def _add_nonce(self, response: requests.Response) -> None:
         self.shared.nonces.add(decode_nonce(response))
@@ -215,12 +250,38 @@ class Network(acme_client.ClientNetwork):
         return decode_nonce(response)
 
     def _send_request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
-        parent = super()._send_request
+        """The library's request: same headers, encoding and debug lines, the latter
+        formatted only when debug logging is on (the library joins every answer's
+        headers and decodes its body for the log line on every request)."""
+        headers = kwargs.setdefault("headers", {})
+        headers.setdefault("User-Agent", self.user_agent)
+        kwargs["verify"] = self.verify_ssl
+        http = self.session
+        debug = _WIRE_LOG.isEnabledFor(logging.DEBUG)
+        if debug and method == "POST":
+            _WIRE_LOG.debug("Sending POST request to %s:\n%s", url, kwargs.get("data"))
+        elif debug:
+            _WIRE_LOG.debug("Sending %s request to %s.", method, url)
 
         def request(timeouts: tuple[float, float]) -> requests.Response:
-            return parent(method, url, *args, **{**kwargs, "timeout": timeouts})
+            return http.request(method, url, *args, **{**kwargs, "timeout": timeouts})
 
-        response = send(self.health, self.directory_url, self.deadline, self.cancel, request)
+        response = send(
+            self.health,
+            self.directory_url,
+            self.deadline,
+            self.cancel,
+            request,
+            self.shared.connections,
+        )
+        if "Accept" not in headers:
+            response.encoding = "utf-8"  # as the library: the CA's JSON and PEM are UTF-8
+        if debug:
+            content = response.text if "Accept" not in headers else b64encode(response.content)
+            lines = "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+            _WIRE_LOG.debug(
+                "Received response:\nHTTP %d\n%s\n\n%s", response.status_code, lines, content
+            )
         if method == "POST" and not response.ok:
             # The library drops an error answer's nonce (it pools only a success's);
             # keeping it saves the badNonce retry a HEAD newNonce.

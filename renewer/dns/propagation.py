@@ -26,6 +26,7 @@ from renewer.core import retry
 from renewer.core.retry import Cancelled as Cancelled
 from renewer.core.retry import Deadline, Policy
 from renewer.core.settings import PropagationSettings
+from renewer.dns import wire
 from renewer.dns.contract import DnsError, absolute
 
 QUERY_TIMEOUT = 3.0
@@ -66,6 +67,35 @@ def _query(server: Server, name: str, rdtype: dns.rdatatype.RdataType) -> dns.me
     if response.flags & dns.flags.TC:
         response = dns.query.tcp(query, server.host, port=server.port, timeout=QUERY_TIMEOUT)
     return response
+
+
+def _txt_at(server: Server, name: str) -> set[str]:
+    """The TXT values ``server`` answers for ``name`` (plain names: renewer.dns.wire)."""
+    if not wire.plain_name(name):
+        return _txt_values(_query(server, name, dns.rdatatype.TXT), name)
+    answer = wire.ask(server.host, server.port, name, wire.TXT, QUERY_TIMEOUT)
+    owner = name.lower()
+    return {
+        answer.txt_strings(record).decode(errors="replace")
+        for record in answer.answer
+        if record.rdtype == wire.TXT and record.owner.lower() == owner
+    }
+
+
+def _cname_at(server: Server, name: str) -> str | None:
+    """The CNAME target ``server`` answers for ``name``, None when it has none."""
+    if not wire.plain_name(name):
+        response = _query(server, name, dns.rdatatype.CNAME)
+        for rrset in response.answer:
+            if rrset.rdtype == dns.rdatatype.CNAME and rrset.name == dns.name.from_text(name):
+                return absolute(rrset[0].target.to_text())
+        return None
+    answer = wire.ask(server.host, server.port, name, wire.CNAME, QUERY_TIMEOUT)
+    owner = name.lower()
+    for record in answer.answer:
+        if record.rdtype == wire.CNAME and record.owner.lower() == owner:
+            return absolute(answer.name_at(record.start))
+    return None
 
 
 def _txt_values(response: dns.message.Message, name: str) -> set[str]:
@@ -112,15 +142,9 @@ class PropagationChecker:
         if self._overrides:
             for server in self._overrides:
                 try:
-                    response = _query(server, name, dns.rdatatype.CNAME)
+                    return _cname_at(server, name)
                 except (OSError, dns.exception.DNSException):
                     continue
-                for rrset in response.answer:
-                    if rrset.rdtype == dns.rdatatype.CNAME and rrset.name == dns.name.from_text(
-                        name
-                    ):
-                        return absolute(rrset[0].target.to_text())
-                return None
             return None
         from dns import resolver  # the system resolver: only without configured nameservers
 
@@ -168,7 +192,7 @@ class PropagationChecker:
         def look() -> None:
             for server in sorted(pending, key=str):
                 try:
-                    if value in _txt_values(_query(server, fqdn, dns.rdatatype.TXT), fqdn):
+                    if value in _txt_at(server, fqdn):
                         pending.discard(server)
                         last_error.pop(server, None)
                 except (OSError, dns.exception.DNSException) as exc:
@@ -212,7 +236,7 @@ def read_txt(
     found: list[tuple[Server, frozenset[str] | None, str | None]] = []
     for server in sorted(checker.authoritative_servers(fqdn), key=str):
         try:
-            values = _txt_values(_query(server, fqdn, dns.rdatatype.TXT), fqdn)
+            values = _txt_at(server, fqdn)
         except (OSError, dns.exception.DNSException) as exc:
             found.append((server, None, exc.__class__.__name__))
             continue

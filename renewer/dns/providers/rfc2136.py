@@ -19,6 +19,7 @@ import dns.update
 from renewer.config.domains import split_host_port
 from renewer.core.secrets import decode_base64
 from renewer.core.settings import SecretRef
+from renewer.dns import wire
 from renewer.dns.contract import DnsError, DnsProvider, absolute
 
 TTL = 60
@@ -51,14 +52,35 @@ class Rfc2136Provider(DnsProvider):
         self.tsig_secret = tsig_secret
         self.tsig_algorithm = tsig_algorithm
         self.zone = absolute(zone) if zone else None
+        # Per run (the provider is shared by every order): the zone of each name,
+        # asked once for present and cleanup, and the TSIG key, decoded once.
+        self._zones: dict[str, dns.name.Name] = {}
+        self._signer: tuple[dict[dns.name.Name, dns.tsig.Key], dns.name.Name] | None = None
 
     def describe(self) -> str:
         return f"rfc2136 {self.host}:{self.port}"
 
     def _zone_for(self, fqdn: str) -> dns.name.Name:
-        """Ask the server which zone holds ``fqdn``: the SOA owner it answers with."""
+        """Ask the server which zone holds ``fqdn`` (the SOA owner it answers with), once."""
         if self.zone:
             return dns.name.from_text(self.zone)
+        found = self._zones.get(fqdn)
+        if found is None:
+            found = self._zones[fqdn] = self._ask_zone(fqdn)
+        return found
+
+    def _ask_zone(self, fqdn: str) -> dns.name.Name:
+        if wire.plain_name(fqdn):
+            try:
+                answer = wire.ask(self.host, self.port, fqdn, wire.SOA, TIMEOUT, recursion=True)
+            except (OSError, dns.exception.DNSException) as exc:
+                raise DnsError(
+                    f"{self.describe()}: cannot find the zone of {fqdn}: {exc}"
+                ) from None
+            for record in answer.answer + answer.authority:
+                if record.rdtype == wire.SOA:
+                    return dns.name.from_text(record.owner)
+            raise DnsError(f"{self.describe()}: no zone on this server holds {fqdn}")
         query = dns.message.make_query(fqdn, dns.rdatatype.SOA)
         try:
             response = dns.query.udp(query, self.host, port=self.port, timeout=TIMEOUT)
@@ -80,15 +102,15 @@ class Rfc2136Provider(DnsProvider):
 
     def _update(self, zone: dns.name.Name) -> dns.update.UpdateMessage:
         if self.tsig_name and self.tsig_secret:
-            secret = self.tsig_secret.resolve()
-            # issue 12: the codec's "Incorrect padding" named neither setting nor variable
-            decode_base64(secret, f"dns.tsig.secret (the value of {self.tsig_secret})")
-            keyring = dns.tsigkeyring.from_text({self.tsig_name: secret})
+            if self._signer is None:
+                secret = self.tsig_secret.resolve()
+                # issue 12: the codec's "Incorrect padding" named neither setting nor variable
+                decode_base64(secret, f"dns.tsig.secret (the value of {self.tsig_secret})")
+                keyring = dns.tsigkeyring.from_text({self.tsig_name: secret})
+                self._signer = keyring, dns.name.from_text(self.tsig_name)
+            keyring, keyname = self._signer
             return dns.update.UpdateMessage(
-                zone,
-                keyring=keyring,
-                keyname=dns.name.from_text(self.tsig_name),
-                keyalgorithm=ALGORITHMS[self.tsig_algorithm],
+                zone, keyring=keyring, keyname=keyname, keyalgorithm=ALGORITHMS[self.tsig_algorithm]
             )
         return dns.update.UpdateMessage(zone)
 
