@@ -1,8 +1,8 @@
 """Counting renewal-info (ARI) requests where they leave the process.
 
-Patched at requests' ``Session.send`` so a window answered from the store's
-memory and one that reached the CA cannot be confused; the CA sessions and
-the Azure SDK's transport both send through it.
+Patched at urllib3's ``HTTPConnectionPool.urlopen`` so a window answered from
+the store's memory and one that reached the CA cannot be confused: the CA
+session's lean path, requests and the Azure SDK's transport all send through it.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
+from urllib3.connectionpool import HTTPConnectionPool
 
 
 class RenewalInfoRequests:
-    """GETs to a renewalInfo URL sent by any requests session in this process."""
+    """GETs to a renewalInfo URL sent by any HTTP client in this process."""
 
     def __init__(self) -> None:
         self.urls: list[str] = []
@@ -29,20 +29,20 @@ class RenewalInfoRequests:
         with self._lock:
             self.urls.clear()
 
-    def note(self, request: requests.PreparedRequest) -> None:
-        if request.method == "GET" and "renewalinfo" in str(request.url).lower():
+    def note(self, method: str, url: str) -> None:
+        if method == "GET" and "renewalinfo" in url.lower():
             with self._lock:
-                self.urls.append(str(request.url))
+                self.urls.append(url)
 
 
 @pytest.fixture
 def ari_requests(monkeypatch: pytest.MonkeyPatch) -> Iterator[RenewalInfoRequests]:
     counter = RenewalInfoRequests()
-    original = requests.Session.send
+    original = HTTPConnectionPool.urlopen
 
-    def counted(self: requests.Session, request: requests.PreparedRequest, **kw: Any) -> Any:
-        counter.note(request)
-        return original(self, request, **kw)
+    def counted(self: HTTPConnectionPool, method: str, url: str, *args: Any, **kw: Any) -> Any:
+        counter.note(method, url)
+        return original(self, method, url, *args, **kw)
 
-    monkeypatch.setattr(requests.Session, "send", counted)
+    monkeypatch.setattr(HTTPConnectionPool, "urlopen", counted)
     yield counter

@@ -5,7 +5,7 @@ asked again on a run that renewed nothing is PATCHed into the current version's
 tags, the others kept as they were (the REST API's PATCH replaces the whole tag
 map), and not at all into a version renewed meanwhile. A certificate whose 15
 tags are all taken has no room: it is asked every run, and nothing fails.
-Requests to the CA's renewalInfo are counted at requests' ``Session.send``;
+Requests to the CA's renewalInfo are counted where urllib3 sends them;
 the vault's own requests by the stand-in.
 """
 

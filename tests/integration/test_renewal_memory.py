@@ -2,9 +2,9 @@
 
 Real Pebble (whose renewalInfo answers carry ``Retry-After: 21600``) and
 challtestsrv; the directory store keeps the window in metadata.json. Renewal
-info requests are counted where they leave the process, at requests'
-``Session.send``, so a lookup answered from memory and one that reached the CA
-cannot be confused (tests/integration/ari_requests.py).
+info requests are counted where they leave the process (urllib3), so a lookup
+answered from memory and one that reached the CA cannot be confused
+(tests/integration/ari_requests.py).
 """
 
 from __future__ import annotations
