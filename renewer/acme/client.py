@@ -134,7 +134,11 @@ class AcmeAccount:
             self._directory_lock.release()
 
     def _get(
-        self, url: str, deadline: Deadline, cancel: threading.Event | None = None
+        self,
+        url: str,
+        deadline: Deadline,
+        cancel: threading.Event | None = None,
+        advisory: bool = False,
     ) -> requests.Response:
         """An unauthenticated GET on the pooled session, under the CA's timeouts."""
         return send(
@@ -144,6 +148,7 @@ class AcmeAccount:
             cancel,
             lambda timeouts: self.session.http.get(url, timeout=timeouts),
             self.session.connections,
+            advisory=advisory,
         )
 
     def _fetch_directory(
@@ -276,22 +281,27 @@ class AcmeAccount:
 
     # -- renewal info ----------------------------------------------------
     def renewal_info(
-        self, ari_cert_id: str, deadline: Deadline | None = None
+        self, ari_cert_id: str, deadline: Deadline | None = None, *, advisory: bool = False
     ) -> RenewalInfo | None:
-        """The CA's window for a certificate (None: no ARI), asked once per run per id."""
+        """The CA's window for a certificate (None: no ARI), asked once per run per id.
+
+        ``advisory``: no answer fails only this question (renewer.acme.transport.send).
+        """
         if ari_cert_id in self._ari:
             return self._ari[ari_cert_id]
-        info = self._fetch_renewal_info(ari_cert_id, _deadline(deadline))
+        info = self._fetch_renewal_info(ari_cert_id, _deadline(deadline), advisory)
         self._ari[ari_cert_id] = info
         return info
 
-    def _fetch_renewal_info(self, ari_cert_id: str, deadline: Deadline) -> RenewalInfo | None:
+    def _fetch_renewal_info(
+        self, ari_cert_id: str, deadline: Deadline, advisory: bool = False
+    ) -> RenewalInfo | None:
         base = getattr(self.directory(deadline), "renewalInfo", None)
         if not base:
             return None
         url = f"{str(base).rstrip('/')}/{ari_cert_id}"
         try:
-            response = self._get(url, deadline)
+            response = self._get(url, deadline, advisory=advisory)
             if response.status_code == 404:
                 return None
             response.raise_for_status()

@@ -109,12 +109,16 @@ def send(
     cancel: threading.Event | None,
     request: Callable[[tuple[float, float]], requests.Response],
     cut: Connections | None = None,
+    advisory: bool = False,
 ) -> requests.Response:
     """One CA request under the timeouts and the down list (see the module doc).
 
     With ``cut`` (the session's connections, renewer.acme.cutoff) the request
     runs in this thread and a set ``cancel`` shuts its socket; without it, it
-    runs in a thread of its own that this one stops waiting for.
+    runs in a thread of its own that this one stops waiting for. An
+    ``advisory`` request (the renewal-info question right after an issuance,
+    with a short deadline) that gets no answer fails alone: it neither marks
+    the CA down for the run's other orders nor is tried again.
     """
     health.check(directory)
     if cut is not None and cancel is not None:
@@ -143,6 +147,8 @@ def send(
                 raise AcmeFailure(
                     "the certificate's deadline passed before the CA answered"
                 ) from None
+            if advisory:
+                raise AcmeFailure(f"no answer in {waited:.0f}s") from None
             what = "connect" if connecting else "request"
             raise health.mark_down(directory, not_answering(directory, waited, what)) from None
         except requests.exceptions.SSLError:
@@ -156,9 +162,13 @@ def send(
             policy=CONNECT_RETRIES,
             deadline=deadline,
             cancel=cancel,
-            retry_on=lambda error: isinstance(error, _Unreachable) and not health.down(directory),
+            retry_on=lambda error: (
+                isinstance(error, _Unreachable) and not advisory and not health.down(directory)
+            ),
         )
     except _Unreachable as exc:
+        if advisory:
+            raise AcmeFailure(str(exc)) from None
         raise health.mark_down(directory, str(exc)) from None
 
 

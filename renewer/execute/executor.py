@@ -276,14 +276,15 @@ def _with_window(chain: IssuedChain, context: OrderContext, name: str) -> Issued
 
     The store writes it with the certificate, so the next runs need not ask
     until its Retry-After passes. Advice only: a CA that does not answer within
-    a few seconds leaves the chain as it is and the next run asks.
+    a few seconds leaves the chain as it is (and is not marked down for the
+    run's other orders); the next run asks.
     """
     if chain.ari_cert_id is None:
         return chain
     remaining = context.deadline.remaining()
     deadline = Deadline.after(min(WINDOW_AFTER_ISSUANCE, max(remaining, 0.0)))
     try:
-        info = context.account.renewal_info(chain.ari_cert_id, deadline)
+        info = context.account.renewal_info(chain.ari_cert_id, deadline, advisory=True)
     except Exception as exc:
         log.info("%s: renewal info not fetched after issuance: %s", name, describe_error(exc))
         return chain

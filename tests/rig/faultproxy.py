@@ -5,7 +5,8 @@ header: Pebble builds every URL it hands out (directory, orders, finalize)
 from that header, so clients keep talking to the proxy and the JWS ``url``
 still matches what Pebble checks. For the first N requests of a kind
 (``newOrder``, ``finalize``) it answers an ACME problem document instead
-(``application/problem+json``, optional Retry-After), without forwarding.
+(``application/problem+json``, optional Retry-After), without forwarding;
+requests of a kind can also be held a while first (``delay``: a slow endpoint).
 
 Every request is logged with its kind, time and whether it was faulted, so
 tests can prove pauses were honoured and that nothing looped. Every accepted
@@ -29,7 +30,12 @@ from .pebble import Pebble
 from .threaded import ThreadedServer
 from .tls import TlsMaterial
 
-KINDS = {"/order-plz": "newOrder", "/finalize-order/": "finalize", "/nonce-plz": "newNonce"}
+KINDS = {
+    "/order-plz": "newOrder",
+    "/finalize-order/": "finalize",
+    "/nonce-plz": "newNonce",
+    "/renewalInfo/": "renewalInfo",
+}
 HOP_HEADERS = {"connection", "transfer-encoding", "keep-alive", "content-length", "host"}
 
 
@@ -63,6 +69,7 @@ class Logged:
 @dataclass
 class _State:
     faults: list[Fault] = field(default_factory=list)
+    delays: dict[str, float] = field(default_factory=dict)  # kind -> seconds before forwarding
     log: list[Logged] = field(default_factory=list)
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -89,9 +96,15 @@ class FaultProxy(ThreadedServer[ThreadingHTTPServer]):
         with self.state.lock:
             self.state.faults.append(fault)
 
+    def delay(self, kind: str, seconds: float) -> None:
+        """Hold every request of ``kind`` this long before forwarding it (a slow endpoint)."""
+        with self.state.lock:
+            self.state.delays[kind] = seconds
+
     def clear(self) -> None:
         with self.state.lock:
             self.state.faults.clear()
+            self.state.delays.clear()
 
     @property
     def connections(self) -> int:
@@ -156,6 +169,10 @@ class FaultProxy(ThreadedServer[ThreadingHTTPServer]):
                 if fault is not None:
                     self._problem(fault)
                     return
+                with state.lock:
+                    pause = state.delays.get(kind, 0.0)
+                if pause:
+                    time.sleep(pause)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
                 headers["Host"] = self.headers.get("Host") or f"127.0.0.1:{proxy_port()}"
                 try:
