@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -41,24 +42,27 @@ def action_step(command: str) -> dict[str, Any]:
     raise AssertionError(command)
 
 
+INPUT = re.compile(r"^\$\{\{ inputs\.([\w-]+) \}\}$")
+
+
 def run_action(command: str, tmp_path: Path, inputs: dict[str, str], env: dict[str, str]) -> Any:
-    """Run the action's script for ``command`` as the runner would (bash, env: only)."""
+    """Run the action's script for ``command`` as the runner would (bash, env: only).
+
+    Every ``env:`` entry of the step is set as the runner sets it: an input's
+    given value or its default from action.yml (so a new input cannot be
+    forgotten here; an expression default such as ``github.token`` is empty),
+    ``github.action_path`` as the repository.
+    """
     step = action_step(command)
-    names = {
-        "RENEWER_COMMAND": command,
-        "RENEWER_CONFIG": inputs.get("config", "certificates.yaml"),
-        "RENEWER_ONLY": inputs.get("only", ""),
-        "RENEWER_FORCE": "false",
-        "RENEWER_DRY_RUN": inputs.get("dry-run", "false"),
-        "RENEWER_SHARD": "",
-        "RENEWER_REPORT": inputs.get("report", "renewer-report.json"),
-        "RENEWER_SUMMARY": inputs.get("summary", "renewer-summary.md"),
-        "RENEWER_REPORTS_DIR": inputs.get("reports-dir", "reports"),
-        "RENEWER_PULL_REQUEST": "",
-        "RENEWER_WORKFLOW": inputs.get("workflow", "renew.yml"),
-        "GITHUB_TOKEN": env.get("GITHUB_TOKEN", ""),
-    }
-    wanted = {k: v for k, v in names.items() if k in step["env"] or k == "RENEWER_COMMAND"}
+    given = {"command": command, **inputs}
+    wanted: dict[str, str] = {}
+    for name, expression in step["env"].items():
+        found = INPUT.match(str(expression))
+        if found:
+            key = found.group(1)
+            default = str(ACTION["inputs"][key].get("default", ""))
+            wanted[name] = given.get(key, "" if default.startswith("${{") else default)
+    wanted["GITHUB_TOKEN"] = env.get("GITHUB_TOKEN", "")
     full = {**os.environ, **env, **wanted, "PYTHONPATH": str(REPO)}
     full.pop("GITHUB_ACTIONS", None)
     return subprocess.run(
