@@ -101,7 +101,8 @@ class Rig:
         self, specs: Sequence[CertificateSpec], services: Services | None = None
     ) -> tuple[Plan, dict[str, Result]]:
         services = services or Services()
-        plan, _state = make_plan(specs, services)
+        plan, state = make_plan(specs, services)
+        assert not state.unreadable, state.unreadable  # a listing failure, said as such
         results = Executor(services, concurrency=10).execute(plan)
         return plan, {r.name: r for r in results}
 
