@@ -93,13 +93,15 @@ class HttpFaultProxy(ThreadedServer[ThreadingHTTPServer]):
                 body = self.rfile.read(length) if length else b""
                 fault = proxy._take(self.command, self.path)
                 if fault is not None:
+                    # Logged before the client can see the answer: a test that reads the log
+                    # right after its last attempt failed must find that attempt in it.
+                    self._note(fault.status, True)
                     self.send_response(fault.status)
                     for name, value in fault.headers.items():
                         self.send_header(name, value)
                     self.send_header("Content-Length", str(len(fault.body)))
                     self.end_headers()
                     self.wfile.write(fault.body)
-                    status, faulted = fault.status, True
                 else:
                     headers = {
                         k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS
@@ -116,6 +118,7 @@ class HttpFaultProxy(ThreadedServer[ThreadingHTTPServer]):
                     )
                     if proxy.on_forward is not None:  # before the client sees the answer
                         proxy.on_forward(self.command, self.path, answer.status_code)
+                    self._note(answer.status_code, False)
                     self.send_response(answer.status_code)
                     for name, value in answer.headers.items():
                         if name.lower() not in HOP_HEADERS and name.lower() != "content-encoding":
@@ -123,7 +126,8 @@ class HttpFaultProxy(ThreadedServer[ThreadingHTTPServer]):
                     self.send_header("Content-Length", str(len(answer.content)))
                     self.end_headers()
                     self.wfile.write(answer.content)
-                    status, faulted = answer.status_code, False
+
+            def _note(self, status: int, faulted: bool) -> None:
                 with proxy.lock:
                     proxy.log.append(
                         Seen(time.monotonic(), self.command, self.path, status, faulted)

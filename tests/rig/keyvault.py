@@ -195,6 +195,22 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+def _forget_challenges() -> None:
+    """Drop the Key Vault SDKs' process-wide challenge caches.
+
+    The SDKs remember each vault's 401 challenge (its tenant and resource) by
+    host and port for the life of the process (``_shared/http_challenge_cache``).
+    A stand-in started on a port an earlier stand-in used would otherwise be
+    asked with that one's tenant, which this stand-in's credential refuses: a
+    flake that depends only on which free port the OS hands out.
+    """
+    from azure.keyvault.certificates._shared import http_challenge_cache as certificates
+    from azure.keyvault.secrets._shared import http_challenge_cache as secrets_cache
+
+    certificates.clear()
+    secrets_cache.clear()
+
+
 class KeyVaultStandIn(ThreadedServer[_Server]):
     """A threaded HTTPS Key Vault on 127.0.0.1; use as a context manager or start()/stop()."""
 
@@ -245,6 +261,7 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
         server.standin = self
         self._server = server  # so that self.url works before serving starts
         self.vault.base_url = self.url
+        _forget_challenges()
         self._serve(server, "keyvault-standin", poll_interval=0.05)
         return self
 
