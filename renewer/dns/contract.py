@@ -9,6 +9,7 @@ record set would delete a sibling's value (lego's Azure bug).
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable
 
 from renewer.core.errors import RenewerError
 
@@ -31,6 +32,18 @@ class DnsProvider(abc.ABC):
     @abc.abstractmethod
     def cleanup(self, fqdn: str, value: str) -> None:
         """Remove ``value`` from the TXT set at ``fqdn``, leaving other values alone."""
+
+
+def holding_zone(name: str, zones: Iterable[str]) -> str | None:
+    """The longest of ``zones`` that ``name`` equals or lies under; None if there is none.
+
+    Names are compared as given: pass both absolute (``absolute``) or both bare.
+    """
+    best: str | None = None
+    for zone in zones:
+        if (name == zone or name.endswith("." + zone)) and (best is None or len(zone) > len(best)):
+            best = zone
+    return best
 
 
 def absolute(name: str) -> str:

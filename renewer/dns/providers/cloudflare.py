@@ -26,7 +26,7 @@ import cloudflare
 from cloudflare import Cloudflare
 
 from renewer.core.settings import SecretRef
-from renewer.dns.contract import DnsError, DnsProvider, absolute
+from renewer.dns.contract import DnsError, DnsProvider, absolute, holding_zone
 
 TTL = 60  # Cloudflare's minimum for non-Enterprise zones
 MAX_RETRIES = 5
@@ -121,10 +121,9 @@ class CloudflareProvider(DnsProvider):
         """(zone name, zone id) of the longest zone holding ``fqdn``."""
         name = _bare(fqdn)
         zones = self.zones()
-        candidates = [self.zone] if self.zone else sorted(zones, key=len, reverse=True)
-        for zone in candidates:
-            if zone in zones and (name == zone or name.endswith("." + zone)):
-                return zone, zones[zone]
+        zone = holding_zone(name, [self.zone] if self.zone else zones)
+        if zone is not None and zone in zones:
+            return zone, zones[zone]
         wanted = f"zone {self.zone}" if self.zone else f"a zone holding {name}"
         raise DnsError(
             f"{self.describe()}: the token sees no {wanted}; add the zone to the token's "

@@ -36,7 +36,7 @@ from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 
 from renewer.core import retry
-from renewer.dns.contract import DnsError, DnsProvider, absolute
+from renewer.dns.contract import DnsError, DnsProvider, absolute, holding_zone
 from renewer.dns.providers import httpretry
 from renewer.dns.providers.txt import quote_txt, unquote_txt
 
@@ -182,9 +182,10 @@ class GoogleDnsProvider(DnsProvider):
         if self.managed_zone:
             return self.managed_zone
         name = absolute(fqdn)
-        for dns_name, zone in self.zones():
-            if name == dns_name or name.endswith("." + dns_name):
-                return zone
+        zones = self.zones()
+        dns_name = holding_zone(name, (d for d, _ in zones))
+        if dns_name is not None:
+            return next(zone for d, zone in zones if d == dns_name)  # the first listed
         raise DnsError(
             f"{self.describe()}: no public managed zone holds {name}; create one, set "
             "dns.managed_zone, or delegate _acme-challenge by CNAME"

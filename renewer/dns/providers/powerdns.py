@@ -28,7 +28,7 @@ from urllib.parse import quote
 import requests
 
 from renewer.core.settings import SecretRef
-from renewer.dns.contract import DnsError, DnsProvider, absolute
+from renewer.dns.contract import DnsError, DnsProvider, absolute, holding_zone
 from renewer.dns.providers import httpretry
 from renewer.dns.providers.txt import quote_txt, unquote_txt
 from renewer.dns.providers.valueset import change_value
@@ -126,9 +126,9 @@ class PowerDnsProvider(DnsProvider):
         if self.zone is not None:
             return self.zone, self.zone
         zones = self.zones()
-        for zone in sorted(zones, key=len, reverse=True):
-            if name == zone or name.endswith("." + zone):
-                return zone, zones[zone]
+        zone = holding_zone(name, zones)
+        if zone is not None:
+            return zone, zones[zone]
         raise DnsError(
             f"{self.describe()}: no zone on server {self.server_id} holds {name}; "
             "create the zone or delegate _acme-challenge by CNAME to one it has"

@@ -39,7 +39,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from renewer.core import retry
-from renewer.dns.contract import DnsError, DnsProvider, absolute
+from renewer.dns.contract import DnsError, DnsProvider, absolute, holding_zone
 from renewer.dns.providers.txt import quote_txt, unquote_txt
 from renewer.dns.providers.valueset import change_value
 
@@ -167,9 +167,11 @@ class Route53Provider(DnsProvider):
         name = absolute(fqdn)
         if self.hosted_zone_id:
             return self.hosted_zone_id, self.hosted_zone_id
-        for zone, zone_id in self.zones():
-            if name == zone or name.endswith("." + zone):
-                return zone, zone_id.split("/")[-1]
+        zones = self.zones()
+        zone = holding_zone(name, (z for z, _ in zones))
+        if zone is not None:
+            zone_id = next(i for z, i in zones if z == zone)  # the first listed of that name
+            return zone, zone_id.split("/")[-1]
         raise DnsError(
             f"{self.describe()}: no public hosted zone holds {name}; create one, set "
             "dns.hosted_zone_id, or delegate _acme-challenge by CNAME"
