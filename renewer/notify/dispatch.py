@@ -19,17 +19,17 @@ from renewer.config.notify import NotifySettings
 from renewer.core import timefmt
 from renewer.core.redact import redact
 from renewer.core.report_json import ReportBody
+from renewer.notify import slack, teams
+from renewer.notify.chat import ChatNotifier
 from renewer.notify.contract import DeliveryError, Notifier, Rendered
 from renewer.notify.event import Event, Links, build_event
 from renewer.notify.http import RetryPolicy
 from renewer.notify.mail import EmailNotifier
-from renewer.notify.slack import SlackNotifier
-from renewer.notify.teams import TeamsNotifier
 from renewer.notify.webhook import WebhookNotifier
 
 KINDS: dict[str, Callable[[NotifySettings, RetryPolicy], Notifier]] = {
-    "teams": TeamsNotifier,
-    "slack": SlackNotifier,
+    "teams": lambda settings, policy: ChatNotifier(settings, policy, teams.payload),
+    "slack": lambda settings, policy: ChatNotifier(settings, policy, slack.payload),
     "webhook": WebhookNotifier,
     "email": EmailNotifier,
 }

@@ -10,15 +10,9 @@ answers 200 "ok", or 4xx with a short error code.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any
 
-from renewer.config.notify import NotifySettings
-from renewer.notify import http
-from renewer.notify.contract import Rendered
 from renewer.notify.event import Event
-from renewer.notify.links import resolve_url
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -93,20 +87,3 @@ def blocks(event: Event) -> list[dict[str, Any]]:
 
 def payload(event: Event) -> dict[str, Any]:
     return {"text": f"{event.title}: {event.headline}", "blocks": blocks(event)}
-
-
-@dataclass(frozen=True)
-class SlackNotifier:
-    settings: NotifySettings
-    policy: http.RetryPolicy
-
-    @property
-    def label(self) -> str:
-        return self.settings.label
-
-    def render(self, event: Event) -> Rendered:
-        return Rendered("application/json", json.dumps(payload(event)).encode())
-
-    def send(self, message: Rendered) -> str:
-        url = resolve_url(self.settings)
-        return http.post(url, message, self.settings.timeout, self.policy)

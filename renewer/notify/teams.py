@@ -11,15 +11,9 @@ FactSet and Action.OpenUrl.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any
 
-from renewer.config.notify import NotifySettings
-from renewer.notify import http
-from renewer.notify.contract import Rendered
 from renewer.notify.event import Event
-from renewer.notify.links import resolve_url
 
 CARD_VERSION = "1.5"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -86,20 +80,3 @@ def payload(event: Event) -> dict[str, Any]:
             }
         ],
     }
-
-
-@dataclass(frozen=True)
-class TeamsNotifier:
-    settings: NotifySettings
-    policy: http.RetryPolicy
-
-    @property
-    def label(self) -> str:
-        return self.settings.label
-
-    def render(self, event: Event) -> Rendered:
-        return Rendered("application/json", json.dumps(payload(event)).encode())
-
-    def send(self, message: Rendered) -> str:
-        url = resolve_url(self.settings)
-        return http.post(url, message, self.settings.timeout, self.policy)
