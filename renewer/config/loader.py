@@ -36,6 +36,7 @@ from renewer.config.fields import (
     all_keys,
     typed_table,
 )
+from renewer.config.lifecycle import LIFECYCLE
 from renewer.config.nodes import INVALID, Checker, Entry, Source, is_null, kind_of
 from renewer.config.types.base import BuildContext
 from renewer.config.types.registry import TYPES
@@ -371,9 +372,7 @@ class _Loader(Checker):
         own_notify = notify_config.build_targets(self, entries.get("notify"))  # notify hook
         self.notify_own += [(name, target) for target in own_notify if isinstance(name, str)]
         verify = verify_fields(self, source, domains, default_values)  # verify (issue 15)
-        retired = self.get(source, table, "retired")
-        consumers = self.get(source, table, "consumers")
-        previous = self.get(source, table, "previous_name")
+        life = {k: self.get(source, table, k) for k in LIFECYCLE}
         store = parts["store"]
         if isinstance(key, str) and key.endswith(HSM_SUFFIX) and store and store.type != "keyvault":
             key_entry = (source if "key" in own else defaults).entries["key"]
@@ -393,8 +392,9 @@ class _Loader(Checker):
             challenge=challenge,
             persist_until=persist_until,
             **verify,
-            retired=retired is True,
-            consumers=tuple(consumers) if isinstance(consumers, list | tuple) else (),
-            previous_name=previous if isinstance(previous, str) else None,
+            retired=life["retired"] is True,
+            adopt=life["adopt"] is True,
+            consumers=tuple(c) if isinstance(c := life["consumers"], list | tuple) else (),
+            previous_name=p if isinstance(p := life["previous_name"], str) else None,
             **parts,
         )

@@ -6,21 +6,17 @@ CA and merges the issued chain back. The private key never exists outside
 the vault; this process never holds it. ``key_mode: import`` makes the key in
 memory, orders, and imports a PKCS#12 or PEM bundle (nothing touches disk).
 
-Planning costs one paged list (``list_properties_of_certificates``): the
-planner needs only the listed properties and the tags renewer writes at issue
-time (policy.py). Certificates without ``managed-by=renewer`` are unmanaged.
-
-The ACME account key is a secret in the same vault
-(``renewer-acme-account-<sha256(directory)[:16]>``); per-certificate leases
-are secrets too (keyvault_lease). Every Azure failure becomes a one-line
-StoreError naming the vault and the object (errors.py).
+Planning costs one paged list: the listed properties and renewer's tags
+(policy.py); certificates without ``managed-by=renewer`` are unmanaged. The ACME
+account key (account.py) and the leases (lease.py) are secrets. Every Azure
+failure becomes a one-line StoreError naming the vault and the object (errors.py).
 
 Real-vault behaviour (sources in each module): conflicts.py reads a 409
-(soft-deleted name -> recovery.py per ``on_soft_deleted``; transient, retried;
-else a pending operation, reused or deleted; import 409s while one is pending,
-which is then deleted); a create-time placeholder or disabled item resolves
-to the newest enabled version renewer issued (current.py), never "unmanaged";
-a window asked again is remembered in the tags (windows.py).
+(soft-deleted name -> recovery.py; transient, retried; else a pending operation,
+reused or deleted; import 409s while one is pending); a create-time placeholder
+or disabled item resolves to the newest enabled version (current.py), never
+"unmanaged"; a window asked again is remembered in the tags (windows.py);
+another tool's certificate is adopted by tags alone (adoption.py).
 """
 
 from __future__ import annotations
@@ -64,6 +60,7 @@ from renewer.stores.contract import (
 )
 from renewer.stores.keyvault.account import AccountSecret
 from renewer.stores.keyvault.account import account_secret_name as account_secret_name
+from renewer.stores.keyvault.adoption import write_adoption
 from renewer.stores.keyvault.conflicts import Conflict, classify, retry_transient
 from renewer.stores.keyvault.current import in_flight
 from renewer.stores.keyvault.current import resolve as resolve_in_flight
@@ -212,6 +209,17 @@ class KeyVaultStore(CertificateStore):
     def remember_renewal_info(self, stored: StoredCertificate, info: RenewalInfo) -> bool:
         with self._errors(f"certificate {stored.name}"):
             return self._windows.remember(stored, info)
+
+    def adopt(self, spec: CertificateSpec) -> StoredCertificate:
+        """renewer's tags on the current version another tool issued (adoption.py)."""
+        found = self._get(spec.name)
+        stored = stored_from_properties(*found) if found else None
+        if found is None or stored is None:
+            raise StoreError(f"{self.describe()}: no certificate named {spec.name} to adopt")
+        if not stored.managed:
+            with self._errors(f"certificate {spec.name}"):
+                write_adoption(self._certs, spec, found[0], stored)
+        return self.current(spec.name) or stored
 
     # -- issuing -----------------------------------------------------------------------------
     def issue(self, spec: CertificateSpec, finalize: Finalize) -> StoredCertificate:
