@@ -298,3 +298,29 @@ def test_renewer_adopt_writes_only_tags_and_the_next_plan_explains_the_renewal(
 
     second = run_cli("adopt", NAME, "-c", str(cfg), env=env)
     assert second.code == 0 and "already renewer's" in second.stdout
+
+
+def test_doctor_warns_while_acmebot_would_still_select_an_adopted_certificate(rig: Rig) -> None:
+    from renewer.doctor.foreign import check_foreign
+    from renewer.doctor.model import exit_code
+
+    seed_acmebot_certificate(rig, "v4")
+    store = rig.store()
+    plain = rig.spec(NAME, list(OURS))
+
+    (before,) = check_foreign(rig.kv.url, store, [plain])
+    assert before.warning and "issued by acmebot (v4 tags" in before.line
+    assert f"renewer adopt {NAME}" in before.fix
+    (asked,) = check_foreign(rig.kv.url, store, [replace(plain, adopt=True)])
+    assert asked.ok and not asked.warning and "the next run adopts it" in asked.line
+
+    # Adopted, but certificates.yaml keeps acmebot's selector tag on it: acmebot would renew.
+    kept = replace(plain, adopt=True, tags={"Issuer": "Acmebot", "owner": "web-team"})
+    store.adopt(kept)
+    (after,) = check_foreign(rig.kv.url, store, [kept])
+    assert after.warning and "still carries acmebot's tag(s) Issuer" in after.line
+    assert "! vault" in after.text() and exit_code([after]) == 0  # a warning, not a failure
+
+    store.adopt(plain)  # already renewer's: adopt changes nothing
+    tags = rig.certificates().get_certificate(NAME).properties.tags  # type: ignore[union-attr]
+    assert tags is not None and tags["Issuer"] == "Acmebot"
