@@ -29,7 +29,12 @@ def write_adoption(
     props: CertificateProperties,
     stored: StoredCertificate,
 ) -> None:
-    """Replace the current version's tags with renewer's (the other tool's are dropped)."""
+    """Replace the current version's tags with renewer's (the other tool's are dropped).
+
+    Nothing is written when the version is already renewer's.
+    """
+    if stored.managed:
+        return
     certs.update_certificate_properties(spec.name, props.version, tags=adoption_tags(spec, stored))
     who = stored.foreign.words() if stored.foreign else "another tool"
     log.info("%s: adopted (issued by %s); renewer's tags written", spec.name, who)

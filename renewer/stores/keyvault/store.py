@@ -1,15 +1,13 @@
 """Azure Key Vault as the certificate store (the product's default).
 
-Default ``key_mode: csr``: the key and the CSR are made INSIDE the vault (a
-certificate policy with issuer ``Unknown``), renewer hands the CSR to the ACME
-CA and merges the issued chain back. The private key never exists outside
-the vault; this process never holds it. ``key_mode: import`` makes the key in
-memory, orders, and imports a PKCS#12 or PEM bundle (nothing touches disk).
+Default ``key_mode: csr``: key and CSR made INSIDE the vault (issuer ``Unknown``), the
+chain merged back: the private key never exists outside the vault. ``key_mode: import``
+makes the key in memory and imports a PKCS#12 or PEM bundle (nothing touches disk).
 
 Planning costs one paged list: the listed properties and renewer's tags
 (policy.py); certificates without ``managed-by=renewer`` are unmanaged. The ACME
-account key (account.py) and the leases (lease.py) are secrets. Every Azure
-failure becomes a one-line StoreError naming the vault and the object (errors.py).
+account key (account.py) and the leases (lease.py) are secrets, in
+``state_vault_url`` when set. Azure failures become one-line StoreErrors (errors.py).
 
 Real-vault behaviour (sources in each module): conflicts.py reads a 409
 (soft-deleted name -> recovery.py; transient, retried; else a pending operation,
@@ -123,6 +121,7 @@ class KeyVaultStore(CertificateStore):
         ca_bundle: Path | None = None,
         lock_settle: float | None = None,
         on_soft_deleted: str = "recover",
+        state_vault_url: str | None = None,
         **sdk_options: Any,
     ) -> None:
         if key_mode not in KEY_MODES:
@@ -138,9 +137,11 @@ class KeyVaultStore(CertificateStore):
         self.content_type = content_type
         options = {**client_options(self.vault_url, azure, ca_bundle), **sdk_options}
         self._certs = CertificateClient(self.vault_url, credential, **options)
-        self._secrets = SecretClient(self.vault_url, credential, **options)
-        self._lease = SecretLease(self._secrets, self.vault_url, lock_settle, on_soft_deleted)
-        self._account = AccountSecret(self._secrets, self.vault_url, on_soft_deleted)
+        # renewer's own secrets (account keys, leases): in state_vault_url when set
+        state = (state_vault_url or self.vault_url).rstrip("/")
+        secrets = SecretClient(state, credential, **options)
+        self._lease = SecretLease(secrets, state, lock_settle, on_soft_deleted)
+        self._account = AccountSecret(secrets, state, on_soft_deleted)
         self._windows = WindowTags(self._certs)
 
     def describe(self) -> str:
@@ -216,9 +217,8 @@ class KeyVaultStore(CertificateStore):
         stored = stored_from_properties(*found) if found else None
         if found is None or stored is None:
             raise StoreError(f"{self.describe()}: no certificate named {spec.name} to adopt")
-        if not stored.managed:
-            with self._errors(f"certificate {spec.name}"):
-                write_adoption(self._certs, spec, found[0], stored)
+        with self._errors(f"certificate {spec.name}"):
+            write_adoption(self._certs, spec, found[0], stored)  # nothing if already renewer's
         return self.current(spec.name) or stored
 
     # -- issuing -----------------------------------------------------------------------------
