@@ -99,7 +99,9 @@ STORE_FIELDS: dict[str, Field] = {
 
 def _schema() -> dict[str, Any]:
     """The JSON Schema of one ``consumers:`` item: a kind name or a mapping."""
-    keys = {name: {"description": f.description} for name, f in COMMON.items()}
+    keys: dict[str, dict[str, Any]] = {
+        name: {"description": f.description} for name, f in COMMON.items()
+    }
     keys["kind"] = {"enum": list(CONSUMERS), "description": COMMON["kind"].description}
     for table in KIND_FIELDS.values():
         for name, field in table.items():

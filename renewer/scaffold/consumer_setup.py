@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from renewer.config.types.store_keyvault import KeyVaultSettings
@@ -140,7 +140,7 @@ def _need(message: str) -> list[str]:
     ]
 
 
-def _rest_put(url: str, body: dict[str, object]) -> str:
+def _rest_put(url: str, body: Mapping[str, object]) -> str:
     return f"az rest --method put --url {_q(url)} --body {_q(json.dumps(body))} --output none"
 
 

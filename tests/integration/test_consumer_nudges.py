@@ -224,3 +224,38 @@ def test_renew_nudges_app_gateway_and_app_service_and_the_report_shows_each_nudg
     assert "| `portal` | app-service portal-site | ✅ nudged |" in markdown
     assert "nudge nudged  portal: app-service portal-site: imported again" in result.output
     assert arm.count("PATCH", "applicationGateways", 200) == 1
+
+
+def test_doctor_checks_each_consumer_exists_and_watches_the_versionless_url(
+    rig: Rig, arm: ArmConsumers
+) -> None:
+    from renewer.doctor.consumers import check_consumers
+
+    url = f"{rig.kv.url}/secrets/portal"
+    arm.add(VM, {"identity": {"principalId": "vm-principal"}, "properties": {}})
+    observed = {"secretsManagementSettings": {"observedCertificates": [{"url": url}]}}
+    arm.add(f"{VM}/extensions/KeyVaultForWindows", {"properties": {"settings": observed}})
+    gateway = arm.get(AGW) or {}
+    gateway["properties"]["sslCertificates"] = [
+        {"name": "portal", "properties": {"keyVaultSecretId": f"{url}/0123abcd"}}  # versioned
+    ]
+    spec = rig.spec("portal", key="rsa-2048")
+    azure = AzureSettings(arm_endpoint=arm.endpoint, ca_bundle=rig.kv.ca_bundle)
+    backend = dataclasses.replace(spec.store.backend, azure=azure)  # type: ignore[type-var]
+    spec = dataclasses.replace(
+        spec, store=dataclasses.replace(spec.store, backend=backend), consumers=consumers(url)
+    )
+    credential = renewer.azure.signin.azure_credential(azure)
+    lines = [c.text() for c in check_consumers([spec], {azure: credential})]
+    assert f"✓ consumer vm-extension iis-01 (portal): KeyVaultForWindows observes {url}" in lines
+    assert "✓ consumer application-gateway agw-01 (portal): exists" in lines
+    assert any(
+        line.startswith("✗ consumer application-gateway agw-01 (portal): SSL certificate portal")
+        and "versionless" in line
+        for line in lines
+    ), lines
+    assert any(
+        line.startswith("✗ consumer api-management apim-01 (portal): cannot be read: HTTP 404")
+        for line in lines
+    ), lines
+    assert "✓ consumer app-service portal-site (portal): exists" in lines
