@@ -14,9 +14,10 @@ Pick-up times (Microsoft Learn):
   (application-gateway/key-vault-certs).
 * App Service syncs an imported Key Vault certificate within 24 hours;
   importing it again syncs now (app-service/configure-ssl-certificate).
-* Front Door Standard/Premium deploys a "Latest" secret within 24 hours; a
-  secret pinned to a version must be updated (frontdoor/standard-premium/
-  how-to-configure-https-custom-domain). Bring-your-own certificates: RSA only.
+* Front Door Standard/Premium auto-rotates a "Latest" secret "within 3-4 days";
+  a secret pinned to a version must be switched, then deploys within 24 hours
+  (frontdoor/end-to-end-tls, certificate autorotation). Bring-your-own
+  certificates: RSA only (frontdoor/standard-premium/how-to-configure-https-custom-domain).
 * Container Apps refreshes a Key Vault certificate within 12 hours
   (container-apps/key-vault-certificates-manage).
 * API Management refreshes within 4 hours; ``refreshSecret`` forces it
@@ -83,8 +84,8 @@ KINDS: dict[str, ConsumerKind] = {
             "front-door",
             "Front Door Standard/Premium",
             ("Microsoft.Cdn/profiles",),
-            timedelta(hours=24),
-            LEARN + "frontdoor/standard-premium/how-to-configure-https-custom-domain",
+            timedelta(days=4),
+            LEARN + "frontdoor/end-to-end-tls",
             rsa_only=True,
             nudge="a secret pinned to a version is pointed at the new version",
         ),

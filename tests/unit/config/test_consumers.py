@@ -153,7 +153,7 @@ def test_verify_grace_defaults_to_the_slowest_consumer(tmp_path: Path) -> None:
 def test_every_consumer_kind_has_its_pickup_time_and_source() -> None:
     assert KINDS["application-gateway"].pickup == timedelta(hours=4)
     assert KINDS["app-service"].pickup == timedelta(hours=24)
-    assert KINDS["front-door"].pickup == timedelta(hours=24) and KINDS["front-door"].rsa_only
+    assert KINDS["front-door"].pickup == timedelta(days=4) and KINDS["front-door"].rsa_only
     assert KINDS["container-apps"].pickup == timedelta(hours=12)
     assert KINDS["api-management"].pickup == timedelta(hours=4)
     for kind in KINDS.values():
