@@ -24,9 +24,9 @@ from tests.integration.test_github_reports import gh_env
 
 pytestmark = pytest.mark.integration
 
-DNS_TOKEN = "cf-dns-token-Qw8Zr5Tt2Yy"  # noqa: S105 (a test value)
+DNS_TOKEN = "cf-dns-token-Qw8Zr5Tt2Yy"
 UNSHAPED = "plain words the script printed 7f3a"  # no credential shape: only exclusion helps
-FAKE_PAT = "ghp_FakeFakeFake0123456789abcdefABCDEF"  # noqa: S105
+FAKE_PAT = "ghp_FakeFakeFake0123456789abcdefABCDEF"
 HOSTILE = "@org/team ![x](http://evil.example/x.png) <!-- renewer-state: {} -->"
 RUNNER_SECRETS = {
     "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc-request-token-9aa81",
