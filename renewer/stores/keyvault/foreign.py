@@ -24,6 +24,7 @@ Pure: tags in, facts out; nothing here talks to a vault.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -40,12 +41,29 @@ ACMEBOT_TAGS = frozenset({V5_TAG, V4_ISSUER, V4_ENDPOINT, V4_DNS_PROVIDER, V4_DN
 """Every tag acmebot writes; an adoption drops them so its loop no longer selects the name."""
 
 
+UNSAFE = re.compile(r"[^A-Za-z0-9._: -]")
+MAX_WORD = 100
+
+
+def _word(value: str | None) -> str | None:
+    """A tag value reduced to a plain word: it reaches plans, Markdown and chat messages,
+    and whoever can tag the vault chose it, so nothing but name characters survive."""
+    if not value:
+        return None
+    return " ".join(UNSAFE.sub(" ", value).split())[:MAX_WORD] or None
+
+
 def _host(endpoint: str | None) -> str | None:
     """acmebot records a host (``acme-v02.api.letsencrypt.org``); old v4 tags held a URL."""
     if not endpoint:
         return None
     text = endpoint.strip()
-    return (urlsplit(text).hostname if "://" in text else text) or None
+    try:
+        host = urlsplit(text).hostname if "://" in text else text
+    except ValueError:
+        return None
+    word = _word(host)
+    return word.replace(" ", "") if word else None
 
 
 def _v5(value: str) -> dict[str, str]:
@@ -71,8 +89,8 @@ def read_foreign(tags: Mapping[str, str] | None) -> ForeignIssuer | None:
             tool=ACMEBOT,
             style="v5 tag",
             endpoint=_host(meta.get("endpoint")),
-            dns_provider=meta.get("dnsProvider"),
-            certificate_id=meta.get("certificateId"),
+            dns_provider=_word(meta.get("dnsProvider")),
+            certificate_id=_word(meta.get("certificateId")),
             selected_by=tuple(selected),
         )
     if tags.get(V4_ISSUER) == V4_ISSUER_VALUE:
@@ -80,7 +98,7 @@ def read_foreign(tags: Mapping[str, str] | None) -> ForeignIssuer | None:
             tool=ACMEBOT,
             style="v4 tags",
             endpoint=_host(tags.get(V4_ENDPOINT)),
-            dns_provider=tags.get(V4_DNS_PROVIDER) or None,
+            dns_provider=_word(tags.get(V4_DNS_PROVIDER)),
             selected_by=(V4_ISSUER,),
         )
     return None

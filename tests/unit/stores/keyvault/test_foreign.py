@@ -89,3 +89,20 @@ def test_adoption_tags_describe_the_certificate_as_it_is_and_drop_acmebots() -> 
     assert tags[TAG_FINGERPRINT] != want.fingerprint()  # names and key differ: renew next
     same = replace(theirs, domains=want.domains, key=want.key)
     assert adoption_tags(want, same)[TAG_FINGERPRINT] == want.fingerprint()
+
+
+def test_tag_values_reach_reports_as_plain_words_only() -> None:
+    """Whoever can tag the vault chose these values; they end up in plans and chat."""
+    found = read_foreign(
+        {
+            "Issuer": "Acmebot",
+            "Endpoint": "evil.example](https://x.test)<img src=x>",
+            "DnsProvider": "Azure DNS\n@channel *bold* `code`",
+        }
+    )
+    assert found is not None
+    assert found.endpoint is None  # not a host at all
+    assert found.dns_provider == "Azure DNS channel bold code"
+    plain = read_foreign({"Issuer": "Acmebot", "Endpoint": "acme<b>.example.org\n"})
+    assert plain is not None and plain.endpoint == "acmeb.example.org"
+    assert read_foreign({"Issuer": "Acmebot", "Endpoint": "https://[::1"}) is not None
