@@ -15,13 +15,12 @@ import json
 from azure.core.exceptions import ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 
+from renewer.config.domains import ACCOUNT_PREFIX
 from renewer.core import redact
 from renewer.stores.contract import AccountRecord, StoreError
 from renewer.stores.keyvault.errors import vault_errors
 from renewer.stores.keyvault.policy import MANAGED_BY, MANAGED_VALUE, TAG_DIRECTORY, directory_tag
 from renewer.stores.keyvault.recovery import write_secret
-
-ACCOUNT_PREFIX = "renewer-acme-account-"
 
 
 def account_secret_name(directory: str) -> str:
