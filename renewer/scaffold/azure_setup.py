@@ -134,12 +134,8 @@ def shell_word(value: str) -> str:
             out.append("\\" + char)
         elif char.isprintable():
             out.append(char)
-        elif ord(char) < 0x80:
-            out.append(f"\\x{ord(char):02x}")
-        elif ord(char) < 0x10000:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(f"\\U{ord(char):08x}")
+        else:  # its UTF-8 bytes: bash's \u would depend on the locale the script runs in
+            out.extend(f"\\x{byte:02x}" for byte in char.encode("utf-8", "surrogatepass"))
     return "$'" + "".join(out) + "'"
 
 
@@ -220,7 +216,7 @@ def az_script(
         "# Azure setup for renewer. Idempotent: run it again after the inventory changes.",
         "# Run as someone who may create identities and assign roles (Owner or User Access",
         "# Administrator on the scopes below), after `az login`.",
-        "set -euo pipefail",
+        "set -euo pipefail -o noglob  # no value is ever a file pattern",
         "",
         f"REPO={_q(repo)}",
         f"SUBSCRIPTION={_q(subscription)}        # where the identities live",
@@ -285,16 +281,16 @@ def az_script(
             "fi",
         ]
         for scope in inv.dns:
-            domains = " ".join(scope.domains)
+            domains = " ".join(_q(domain) for domain in scope.domains)
             out += [
                 "",
                 f"# subscription {_q(scope.subscription_id)},"
                 f" resource group {_q(scope.resource_group)}",
-                f"DOMAINS={_q(domains)}",
+                f"DOMAINS=({domains})",
                 f"for ZONE in $(az network dns zone list --subscription {_q(scope.subscription_id)}"
                 f' --resource-group {_q(scope.resource_group)} --query "[].name" --output tsv);'
                 " do",
-                "  for DOMAIN in $DOMAINS; do",
+                '  for DOMAIN in "${DOMAINS[@]}"; do',
                 '    case "$DOMAIN" in "$ZONE" | *."$ZONE")',
                 f"      ZONE_ID=$(az network dns zone show --subscription"
                 f" {_q(scope.subscription_id)} --resource-group {_q(scope.resource_group)}"
