@@ -62,9 +62,7 @@ def test_each_credential_key_declares_the_field() -> None:
 @pytest.mark.parametrize(
     "url", ["http://api.example.com", "http://10.0.0.7:8081", "http://[2001:db8::1]:80"]
 )
-def test_plain_http_to_another_host_is_a_located_error(
-    tmp_path: Path, kind: str, url: str
-) -> None:
+def test_plain_http_to_another_host_is_a_located_error(tmp_path: Path, kind: str, url: str) -> None:
     path = tmp_path / "certificates.yaml"
     path.write_text(CONFIG.format(dns=DNS[kind].format(url=url), notify=""))
     with pytest.raises(ConfigError) as caught:

@@ -276,7 +276,8 @@ INIT = {"--action": "contoso/renewer", "--ref": "v1.2.3", "--sha": SHA}
 
 @pytest.mark.parametrize("option", sorted(INIT))
 def test_init_refuses_hostile_values_and_writes_nothing(tmp_path: Path, option: str) -> None:
-    values = [*sorted(set(hostile(INIT[option]))), INIT[option] + "\n", "v\u0661.2.3"]  # an Arabic-Indic digit
+    arabic_indic = "v\u0661.2.3"  # \d would take it for a digit
+    values = [*sorted(set(hostile(INIT[option]))), INIT[option] + "\n", arabic_indic]
     for value in values:
         args = {**INIT, option: value}
         result = CliRunner().invoke(
