@@ -105,7 +105,7 @@ def test_a_dns_persist_plan_runs_with_key_vault_reader_only(rig: Rig) -> None:
     rig.kv.reset_counts()
     wild = replace(rig.spec("wild", ["*.wild.example.test"]), challenge=Challenge.DNS_PERSIST_01)
     services = Services()
-    plan, state = make_plan([rig.spec("seed"), wild], services)
+    _plan, state = make_plan([rig.spec("seed"), wild], services)
     assert not state.unreadable, state.unreadable
     (status,) = persist.gather([wild], services)
     assert status.error is None, status.error
