@@ -10,6 +10,7 @@ sign-in still requests tokens with what it took.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,15 +18,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from rig import TlsMaterial
 from rig.oidc import GithubOidcIssuer
 from rig.smtp import SmtpServer
 
-from renewer.azure import signin
-from renewer.cli import main
 from tests.conftest import SMTP_PASSWORD, SMTP_USER
-from tests.integration.runner import run_cli
+from tests.integration.runner import REPO, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -82,35 +80,57 @@ def test_the_job_token_cannot_be_sent_as_an_smtp_password(
     assert smtp_server.logins == [(SMTP_USER, True)] and len(smtp_server.mails) == 1
 
 
+PROBE = """
+import json, os, subprocess, sys
+from renewer.cli.main import main
+from renewer.azure import signin
+try:
+    main(["validate", "-c", sys.argv[1]])
+except SystemExit as done:
+    code = done.code
+child = subprocess.run([sys.executable, "-c", "import os; print(sorted(os.environ))"],
+                       capture_output=True, text=True, check=True).stdout
+print(json.dumps({
+    "code": code,
+    "left": sorted(n for n in os.environ if n.startswith("ACTIONS_ID_TOKEN_REQUEST")),
+    "child": child,
+    "in_oidc": signin.in_github_oidc(),
+    "token": signin.github_oidc_token("api://AzureADTokenExchange"),
+}))
+"""
+
+
 def test_after_start_the_request_variables_are_gone_but_sign_in_still_works(
-    tmp_path: Path, github_oidc: GithubOidcIssuer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, github_oidc: GithubOidcIssuer
 ) -> None:
-    signin.reset_cache()
-    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", github_oidc.request_url)
-    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", github_oidc.request_token)
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(github_oidc.ca_bundle))
+    """A renewer process (the CLI entry, then sign-in), in a subprocess of its own."""
     config = tmp_path / "certificates.yaml"
     config.write_text(
         "acme: {directory: letsencrypt}\nstore: {type: directory}\n"
         "dns: {type: challtestsrv, url: 'http://127.0.0.1:8055'}\n"
         "certificates:\n  - {name: www, domains: [www.example.com]}\n"
     )
-    try:
-        result = CliRunner().invoke(main, ["validate", "-c", str(config)])
-        assert result.exit_code == 0, result.output
-        for name in ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"):
-            assert name not in os.environ
-        child = subprocess.run(
-            [sys.executable, "-c", "import os; print(sorted(os.environ))"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        assert "ACTIONS_ID_TOKEN_REQUEST" not in child  # a program started later
-        assert github_oidc.request_token not in child
-
-        assert signin.in_github_oidc()
-        token = signin.github_oidc_token("api://AzureADTokenExchange")
-        assert github_oidc.issued[-1].value == token  # requested with what was taken
-    finally:
-        signin.reset_cache()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "ACTIONS_ID_TOKEN_REQUEST_URL": github_oidc.request_url,
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": github_oidc.request_token,
+        "REQUESTS_CA_BUNDLE": str(github_oidc.ca_bundle),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    found = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert found["code"] == 0
+    assert found["left"] == []  # gone from the process environment
+    assert "ACTIONS_ID_TOKEN_REQUEST" not in found["child"]  # and from what it starts
+    assert github_oidc.request_token not in proc.stdout.replace(found["token"], "")
+    assert found["in_oidc"] is True
+    assert [t.value for t in github_oidc.issued] == [found["token"]]  # taken, then used

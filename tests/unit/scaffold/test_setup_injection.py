@@ -17,6 +17,7 @@ either layer alone keeps the script inert.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 from collections.abc import Iterator
@@ -106,6 +107,21 @@ SAFE = {
     "domain": "www.example.com",
     "override": "other-dns",
 }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def logging_as_before() -> Iterator[None]:
+    """The CLI's logging set-up (levels of azure, urllib3...) must not leak into later tests."""
+    root = logging.getLogger()
+    loggers = logging.root.manager.loggerDict
+    levels = {n: lg.level for n, lg in loggers.items() if isinstance(lg, logging.Logger)}
+    handlers, filters, level = list(root.handlers), list(root.filters), root.level
+    yield
+    for name, found in list(loggers.items()):
+        if isinstance(found, logging.Logger):
+            found.setLevel(levels.get(name, logging.NOTSET))
+    root.handlers[:], root.filters[:] = handlers, filters
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="module")
