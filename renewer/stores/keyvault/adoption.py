@@ -16,9 +16,11 @@ from __future__ import annotations
 import logging
 
 from azure.keyvault.certificates import CertificateClient, CertificateProperties
+from cryptography import x509
 
 from renewer.core.models import CertificateSpec, StoredCertificate
-from renewer.stores.keyvault.policy import adoption_tags
+from renewer.stores.contract import StoreError
+from renewer.stores.keyvault.policy import adoption_tags, stored_from_properties
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +28,22 @@ log = logging.getLogger(__name__)
 def write_adoption(
     certs: CertificateClient,
     spec: CertificateSpec,
-    props: CertificateProperties,
-    stored: StoredCertificate,
-) -> None:
+    found: tuple[CertificateProperties, x509.Certificate] | None,
+    where: str,
+) -> StoredCertificate:
     """Replace the current version's tags with renewer's (the other tool's are dropped).
 
-    Nothing is written when the version is already renewer's.
+    ``found`` is the current version's properties and leaf. Nothing is written when
+    that version is already renewer's. Returns what was there before.
     """
+    stored = stored_from_properties(*found) if found else None
+    if found is None or stored is None:
+        raise StoreError(f"{where}: no certificate named {spec.name} to adopt")
     if stored.managed:
-        return
-    certs.update_certificate_properties(spec.name, props.version, tags=adoption_tags(spec, stored))
+        return stored
+    certs.update_certificate_properties(
+        spec.name, found[0].version, tags=adoption_tags(spec, stored)
+    )
     who = stored.foreign.words() if stored.foreign else "another tool"
     log.info("%s: adopted (issued by %s); renewer's tags written", spec.name, who)
+    return stored

@@ -214,12 +214,9 @@ class KeyVaultStore(CertificateStore):
     def adopt(self, spec: CertificateSpec) -> StoredCertificate:
         """renewer's tags on the current version another tool issued (adoption.py)."""
         found = self._get(spec.name)
-        stored = stored_from_properties(*found) if found else None
-        if found is None or stored is None:
-            raise StoreError(f"{self.describe()}: no certificate named {spec.name} to adopt")
         with self._errors(f"certificate {spec.name}"):
-            write_adoption(self._certs, spec, found[0], stored)  # nothing if already renewer's
-        return self.current(spec.name) or stored
+            before = write_adoption(self._certs, spec, found, self.describe())
+        return self.current(spec.name) or before
 
     # -- issuing -----------------------------------------------------------------------------
     def issue(self, spec: CertificateSpec, finalize: Finalize) -> StoredCertificate:
@@ -395,6 +392,9 @@ class KeyVaultStore(CertificateStore):
 
     def save_account(self, record: AccountRecord) -> None:
         self._account.save(record)
+
+    def account_uri(self, directory: str) -> str | None:
+        return self._account.uri(directory)
 
     def lock(self, name: str) -> contextlib.AbstractContextManager[None]:
         return self._lease.hold(name)

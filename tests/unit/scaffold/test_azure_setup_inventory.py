@@ -65,7 +65,12 @@ def test_a_state_vault_holds_renewers_secrets_and_consumer_roles_are_stated(
     inv = azure_setup.inventory(load_config(cfg).certificates)
     assert inv.vaults == ("contoso-certs",) and inv.secret_vaults == ("contoso-renewer",)
     script = azure_setup.az_script(
-        inv, "o/r", None, subscription="s", resource_group="g", location="l"
+        inv,
+        "contoso/certificates",
+        None,
+        subscription="00000000-0000-0000-0000-000000000000",
+        resource_group="renewer",
+        location="westeurope",
     )
     certs = script.split("# -- vault contoso-certs:")[1].split("# -- ")[0]
     state = script.split("# -- vault contoso-renewer:")[1].split("# -- ")[0]
