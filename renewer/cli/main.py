@@ -59,6 +59,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "renewer.cli.certificates",
         "Revoke the current certificate NAME; the next run renews it.",
     ),
+    "adopt": (
+        "renewer.cli.adopt",
+        "Take over certificates another tool issued (keyvault-acmebot): tags only.",
+    ),
     "persist": (
         "renewer.cli.certificates",
         "Write dns-persist-01 standing records once; renewals then need no DNS writes.",

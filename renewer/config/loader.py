@@ -372,8 +372,7 @@ class _Loader(Checker):
         self.notify_own += [(name, target) for target in own_notify if isinstance(name, str)]
         consumers = read_consumers(self, source, parts["store"])  # config/consumer_entries.py
         verify = verify_fields(self, source, domains, default_values, consumers)
-        retired = self.get(source, table, "retired")
-        previous = self.get(source, table, "previous_name")
+        life = {k: self.get(source, table, k) for k in ("retired", "adopt", "previous_name")}
         store = parts["store"]
         if isinstance(key, str) and key.endswith(HSM_SUFFIX) and store and store.type != "keyvault":
             key_entry = (source if "key" in own else defaults).entries["key"]
@@ -393,8 +392,9 @@ class _Loader(Checker):
             challenge=challenge,
             persist_until=persist_until,
             **verify,
-            retired=retired is True,
+            retired=life["retired"] is True,
+            adopt=life["adopt"] is True,
             consumers=tuple(consumers) if isinstance(consumers, list | tuple) else (),
-            previous_name=previous if isinstance(previous, str) else None,
+            previous_name=p if isinstance(p := life["previous_name"], str) else None,
             **parts,
         )

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from renewer.acme.client import AcmeFailure
 from renewer.core import retry
+from renewer.core.adoption import ca_changed
 from renewer.core.certs import IssuedChain
 from renewer.core.errors import describe_error
 from renewer.core.models import (
@@ -35,7 +36,14 @@ from renewer.dns.journal import Journal, JournalingProvider, dns_identity
 from renewer.dns.propagation import PropagationChecker
 from renewer.execute.order import OrderContext, obtain
 from renewer.execute.services import Services
-from renewer.stores.contract import CertificateStore, LockBusy, StagesVersions
+from renewer.plan.foreign import way_out
+from renewer.stores.contract import (
+    Adopts,
+    CertificateStore,
+    LockBusy,
+    StagesVersions,
+    StoreError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +102,11 @@ class Executor:
         results: dict[str, Result] = {}
         due = [a for a in plan.actions if a.changes]
         for action in plan.actions:
-            if not action.changes or dry_run:
+            if action.kind is ActionKind.BLOCKED:  # another tool's: due means due, never unchanged
+                results[action.name] = self._report(
+                    self._result(action, Outcome.BLOCKED, error=way_out(action.spec, action.stored))
+                )
+            elif not action.changes or dry_run:
                 outcome = Outcome.PLANNED if action.changes else Outcome.SKIPPED
                 results[action.name] = self._report(self._result(action, outcome))
         if not dry_run:
@@ -214,6 +226,8 @@ class Executor:
         store = self.services.stores.get(spec.store)
         with store.lock(spec.name):
             current = store.current(spec.name)
+            if action.kind is ActionKind.ADOPT:
+                return self._adopt(action, store, current, started)
             if _done_meanwhile(action, current):
                 return self._result(
                     action,
@@ -235,11 +249,29 @@ class Executor:
                 cancel=self.cancel,
                 deadline=deadline,
             )
-            replaces = current.ari_cert_id if current else None
-            issued = self._issue(store, spec, context, replaces)
+            issued = self._issue(store, spec, context, _replaces(spec, current))
         log.info("%s: issued serial %s, valid until %s", spec.name, issued.serial, issued.not_after)
         return self._result(
             action, Outcome.SUCCEEDED, stored=issued, duration=time.monotonic() - started
+        )
+
+    def _adopt(
+        self,
+        action: Action,
+        store: CertificateStore,
+        current: StoredCertificate | None,
+        started: float,
+    ) -> Result:
+        """Tags only: the certificate another tool issued becomes renewer's (Adopts)."""
+        if current is not None and current.managed:
+            reason = "already adopted by another run"
+            return self._result(action, Outcome.SKIPPED, stored=current, reason=reason)
+        if not isinstance(store, Adopts):
+            raise StoreError(f"{store.describe()} cannot adopt certificates")
+        adopted = store.adopt(action.spec)
+        log.info("%s: adopted; renewer renews it from now on", action.name)
+        return self._result(
+            action, Outcome.SUCCEEDED, stored=adopted, duration=time.monotonic() - started
         )
 
     def _issue(
@@ -302,6 +334,13 @@ def _explain(failure: AcmeFailure) -> str:
         when = f" in {after:.0f}s" if after is not None else ""
         return f"{text} (the CA asks to retry{when}; the next run tries again)"
     return text
+
+
+def _replaces(spec: CertificateSpec, current: StoredCertificate | None) -> str | None:
+    """The certID for ``replaces``: renewer's own, or an adopted one from the same CA."""
+    if current is None or (not current.managed and ca_changed(spec, current)):
+        return None
+    return current.ari_cert_id
 
 
 def _done_meanwhile(action: Action, current: StoredCertificate | None) -> bool:
