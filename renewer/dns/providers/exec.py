@@ -21,6 +21,7 @@ import logging
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 from renewer.core import redact
@@ -98,6 +99,12 @@ def _last_line(text: str) -> str:
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:
-    """SIGKILL the program's whole process group (it leads its own session)."""
+    """SIGKILL the program's whole process group (it leads its own session).
+
+    Windows has no process groups to signal (nor SIGKILL): the program alone is ended.
+    """
+    if sys.platform == "win32":
+        proc.kill()
+        return
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
