@@ -22,8 +22,8 @@ from renewer.acme.session import (
     NONCE_POOL,
     USER_AGENT,
     CaSession,
-    NoNonce,
     NoncePool,
+    NoNonce,
     decode_nonce,
     trust_store,
 )

@@ -52,7 +52,8 @@ def test_the_jws_verifies_with_the_account_key_and_carries_the_acme_fields(
 
 def test_post_as_get_has_an_empty_payload_and_new_account_keeps_the_jwk() -> None:
     key, alg = _keys()[0]
-    with_jwk = acme_jws.JWS.json_loads(sign_request(key, alg, None, b"n1", "https://ca.test/acct", b""))
+    signed = sign_request(key, alg, None, b"n1", "https://ca.test/acct", b"")
+    with_jwk = acme_jws.JWS.json_loads(signed)
     assert with_jwk.signature.combined.jwk == key.public_key()
     assert with_jwk.signature.combined.kid is None
     assert with_jwk.signature.combined.nonce == b"n1"
