@@ -47,7 +47,8 @@ def main() -> int:
                 got = measure(kind, n, tree, case)
                 results.setdefault((label, n), []).append(got)
                 print(json.dumps({"tree": label, "n": n, "measure": got}), flush=True)
-    print("\n| tree | n | wall s (median) | CPU s (median) | CPU ms/unit | CPU s, each round | RSS MB | done |")
+    columns = "wall s (median) | CPU s (median) | CPU ms/unit | CPU s, each round | RSS MB | done"
+    print(f"\n| tree | n | {columns} |")
     print("|---|---:|---:|---:|---:|---|---:|---:|")
     for (label, n), runs in results.items():
         wall = statistics.median(r[0] for r in runs)
