@@ -21,7 +21,6 @@ from typing import Any
 
 import yaml
 
-from renewer.config import fastyaml
 from renewer.config import notify as notify_config
 from renewer.config.consumer_entries import read_consumers
 from renewer.config.domains import show
@@ -37,7 +36,7 @@ from renewer.config.fields import (
     all_keys,
     typed_table,
 )
-from renewer.config.nodes import INVALID, Checker, Entry, Source, is_null, kind_of
+from renewer.config.nodes import INVALID, Checker, Entry, Source, compose, is_null, kind_of
 from renewer.config.types.base import BuildContext
 from renewer.config.types.registry import TYPES
 from renewer.core.collector import collector_paused
@@ -154,10 +153,10 @@ def _read_text(path: Path, file: str) -> str:
 def _compose(text: str, file: str) -> yaml.MappingNode:
     """Parse to a node tree; a syntax error becomes one located issue, never a traceback.
 
-    libyaml first (``fastyaml``); what it does not plainly accept goes to PyYAML's loader.
+    libyaml first, PyYAML's pure loader for what it refuses (``nodes.compose``).
     """
     try:
-        root = fastyaml.compose(text) or yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
