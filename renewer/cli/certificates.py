@@ -102,7 +102,7 @@ def plan(
     check_outputs({"-o": output})
     from renewer.config.types.dns_acmedns import AcmeDnsSettings
     from renewer.dns.providers import acmedns
-    from renewer.execute import persist
+    from renewer.execute import caa, persist
     from renewer.report import persist as persist_report
 
     services = Services()
@@ -110,6 +110,13 @@ def plan(
     standing = persist.gather([a.spec for a in the_plan.actions], services)
     for warning in persist_report.warnings(standing):
         warn(warning, "dns-persist-01")
+    for line in caa.advise(
+        [a.spec for a in the_plan.due()],
+        services.caa,
+        lambda spec: services.stores.get(spec.store),
+        lambda spec, store: services.account(spec.acme, store),
+    ):
+        warn(line, "CAA")
     for spec in [a.spec for a in the_plan.actions]:
         if isinstance(spec.dns.provider, AcmeDnsSettings):  # the CNAMEs it relies on
             for record in acmedns.delegations(spec.dns.provider.fulldomain, spec.domains):

@@ -176,6 +176,16 @@ SECTIONS: dict[str, dict[str, Field]] = {
             STR,
             "Common name of the issuer of the alternate chain to prefer, if the CA offers several.",
         ),
+        "caa_identities": Field(
+            "list",
+            convert=plain(normalise_domain),
+            default=(),
+            unique=True,
+            description=(
+                "Issuer domain names that CAA records must allow for this CA (for example "
+                "`letsencrypt.org`); default: the CA directory's `meta.caaIdentities`."
+            ),
+        ),
     },
     "eab": {
         "kid": doc(SECRET, "Key identifier from the CA, as env:NAME."),

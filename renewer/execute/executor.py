@@ -224,12 +224,15 @@ class Executor:
                 )
             if isinstance(store, StagesVersions):
                 store.sweep_staging(spec.name)
+            account = self.services.account(spec.acme, store)
+            # Before any DNS write: a CAA record that forbids this CA fails it now.
+            self.services.caa.require(spec, account, deadline, self.cancel)
             provider = self.services.provider(spec.dns)
             journal = self.services.journal(store)
             if journal is not None:
                 provider = JournalingProvider(provider, journal, dns_identity(spec.dns), spec.name)
             context = OrderContext(
-                account=self.services.account(spec.acme, store),
+                account=account,
                 provider=provider,
                 checker=PropagationChecker(spec.dns.propagation, self.cancel, deadline),
                 cancel=self.cancel,

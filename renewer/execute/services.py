@@ -18,6 +18,7 @@ from renewer.core.settings import AcmeSettings, DnsSettings
 from renewer.dns.contract import DnsProvider
 from renewer.dns.journal import Journal
 from renewer.dns.registry import make_provider
+from renewer.execute.caa import CaaGuard
 from renewer.stores.contract import CertificateStore, KeepsJournal
 from renewer.stores.registry import StoreRegistry
 
@@ -34,6 +35,7 @@ class Services:
         # One down list per run: a CA that stopped answering for one certificate
         # (or one renewal-info lookup) fails every later one at once.
         self.ca_health = CaHealth()
+        self.caa = CaaGuard()  # CAA sets looked up once per run (plan and orders)
 
     def journal(self, store: CertificateStore) -> Journal | None:
         """The TXT journal for certificates kept in ``store`` (None: not journalled).
