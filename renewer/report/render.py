@@ -215,6 +215,8 @@ def render_plan_text(plan: Plan) -> str:
     if plan.unmanaged:
         lines.append(f"  unmanaged (never touched): {', '.join(plan.unmanaged)}")
     lines += [f"  {line}" for line in orphan_lines(plan.orphaned, plan.generated_at)]
+    if plan.budgets is not None:
+        lines += [f"  budget: {line}" for line in plan.budgets.lines()]
     c = counts(RunReport(plan))
     lines.append(f"Plan: {c['issue']} to issue, {c['renew']} to renew, {c['skip']} unchanged.")
     return "\n".join(lines) + "\n"
