@@ -207,6 +207,12 @@ def _install_cancel(cancel: threading.Event) -> None:
     help="Do not check the endpoints of the certificates afterwards (renewer verify).",
 )
 @click.option(
+    "--new-account",
+    is_flag=True,
+    help="Register a new ACME account even where the store holds certificates of a lost "
+    "one (CAA accounturi and dns-persist-01 records naming the old URL then need updating).",
+)
+@click.option(
     "--notify/--no-notify",
     "notify",
     default=None,
@@ -226,6 +232,7 @@ def renew(
     cert_deadline: float,
     shard_spec: str | None,
     skip_verify: bool,
+    new_account: bool,
     notify: bool | None,
 ) -> None:
     """Issue and renew what is due; exit 1 if any certificate failed.
@@ -240,7 +247,7 @@ def renew(
     """
     part = parse_shard_option(shard_spec)
     check_outputs({"--report": report_path, "--summary": summary_path, **step_summary_output()})
-    services = Services(state_dir=state_dir(config))
+    services = Services(state_dir=state_dir(config), new_account=new_account)
     cfg = load(config)  # once: the notify: targets below come from this same reading
     limits = budget.Limits(max_new_orders, per_domain_limit, part)
     the_plan, state = _plan(cfg, only, force, services, part, refresh, limits)

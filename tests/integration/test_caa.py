@@ -69,6 +69,21 @@ def test_a_forbidding_caa_record_fails_that_certificate_first_and_the_others_are
     assert "no: www.no.caa.test: CAA at no.caa.test does not allow" in plan.stderr
     assert "(the run fails it)" in plan.stderr
 
+    # doctor: one line per certificate, the forbidding ones failed with the record.
+    doctor = run_cli("doctor", "-c", str(cfg))
+    assert doctor.code == 1, doctor.output
+    assert f"✓ CAA ok: allows {PEBBLE} for 2 name(s)" in doctor.stdout
+    assert "✗ CAA no: www.no.caa.test: CAA at no.caa.test does not allow" in doctor.stdout
+    assert "✗ CAA alias:" in doctor.stdout and "✗ CAA http:" in doctor.stdout
+
+    # renewer caa: the record to publish per zone, with the account the store keeps.
+    url = json.loads(next((tmp_path / "certs" / "_accounts").iterdir()).read_text())["uri"]
+    shown = run_cli("caa", "-c", str(cfg))
+    assert shown.code == 0, shown.output
+    assert (
+        f'caa.test.\t3600\tIN\tCAA\t0 issue "{PEBBLE}; accounturi={url}; validationmethods=dns-01"'
+    ) in shown.stdout
+
 
 def test_accounturi_pins_the_account_renewer_keeps(
     tmp_path: Path, challtestsrv: Challtestsrv, pebble_factory: Any
