@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from renewer.core.budgets import Budgets
+from renewer.core.consumers import ConsumerSpec
 from renewer.core.endpoints import DEFAULT_GRACE, EndpointSpec  # verify (issue 15)
 from renewer.core.settings import AcmeSettings, DnsSettings, StoreSettings
 
@@ -64,7 +65,7 @@ class CertificateSpec:
     endpoints: tuple[EndpointSpec, ...] = ()
     grace: timedelta = DEFAULT_GRACE
     retired: bool = False  # issue 11: renewals stopped on purpose (kept, never renewed)
-    consumers: tuple[str, ...] = ()  # issue 11: who uses it (front-door, ...), for validate
+    consumers: tuple[ConsumerSpec, ...] = ()  # who reads it from the vault (core/consumers.py)
     previous_name: str | None = None  # issue 11: the name it had before a rename
 
     def fingerprint(self) -> str:
