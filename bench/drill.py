@@ -27,10 +27,13 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path[:0] = [
+    str(Path(__file__).resolve().parent),
+    str(Path(__file__).resolve().parents[1] / "tests"),
+]
 
-from rig import Bind, Pebble
-from run import (
+from rig import Bind, Pebble  # noqa: E402
+from run import (  # noqa: E402
     BENCH,
     RENEW,
     REPO,
@@ -89,8 +92,8 @@ def section(n: int, m: Measure, replaced: int, renewed: int) -> str:
             f"| renewer | one run, --concurrency 10 (default) | {n} | {m.wall:.2f} | {rate:.1f} "
             f"| {m.cpu:.2f} | {m.cpu * 1000 / n:.0f} | {m.rss_mb:.0f} | {replaced} | {note} |",
             "| lego | one process, all orders concurrent | — | — | — | — | — | — | — | not run: "
-            "bench/lego drives lego's Obtain only (no ARI renewal with replaces), and its "
-            "library was not built on this machine (bench/.work absent) |",
+            "bench/lego drives lego's Obtain only; a mode that renews "
+            "with ARI replaces is not written yet |",
             "",
             f"<!-- drill: `python bench/drill.py {n}` on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} "
             "UTC -->",
