@@ -40,8 +40,7 @@ def show(config: str | None, fmt: str) -> None:
     for settings, store in each_account(pairs):
         row: dict[str, object] = {"directory": settings.directory, "store": store.describe()}
         try:
-            record = store.load_account(settings.directory)
-            row["account_url"] = record.uri if record is not None else None
+            row["account_url"] = store.account_uri(settings.directory)  # metadata, not the key
             row["certificates"] = issued_by(store, settings.directory)
         except Exception as exc:
             row["error"] = describe_error(exc)

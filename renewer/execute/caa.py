@@ -156,10 +156,13 @@ def advise(
 
 
 def account_url_of(store: CertificateStore, directory: str) -> str | None:
-    """The account URL the store holds for ``directory`` (None: no account yet)."""
+    """The account URL the store holds for ``directory`` (None: no account yet).
+
+    Read from the account's metadata (``account_uri``), never its key: the
+    identity that plans pull requests may not read secrets.
+    """
     try:
-        record = store.load_account(directory)
+        return store.account_uri(directory)
     except Exception as exc:
         log.debug("account of %s not read: %s", directory, describe_error(exc))
         return None
-    return record.uri if record is not None and record.uri else None
