@@ -5,6 +5,7 @@ The CLI calls these functions and only renders; tests call them directly.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,7 +30,7 @@ from renewer.core.settings import StoreSettings
 from renewer.execute.executor import Executor
 from renewer.execute.remember import remember_windows
 from renewer.execute.services import Services
-from renewer.plan import planner, shard
+from renewer.plan import budget, planner, shard
 from renewer.report.model import RunReport
 from renewer.stores.contract import StoreError
 
@@ -159,19 +160,26 @@ def make_plan(
     force: bool = False,
     now: datetime | None = None,
     refresh: bool = False,
+    limits: budget.Limits | None = None,
 ) -> tuple[Plan, State]:
-    """Read the state and plan; certificates whose store is unreadable are left out."""
+    """Read the state and plan; certificates whose store is unreadable are left out.
+
+    The CA's rate limits (``limits``: the defaults unless given) defer what
+    would pass them (renewer.plan.budget).
+    """
     selected = planner.select(specs, only)
     state = read_state(selected, services, refresh)
     acting = [s for s in selected if s.name not in state.unreadable]
+    moment = now or datetime.now(UTC)
     plan = planner.plan(
         acting,
         state.stored,
-        now or datetime.now(UTC),
+        moment,
         state.renewal_info,
         force=force,
         managed=[s.name for s in specs],
     )
+    plan = budget.apply(plan, state.stored, state.renewal_info, moment, limits or budget.Limits())
     return plan, state
 
 
@@ -182,6 +190,7 @@ def make_shard_plan(
     force: bool,
     part: shard.Shard,
     refresh: bool = False,
+    limits: budget.Limits | None = None,
 ) -> tuple[Plan, State]:
     """``make_plan`` for this shard's part of the ``--only`` selection.
 
@@ -192,7 +201,8 @@ def make_shard_plan(
     names = shard.split((s.name for s in selected), part)
     if not names:
         return Plan(generated_at=datetime.now(UTC), actions=()), State({}, {})
-    return make_plan(specs, services, names, force, refresh=refresh)
+    limits = dataclasses.replace(limits or budget.Limits(), shard=part)
+    return make_plan(specs, services, names, force, refresh=refresh, limits=limits)
 
 
 def unreadable_results(state: State) -> tuple[Result, ...]:

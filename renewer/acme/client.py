@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from acme import crypto_util, messages
@@ -101,6 +102,9 @@ class AcmeAccount:
         self._key: JWK | None = None
         self._regr: messages.RegistrationResource | None = None
         self._ari: dict[str, RenewalInfo | None] = {}
+        # Asked just before a new account is registered, with why; raises to refuse
+        # (renewer.execute.accounts: never silently a new account).
+        self.before_register: Callable[[str], None] | None = None
         # One pooled session for the GETs (directory, ARI) and every order's POSTs:
         # planning thousands of certificates otherwise pays a TLS handshake per
         # lookup, and issuing them one per order plus a HEAD newNonce.
@@ -218,8 +222,12 @@ class AcmeAccount:
             log.info(
                 "stored ACME account unknown to %s; registering it again", self.settings.directory
             )
+            why = "the stored account is unknown to the CA"
         else:
             key = JWKEC(key=ec.generate_private_key(ec.SECP256R1()))
+            why = "no account stored"
+        if self.before_register is not None:
+            self.before_register(why)
         regr = self._register(self._bare_client(directory, key, deadline), key)
         self.store.save_account(AccountRecord(self.settings.directory, key.json_dumps(), regr.uri))
         log.info("ACME account ready at %s", self.settings.directory)

@@ -42,7 +42,7 @@ from renewer.execute.executor import (
     Executor,
 )
 from renewer.execute.services import Services
-from renewer.plan import planner, shard
+from renewer.plan import budget, planner, shard
 from renewer.plan.planner import UnknownCertificate
 from renewer.publish import actions as github
 from renewer.report import render as report
@@ -70,14 +70,33 @@ def _plan(
     services: Services,
     part: shard.Shard | None = None,
     refresh: bool = False,
+    limits: budget.Limits | None = None,
 ) -> tuple[Plan, run.State]:
     specs = list(cfg.certificates)
     try:
         if part is not None:
-            return run.make_shard_plan(specs, services, only, force, part, refresh)
-        return run.make_plan(specs, services, only, force, refresh=refresh)
+            return run.make_shard_plan(specs, services, only, force, part, refresh, limits)
+        return run.make_plan(specs, services, only, force, refresh=refresh, limits=limits)
     except UnknownCertificate as error:
         raise UsageError(str(error)) from None
+
+
+max_new_orders_option = click.option(
+    "--max-new-orders",
+    type=AsciiNumber(int, 0),
+    default=DEFAULT_MAX_NEW_ORDERS,
+    show_default=True,
+    help="New ACME orders per CA account (the CA's rate limit), shared by all --shard "
+    "runs: each takes its share; the rest is deferred. ARI renewals do not count.",
+)
+per_domain_option = click.option(
+    "--per-domain-limit",
+    type=AsciiNumber(int, 0),
+    default=budget.DEFAULT_PER_DOMAIN,
+    show_default=True,
+    help="Certificates per registered domain in 7 days (the CA's limit; counted from the "
+    "stores): new certificates past it are deferred. ARI renewals do not count.",
+)
 
 
 @main.command()
@@ -85,6 +104,8 @@ def _plan(
 @only_option
 @force_option
 @refresh_option
+@max_new_orders_option
+@per_domain_option
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
 @click.option("-o", "--output", metavar="OUT", help="Write the plan here instead of stdout.")
 @shard_option
@@ -93,23 +114,33 @@ def plan(
     only: tuple[str, ...],
     force: bool,
     refresh: bool,
+    max_new_orders: int,
+    per_domain_limit: int,
     fmt: str,
     output: str | None,
     shard_spec: str | None,
 ) -> None:
     """Show what a renew would do, and why; changes nothing."""
     part = parse_shard_option(shard_spec)
+    limits = budget.Limits(max_new_orders, per_domain_limit, part)
     check_outputs({"-o": output})
     from renewer.config.types.dns_acmedns import AcmeDnsSettings
     from renewer.dns.providers import acmedns
-    from renewer.execute import persist
+    from renewer.execute import caa, persist
     from renewer.report import persist as persist_report
 
     services = Services()
-    the_plan, state = _plan(load(config), only, force, services, part, refresh)
+    the_plan, state = _plan(load(config), only, force, services, part, refresh, limits)
     standing = persist.gather([a.spec for a in the_plan.actions], services)
     for warning in persist_report.warnings(standing):
         warn(warning, "dns-persist-01")
+    for line in caa.advise(
+        [a.spec for a in the_plan.due()],
+        services.caa,
+        lambda spec: services.stores.get(spec.store),
+        lambda spec, store: services.account(spec.acme, store),
+    ):
+        warn(line, "CAA")
     for spec in [a.spec for a in the_plan.actions]:
         if isinstance(spec.dns.provider, AcmeDnsSettings):  # the CNAMEs it relies on
             for record in acmedns.delegations(spec.dns.provider.fulldomain, spec.domains):
@@ -159,13 +190,8 @@ def _install_cancel(cancel: threading.Event) -> None:
     show_default=True,
     help="Orders in flight at once.",
 )
-@click.option(
-    "--max-new-orders",
-    type=AsciiNumber(int, 0),
-    default=DEFAULT_MAX_NEW_ORDERS,
-    show_default=True,
-    help="Cap on new ACME orders this run (the CA's rate limits); the rest waits.",
-)
+@max_new_orders_option
+@per_domain_option
 @click.option(
     "--cert-deadline",
     type=AsciiNumber(float, 1, 7 * 86400),
@@ -179,6 +205,12 @@ def _install_cancel(cancel: threading.Event) -> None:
     "skip_verify",
     is_flag=True,
     help="Do not check the endpoints of the certificates afterwards (renewer verify).",
+)
+@click.option(
+    "--new-account",
+    is_flag=True,
+    help="Register a new ACME account even where the store holds certificates of a lost "
+    "one (CAA accounturi and dns-persist-01 records naming the old URL then need updating).",
 )
 @click.option(
     "--no-nudge",
@@ -203,9 +235,11 @@ def renew(
     summary_path: str | None,
     concurrency: int,
     max_new_orders: int,
+    per_domain_limit: int,
     cert_deadline: float,
     shard_spec: str | None,
     skip_verify: bool,
+    new_account: bool,
     skip_nudge: bool,
     notify: bool | None,
 ) -> None:
@@ -221,9 +255,10 @@ def renew(
     """
     part = parse_shard_option(shard_spec)
     check_outputs({"--report": report_path, "--summary": summary_path, **step_summary_output()})
-    services = Services(state_dir=state_dir(config))
+    services = Services(state_dir=state_dir(config), new_account=new_account)
     cfg = load(config)  # once: the notify: targets below come from this same reading
-    the_plan, state = _plan(cfg, only, force, services, part, refresh)
+    limits = budget.Limits(max_new_orders, per_domain_limit, part)
+    the_plan, state = _plan(cfg, only, force, services, part, refresh, limits)
     cancel = threading.Event()
     _install_cancel(cancel)
 
@@ -248,7 +283,7 @@ def renew(
         concurrency,
         cancel,
         on_result=progress,
-        max_new_orders=max_new_orders,
+        max_new_orders=budget.share(max_new_orders, part),  # this shard's part of it
         cert_deadline=cert_deadline,
     )
     the_report = run.renew(the_plan, state, executor, dry_run=dry_run)

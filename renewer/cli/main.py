@@ -84,6 +84,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "renewer.cli.doctor",
         "Check sign-in, vaults, DNS zones and CAs; exit 0 all good, 1 any failed, 2 config.",
     ),
+    "account": ("renewer.cli.account", "The ACME accounts renewer keeps, one per CA and store."),
+    "caa": (
+        "renewer.cli.caa",
+        "Print the CAA records that allow only this CA, account and dns-01, per zone.",
+    ),
     "init": (
         "renewer.cli.init",
         "Write certificates.yaml and the plan/renew/validate workflows, pinned to a release.",

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from renewer.core.budgets import Budgets
 from renewer.core.consumers import ConsumerSpec
 from renewer.core.endpoints import DEFAULT_GRACE, EndpointSpec  # verify (issue 15)
 from renewer.core.settings import AcmeSettings, DnsSettings, StoreSettings
@@ -210,6 +211,8 @@ class Plan:
     # issue 11: certificates renewer issued that the config no longer names (a subset of
     # ``unmanaged``): never touched, but nothing renews them, so reports warn near expiry.
     orphaned: tuple[Orphan, ...] = ()
+    # The CA's rate limits as budgets: what the plan spends and what it defers.
+    budgets: Budgets | None = None
 
     def due(self) -> tuple[Action, ...]:
         return tuple(a for a in self.actions if a.changes)

@@ -95,4 +95,7 @@ def run_doctor(specs: Sequence[CertificateSpec], *, write_test: bool = False) ->
             entry[1].append(spec.acme.profile)
     for acme, profiles in cas.values():
         checks.extend(ca.check_ca(acme, profiles))
+    from renewer.doctor.caa import check_caa  # the ACME and DNS stack, only here
+
+    checks.extend(check_caa(specs))
     return checks

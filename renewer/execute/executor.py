@@ -62,20 +62,27 @@ class OrderCapReached(AcmeFailure):
 
 
 class OrderBudget:
-    """At most ``limit`` new orders per run, shared by every certificate."""
+    """At most ``limit`` new orders per CA account in this run (the plan's share of it).
+
+    The plan already defers what its budget cannot take (renewer.plan.budget);
+    this counts the orders really sent, retries included. ARI renewals with
+    ``replaces`` never take from it.
+    """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.used = 0
+        self._by_account: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def take(self) -> None:
+    def take(self, account: str = "") -> None:
         with self._lock:
-            if self.used >= self.limit:
+            if self._by_account.get(account, 0) >= self.limit:
                 raise OrderCapReached(
                     f"new-order cap of {self.limit} per run reached; left for the next run",
                     "orderCap",
                 )
+            self._by_account[account] = self._by_account.get(account, 0) + 1
             self.used += 1
 
 
@@ -96,15 +103,22 @@ class Executor:
         self.cancel = cancel or threading.Event()
         self.on_result = on_result
         self.budget = OrderBudget(max_new_orders)
+        self._exempt: frozenset[str] = frozenset()
         self.cert_deadline = cert_deadline
 
     def execute(self, plan: Plan, dry_run: bool = False) -> tuple[Result, ...]:
         results: dict[str, Result] = {}
-        due = [a for a in plan.actions if a.changes]
+        held = plan.budgets.deferred if plan.budgets is not None else {}
+        self._exempt = plan.budgets.exempt if plan.budgets is not None else frozenset()
+        due = [a for a in plan.actions if a.changes and a.name not in held]
         for action in plan.actions:
             if action.kind is ActionKind.BLOCKED:  # another tool's: due means due, never unchanged
                 results[action.name] = self._report(
                     self._result(action, Outcome.BLOCKED, error=way_out(action.spec, action.stored))
+                )
+            elif action.changes and action.name in held:  # past a rate-limit budget
+                results[action.name] = self._report(
+                    self._result(action, Outcome.DEFERRED, error=held[action.name])
                 )
             elif not action.changes or dry_run:
                 outcome = Outcome.PLANNED if action.changes else Outcome.SKIPPED
@@ -238,18 +252,23 @@ class Executor:
                 )
             if isinstance(store, StagesVersions):
                 store.sweep_staging(spec.name)
+            account = self.services.account(spec.acme, store)
+            # Before any DNS write: a CAA record that forbids this CA fails it now.
+            self.services.caa.require(spec, account, deadline, self.cancel)
             provider = self.services.provider(spec.dns)
             journal = self.services.journal(store)
             if journal is not None:
                 provider = JournalingProvider(provider, journal, dns_identity(spec.dns), spec.name)
             context = OrderContext(
-                account=self.services.account(spec.acme, store),
+                account=account,
                 provider=provider,
                 checker=PropagationChecker(spec.dns.propagation, self.cancel, deadline),
                 cancel=self.cancel,
                 deadline=deadline,
             )
-            issued = self._issue(store, spec, context, _replaces(spec, current))
+            replaces = _replaces(spec, current)
+            free = replaces is not None and action.name in self._exempt
+            issued = self._issue(store, spec, context, replaces, free)
         log.info("%s: issued serial %s, valid until %s", spec.name, issued.serial, issued.not_after)
         return self._result(
             action, Outcome.SUCCEEDED, stored=issued, duration=time.monotonic() - started
@@ -280,12 +299,17 @@ class Executor:
         spec: CertificateSpec,
         context: OrderContext,
         replaces: str | None,
+        free: bool = False,
     ) -> StoredCertificate:
-        """The order, tried again on transient CA failures while the deadline allows."""
+        """The order, tried again on transient CA failures while the deadline allows.
+
+        ``free``: an ARI renewal sent with ``replaces``, exempt from the CA's limits.
+        """
 
         def finalize(csr: bytes) -> IssuedChain:
             def order() -> IssuedChain:
-                self.budget.take()
+                if not free:
+                    self.budget.take(spec.acme.directory)
                 return obtain(context, spec, csr, replaces)
 
             chain = retry.attempt_until(

@@ -226,6 +226,8 @@ def render_plan_text(plan: Plan) -> str:
     if plan.unmanaged:
         lines.append(f"  unmanaged (never touched): {', '.join(plan.unmanaged)}")
     lines += [f"  {line}" for line in orphan_lines(plan.orphaned, plan.generated_at)]
+    if plan.budgets is not None:
+        lines += [f"  budget: {line}" for line in plan.budgets.lines()]
     c = counts(RunReport(plan))
     extra = "".join(
         f", {c.get(k, 0)} {w}"
