@@ -211,13 +211,14 @@ class Runner:
     # -- workflows --------------------------------------------------------------------
     def run_workflow(
         self,
-        file: str,
+        file: str | Path,
         event: str,
         inputs: dict[str, Any] | None = None,
         payload: dict[str, Any] | None = None,
         run_id: int = 1000,
     ) -> dict[str, JobResult]:
-        workflow = yaml.safe_load((REPO / ".github" / "workflows" / file).read_text())
+        path = file if isinstance(file, Path) else REPO / ".github" / "workflows" / file
+        workflow = yaml.safe_load(path.read_text())
         triggers = _triggers(workflow)
         assert event in triggers, f"{file} does not run on {event}"
         given: dict[str, Any] = {}

@@ -10,6 +10,7 @@ push, workflow_dispatch with each input, pull_request from the repository and fr
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -228,3 +229,72 @@ def test_a_queued_dispatch_is_never_cancelled_by_a_scheduled_run() -> None:
     assert len(dispatches) == 2 and not dispatches & scheduled
     for group in scheduled | dispatches:
         assert group.startswith("renewer-renew-contoso/certificates-")
+
+
+@pytest.fixture
+def init_workflow(tmp_path: Path) -> Path:
+    """The renew workflow `renewer init` writes, calling this checkout's action (``./``)."""
+    from renewer.scaffold.init import Pin, render
+
+    files = render(Pin("contoso/renewer", "v1.2.3", "a" * 40))
+    text = files[".github/workflows/renewer-renew.yml"]
+    path = tmp_path / "renewer-renew.yml"
+    path.write_text(text.replace("uses: contoso/renewer@" + "a" * 40, "uses: ./"))
+    assert "contoso/renewer@" not in path.read_text()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("event", "inputs", "expected"),
+    [
+        ("schedule", {}, {"renew", "report", "keepalive"}),
+        ("push", {}, {"renew", "report", "keepalive"}),
+        ("workflow_dispatch", {"doctor": True}, {"doctor", "keepalive"}),
+        ("workflow_dispatch", {"verify_only": True}, {"verify", "keepalive"}),
+        ("workflow_dispatch", {"only": "www", "force": True}, {"renew", "report", "keepalive"}),
+    ],
+    ids=["schedule", "push", "doctor", "verify_only", "only-force"],
+)
+def test_the_init_workflow_runs_green_per_event(
+    runners: list[Runner],
+    init_workflow: Path,
+    event: str,
+    inputs: dict[str, Any],
+    expected: set[str],
+) -> None:
+    runner = _runner(runners, files=BOTH)
+    jobs = runner.run_workflow(init_workflow, event, inputs)
+    assert {n for n, r in ran(jobs).items() if r != "skipped"} == expected
+    assert all(r in ("success", "skipped") for r in ran(jobs).values()), ran(jobs)
+    calls = runner.invocations()
+    if "keepalive" in expected:
+        assert ["report", "keepalive", "--workflow", "renewer-renew.yml"] in calls
+    if "report" in expected:
+        assert [c[:2] for c in calls if c[0] == "report" and c[1] != "keepalive"] == [
+            ["report", "merge"],
+            ["report", "publish"],
+        ]
+
+
+def test_the_init_workflow_reports_a_renew_that_wrote_nothing(
+    runners: list[Runner], init_workflow: Path
+) -> None:
+    """A broken file: renew fails without a report; merge and publish still run."""
+    runner = _runner(runners, files=BOTH, fail=("renew",))
+    jobs = runner.run_workflow(init_workflow, "schedule")
+    assert ran(jobs)["renew"] == "failure" and ran(jobs)["report"] == "success"
+    assert [c[:2] for c in runner.invocations() if c[0] == "report"][:2] == [
+        ["report", "merge"],
+        ["report", "publish"],
+    ]
+
+
+def test_the_init_workflow_never_lets_a_scheduled_run_cancel_a_dispatch(
+    init_workflow: Path,
+) -> None:
+    workflow = yaml.safe_load(init_workflow.read_text())
+    groups = {}
+    for event, run_id in (("schedule", 1), ("push", 2), ("workflow_dispatch", 3)):
+        github = {"event_name": event, "run_id": str(run_id), "repository": "o/r"}
+        groups[event] = interpolate(workflow["concurrency"]["group"], Context({"github": github}))
+    assert groups["schedule"] == groups["push"] != groups["workflow_dispatch"]
