@@ -141,3 +141,35 @@ def test_failed_validation_ends_at_once_with_the_cas_dns_problem(
     if isinstance(ca, StepCa):  # pending with an error: POSTed again while BIND had the value
         assert bad["error"].endswith("(asked 3 times)"), bad["error"]
     assert bind.txt_values("_acme-challenge.bad.example.test.") == []  # cleaned up
+
+
+def test_eab_refused_by_step_ca_is_tried_once_more_and_named(
+    tmp_path: Path, bind: Bind, stepca_factory: Any
+) -> None:
+    # step-ca requires EAB here and knows no key (open-source step-ca cannot create EAB
+    # keys): it answers the unknown kid with a 500 serverInternal.
+    ca = stepca_factory(resolver=bind.dns_address, require_eab=True)
+    assert ca.directory()["meta"]["externalAccountRequired"] is True
+    hmac = "c2VjcmV0LWhtYWMta2V5LW5vYm9keS1zaG91bGQtc2Vl"
+    certs = [{"name": f"e{i}", "domains": [f"e{i}.example.test"]} for i in range(3)]
+    cfg = config(
+        tmp_path,
+        ca,
+        bind_dns(bind),
+        certs,
+        eab={"kid": "env:EAB_KID", "hmac_key": "env:EAB_HMAC"},
+    )
+    env = {"TSIG_SECRET": bind.secret, "EAB_KID": "rig-unknown-kid", "EAB_HMAC": hmac}
+    started = time.monotonic()
+    result = run_cli("-v", "renew", "-c", str(cfg), "--report", str(tmp_path / "r.json"), env=env)
+    assert result.code == 1, result.output
+    assert time.monotonic() - started < 30
+    for cert in _report(tmp_path / "r.json").values():
+        assert cert["result"] == "failed"
+        error = cert["error"]
+        assert "external account binding" in error and "'rig-unknown-kid'" in error, error
+        assert "an HMAC-signed binding was sent (twice)" in error
+        assert "serverInternal: The server experienced an internal error" in error
+    assert hmac not in result.output + (tmp_path / "r.json").read_text()
+    # Two newAccount requests for the whole run: one retry, and not again per certificate.
+    assert ca.log_text().count("path=/acme/acme/new-account") == 2, ca.log_text()[-3000:]
