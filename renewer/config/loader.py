@@ -25,7 +25,7 @@ from renewer.config import fastyaml
 from renewer.config import notify as notify_config
 from renewer.config.domains import show
 from renewer.config.durations import parse_duration
-from renewer.config.endpoints import verify_fields  # verify (issue 15)
+from renewer.config.extras import spec_extras  # verify's endpoints, the run cadence
 from renewer.config.fields import (
     CLOUD_NAMES,
     DEFAULT_CHALLENGE,
@@ -370,7 +370,7 @@ class _Loader(Checker):
             persist_until = default_values.get("persist_until")
         own_notify = notify_config.build_targets(self, entries.get("notify"))  # notify hook
         self.notify_own += [(name, target) for target in own_notify if isinstance(name, str)]
-        verify = verify_fields(self, source, domains, default_values)  # verify (issue 15)
+        verify = spec_extras(self, source, domains, defaults, default_values)
         retired = self.get(source, table, "retired")
         consumers = self.get(source, table, "consumers")
         previous = self.get(source, table, "previous_name")

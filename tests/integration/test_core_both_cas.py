@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
+import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from rig import Bind, Resolver, StepCa, free_port
 
-from tests.integration.runner import actions, plan_json, run_cli
+from tests.integration.runner import REPO, actions, plan_json, run_cli, write_config
 from tests.integration.test_renew_e2e import bind_dns, config, leaf, sans
 
 pytestmark = pytest.mark.integration
@@ -173,3 +178,57 @@ def test_eab_refused_by_step_ca_is_tried_once_more_and_named(
     assert hmac not in result.output + (tmp_path / "r.json").read_text()
     # Two newAccount requests for the whole run: one retry, and not again per certificate.
     assert ca.log_text().count("path=/acme/acme/new-account") == 2, ca.log_text()[-3000:]
+
+
+def _plan_at(cfg: Path, moment: datetime, env: dict[str, str]) -> dict[str, Any]:
+    """``renewer plan`` as a run at ``moment`` would plan (the app's clock moved)."""
+    code = (
+        "import sys, datetime as d\nimport renewer.app, renewer.cli\n"
+        f"shift = d.datetime.fromisoformat({moment.isoformat()!r}) - d.datetime.now(d.UTC)\n"
+        "class Clock(d.datetime):\n"
+        "    @classmethod\n"
+        "    def now(cls, tz=None):\n"
+        "        return d.datetime.now(tz) + shift\n"
+        "renewer.app.datetime = Clock\n"
+        "sys.argv = ['renewer', 'plan', '-c', sys.argv[1], '--format', 'json']\n"
+        "renewer.cli.main()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(cfg)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
+        timeout=60,
+        cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    entry: dict[str, Any] = json.loads(proc.stdout)["certificates"][0]
+    return entry
+
+
+def test_step_ca_24_hour_certificate_is_renewed_in_the_run_before_it_would_lapse(
+    tmp_path: Path, bind: Bind, stepca_factory: Any
+) -> None:
+    # step-ca's default lifetime and the shipped schedule (05:17 and 17:17, 1 h slack):
+    # a third left is 16 h after issuance, after the 17:17 run and before the next one.
+    ca = stepca_factory(resolver=bind.dns_address)
+    cfg = config(tmp_path, ca, bind_dns(bind), [{"name": "day", "domains": ["day.example.test"]}])
+    env = {"TSIG_SECRET": bind.secret}
+    assert run_cli("renew", "-c", str(cfg), env=env).code == 0
+    cert = leaf(tmp_path, "day")
+    issued, expires = cert.not_valid_before_utc, cert.not_valid_after_utc
+    assert timedelta(hours=23) < expires - issued <= timedelta(hours=24, minutes=2)
+
+    first = _plan_at(cfg, issued + timedelta(minutes=5), env)  # the run that issued it
+    assert first["action"] == "skip", first
+    assert "fewer than two runs every 12 hours" in first["reason"]
+    assert "set run_every to 4 hours or less" in first["reason"]
+    second = _plan_at(cfg, issued + timedelta(hours=12), env)  # the next scheduled run
+    assert second["action"] == "renew", second
+    assert "before the next run (runs every 12 hours, up to 60 minutes late)" in second["reason"]
+
+    # At the cadence the warning asks for, the run 12 h in is early enough to wait.
+    body = yaml.safe_load(cfg.read_text())
+    write_config(cfg, {**body, "defaults": {"run_every": "4h"}})
+    calm = _plan_at(cfg, issued + timedelta(hours=10), env)
+    assert calm["action"] == "skip" and "warning" not in calm["reason"], calm
