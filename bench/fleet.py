@@ -217,10 +217,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--drop", type=float, default=0.05)
     parser.add_argument("--max-drops", type=int, default=2)
+    parser.add_argument("--lifetimes", default=",".join(map(str, LIFETIMES)))
     args = parser.parse_args()
     outcomes = []
     for n in (int(s) for s in args.sizes.split(",")):
-        for days in LIFETIMES:
+        for days in (int(d) for d in args.lifetimes.split(",")):
             for hours in CADENCES:
                 outcome = simulate(n, days, hours, args.seed, args.drop, args.max_drops)
                 outcomes.append(outcome)
