@@ -10,6 +10,7 @@ from collections.abc import Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from renewer.core import renewal_window
 from renewer.core.errors import describe_error
@@ -30,6 +31,9 @@ from renewer.execute.services import Services
 from renewer.plan import planner, shard
 from renewer.report.model import RunReport
 from renewer.stores.contract import StoreError
+
+if TYPE_CHECKING:
+    from renewer.consumers.run import NudgeResult
 
 log = logging.getLogger(__name__)
 
@@ -218,3 +222,40 @@ def revoke(specs: Collection[CertificateSpec], name: str, reason: int, services:
     services.account(spec.acme, store).revoke(pem, reason)
     store.mark_revoked(spec.name)
     return current.serial
+
+
+def nudge(
+    plan: Plan, report: RunReport, services: Services, deadline: float, enabled: bool = True
+) -> tuple[NudgeResult, ...]:
+    """After execute, before verify: ask the consumers of each certificate stored now to
+    pick the new version up (renewer/consumers/run.py). Never fails the run: a certificate
+    whose new version cannot be read back is listed with its consumers as failed nudges."""
+    from renewer.azure.signin import azure_credential
+    from renewer.config.types.store_keyvault import KeyVaultSettings
+    from renewer.consumers.run import FAILED, NudgeResult, Renewed, nudge_all
+
+    specs = {action.name: action.spec for action in plan.actions}
+    renewed: list[Renewed] = []
+    unread: list[NudgeResult] = []
+    for result in report.results:
+        spec = specs.get(result.name)
+        if (
+            spec is None
+            or not spec.consumers
+            or result.outcome is not Outcome.SUCCEEDED
+            or result.action is ActionKind.SKIP
+            or not isinstance(spec.store.backend, KeyVaultSettings)
+        ):
+            continue
+        try:
+            current = services.stores.get(spec.store).current(spec.name)
+        except Exception as exc:
+            why = f"the new version could not be read back: {describe_error(exc)}"
+            unread += [
+                NudgeResult(spec.name, c.kind, c.resource.name if c.resource else "", FAILED, why)
+                for c in spec.consumers
+            ]
+            continue
+        version = (current.version if current else None) or ""
+        renewed.append(Renewed(spec.name, version, spec.consumers, spec.store.backend.azure))
+    return tuple(unread) + nudge_all(renewed, azure_credential, deadline, enabled=enabled)

@@ -181,6 +181,13 @@ def _install_cancel(cancel: threading.Event) -> None:
     help="Do not check the endpoints of the certificates afterwards (renewer verify).",
 )
 @click.option(
+    "--no-nudge",
+    "skip_nudge",
+    is_flag=True,
+    help="Do not ask the consumers of renewed certificates to pick them up now "
+    "(docs/consumers.md); they still do by themselves.",
+)
+@click.option(
     "--notify/--no-notify",
     "notify",
     default=None,
@@ -199,6 +206,7 @@ def renew(
     cert_deadline: float,
     shard_spec: str | None,
     skip_verify: bool,
+    skip_nudge: bool,
     notify: bool | None,
 ) -> None:
     """Issue and renew what is due; exit 1 if any certificate failed.
@@ -249,6 +257,15 @@ def renew(
     click.echo(report.render_text(the_report).splitlines()[-1])
     body = report.as_body(the_report)
     markdown = report.render_markdown(the_report)
+    if not dry_run and not cancel.is_set():  # consumers: after the work, before verify
+        nudged = run.nudge(the_plan, the_report, services, cert_deadline, not skip_nudge)
+        if nudged:
+            from renewer.consumers import render as nudge_render
+
+            for line in nudge_render.text_lines(nudged):
+                click.echo(line)
+            body["nudges"] = nudge_render.as_body(nudged)
+            markdown += "\n" + nudge_render.markdown_from_body(body["nudges"])
     checked = None  # verify (issue 15): after the work, for certificates with endpoints
     probed = [a.spec for a in the_plan.actions if a.spec.endpoints]
     if probed and not dry_run and not skip_verify and not cancel.is_set():

@@ -26,10 +26,11 @@ def spec_extras(
     domains: Any,
     defaults: Source,
     default_values: Mapping[str, Any],
+    consumers: Any = (),
 ) -> dict[str, Any]:
     """The CertificateSpec fields of ``renewer verify`` and of the run cadence."""
     return {
-        **verify_fields(checker, source, domains, default_values),
+        **verify_fields(checker, source, domains, default_values, consumers),
         **cadence_fields(checker, source, defaults, default_values),
     }
 

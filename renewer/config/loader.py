@@ -23,6 +23,7 @@ import yaml
 
 from renewer.config import fastyaml
 from renewer.config import notify as notify_config
+from renewer.config.consumer_entries import read_consumers
 from renewer.config.domains import show
 from renewer.config.durations import parse_duration
 from renewer.config.extras import spec_extras  # verify's endpoints, the run cadence
@@ -132,8 +133,7 @@ def _fail(file: str, line: int, column: int, message: str) -> ConfigError:
 def _read_text(path: Path, file: str) -> str:
     """The file's text, read exactly once; unreadable or non-UTF-8 files are located errors.
 
-    Issue 12: a regular file under 16 MiB (``core.files.read_bounded``), so
-    /dev/zero or a FIFO is a clear error at once instead of a hang.
+    A regular file under 16 MiB (``core.files.read_bounded``): /dev/zero is an error, not a hang.
     """
     try:
         data = read_bounded(path)
@@ -370,9 +370,9 @@ class _Loader(Checker):
             persist_until = default_values.get("persist_until")
         own_notify = notify_config.build_targets(self, entries.get("notify"))  # notify hook
         self.notify_own += [(name, target) for target in own_notify if isinstance(name, str)]
-        verify = spec_extras(self, source, domains, defaults, default_values)
+        consumers = read_consumers(self, source, parts["store"])  # config/consumer_entries.py
+        verify = spec_extras(self, source, domains, defaults, default_values, consumers)
         retired = self.get(source, table, "retired")
-        consumers = self.get(source, table, "consumers")
         previous = self.get(source, table, "previous_name")
         store = parts["store"]
         if isinstance(key, str) and key.endswith(HSM_SUFFIX) and store and store.type != "keyvault":

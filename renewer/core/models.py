@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from renewer.core.consumers import ConsumerSpec
 from renewer.core.endpoints import DEFAULT_GRACE, EndpointSpec  # verify (issue 15)
 from renewer.core.settings import AcmeSettings, DnsSettings, StoreSettings
 
@@ -74,7 +75,7 @@ class CertificateSpec:
     endpoints: tuple[EndpointSpec, ...] = ()
     grace: timedelta = DEFAULT_GRACE
     retired: bool = False  # issue 11: renewals stopped on purpose (kept, never renewed)
-    consumers: tuple[str, ...] = ()  # issue 11: who uses it (front-door, ...), for validate
+    consumers: tuple[ConsumerSpec, ...] = ()  # who reads it from the vault (core/consumers.py)
     previous_name: str | None = None  # issue 11: the name it had before a rename
     run_every: timedelta = DEFAULT_RUN_EVERY  # the planner's idea of the next run
     run_slack: timedelta = DEFAULT_RUN_SLACK  # how late that run may start
