@@ -295,6 +295,8 @@ SERVER_FIXTURES = frozenset(
         "powerdns",
         "notify_sink",
         "smtp_server",
+        "stepca_factory",
+        "acme_ca",
     }
 )
 
@@ -316,3 +318,53 @@ def powerdns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PowerDns]:
     """A running pdns_server (gsqlite3) serving example.test., API key ``.api_key``."""
     with PowerDns(tmp_path_factory.mktemp("pdns")) as server:
         yield server
+
+
+# --- step-ca, the second real ACME server (tests/rig/stepca.py) --------------
+
+from rig import StepCa  # noqa: E402
+
+StepCaFactory = Callable[..., StepCa]
+
+
+@pytest.fixture
+def stepca_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StepCaFactory]:
+    """Start step-cas on demand; all are stopped by PID at teardown.
+
+    Call as ``stepca_factory(resolver=bind.dns_address, cert_duration="1h",
+    require_eab=False)``.
+    """
+    started: list[StepCa] = []
+
+    def make(**kwargs: Any) -> StepCa:
+        ca = StepCa(tmp_path_factory.mktemp("stepca"), **kwargs)
+        started.append(ca)
+        return ca.start()
+
+    try:
+        yield make
+    finally:
+        for ca in started:
+            ca.stop()
+
+
+AcmeCa = Pebble | StepCa
+AcmeCaFactory = Callable[[str], AcmeCa]
+
+
+@pytest.fixture(params=["pebble", "stepca"])
+def acme_ca(
+    request: pytest.FixtureRequest,
+    pebble_factory: PebbleFactory,
+    stepca_factory: StepCaFactory,
+) -> AcmeCaFactory:
+    """The core issuance suite runs against both real CAs: call with the DNS server
+    (``host:port``) the CA validates against; returns a started Pebble or step-ca."""
+    kind: str = request.param
+
+    def make(dns_server: str) -> AcmeCa:
+        if kind == "pebble":
+            return pebble_factory(dns_server=dns_server)
+        return stepca_factory(resolver=dns_server)
+
+    return make

@@ -9,6 +9,7 @@ all read these tables; ``config.nodes.Checker`` applies them.
 
 from __future__ import annotations
 
+from renewer.config.cadence import CADENCE_DEFAULTS, CADENCE_OVERRIDES
 from renewer.config.convert import (
     DURATION,
     FILE,
@@ -254,6 +255,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
             "dns-persist-01: persistUntil written by `renewer persist`: a date (2027-06-30) "
             "or a duration from the time of writing (365d). Default: none (no expiry).",
         ),
+        **CADENCE_DEFAULTS,
         "grace": doc(  # verify (issue 15): how long a previous version may be served
             DURATION,
             "How long after a renewal an endpoint may still serve the previous version "
@@ -371,6 +373,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
             schema={"type": "array", "maxItems": 100, "items": _ENDPOINT},
         ),
         "grace": doc(DURATION, "Overrides defaults.grace."),
+        **CADENCE_OVERRIDES,
         **LIFECYCLE,  # issue 11: retired, consumers, previous_name
     },
 }

@@ -25,7 +25,7 @@ from renewer.config import notify as notify_config
 from renewer.config.consumer_entries import read_consumers
 from renewer.config.domains import show
 from renewer.config.durations import parse_duration
-from renewer.config.endpoints import verify_fields
+from renewer.config.extras import spec_extras  # verify's endpoints, the run cadence
 from renewer.config.fields import (
     CLOUD_NAMES,
     DEFAULT_CHALLENGE,
@@ -370,7 +370,7 @@ class _Loader(Checker):
         own_notify = notify_config.build_targets(self, entries.get("notify"))  # notify hook
         self.notify_own += [(name, target) for target in own_notify if isinstance(name, str)]
         consumers = read_consumers(self, source, parts["store"])  # config/consumer_entries.py
-        verify = verify_fields(self, source, domains, default_values, consumers)
+        verify = spec_extras(self, source, domains, defaults, default_values, consumers)
         life = {k: self.get(source, table, k) for k in ("retired", "adopt", "previous_name")}
         store = parts["store"]
         if isinstance(key, str) and key.endswith(HSM_SUFFIX) and store and store.type != "keyvault":

@@ -30,6 +30,17 @@ KEY_TYPES: tuple[str, ...] = (
 
 HSM_SUFFIX = "-hsm"
 
+DEFAULT_RUN_EVERY = timedelta(hours=12)
+"""How often scheduled runs come: the shipped workflow runs at 05:17 and 17:17 UTC."""
+DEFAULT_RUN_SLACK = timedelta(hours=1)
+"""How late a scheduled run may start (GitHub documents delays under load); at most
+a quarter of ``run_every``."""
+
+
+def default_slack(run_every: timedelta) -> timedelta:
+    """The slack when none is configured: an hour, or a quarter of a shorter cadence."""
+    return min(DEFAULT_RUN_SLACK, run_every / 4)
+
 
 class Challenge(enum.StrEnum):
     """How a certificate proves control of its names."""
@@ -70,6 +81,8 @@ class CertificateSpec:
     # Take over a same-name certificate another tool issued (acmebot): renewer writes its
     # tags and renews it as new versions of the same name, so consumers keep their URL.
     adopt: bool = False
+    run_every: timedelta = DEFAULT_RUN_EVERY  # the planner's idea of the next run
+    run_slack: timedelta = DEFAULT_RUN_SLACK  # how late that run may start
 
     def fingerprint(self) -> str:
         """Hash of everything whose change requires a new certificate."""

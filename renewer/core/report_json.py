@@ -46,6 +46,7 @@ class CertificateEntry(TypedDict):
     serial: str | None
     not_after: str | None  # ISO 8601, Z
     renew_at: str | None
+    run_every_seconds: NotRequired[float]  # the cadence the planner assumed (timeline)
     error: str | None
     duration_seconds: float | None
     severity: NotRequired[str]  # failed only: renewer/report/escalation.py Severity
