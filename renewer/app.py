@@ -1,135 +1,50 @@
-"""The one-way flow of a run: read stores -> renewal info -> plan -> execute.
+"""The use cases, end to end: what a command does, without how it is shown.
 
-The CLI calls these functions and only renders; tests call them directly.
+A renewal runs one way: plan (read the stores and the CA's renewal windows,
+then the pure planner) -> execute -> verify the endpoints -> outputs (JSON
+report, Markdown summary, the job summary) -> notify -> exit status. Click
+commands (renewer.cli) parse options, call one function here and render what
+it returns or tells their :class:`RunListener`; tests call these directly.
+Each use case that opens a :class:`Services` closes it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Collection, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+import os
+import threading
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from renewer.core import renewal_window
-from renewer.core.errors import describe_error
-from renewer.core.models import (
-    ActionKind,
-    CertificateSpec,
-    Outcome,
-    Plan,
-    RenewalInfo,
-    Result,
-    StoredCertificate,
+from renewer.config.loader import Config
+from renewer.core.models import ActionKind, CertificateSpec, Outcome, Plan, Result
+from renewer.execute.executor import (
+    DEFAULT_CERT_DEADLINE,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_NEW_ORDERS,
+    Executor,
 )
-from renewer.core.retry import Deadline
-from renewer.core.settings import StoreSettings
-from renewer.execute.executor import Executor
 from renewer.execute.remember import remember_windows
 from renewer.execute.services import Services
+from renewer.execute.state import State, read_state
 from renewer.plan import planner, shard
+from renewer.publish import actions as github
+from renewer.report import render as report_render
 from renewer.report.model import RunReport
 from renewer.stores.contract import StoreError
 
+if TYPE_CHECKING:  # the dns-persist-01, TLS probe and notifier stacks: imported when used
+    from renewer.execute.persist import SetupResult
+    from renewer.notify.dispatch import Delivery
+    from renewer.verify.model import VerifyReport
+
+__all__ = ["State", "read_state"]  # planning's input, re-exported for callers of make_plan
+
 log = logging.getLogger(__name__)
-
-ARI_CONCURRENCY = 16
-# Renewal info is advice: a lookup (with the directory fetch it may need) that
-# takes longer falls back to the lifetime rule, and a CA that did not answer
-# is not asked again in this run (renewer.acme.transport).
-ARI_DEADLINE = 10.0
-
-
-@dataclass(frozen=True)
-class State:
-    """What the stores hold, what the CA suggests, and what could not be read.
-
-    ``renewal_info`` holds every window the plan uses; ``asked`` names those
-    the CA was asked for in this run (the others were remembered in the store
-    and still within their Retry-After), which a renewing run writes back.
-    """
-
-    stored: Mapping[str, StoredCertificate]
-    renewal_info: Mapping[str, RenewalInfo]
-    unreadable: Mapping[str, str] = field(default_factory=dict)  # certificate -> error
-    asked: frozenset[str] = frozenset()
-
-
-def read_state(
-    specs: Collection[CertificateSpec], services: Services, refresh: bool = False
-) -> State:
-    """One listing per store; renewal-info lookups start as listed certificates arrive.
-
-    A store with thousands of certificates pages its listing in slowly (Key
-    Vault: 25 per page, one page after the other), so the CA's renewal windows
-    are fetched concurrently while the listing is still coming in. A window
-    the store remembers is used without asking until its Retry-After passes
-    (``refresh``: ask the CA anyway).
-    """
-    stored: dict[str, StoredCertificate] = {}
-    remembered: dict[str, RenewalInfo] = {}
-    unreadable: dict[str, str] = {}
-    by_store: dict[StoreSettings, list[CertificateSpec]] = {}
-    for spec in specs:
-        by_store.setdefault(spec.store, []).append(spec)
-    by_name = {spec.name.lower(): spec for spec in specs}
-    now = datetime.now(UTC)
-    with ThreadPoolExecutor(ARI_CONCURRENCY, thread_name_prefix="ari") as pool:
-        lookups: dict[str, Future[RenewalInfo | None]] = {}
-        for group in by_store.values():
-            listed: list[str] = []
-            try:
-                for current in services.stores.get(group[0].store).iter_current():
-                    stored[current.name] = current
-                    listed.append(current.name)
-                    wanted = by_name.get(current.name.lower())
-                    if wanted is None or not _ari_applies(wanted, current, now):
-                        continue
-                    known = current.renewal_info
-                    if known is not None and not refresh and renewal_window.fresh(known, now):
-                        remembered[wanted.name] = known
-                    else:
-                        lookups[wanted.name] = pool.submit(_lookup, wanted, current, services)
-            except Exception as exc:
-                for spec in group:
-                    unreadable[spec.name] = describe_error(exc)
-                for name in listed:
-                    stored.pop(name, None)
-                continue
-        found = {name: future.result() for name, future in lookups.items()}
-    asked = {name: info for name, info in found.items() if info is not None}
-    renewal_info = {
-        name: info for name, info in {**remembered, **asked}.items() if name not in unreadable
-    }
-    if remembered or lookups:
-        log.info(
-            "renewal info: %d remembered in the store, %d asked of the CA",
-            len(remembered),
-            len(lookups),
-        )
-    return State(stored, renewal_info, unreadable, frozenset(asked) - set(unreadable))
-
-
-def _ari_applies(spec: CertificateSpec, current: StoredCertificate, now: datetime) -> bool:
-    """ARI is asked for live certificates the same CA issued and that carry an ARI id."""
-    return bool(
-        current.ari_cert_id
-        and not current.damage
-        and current.directory == spec.acme.directory
-        and current.not_after > now
-    )
-
-
-def _lookup(
-    spec: CertificateSpec, current: StoredCertificate, services: Services
-) -> RenewalInfo | None:
-    try:
-        store = services.stores.get(spec.store)
-        account = services.account(spec.acme, store)
-        return account.renewal_info(str(current.ari_cert_id), Deadline.after(ARI_DEADLINE))
-    except Exception as exc:  # ARI is advice: fall back to the lifetime rule
-        log.warning("%s: %s; using the lifetime rule", spec.name, describe_error(exc))
-        return None
 
 
 def make_plan(
@@ -207,14 +122,239 @@ def renew(
     return RunReport(plan=plan, results=results, dry_run=dry_run)
 
 
-def revoke(specs: Collection[CertificateSpec], name: str, reason: int, services: Services) -> str:
+def plan_for(
+    specs: Collection[CertificateSpec],
+    services: Services,
+    only: Collection[str] = (),
+    force: bool = False,
+    part: shard.Shard | None = None,
+    refresh: bool = False,
+) -> tuple[Plan, State]:
+    """The plan of this run (or of its shard); unknown ``only`` names raise UnknownCertificate."""
+    if part is not None:
+        return make_shard_plan(specs, services, only, force, part, refresh)
+    return make_plan(specs, services, only, force, refresh=refresh)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What ``renewer plan`` shows: the plan as a report, and what it needs from people."""
+
+    report: RunReport
+    unreadable: bool  # a store could not be listed: the plan is incomplete
+    warnings: tuple[str, ...]  # dns-persist-01 standing records that will not do
+    notes: tuple[str, ...]  # records a person must create (acme-dns CNAMEs)
+
+
+def preview(
+    cfg: Config,
+    only: Collection[str] = (),
+    force: bool = False,
+    refresh: bool = False,
+    part: shard.Shard | None = None,
+) -> Preview:
+    """Plan without acting, with the dns-persist-01 records each action relies on."""
+    from renewer.config.types.dns_acmedns import AcmeDnsSettings
+    from renewer.dns.providers import acmedns
+    from renewer.execute import persist as standing
+    from renewer.report import persist as persist_report
+
+    with Services() as services:
+        plan, state = plan_for(list(cfg.certificates), services, only, force, part, refresh)
+        specs = [a.spec for a in plan.actions]
+        records = standing.gather(specs, services)
+    notes = [
+        f"{spec.name}: acme-dns needs {record}"
+        for spec in specs
+        if isinstance(spec.dns.provider, AcmeDnsSettings)
+        for record in acmedns.delegations(spec.dns.provider.fulldomain, spec.domains)
+    ]
+    return Preview(
+        RunReport(plan=plan, results=unreadable_results(state), persist=records),
+        bool(state.unreadable),
+        tuple(persist_report.warnings(records)),
+        tuple(notes),
+    )
+
+
+def revoke(specs: Collection[CertificateSpec], name: str, reason: int) -> str:
     """Revoke the current version of ``name`` with its CA; returns the serial."""
     (spec,) = planner.select(specs, [name])
-    store = services.stores.get(spec.store)
-    current = store.current(spec.name)
-    pem = store.certificate_pem(spec.name)
-    if current is None or pem is None:
-        raise StoreError(f"{store.describe()}: no certificate named {spec.name} to revoke")
-    services.account(spec.acme, store).revoke(pem, reason)
-    store.mark_revoked(spec.name)
+    with Services() as services:
+        store = services.stores.get(spec.store)
+        current = store.current(spec.name)
+        pem = store.certificate_pem(spec.name)
+        if current is None or pem is None:
+            raise StoreError(f"{store.describe()}: no certificate named {spec.name} to revoke")
+        services.account(spec.acme, store).revoke(pem, reason)
+        store.mark_revoked(spec.name)
     return current.serial
+
+
+def persist(
+    specs: Collection[CertificateSpec], only: Collection[str], dry_run: bool, prune: bool
+) -> SetupResult | None:
+    """Write dns-persist-01 standing records; None when no chosen certificate uses them.
+
+    Without ``only``: every certificate with challenge dns-persist-01 or auto.
+    """
+    from renewer.execute import persist as standing
+
+    chosen = planner.select(specs, only)
+    if not only:
+        chosen = tuple(s for s in chosen if standing.uses_persist(s))
+    if not chosen:
+        return None
+    with Services() as services:
+        return standing.setup(chosen, services, dry_run=dry_run, prune=prune)
+
+
+class RunListener:
+    """What a renewal tells its caller as it goes; the CLI renders it, tests record it.
+
+    Every hook does nothing here, so a caller overrides only what it shows.
+    """
+
+    def planned(self, plan: Plan) -> None:
+        """The plan is made; execution starts next (the CLI installs its Ctrl-C handler)."""
+
+    def result(self, result: Result) -> None:
+        """One certificate is done (or failed, or was left alone)."""
+
+    def executed(self, report: RunReport) -> None:
+        """Every action of the plan has its result."""
+
+    def verified(self, report: VerifyReport) -> None:
+        """The endpoints of the handled certificates were probed."""
+
+    def write_failed(self, option: str, target: str, reason: str, text: str) -> None:
+        """An output could not be written after the work: its text comes along."""
+
+    def delivered(self, deliveries: Sequence[Delivery]) -> None:
+        """The notify: targets were sent their message."""
+
+
+@dataclass(frozen=True)
+class RenewOptions:
+    """``renewer renew``'s choices; the defaults are the CLI's."""
+
+    only: Collection[str] = ()
+    force: bool = False
+    refresh: bool = False
+    dry_run: bool = False
+    part: shard.Shard | None = None
+    concurrency: int = DEFAULT_CONCURRENCY
+    max_new_orders: int = DEFAULT_MAX_NEW_ORDERS
+    cert_deadline: float = DEFAULT_CERT_DEADLINE
+    verify: bool = True
+    notify: bool | None = None  # None: notify unless this run is a shard
+    report_path: str | None = None
+    summary_path: str | None = None
+    state_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class RenewRun:
+    """A finished renewal: its report, what verify found, and whether it failed (exit 1)."""
+
+    report: RunReport
+    verified: VerifyReport | None
+    body: Mapping[str, Any]
+    deliveries: tuple[Delivery, ...]
+    failed: bool
+
+
+def run_renewal(
+    cfg: Config,
+    options: RenewOptions,
+    listener: RunListener | None = None,
+    cancel: threading.Event | None = None,
+) -> RenewRun:
+    """The whole run: plan, execute, verify, outputs, notify; ``failed`` is the exit status.
+
+    Failed when a certificate failed, the run was cancelled, an endpoint still
+    serves a stale certificate past its grace, or an output could not be
+    written. A failed notification is only a warning. Notifications go out
+    after the outputs are written, never from a shard (``report publish``
+    sends them for the merged report) nor from a dry run.
+    """
+    tell = listener or RunListener()
+    cancel = cancel or threading.Event()
+    with Services(state_dir=options.state_dir) as services:
+        plan, state = plan_for(
+            list(cfg.certificates),
+            services,
+            options.only,
+            options.force,
+            options.part,
+            options.refresh,
+        )
+        tell.planned(plan)
+        executor = Executor(
+            services,
+            options.concurrency,
+            cancel,
+            on_result=tell.result,
+            max_new_orders=options.max_new_orders,
+            cert_deadline=options.cert_deadline,
+        )
+        the_report = renew(plan, state, executor, dry_run=options.dry_run)
+        for result in unreadable_results(state):
+            tell.result(result)
+        tell.executed(the_report)
+        probed = [a.spec for a in plan.actions if a.spec.endpoints]
+        checked = None
+        if probed and options.verify and not options.dry_run and not cancel.is_set():
+            from renewer.verify.run import verify
+
+            checked = verify(probed, services.stores)
+            tell.verified(checked)
+    body: dict[str, Any] = dict(report_render.as_body(the_report))
+    markdown = report_render.render_markdown(the_report)
+    if checked is not None and checked.findings:
+        from renewer.verify import render as verify_render
+
+        body["verify"] = verify_render.as_body(checked)
+        markdown += "\n" + verify_render.markdown_from_body(body["verify"], heading="####")
+    written = _write_outputs(body, markdown, options, tell)
+    deliveries: list[Delivery] = []
+    wanted = options.part is None if options.notify is None else options.notify
+    if wanted and not options.dry_run and cfg.notify:
+        from renewer.notify.dispatch import announce
+
+        deliveries = announce(cfg.notify, body, summary_path=options.summary_path)
+        tell.delivered(deliveries)
+    stale = bool(checked and checked.stale)
+    failed = bool(report_render.failing(the_report)) or cancel.is_set() or stale or not written
+    return RenewRun(the_report, checked, body, tuple(deliveries), failed)
+
+
+def _write_outputs(
+    body: Mapping[str, Any], markdown: str, options: RenewOptions, tell: RunListener
+) -> bool:
+    """Write the JSON report, the summary and the job summary; False if one failed.
+
+    The paths were checked before any work; one that fails now is told to the
+    listener with its text (the run happened, its record must not be lost).
+    """
+    ok = True
+    outputs = [
+        ("--report", options.report_path, json.dumps(body, indent=2) + "\n"),
+        ("--summary", options.summary_path, markdown),
+    ]
+    for option, path, text in outputs:
+        if path is None:
+            continue
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            tell.write_failed(option, path, exc.strerror or exc.__class__.__name__, text)
+            ok = False
+    try:
+        github.append_step_summary(markdown)
+    except OSError as exc:
+        target = os.environ.get("GITHUB_STEP_SUMMARY") or ""
+        reason = exc.strerror or exc.__class__.__name__
+        tell.write_failed("$GITHUB_STEP_SUMMARY", target, reason, markdown)
+        ok = False
+    return ok

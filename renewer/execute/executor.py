@@ -72,7 +72,10 @@ class OrderBudget:
 
 
 class Executor:
-    """Executes the due actions of a plan with bounded concurrency."""
+    """Executes the due actions of a plan with bounded concurrency.
+
+    It borrows ``services``: the caller that opened them closes them.
+    """
 
     def __init__(
         self,
@@ -100,12 +103,9 @@ class Executor:
         if not dry_run:
             self.sweep(plan)
         if due and not dry_run:
-            try:
-                with ThreadPoolExecutor(self.concurrency, thread_name_prefix="renew") as pool:
-                    for action, result in zip(due, pool.map(self._run_guarded, due), strict=True):
-                        results[action.name] = result
-            finally:
-                self.services.close()
+            with ThreadPoolExecutor(self.concurrency, thread_name_prefix="renew") as pool:
+                for action, result in zip(due, pool.map(self._run_guarded, due), strict=True):
+                    results[action.name] = result
         return tuple(results[a.name] for a in plan.actions)
 
     def sweep(self, plan: Plan) -> int:

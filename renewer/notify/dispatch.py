@@ -3,7 +3,8 @@
 A notification is a report about a run, not part of it: whatever happens
 here (a dead endpoint, a refused message, a missing env: variable) comes
 back as a failed :class:`Delivery`, which the command turns into a warning,
-and never changes the run's exit code. Targets are sent to in parallel so
+and never changes the run's exit code. :func:`announce` is the run's notify step
+(``renewer renew``, ``report publish``, ``notify``). Targets are sent to in parallel so
 one slow endpoint does not add its budget to the others'.
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from renewer.config.notify import NotifySettings
@@ -24,8 +26,10 @@ from renewer.notify.chat import ChatNotifier
 from renewer.notify.contract import DeliveryError, Notifier, Rendered
 from renewer.notify.event import Event, Links, build_event
 from renewer.notify.http import RetryPolicy
+from renewer.notify.links import from_environment
 from renewer.notify.mail import EmailNotifier
 from renewer.notify.webhook import WebhookNotifier
+from renewer.publish import actions as github
 
 KINDS: dict[str, Callable[[NotifySettings, RetryPolicy], Notifier]] = {
     "teams": lambda settings, policy: ChatNotifier(settings, policy, teams.payload),
@@ -47,6 +51,11 @@ class Delivery:
     @property
     def failed(self) -> bool:
         return self.state == "failed"
+
+    @property
+    def warning(self) -> str:
+        """The one line a failed delivery becomes, in the log and in the summaries."""
+        return f"notification to {self.label} failed: {self.detail}"
 
 
 def notifier(settings: NotifySettings, policy: RetryPolicy | None = None) -> Notifier:
@@ -89,6 +98,33 @@ def deliver(
     with ThreadPoolExecutor(min(len(targets), 8), thread_name_prefix="notify") as pool:
         futures = [pool.submit(_one, t, report, links, send, test) for t in targets]
         return [future.result() for future in futures]
+
+
+def announce(
+    targets: Sequence[NotifySettings],
+    body: Mapping[str, Any],
+    tracking_url: str | None = None,
+    summary_path: str | None = None,
+    dry_run: bool = False,
+    test: bool = False,
+) -> list[Delivery]:
+    """Send (dry_run: only render) the run's notifications.
+
+    A failed notification never fails the run: it is a line in the summaries
+    here, and a warning where the caller renders the deliveries.
+    """
+    if not targets:
+        return []
+    run_links = from_environment(tracking_url=tracking_url)
+    done = deliver(targets, body, run_links, send=not dry_run, test=test)
+    notes = [f"> **warning**: {d.warning}" for d in done if d.failed and not dry_run]
+    if notes:
+        text = "\n" + "\n".join(notes) + "\n"
+        if summary_path:
+            with Path(summary_path).open("a", encoding="utf-8") as handle:
+                handle.write(text)
+        github.append_step_summary(text)
+    return done
 
 
 def sample_report(now: datetime | None = None) -> ReportBody:

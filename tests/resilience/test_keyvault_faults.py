@@ -99,9 +99,9 @@ def specs(kv: KeyVaultStandIn, dns: Challtestsrv, pebble: Pebble, n: int) -> lis
 
 
 def renew(all_specs: list[CertificateSpec], tmp_path: Path) -> tuple[RunReport, dict[str, Any]]:
-    services = Services(state_dir=tmp_path / "state")
-    the_plan, state = run.make_plan(all_specs, services)
-    the_report = run.renew(the_plan, state, Executor(services, concurrency=len(all_specs)))
+    with Services(state_dir=tmp_path / "state") as services:
+        the_plan, state = run.make_plan(all_specs, services)
+        the_report = run.renew(the_plan, state, Executor(services, concurrency=len(all_specs)))
     body = json.loads(report.render_json(the_report))
     return the_report, {c["name"]: c for c in body["certificates"]}
 
