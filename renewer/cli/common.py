@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
+from renewer.core.errors import RenewerError
 from renewer.core.redact import RedactingFilter
 from renewer.publish import actions as github
 
@@ -29,9 +30,12 @@ if TYPE_CHECKING:  # the loader is imported by load(): ``renewer --help`` reads 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-class UsageError(click.ClickException):
+class UsageError(click.ClickException, RenewerError):
     """A configuration or usage error: ``error: …`` on stderr, an annotation in
-    GitHub Actions, exit 2. The one way a command stops before doing any work."""
+    GitHub Actions, exit 2. The one way a command stops before doing any work.
+
+    A click exception (click shows it and exits 2) and, like every error renewer
+    raises on purpose, a ``RenewerError``."""
 
     exit_code = EXIT_USAGE
 

@@ -40,6 +40,7 @@ from renewer.config.nodes import INVALID, Checker, Entry, Source, is_null, kind_
 from renewer.config.types.base import BuildContext
 from renewer.config.types.registry import TYPES
 from renewer.core.collector import collector_paused
+from renewer.core.errors import RenewerError
 from renewer.core.files import BoundedReadError, read_bounded  # issue 12
 from renewer.core.models import HSM_SUFFIX, CertificateSpec, ReportMode
 from renewer.core.settings import (
@@ -87,7 +88,7 @@ def unknown_dns_message(node: yaml.Node, path: str) -> str:
     return f"{path}: unknown DNS type {show(node.value)}{hint} (installed: {', '.join(installed)})"
 
 
-class ConfigError(Exception):
+class ConfigError(RenewerError):
     """The config is invalid; ``issues`` holds every problem found, in file order."""
 
     def __init__(self, issues: Iterable[ConfigIssue]) -> None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+from renewer.core.errors import RenewerError
+
 MAX_INPUT = 16 * 1024 * 1024  # 16 MiB: far above any real configuration or bundle
 
 
-class BoundedReadError(ValueError):
+class BoundedReadError(RenewerError, ValueError):
     """The file is not something to read as an input; the message says why (no path)."""
 
 

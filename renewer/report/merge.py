@@ -12,12 +12,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
+from renewer.core.errors import RenewerError
 from renewer.core.files import BoundedReadError, read_bounded
 from renewer.core.report_json import CertificateEntry, ReportBody, Summary
 from renewer.report import render as report
 
 
-class ReportError(ValueError):
+class ReportError(RenewerError, ValueError):
     """A JSON report that cannot be read or merged."""
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from renewer.core.errors import RenewerError
+
 ACTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 TAG = re.compile(r"^v\d+\.\d+\.\d+$")
 SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -28,7 +30,7 @@ FILES = {
 }
 
 
-class ScaffoldError(ValueError):
+class ScaffoldError(RenewerError, ValueError):
     """Bad parameters, an unresolvable tag, or a file that already exists."""
 
 

@@ -33,12 +33,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from renewer.core.certs import ari_cert_id, san_names
+from renewer.core.errors import RenewerError
 
 MAX_FILE = 1024 * 1024  # no certificate file is bigger; a bigger one is damage, not read
 _REQUIRED = ("name", "serial", "not_before", "not_after")
 
 
-class Damaged(Exception):
+class Damaged(RenewerError):
     """One certificate's files are not a whole certificate; the message says which and why."""
 
 
