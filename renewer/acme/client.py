@@ -263,7 +263,7 @@ class AcmeAccount:
         if self.settings.eab is not None:
             hmac_key = self.settings.eab.hmac_key.resolve()
             eab_key = f"acme.eab.hmac_key (the value of {self.settings.eab.hmac_key})"
-            decode_base64(hmac_key, eab_key, urlsafe=True)  # issue 12: name the setting
+            decode_base64(hmac_key, eab_key, urlsafe=True)  # errors name the setting
             fields["external_account_binding"] = messages.ExternalAccountBinding.from_data(
                 account_public_key=key.public_key(),
                 kid=self.settings.eab.kid.resolve(),

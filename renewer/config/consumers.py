@@ -1,4 +1,5 @@
-"""What the services that use a certificate accept, checked at ``validate`` (issue 11).
+"""What the services that use a certificate accept, checked at ``validate``
+(a key type Front Door refuses is found before the renewal, not after).
 
 A certificate may say who consumes it (``consumers: [front-door, ...]``); a key
 type a consumer cannot load is a warning before any certificate is issued

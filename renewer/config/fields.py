@@ -253,7 +253,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
             "dns-persist-01: persistUntil written by `renewer persist`: a date (2027-06-30) "
             "or a duration from the time of writing (365d). Default: none (no expiry).",
         ),
-        "grace": doc(  # verify (issue 15): how long a previous version may be served
+        "grace": doc(  # renewer verify: how long a previous version may be served
             DURATION,
             "How long after a renewal an endpoint may still serve the previous version "
             "(renewer verify); default 26h, longer than the slowest Azure consumer.",
@@ -358,7 +358,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
                 "besides the top-level ones."
             ),
         ),
-        # verify (issue 15): walked by renewer.config.endpoints (strings or mappings)
+        # renewer verify: walked by renewer.config.endpoints (strings or mappings)
         "endpoints": Field(
             "endpoints",
             max_items=100,
@@ -370,7 +370,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
             schema={"type": "array", "maxItems": 100, "items": _ENDPOINT},
         ),
         "grace": doc(DURATION, "Overrides defaults.grace."),
-        **LIFECYCLE,  # issue 11: retired, consumers, previous_name
+        **LIFECYCLE,  # retired, consumers, previous_name
     },
 }
 """Every section's fields; "store.<type>" and "dns.<type>" add to "store"/"dns" for one type."""

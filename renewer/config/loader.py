@@ -3,7 +3,7 @@
 A config is edited by people in pull requests, so one run must show all its
 mistakes, each as FILE:LINE:COL (the form editors and GitHub annotations jump
 to). The YAML is therefore composed into nodes, which keep positions, and
-walked against the tables in config_schema rather than loaded as plain data.
+walked against the field tables (config.fields) rather than loaded as plain data.
 The file is read once, as bytes, so what is validated is what is used.
 Nothing here touches the network; secrets stay ``env:NAME`` references whose
 values never appear in a message.
@@ -25,7 +25,7 @@ from renewer.config import fastyaml
 from renewer.config import notify as notify_config
 from renewer.config.domains import show
 from renewer.config.durations import parse_duration
-from renewer.config.endpoints import verify_fields  # verify (issue 15)
+from renewer.config.endpoints import verify_fields
 from renewer.config.fields import (
     CLOUD_NAMES,
     DEFAULT_CHALLENGE,
@@ -41,7 +41,7 @@ from renewer.config.types.base import BuildContext
 from renewer.config.types.registry import TYPES
 from renewer.core.collector import collector_paused
 from renewer.core.errors import RenewerError
-from renewer.core.files import BoundedReadError, read_bounded  # issue 12
+from renewer.core.files import BoundedReadError, base_dir, read_bounded
 from renewer.core.models import HSM_SUFFIX, CertificateSpec, ReportMode
 from renewer.core.settings import (
     AcmeSettings,
@@ -117,7 +117,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     """
     file = str(path)
     env = os.environ if environ is None else environ
-    loader = _Loader(Context(Path(path).absolute().parent, env))
+    loader = _Loader(Context(base_dir(Path(path)), env))
     with collector_paused():  # a node tree and specs: many objects, no cycles
         certificates, report_mode = loader.config(_compose(_read_text(Path(path), file), file))
     if loader.issues:
@@ -133,8 +133,7 @@ def _fail(file: str, line: int, column: int, message: str) -> ConfigError:
 def _read_text(path: Path, file: str) -> str:
     """The file's text, read exactly once; unreadable or non-UTF-8 files are located errors.
 
-    Issue 12: a regular file under 16 MiB (``core.files.read_bounded``), so
-    /dev/zero or a FIFO is a clear error at once instead of a hang.
+    A regular file under 16 MiB (``read_bounded``): /dev/zero or a FIFO fails, never hangs.
     """
     try:
         data = read_bounded(path)
@@ -371,7 +370,7 @@ class _Loader(Checker):
             persist_until = default_values.get("persist_until")
         own_notify = notify_config.build_targets(self, entries.get("notify"))  # notify hook
         self.notify_own += [(name, target) for target in own_notify if isinstance(name, str)]
-        verify = verify_fields(self, source, domains, default_values)  # verify (issue 15)
+        verify = verify_fields(self, source, domains, default_values)  # endpoints, grace
         retired = self.get(source, table, "retired")
         consumers = self.get(source, table, "consumers")
         previous = self.get(source, table, "previous_name")

@@ -45,3 +45,13 @@ def read_bounded(path: Path, cap: int = MAX_INPUT) -> bytes:
     if len(data) > cap:  # grew after the check
         raise BoundedReadError(f"is larger than {cap // (1024 * 1024)} MiB")
     return data
+
+
+def base_dir(config: Path) -> Path:
+    """The folder that relative paths in the configuration ``config`` are read from.
+
+    The real file's folder, symlinks followed: a certificates.yaml reached
+    through a symlink elsewhere plans against the same store, and keeps its run
+    state in the same place, as the file itself.
+    """
+    return config.resolve().parent

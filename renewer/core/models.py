@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from renewer.core.endpoints import DEFAULT_GRACE, EndpointSpec  # verify (issue 15)
+from renewer.core.endpoints import DEFAULT_GRACE, EndpointSpec
 from renewer.core.settings import AcmeSettings, DnsSettings, StoreSettings
 
 KEY_TYPES: tuple[str, ...] = (
@@ -59,12 +59,12 @@ class CertificateSpec:
     tags: Mapping[str, str] = field(default_factory=dict)
     challenge: Challenge = Challenge.DNS_01
     persist_until: datetime | timedelta | None = None  # dns-persist-01 persistUntil
-    # verify (issue 15): where it is served, and how long a previous version may be
+    # renewer verify: where it is served, and how long a previous version may be
     endpoints: tuple[EndpointSpec, ...] = ()
     grace: timedelta = DEFAULT_GRACE
-    retired: bool = False  # issue 11: renewals stopped on purpose (kept, never renewed)
-    consumers: tuple[str, ...] = ()  # issue 11: who uses it (front-door, ...), for validate
-    previous_name: str | None = None  # issue 11: the name it had before a rename
+    retired: bool = False  # renewals stopped on purpose (kept, never renewed)
+    consumers: tuple[str, ...] = ()  # who uses it (front-door, ...), for validate
+    previous_name: str | None = None  # the name it had before a rename
 
     def fingerprint(self) -> str:
         """Hash of everything whose change requires a new certificate."""
@@ -171,7 +171,7 @@ class Plan:
     generated_at: datetime
     actions: tuple[Action, ...]
     unmanaged: tuple[str, ...] = ()
-    # issue 11: certificates renewer issued that the config no longer names (a subset of
+    # Certificates renewer issued that the config no longer names (a subset of
     # ``unmanaged``): never touched, but nothing renews them, so reports warn near expiry.
     orphaned: tuple[Orphan, ...] = ()
 

@@ -104,7 +104,7 @@ def merge_reports(reports: Sequence[ReportBody]) -> ReportBody:
         "orphaned": [{"name": n, "not_after": t} for n, t in orphaned],
     }
     checks = [v for b in reports if isinstance(v := b.get("verify"), Mapping)]
-    if checks:  # verify (issue 15): each shard checked its own certificates' endpoints
+    if checks:  # renewer verify: each shard checked its own certificates' endpoints
         merged["verify"] = merge_verify(checks)
     return merged
 

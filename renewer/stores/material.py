@@ -11,8 +11,8 @@ Checks, cheapest first, on every listing:
   ``not_after`` (ISO 8601 with a zone);
 - ``cert.pem`` parses, and its serial is the one recorded;
 - ``fullchain.pem`` starts with that leaf;
-- ``privkey.pem`` is the key of the leaf: metadata written since issue 12
-  records ``key_sha256`` (SHA-256 of the key file) and ``spki_sha256`` (of the
+- ``privkey.pem`` is the key of the leaf: metadata written by newer
+  versions records ``key_sha256`` (SHA-256 of the key file) and ``spki_sha256`` (of the
   leaf's public key), compared without any private-key arithmetic; older
   metadata has neither, so the key is loaded and its public key compared.
 

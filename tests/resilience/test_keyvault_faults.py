@@ -40,7 +40,7 @@ from renewer.execute.executor import Executor
 from renewer.execute.services import Services
 from renewer.report import render as report
 from renewer.report.model import RunReport
-from renewer.stores.keyvault import lease as keyvault_lease
+from renewer.stores.keyvault import lease
 
 pytestmark = [pytest.mark.resilience, pytest.mark.integration]
 
@@ -56,7 +56,7 @@ SECRET_GET = "GET /secrets/{name}"
 
 @pytest.fixture(autouse=True)
 def quick_lease(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(keyvault_lease, "SETTLE", 0.02)
+    monkeypatch.setattr(lease, "SETTLE", 0.02)
 
 
 @pytest.fixture

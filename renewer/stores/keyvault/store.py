@@ -12,7 +12,7 @@ time (policy.py). Certificates without ``managed-by=renewer`` are unmanaged.
 
 The ACME account key is a secret in the same vault
 (``renewer-acme-account-<sha256(directory)[:16]>``); per-certificate leases
-are secrets too (keyvault_lease). Every Azure failure becomes a one-line
+are secrets too (keyvault/lease.py). Every Azure failure becomes a one-line
 StoreError naming the vault and the object (errors.py).
 
 Real-vault behaviour (sources in each module): conflicts.py reads a 409
@@ -153,9 +153,6 @@ class KeyVaultStore(CertificateStore):
         return vault_errors(self.vault_url, subject)
 
     # -- reading -----------------------------------------------------------------------------
-    def list_current(self) -> dict[str, StoredCertificate]:
-        return {stored.name: stored for stored in self.iter_current()}
-
     def iter_current(self) -> Iterator[StoredCertificate]:
         """One paged list (25 per page at most, read as JSON: listing.py), yielded as it comes."""
         with self._errors("the certificate list"):
