@@ -7,6 +7,7 @@ its teardown, which pytest runs even when the test fails.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -31,6 +32,22 @@ from rig import (  # noqa: E402
 )
 
 __all__ = ["free_port"]
+
+# The suite runs inside GitHub Actions jobs too (ci.yml), whose runner sets variables
+# renewer reads on purpose: GITHUB_ACTIONS turns errors into annotations, GITHUB_RUN_ID
+# names lease owners, AZURE_* and ACTIONS_ID_TOKEN_* choose the sign-in, RENEWER_* pick
+# the config and log level. A test that wants one sets it itself; none may inherit the
+# job's, or its outcome depends on where it runs. Removed before any test or server
+# starts, so every subprocess a test spawns from os.environ sees the clean view too.
+_RUNNER_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "AZURE_", "RENEWER_", "ARM_", "INPUT_")
+
+
+def _clear_runner_environment() -> None:
+    for name in [n for n in os.environ if n.startswith(_RUNNER_PREFIXES) or n == "CI"]:
+        del os.environ[name]
+
+
+_clear_runner_environment()
 
 PebbleFactory = Callable[..., Pebble]
 

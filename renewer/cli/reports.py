@@ -14,9 +14,11 @@ import click
 from renewer.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    ConfigInvalid,
     UsageError,
     check_outputs,
     config_option,
+    config_path,
     load,
     only_option,
     step_summary_or_fallback,
@@ -26,7 +28,9 @@ from renewer.cli.common import (
 )
 from renewer.cli.main import main
 from renewer.cli.render import show_deliveries
+from renewer.config.loader import Config
 from renewer.core.files import BoundedReadError, read_bounded
+from renewer.core.models import ReportMode
 from renewer.core.report_json import ReportBody
 from renewer.notify.dispatch import announce
 from renewer.publish import actions as github
@@ -120,17 +124,22 @@ def report_merge(
     its certificates marked failed ("not reported") so publish reports them.
     """
     check_outputs({"-o": output, "--summary": summary_path})
-    selected = _selected(config, only) if config is not None else None
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
-        files = _present(reports) if selected is not None else merge.report_files(reports)
-        bodies = [_read_report(p) for p in files]
-        if bodies:
-            merged = merge.merge_reports(bodies)
-        else:
-            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            merged = merge.empty_report(stamp, dry_run)
-    except merge.ReportError as error:
-        raise UsageError(str(error)) from None
+        selected = _selected(config, only) if config is not None else None
+    except ConfigInvalid as invalid:
+        # The renew jobs never ran; the report says so, so that publish opens the issue.
+        invalid.show()
+        selected = None
+        problems = [str(issue) for issue in invalid.error.issues]
+        merged = merge.config_invalid_report(config_path(config).name, problems, stamp, dry_run)
+    else:
+        try:
+            files = _present(reports) if selected is not None else merge.report_files(reports)
+            bodies = [_read_report(p) for p in files]
+            merged = merge.merge_reports(bodies) if bodies else merge.empty_report(stamp, dry_run)
+        except merge.ReportError as error:
+            raise UsageError(str(error)) from None
     if selected is not None:
         merged, missing = merge.mark_missing(merged, selected)
         if missing:
@@ -193,8 +202,15 @@ def report_publish(
     if summary_path:
         write_or_fallback(markdown, summary_path, "--summary")
     step_summary_or_fallback(markdown)
-    cfg = load(config)
-    skip = tracking.skip_reason(body, cfg.report_mode)
+    try:
+        cfg: Config | None = load(config)
+    except ConfigInvalid:
+        # A file that does not validate still reaches the tracking issue (merge wrote its
+        # errors into the report): report mode issue, the default, and nobody to notify.
+        cfg = None
+        click.echo("warning: the certificates file is invalid: report mode issue, no notifications")
+    mode = cfg.report_mode if cfg is not None else ReportMode.ISSUE
+    skip = tracking.skip_reason(body, mode)
     failure: GitHubUnavailable | GitHubError | None = None
     issue_url: str | None = None
     if skip:
@@ -205,16 +221,17 @@ def report_publish(
             for line in tracking.publish(
                 client,
                 body,
-                cfg.report_mode,
-                [spec.name for spec in cfg.certificates],
-                inventory.lock_path_for(cfg.path),
+                mode,
+                [spec.name for spec in cfg.certificates] if cfg is not None else None,
+                inventory.lock_path_for(config_path(config)),
                 github.run_url(),
+                scope=tracking.scope_of(config_path(config)),
             ):
                 click.echo(line)
                 issue_url = issue_url or _issue_url(line, client.repository)
         except (GitHubUnavailable, GitHubError) as error:
             failure = error
-    if notify and not body.get("dry_run"):  # after the tracking issue, so it can be linked
+    if cfg is not None and notify and not body.get("dry_run"):  # after the issue: linkable
         show_deliveries(announce(cfg.notify, body, issue_url, summary_path))
     if failure is not None:
         _github_failed(failure)

@@ -18,6 +18,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from renewer.core import timefmt
@@ -27,6 +28,7 @@ from renewer.publish import inventory_pr
 from renewer.publish.github_api import MAX_BODY, MAX_ROWS, GitHubClient, GitHubError
 
 TRACKING_MARKER = "<!-- renewer-tracking -->"
+MAIN_CONFIG = "certificates.yaml"
 PLAN_MARKER = "<!-- renewer-plan -->"
 LABEL = "certificates"
 LABEL_COLOR = "d93f0b"
@@ -151,15 +153,19 @@ def combine(
     previous: Mapping[str, Problem],
     current: Mapping[str, Problem],
     reported: Collection[str],
-    configured: Collection[str],
+    configured: Collection[str] | None,
 ) -> dict[str, Problem]:
-    """This run's view for what it reported; the old view for what it did not, if configured."""
+    """This run's view for what it reported; the old view for what it did not, if configured.
+
+    ``configured`` None: the certificates file did not validate, so which names it
+    holds is unknown; every earlier problem is kept rather than silently dropped.
+    """
     seen = {n.lower() for n in reported}
-    wanted = {n.lower() for n in configured}
+    wanted = None if configured is None else {n.lower() for n in configured}
     kept = {
         name: problem
         for name, problem in previous.items()
-        if name.lower() not in seen and name.lower() in wanted
+        if name.lower() not in seen and (wanted is None or name.lower() in wanted)
     }
     for name, problem in current.items():
         old = previous.get(name)
@@ -177,11 +183,28 @@ def _cell(text: str | None) -> str:
     return (text or "").replace("|", "\\|").replace("\n", " ")
 
 
-def issue_body(problems: Mapping[str, Problem], run_url: str | None, generated_at: str) -> str:
+def scope_of(config: Path) -> str:
+    """Which tracking issue a certificates file reports to: "" for certificates.yaml.
+
+    The renew workflow publishes certificates.yaml and certificates.staging.yaml in
+    one run; each keeps an issue of its own, or one file's run would close the
+    other's problems (their certificate names may well be the same).
+    """
+    return "" if config.name == MAIN_CONFIG else config.name
+
+
+def tracking_marker(scope: str = "") -> str:
+    """The hidden marker of the tracking issue of ``scope`` (see scope_of)."""
+    return f"<!-- renewer-tracking: {scope} -->" if scope else TRACKING_MARKER
+
+
+def issue_body(
+    problems: Mapping[str, Problem], run_url: str | None, generated_at: str, scope: str = ""
+) -> str:
     rows = list(problems.values())
     lines = [
-        TRACKING_MARKER,
-        "## Certificates need attention",
+        tracking_marker(scope),
+        f"## Certificates need attention{f' ({scope})' if scope else ''}",
         "",
         f"{len(rows)} certificate(s) failed to renew, expire within "
         f"{EXPIRY_WINDOW.days} days, or are still served in an old version past grace. "
@@ -207,18 +230,20 @@ def issue_body(problems: Mapping[str, Problem], run_url: str | None, generated_a
     return text[: MAX_BODY - len(footer)] + "\n" + footer
 
 
-def _issue_title(count: int) -> str:
-    return f"Certificates need attention: {count} failing or expiring"
+def _issue_title(count: int, scope: str = "") -> str:
+    where = f" in {scope}" if scope else ""
+    return f"Certificates need attention{where}: {count} failing or expiring"
 
 
-def find_tracking_issue(client: GitHubClient) -> dict[str, Any] | None:
-    """The oldest open issue labelled ``certificates`` that carries our marker."""
+def find_tracking_issue(client: GitHubClient, scope: str = "") -> dict[str, Any] | None:
+    """The oldest open issue labelled ``certificates`` that carries the scope's marker."""
+    marker = tracking_marker(scope)
     candidates = [
         issue
         for issue in client.paginate(
             client.repo_path("/issues"), {"state": "open", "labels": LABEL}
         )
-        if "pull_request" not in issue and TRACKING_MARKER in (issue.get("body") or "")
+        if "pull_request" not in issue and marker in (issue.get("body") or "")
     ]
     return min(candidates, key=lambda i: int(i["number"])) if candidates else None
 
@@ -243,12 +268,13 @@ def ensure_label(client: GitHubClient) -> None:
 def update_tracking_issue(
     client: GitHubClient,
     report: ReportBody,
-    configured: Collection[str],
+    configured: Collection[str] | None,
     run_url: str | None,
     now: datetime,
+    scope: str = "",
 ) -> str:
     """Open, update or close the tracking issue; returns one line saying what it did."""
-    issue = find_tracking_issue(client)
+    issue = find_tracking_issue(client, scope)
     previous = read_state(issue.get("body") if issue else None)
     reported = [str(row.get("name", "")) for row in report.get("certificates", [])]
     problems = combine(previous, find_problems(report, now), reported, configured)
@@ -267,8 +293,8 @@ def update_tracking_issue(
         )
         return f"tracking issue #{number}: closed, all certificates healthy"
     generated = str(report.get("generated_at") or timefmt.stamp(now))
-    body = issue_body(problems, run_url, generated)
-    title = _issue_title(len(problems))
+    body = issue_body(problems, run_url, generated, scope)
+    title = _issue_title(len(problems), scope)
     if issue is None:
         ensure_label(client)
         created = client.post(
@@ -317,15 +343,19 @@ def publish(
     client: GitHubClient,
     report: ReportBody,
     mode: str,
-    configured: Collection[str],
+    configured: Collection[str] | None,
     lock_path: str,
     run_url: str | None,
     now: datetime | None = None,
+    scope: str = "",
 ) -> list[str]:
-    """Everything report mode ``mode`` (issue or pr) asks for; one line per thing done."""
+    """Everything report mode ``mode`` (issue or pr) asks for; one line per thing done.
+
+    ``configured`` None: the file did not validate (see combine); no inventory then.
+    """
     moment = now or datetime.now(UTC)
-    done = [update_tracking_issue(client, report, configured, run_url, moment)]
-    if mode == "pr":
+    done = [update_tracking_issue(client, report, configured, run_url, moment, scope)]
+    if mode == "pr" and configured is not None:
         done.append(
             inventory_pr.update_inventory_pr(client, report, lock_path, configured, run_url)
         )

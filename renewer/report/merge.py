@@ -177,6 +177,34 @@ def empty_report(generated_at: str, dry_run: bool) -> ReportBody:
     }
 
 
+CONFIG_INVALID = "the file is invalid, nothing was renewed"
+MAX_CONFIG_ISSUES = 10
+
+
+def config_invalid_report(
+    config_name: str, problems: Sequence[str], generated_at: str, dry_run: bool
+) -> ReportBody:
+    """A report for a run whose certificates file did not validate: one failed row, the file.
+
+    A broken file merged to main stops the renew jobs before any of them writes a
+    report; without this row the tracking issue would stay silent about the most
+    likely mistake. The row is named after the file (no certificate is known), so
+    the next valid run, which never reports that name, drops it again.
+    """
+    shown = list(problems[:MAX_CONFIG_ISSUES])
+    if len(problems) > MAX_CONFIG_ISSUES:
+        shown.append(f"… and {len(problems) - MAX_CONFIG_ISSUES} more")
+    row = not_reported_row(config_name)
+    row["reason"] = "configuration invalid"
+    row["error"] = f"{CONFIG_INVALID}: " + "; ".join(shown)
+    row["severity_words"] = "configuration invalid"
+    body = empty_report(generated_at, dry_run)
+    body["certificates"] = [row]
+    summary = body["summary"]
+    summary["total"] = summary["skip"] = summary["failed"] = 1
+    return body
+
+
 def mark_missing(body: ReportBody, selected: Iterable[str]) -> tuple[ReportBody, list[str]]:
     """``body`` with a failed "not reported" row for every selected certificate it lacks.
 

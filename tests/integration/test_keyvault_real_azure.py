@@ -21,8 +21,7 @@ from rig.keyvault_rbac import CERT_RECOVER
 from renewer.core.models import ActionKind, CertificateSpec, Outcome
 from renewer.core.settings import AzureSettings
 from renewer.stores.contract import LockBusy, StoreError
-from renewer.stores.keyvault import conflicts, recovery
-from renewer.stores.keyvault import lease
+from renewer.stores.keyvault import conflicts, lease, recovery
 from renewer.stores.keyvault.policy import build_policy
 from renewer.stores.keyvault.store import KeyVaultStore
 from tests.integration.test_keyvault_store import (

@@ -83,7 +83,7 @@ def report_job_inputs(step_name: str) -> dict[str, str]:
 def test_the_report_job_merges_and_publishes_even_without_shard_reports() -> None:
     merge = report_job_inputs("Merge shard reports")
     assert merge["command"] == "merge"
-    assert "needs.prepare.outputs.config" in merge["config"]
+    assert merge["config"] == "${{ matrix.config }}"  # one report job per certificates file
     assert "inputs.only" in merge["only"] and "inputs.dry_run" in merge["dry-run"]
     for name in ("Merge shard reports", "Publish (job summary, tracking issue, inventory)"):
         (step,) = [s for s in WORKFLOW["jobs"]["report"]["steps"] if s.get("name") == name]
@@ -198,3 +198,67 @@ def test_keepalive_respects_a_person_and_reports_refusals(
     github_api.outage = True
     down = run_cli("report", "keepalive", env=gh_env(github_api, tmp_path))
     assert down.code == 0 and "GitHub API unavailable" in down.stderr
+
+
+def test_a_broken_certificates_file_opens_the_tracking_issue_with_its_errors(
+    github_api: GitHubStandIn, tmp_path: Path
+) -> None:
+    """The renew jobs never start on a broken file; the report job's merge and publish
+    (the action's own scripts, real renewer) still put the located errors in the issue,
+    keep what an earlier run found, and the next valid run closes it again."""
+    config = write_config(tmp_path)
+    good = config.read_text()
+    github_api.add_issue(
+        "Certificates need attention",
+        "<!-- renewer-tracking -->\nold\n"
+        '<!-- renewer-state: {"www-contoso-com":{"kind":"failed","detail":"CA said no",'
+        '"not_after":null,"since":"2026-12-01T00:00:00Z"}} -->\n',
+        labels=("certificates",),
+    )
+    config.write_text(good.replace("certificates:", "certificates:\n  - {name: bad name!}", 1))
+    inputs = {"config": str(config), "report": "report.json", "summary": "summary.md"}
+    env = gh_env(github_api, tmp_path)
+    merged = run_action("merge", tmp_path, inputs, env)
+    assert merged.returncode == 0, merged.stderr
+    assert re.search(rf"{re.escape(str(config))}:\d+:\d+: ", merged.stderr)  # located
+    body = json.loads((tmp_path / "report.json").read_text())
+    (row,) = body["certificates"]
+    assert row["name"] == config.name and row["result"] == "failed"
+    assert f"{config}:" in row["error"] and "nothing was renewed" in row["error"]
+    published = run_action("publish", tmp_path, inputs, env)
+    assert published.returncode == 0, published.stderr
+    (issue,) = github_api.open_issues()
+    assert f"`{config.name}`" in issue["body"] and "invalid" in issue["body"]
+    assert "www-contoso-com" in issue["body"]  # an earlier problem is not forgotten
+    config.write_text(good)
+    write_report(tmp_path / "healthy.json", *(entry(n) for n in NAMES))
+    healthy = {**inputs, "report": "healthy.json"}
+    again = run_action("publish", tmp_path, healthy, gh_env(github_api, tmp_path))
+    assert again.returncode == 0, again.stderr
+    assert "closed, all certificates healthy" in again.stdout
+    assert github_api.open_issues() == []
+
+
+def test_each_certificates_file_keeps_its_own_tracking_issue(
+    github_api: GitHubStandIn, tmp_path: Path
+) -> None:
+    main = write_config(tmp_path)
+    staging = tmp_path / "certificates.staging.yaml"
+    staging.write_text(main.read_text())
+    write_report(tmp_path / "bad.json", entry(NAMES[0], "failed", error="CA said no"))
+    write_report(tmp_path / "good.json", *(entry(n) for n in NAMES))
+    env = gh_env(github_api, tmp_path)
+    for config, report in ((main, "bad.json"), (staging, "good.json")):
+        inputs = {"config": str(config), "report": report, "summary": "summary.md"}
+        result = run_action("publish", tmp_path, inputs, env)
+        assert result.returncode == 0, result.stderr
+    # The staging file's healthy run did not close the main file's issue.
+    (issue,) = github_api.open_issues()
+    assert "CA said no" in issue["body"] and "staging" not in issue["title"]
+    write_report(tmp_path / "bad-staging.json", entry(NAMES[1], "failed", error="staging CA"))
+    inputs = {"config": str(staging), "report": "bad-staging.json", "summary": "summary.md"}
+    assert run_action("publish", tmp_path, inputs, env).returncode == 0
+    issues = {i["title"]: i["body"] for i in github_api.open_issues()}
+    assert len(issues) == 2
+    (title,) = [t for t in issues if "certificates.staging.yaml" in t]
+    assert "staging CA" in issues[title] and "CA said no" not in issues[title]
