@@ -32,6 +32,7 @@ from renewer.config.domains import (
     parse_host_port,
 )
 from renewer.config.lifecycle import LIFECYCLE
+from renewer.config.types import notifiers
 from renewer.config.types.registry import TYPES
 from renewer.core.models import HSM_SUFFIX, KEY_TYPES, Challenge, ReportMode
 from renewer.core.settings import AZURE_CLOUDS
@@ -379,7 +380,10 @@ for _kind, _types in TYPES.items():
         SECTIONS[f"{_kind}.{_type.name}"] = dict(_type.fields)
         SECTIONS.update({name: dict(table) for name, table in _type.sections.items()})
 
+SECTIONS.update(notifiers.TABLES)
+
 TYPED: dict[str, tuple[str, ...]] = {kind: tuple(types) for kind, types in TYPES.items()}
+TYPED["notify"] = tuple(notifiers.NOTIFIER_TYPES)
 """Sections whose allowed keys depend on their ``type``."""
 
 

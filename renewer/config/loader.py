@@ -54,8 +54,6 @@ from renewer.core.settings import (
     StoreSettings,
 )
 
-notify_config.register(SECTIONS, TYPED)  # notify hook: the notify: tables join SECTIONS
-
 __all__ = ["Config", "ConfigError", "ConfigIssue", "load_config", "parse_duration"]
 
 

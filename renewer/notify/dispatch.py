@@ -10,33 +10,22 @@ one slow endpoint does not add its budget to the others'.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from renewer.config.notify import NotifySettings
-from renewer.core import timefmt
+from renewer.config.notify import NOTIFIER_TYPES, NotifySettings
+from renewer.core import dotted, timefmt
 from renewer.core.redact import redact
 from renewer.core.report_json import ReportBody
-from renewer.notify import slack, teams
-from renewer.notify.chat import ChatNotifier
 from renewer.notify.contract import DeliveryError, Notifier, Rendered
 from renewer.notify.event import Event, Links, build_event
 from renewer.notify.http import RetryPolicy
 from renewer.notify.links import from_environment
-from renewer.notify.mail import EmailNotifier
-from renewer.notify.webhook import WebhookNotifier
 from renewer.publish import actions as github
-
-KINDS: dict[str, Callable[[NotifySettings, RetryPolicy], Notifier]] = {
-    "teams": lambda settings, policy: ChatNotifier(settings, policy, teams.payload),
-    "slack": lambda settings, policy: ChatNotifier(settings, policy, slack.payload),
-    "webhook": WebhookNotifier,
-    "email": EmailNotifier,
-}
 
 
 @dataclass(frozen=True)
@@ -59,8 +48,10 @@ class Delivery:
 
 
 def notifier(settings: NotifySettings, policy: RetryPolicy | None = None) -> Notifier:
-    chosen = KINDS[settings.type]
-    return chosen(settings, policy or RetryPolicy.from_env())
+    """The target's notifier, from the factory its type names (imported on first use)."""
+    factory = dotted.load(NOTIFIER_TYPES[settings.type].factory)
+    made: Notifier = factory(settings, policy or RetryPolicy.from_env())
+    return made
 
 
 def _one(
