@@ -1,7 +1,8 @@
 """The use cases, end to end: what a command does, without how it is shown.
 
 A renewal runs one way: plan (read the stores and the CA's renewal windows,
-then the pure planner) -> execute -> verify the endpoints -> outputs (JSON
+then the pure planner) -> execute -> nudge the consumers -> verify the
+endpoints -> outputs (JSON
 report, Markdown summary, the job summary) -> notify -> exit status. Click
 commands (renewer.cli) parse options, call one function here and render what
 it returns or tells their :class:`RunListener`; tests call these directly.
@@ -38,6 +39,7 @@ from renewer.report.model import RunReport
 from renewer.stores.contract import StoreError
 
 if TYPE_CHECKING:  # the dns-persist-01, TLS probe and notifier stacks: imported when used
+    from renewer.consumers.run import NudgeResult
     from renewer.execute.persist import SetupResult
     from renewer.notify.dispatch import Delivery
     from renewer.verify.model import VerifyReport
@@ -224,6 +226,9 @@ class RunListener:
     def executed(self, report: RunReport) -> None:
         """Every action of the plan has its result."""
 
+    def nudged(self, nudged: Sequence[NudgeResult]) -> None:
+        """The consumers of the renewed certificates were asked to pick them up."""
+
     def verified(self, report: VerifyReport) -> None:
         """The endpoints of the handled certificates were probed."""
 
@@ -247,6 +252,7 @@ class RenewOptions:
     max_new_orders: int = DEFAULT_MAX_NEW_ORDERS
     cert_deadline: float = DEFAULT_CERT_DEADLINE
     verify: bool = True
+    nudge: bool = True  # False: consumers are listed as not nudged ("off")
     notify: bool | None = None  # None: notify unless this run is a shard
     report_path: str | None = None
     summary_path: str | None = None
@@ -302,6 +308,13 @@ def run_renewal(
         for result in unreadable_results(state):
             tell.result(result)
         tell.executed(the_report)
+        nudged: tuple[NudgeResult, ...] = ()
+        if not options.dry_run and not cancel.is_set():  # consumers: after the work
+            from renewer.execute.nudge import nudge
+
+            nudged = nudge(plan, the_report.results, services, options.cert_deadline, options.nudge)
+            if nudged:
+                tell.nudged(nudged)
         probed = [a.spec for a in plan.actions if a.spec.endpoints]
         checked = None
         if probed and options.verify and not options.dry_run and not cancel.is_set():
@@ -311,6 +324,11 @@ def run_renewal(
             tell.verified(checked)
     body: dict[str, Any] = dict(report_render.as_body(the_report))
     markdown = report_render.render_markdown(the_report)
+    if nudged:
+        from renewer.consumers import render as nudge_render
+
+        body["nudges"] = nudge_render.as_body(nudged)
+        markdown += "\n" + nudge_render.markdown_from_body(body["nudges"])
     if checked is not None and checked.findings:
         from renewer.verify import render as verify_render
 

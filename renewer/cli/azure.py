@@ -10,7 +10,7 @@ import click
 from renewer.cli.common import UsageError, config_option, load_specs, write
 from renewer.cli.main import main
 from renewer.publish.github_api import GitHubClient, GitHubError, GitHubUnavailable
-from renewer.scaffold import azure_setup
+from renewer.scaffold import azure_setup, consumer_setup
 
 REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 
@@ -70,7 +70,8 @@ def setup(
     repo = repo or os.environ.get("GITHUB_REPOSITORY", "").strip()
     if not REPO.match(repo or ""):
         raise UsageError(f"--repo {repo!r}: expected OWNER/REPO")
-    inv = azure_setup.inventory(load_specs(config))
+    specs = load_specs(config)
+    inv = azure_setup.inventory(specs)
     if not inv.vaults and not inv.dns:
         raise UsageError("the inventory uses no Key Vault store and no Azure DNS: nothing to set")
     subscription = subscription or (inv.dns[0].subscription_id if inv.dns else None)
@@ -83,5 +84,6 @@ def setup(
         subscription=subscription,
         resource_group=resource_group,
         location=location,
+        consumers=consumer_setup.az_lines(specs),
     )
     write(script, output)

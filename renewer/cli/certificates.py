@@ -46,6 +46,7 @@ from renewer.publish import actions as github
 from renewer.report import render as report
 
 if TYPE_CHECKING:
+    from renewer.consumers.run import NudgeResult
     from renewer.notify.dispatch import Delivery
     from renewer.report.model import RunReport
     from renewer.verify.model import VerifyReport
@@ -159,6 +160,13 @@ def _install_cancel(cancel: threading.Event) -> None:
     help="Do not check the endpoints of the certificates afterwards (renewer verify).",
 )
 @click.option(
+    "--no-nudge",
+    "skip_nudge",
+    is_flag=True,
+    help="Do not ask the consumers of renewed certificates to pick them up now "
+    "(docs/consumers.md); they still do by themselves.",
+)
+@click.option(
     "--notify/--no-notify",
     "notify",
     default=None,
@@ -177,6 +185,7 @@ def renew(
     cert_deadline: float,
     shard_spec: str | None,
     skip_verify: bool,
+    skip_nudge: bool,
     notify: bool | None,
 ) -> None:
     """Issue and renew what is due; exit 1 if any certificate failed.
@@ -201,6 +210,7 @@ def renew(
         max_new_orders=max_new_orders,
         cert_deadline=cert_deadline,
         verify=not skip_verify,
+        nudge=not skip_nudge,
         notify=notify,
         report_path=report_path,
         summary_path=summary_path,
@@ -232,6 +242,12 @@ class Console(run.RunListener):
 
     def executed(self, report_: RunReport) -> None:
         click.echo(report.render_text(report_).splitlines()[-1])
+
+    def nudged(self, nudged: Sequence[NudgeResult]) -> None:
+        from renewer.consumers import render as nudge_render
+
+        for line in nudge_render.text_lines(nudged):
+            click.echo(line)
 
     def verified(self, checked: VerifyReport) -> None:
         if not checked.findings:

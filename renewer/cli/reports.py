@@ -51,6 +51,11 @@ def _markdown(body: ReportBody) -> str:
     verify = body.get("verify")
     if isinstance(verify, dict):
         markdown += "\n" + verify_render.markdown_from_body(verify, heading="####")
+    nudges = body.get("nudges")
+    if isinstance(nudges, list) and nudges:
+        from renewer.consumers import render as nudge_render
+
+        markdown += "\n" + nudge_render.markdown_from_body(nudges)
     return markdown
 
 

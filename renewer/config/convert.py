@@ -31,7 +31,9 @@ class Context:
 
 
 Converter = Callable[[Any, Context], Any]
-Shape = Literal["scalar", "list", "section", "override", "sections", "map", "endpoints"]
+Shape = Literal[
+    "scalar", "list", "section", "override", "sections", "map", "endpoints", "consumers"
+]
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Field:
 
     shape: "scalar", "list" (of scalars), "section" (nested table), "override"
     (partial section merged onto the top level), "sections" (list of tables), "map",
-    "endpoints" (walked by config/endpoints.py).
+    "endpoints" (walked by config/endpoints.py), "consumers" (config/consumer_entries.py).
     ``description``, ``pattern`` and ``schema`` only feed the generated JSON
     Schema (``renewer schema``): ``pattern`` is the editor-side check of a string,
     ``schema`` replaces the value's derived schema where the derivation cannot

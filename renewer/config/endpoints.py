@@ -20,6 +20,7 @@ import yaml
 from renewer.config.domains import normalise_domain, parse_host_port
 from renewer.config.fields import SECTIONS, Field
 from renewer.config.nodes import INVALID, Checker, Source, is_null, kind_of
+from renewer.core.consumers import consumer_grace
 from renewer.core.endpoints import DEFAULT_GRACE, DEFAULT_PORT, EndpointSpec
 
 MAX_ENDPOINTS = 100
@@ -35,13 +36,21 @@ def verify_fields(
     source: Source,
     domains: Any,
     default_values: Mapping[str, Any],
+    consumers: Any = (),
 ) -> dict[str, Any]:
-    """``endpoints`` and ``grace`` for CertificateSpec; problems go to ``checker``."""
+    """``endpoints`` and ``grace`` for CertificateSpec; problems go to ``checker``.
+
+    Without its own ``grace``, a certificate's grace is its slowest consumer's
+    pick-up time (plus a margin), then ``defaults.grace``, then 26 hours: the
+    consumers are the certificate's own facts, ``defaults`` a guess for all.
+    """
     table = SECTIONS["certificate"]
     grace = None
     entry = source.entries.get("grace")
     if entry is not None and not is_null(entry.value):
         grace = checker.get(source, table, "grace")
+    if grace is None and isinstance(consumers, tuple):
+        grace = consumer_grace(consumers)
     if grace is None:
         grace = default_values.get("grace") or DEFAULT_GRACE
     names = tuple(domains) if isinstance(domains, tuple) else ()

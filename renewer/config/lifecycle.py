@@ -2,13 +2,13 @@
 
 ``retired`` stops renewals on purpose, ``previous_name`` keeps a renamed
 certificate's history (the planner does not call the old name orphaned), and
-``consumers`` names who uses it, so ``validate`` can warn about a key type a
-consumer cannot load (config/consumers.py).
+``consumers`` names who uses it (config/consumers.py: setup, nudges, doctor,
+verify's grace, and a warning for a key type a consumer cannot load).
 """
 
 from __future__ import annotations
 
-from renewer.config.consumers import CONSUMERS
+from renewer.config.consumers import CONSUMERS_FIELD
 from renewer.config.convert import Field, plain
 from renewer.config.domains import check_certificate_name
 
@@ -21,17 +21,7 @@ LIFECYCLE: dict[str, Field] = {
             "renewed, and the plan says so (default false)."
         ),
     ),
-    "consumers": Field(
-        "list",
-        enum=CONSUMERS,
-        default=(),
-        unique=True,
-        description=(
-            "Services that use this certificate ("
-            + ", ".join(CONSUMERS)
-            + "); validate warns when one cannot use its key type."
-        ),
-    ),
+    "consumers": CONSUMERS_FIELD,
     "previous_name": Field(
         convert=plain(check_certificate_name),
         description=(

@@ -23,6 +23,7 @@ import yaml
 
 from renewer.config import fastyaml
 from renewer.config import notify as notify_config
+from renewer.config.consumer_entries import read_consumers
 from renewer.config.domains import show
 from renewer.config.durations import parse_duration
 from renewer.config.endpoints import verify_fields
@@ -368,9 +369,9 @@ class _Loader(Checker):
             persist_until = default_values.get("persist_until")
         own_notify = notify_config.build_targets(self, entries.get("notify"))  # notify hook
         self.notify_own += [(name, target) for target in own_notify if isinstance(name, str)]
-        verify = verify_fields(self, source, domains, default_values)  # endpoints, grace
+        consumers = read_consumers(self, source, parts["store"])  # config/consumer_entries.py
+        verify = verify_fields(self, source, domains, default_values, consumers)
         retired = self.get(source, table, "retired")
-        consumers = self.get(source, table, "consumers")
         previous = self.get(source, table, "previous_name")
         store = parts["store"]
         if isinstance(key, str) and key.endswith(HSM_SUFFIX) and store and store.type != "keyvault":

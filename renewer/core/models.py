@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from renewer.core.consumers import ConsumerSpec
 from renewer.core.endpoints import DEFAULT_GRACE, EndpointSpec
 from renewer.core.settings import AcmeSettings, DnsSettings, StoreSettings
 
@@ -63,7 +64,7 @@ class CertificateSpec:
     endpoints: tuple[EndpointSpec, ...] = ()
     grace: timedelta = DEFAULT_GRACE
     retired: bool = False  # renewals stopped on purpose (kept, never renewed)
-    consumers: tuple[str, ...] = ()  # who uses it (front-door, ...), for validate
+    consumers: tuple[ConsumerSpec, ...] = ()  # who reads it from the vault (core/consumers.py)
     previous_name: str | None = None  # the name it had before a rename
 
     def fingerprint(self) -> str:

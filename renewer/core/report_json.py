@@ -113,3 +113,5 @@ class ReportBody(TypedDict):
     # renewer verify's section: its contract is docs/verify.schema.json, and its writer
     # (renewer/verify/render.py as_body) and readers are the verify package.
     verify: NotRequired[dict[str, Any]]
+    # the consumers of renewed certificates and what their nudge did (renewer/consumers/render.py)
+    nudges: NotRequired[list[dict[str, Any]]]

@@ -60,6 +60,8 @@ def dns_identity(settings: DnsSettings) -> str:
         settings_type = DNS_TYPES[settings.type]
         options = {}
         for item in dataclasses.fields(provider):
+            if item.metadata.get("dns_identity") is False:  # added later; names no record
+                continue
             value = getattr(provider, item.name)
             known = settings_type.fields.get(item.name)
             if known is not None and known.shape == "section" and value is not None:

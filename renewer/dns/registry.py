@@ -46,10 +46,10 @@ def make_provider(settings: DnsSettings) -> DnsProvider:
                 zone=pdns.zone,
                 ca_bundle=pdns.ca_bundle,
             )
-        case ExecSettings(program=program, timeout=timeout):
+        case ExecSettings(program=program, timeout=timeout, env=env):
             from renewer.dns.providers.exec import ExecProvider
 
-            return ExecProvider(program, timeout=timeout)
+            return ExecProvider(program, timeout=timeout, env=env)
         case AcmeDnsSettings() as acme_dns:
             from renewer.dns.providers.acmedns import AcmeDnsProvider
 

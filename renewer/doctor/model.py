@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from renewer.core import escape
+
 OK, BAD = "✓", "✗"
 
 
@@ -44,14 +46,20 @@ def render_text(checks: Sequence[Check]) -> str:
 
 
 def _cell(text: str) -> str:
+    """Our own words in a table cell."""
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _outside(text: str) -> str:
+    """A check's result line quotes what a CA, a vault or a DNS server answered: inert."""
+    return escape.inert(text, escape.Target.MARKDOWN_CELL)
 
 
 def render_markdown(checks: Sequence[Check]) -> str:
     bad = sum(not c.ok for c in checks)
     title = "all checks passed" if not bad else f"{bad} of {len(checks)} checks failed"
     rows = [
-        f"| {OK if c.ok else BAD} | {_cell(c.area)} | {_cell(c.line)} | "
+        f"| {OK if c.ok else BAD} | {_cell(c.area)} | {_outside(c.line)} | "
         f"{_cell(c.fix if not c.ok else '')} |"
         for c in checks
     ]

@@ -15,6 +15,7 @@ from renewer.config.types.store_keyvault import KeyVaultSettings
 from renewer.core.models import CertificateSpec
 from renewer.core.settings import AzureSettings, DnsSettings, StoreSettings
 from renewer.doctor import ca, dns, signin, vault
+from renewer.doctor.consumers import check_consumers
 from renewer.doctor.model import Check, failed
 from renewer.stores.registry import open_store
 
@@ -72,6 +73,8 @@ def run_doctor(specs: Sequence[CertificateSpec], *, write_test: bool = False) ->
             continue
         checks.append(vault.check_listing(url, store))
         checks.extend(vault.check_vault_arm(url, azure, credentials[azure], group))
+
+    checks.extend(check_consumers(specs, credentials))  # doctor/consumers.py
 
     providers: dict[DnsSettings, list[str]] = {}
     for spec in specs:

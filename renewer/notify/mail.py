@@ -9,7 +9,6 @@ same budget as the webhooks; a 5xx reply (bad recipient, auth refused) is not.
 
 from __future__ import annotations
 
-import html
 import smtplib
 import socket
 import ssl
@@ -21,6 +20,7 @@ from email.utils import formatdate, make_msgid
 from renewer.config.notify import NotifySettings, SmtpSettings
 from renewer.core import retry
 from renewer.core.errors import RenewerError
+from renewer.core.escape import Target, inert, one_line
 from renewer.core.redact import redact
 from renewer.core.retry import Deadline
 from renewer.notify import http
@@ -34,7 +34,9 @@ def plain_text(event: Event) -> str:
         lines.append("Dry run: nothing was changed.")
     if event.certificates:
         lines.append("")
-        lines += [f"- {cert.name}: {cert.detail}" for cert in event.certificates]
+        lines += [
+            f"- {one_line(cert.name)}: {one_line(cert.detail)}" for cert in event.certificates
+        ]
     for title, url in (("Run", event.links.run_url), ("Tracking issue", event.links.tracking_url)):
         if url:
             lines += ["", f"{title}: {url}"] if title == "Run" else [f"{title}: {url}"]
@@ -42,7 +44,9 @@ def plain_text(event: Event) -> str:
 
 
 def html_text(event: Event) -> str:
-    e = html.escape
+    def e(text: str) -> str:
+        return inert(text, Target.HTML)
+
     rows = "".join(
         f"<tr><td><code>{e(c.name)}</code></td><td>{e(c.detail)}</td><td>{e(c.expires)}</td></tr>"
         for c in event.certificates

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from renewer.core.escape import Target, inert
 from renewer.notify.event import Event
 
 MAX_BLOCKS = 50
@@ -26,8 +27,8 @@ ICONS = {
 
 
 def escape(text: str) -> str:
-    """Slack mrkdwn control characters (&, <, >) as entities."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack mrkdwn: ``&``, ``<`` and ``>`` as entities (no mention, no link), one line."""
+    return inert(text, Target.SLACK, limit=MAX_SECTION_TEXT)
 
 
 def _cut(text: str, limit: int) -> str:

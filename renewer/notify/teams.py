@@ -6,13 +6,15 @@ received", which takes a Bot Framework ``message`` activity whose first
 attachment is the card (contentType application/vnd.microsoft.card.adaptive),
 and answers 202 Accepted. The card uses only elements of the Adaptive Card
 1.5 schema (adaptivecards.io/schemas/1.5.0/adaptive-card.json): TextBlock,
-FactSet and Action.OpenUrl.
+FactSet and Action.OpenUrl. Teams renders Markdown in TextBlock and in a
+fact's title and value, so text from outside goes through ``core.escape``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from renewer.core import escape
 from renewer.notify.event import Event
 
 CARD_VERSION = "1.5"
@@ -26,6 +28,12 @@ COLOURS = {
     "deferred": "Warning",
     "succeeded": "Good",
 }
+
+
+def _inert(text: str) -> str:
+    """Teams reads Markdown in FactSet titles and values: a certificate's detail carries a
+    CA's or DNS API's words, which must not become a link or formatting there."""
+    return escape.inert(text, escape.Target.TEAMS)
 
 
 def _text(text: str, **style: Any) -> dict[str, Any]:
@@ -43,7 +51,7 @@ def card(event: Event) -> dict[str, Any]:
         body.append(_text("Dry run: nothing was changed.", isSubtle=True))
     shown = event.certificates[:MAX_FACTS]
     if shown:
-        facts = [{"title": cert.name, "value": cert.detail} for cert in shown]
+        facts = [{"title": _inert(cert.name), "value": _inert(cert.detail)} for cert in shown]
         body.append({"type": "FactSet", "facts": facts, "separator": True})
     if len(event.certificates) > len(shown):
         more = len(event.certificates) - len(shown)

@@ -37,6 +37,12 @@ MAX_PAGES = 50
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 
 
+# The author GitHub shows for everything a workflow's GITHUB_TOKEN writes: the GitHub Actions
+# app's bot user, REST ``user`` {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}.
+# That token is an app installation token, so GET /user answers it 403 "Resource not
+# accessible by integration" (docs.github.com/rest/users/users#get-the-authenticated-user).
+ACTIONS_BOT = ("github-actions[bot]", "Bot")
+
 MAX_BODY = 60_000  # GitHub allows 65,536 characters in an issue, comment or PR body
 MAX_ROWS = 200  # table rows shown in one issue or PR body before "… and N more"
 
@@ -100,6 +106,7 @@ class GitHubClient:
     cancel: threading.Event = field(default_factory=threading.Event)
     session: requests.Session = field(default_factory=requests.Session)
     waited: float = 0.0
+    _identity: tuple[str, str] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         redact.register(self.token)
@@ -190,6 +197,30 @@ class GitHubClient:
             return False
         self.waited += seconds
         return True
+
+    def identity(self) -> tuple[str, str]:
+        """(login, type) of whoever this token writes as, asked once.
+
+        A personal token answers GET /user with its user; the job's GITHUB_TOKEN (an
+        app installation token) is refused there and writes as ``github-actions[bot]``.
+        Objects found by a marker are ours only when this identity wrote them: a
+        marker alone is text anyone who can comment can type.
+        """
+        if self._identity is None:
+            response = self.request("GET", "/user", allow=(401, 403, 404))
+            user = response.json() if response.status_code == 200 else None
+            if isinstance(user, dict) and user.get("login"):
+                self._identity = (str(user["login"]), str(user.get("type") or "User"))
+            else:
+                self._identity = ACTIONS_BOT
+        return self._identity
+
+    def wrote(self, item: Mapping[str, Any]) -> bool:
+        """Whether this token's identity authored ``item`` (an issue or comment)."""
+        user = item.get("user")
+        if not isinstance(user, Mapping):
+            return False
+        return (str(user.get("login")), str(user.get("type"))) == self.identity()
 
     # -- JSON helpers -------------------------------------------------------
     def get(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:

@@ -1,9 +1,13 @@
 """What a run tells GitHub: the tracking issue, the sticky plan comment, the inventory PR.
 
 Every object is found again by a hidden marker, so reruns update in place and
-never duplicate. The tracking issue also keeps a machine-readable state (a
-hidden JSON comment) so a partial run (``--only``, a shard that did not
-report) does not forget problems it did not look at.
+never duplicate; but a marker is only text, which anyone who can comment can
+type, so an issue or comment is ours only when the token's own identity wrote
+it (``GitHubClient.wrote``). The tracking issue also keeps a machine-readable
+state (a hidden JSON comment) so a partial run (``--only``, a shard that did
+not report) does not forget problems it did not look at. That state is read
+from one place only: the last line of the body our identity wrote, where text
+from outside never goes (it is rendered inert, in the table above it).
 
 - report mode ``issue``: the tracking issue only.
 - report mode ``pr``: the tracking issue (a pull request is no alarm) and one
@@ -21,8 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from renewer.core import timefmt
-from renewer.core.errors import clip
+from renewer.core import escape, timefmt
 from renewer.core.report_json import ReportBody
 from renewer.publish import inventory_pr
 from renewer.publish.github_api import MAX_BODY, MAX_ROWS, GitHubClient, GitHubError
@@ -40,7 +43,7 @@ ICONS = {
     "blocked": "🔒 blocked",
     "deferred": "⏸️ deferred",
 }
-_STATE = re.compile(r"<!-- renewer-state: (\{.*?\}) -->", re.DOTALL)
+_STATE = re.compile(r"<!-- renewer-state: (\{.*\}) -->")
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,14 @@ def _days(delta: timedelta) -> str:
 
 
 def read_state(body: str | None) -> dict[str, Problem]:
-    """The problems an earlier run recorded in the issue body."""
-    match = _STATE.search(body or "")
+    """The problems an earlier run recorded in the issue body.
+
+    Only the body's last line counts: ``issue_body`` writes the state there, after
+    everything else, and JSON-escapes ``<`` and ``>`` inside it, so no text of a
+    problem can end a line of its own, open a comment or sit after the state.
+    """
+    last = (body or "").rstrip().splitlines()[-1:]
+    match = _STATE.fullmatch(last[0]) if last else None
     if not match:
         return {}
     try:
@@ -179,8 +188,9 @@ def combine(
     return dict(sorted(kept.items(), key=lambda item: item[0].lower()))
 
 
-def _cell(text: str | None) -> str:
-    return (text or "").replace("|", "\\|").replace("\n", " ")
+def _outside(text: str) -> str:
+    """A problem's words carry a CA's, a DNS API's or an endpoint's text: inert."""
+    return escape.inert(text, escape.Target.MARKDOWN_CELL)
 
 
 def scope_of(config: Path) -> str:
@@ -217,8 +227,8 @@ def issue_body(
     for problem in rows[:MAX_ROWS]:
         icon = ICONS.get(problem.kind, "⏳ expiring")
         lines.append(
-            f"| `{_cell(problem.name)}` | {icon}: {clip(_cell(problem.detail), 1000)} | "
-            f"{(problem.not_after or '')[:10]} | {problem.since[:10]} |"
+            f"| {_outside(problem.name)} | {icon}: {_outside(problem.detail)} | "
+            f"{_outside((problem.not_after or '')[:10])} | {_outside(problem.since[:10])} |"
         )
     if len(rows) > MAX_ROWS:
         lines.append(f"| … | and {len(rows) - MAX_ROWS} more | | |")
@@ -236,14 +246,17 @@ def _issue_title(count: int, scope: str = "") -> str:
 
 
 def find_tracking_issue(client: GitHubClient, scope: str = "") -> dict[str, Any] | None:
-    """The oldest open issue labelled ``certificates`` that carries the scope's marker."""
+    """The oldest open issue labelled ``certificates`` that carries the scope's marker and
+    that this token's identity opened (anyone may open an issue with the marker and label)."""
     marker = tracking_marker(scope)
     candidates = [
         issue
         for issue in client.paginate(
             client.repo_path("/issues"), {"state": "open", "labels": LABEL}
         )
-        if "pull_request" not in issue and marker in (issue.get("body") or "")
+        if "pull_request" not in issue
+        and marker in (issue.get("body") or "")
+        and client.wrote(issue)
     ]
     return min(candidates, key=lambda i: int(i["number"])) if candidates else None
 
@@ -306,7 +319,8 @@ def update_tracking_issue(
         client.patch(client.repo_path(f"/issues/{number}"), {"title": title, "body": body})
     new = [name for name in problems if name not in previous]
     if new:
-        names = ", ".join(f"`{n}`" for n in new[:50]) + (" …" if len(new) > 50 else "")
+        shown = (escape.inert(n, escape.Target.MARKDOWN) for n in new[:50])
+        names = ", ".join(shown) + (" …" if len(new) > 50 else "")
         client.post(
             client.repo_path(f"/issues/{number}/comments"),
             {"body": f"Newly failing or expiring: {names}{link}"},
@@ -315,13 +329,17 @@ def update_tracking_issue(
 
 
 def upsert_comment(client: GitHubClient, number: int, markdown: str, marker: str) -> str:
-    """One comment per pull request carrying ``marker``: created once, then edited."""
+    """One comment per pull request carrying ``marker``: created once, then edited.
+
+    Only a comment this token's identity wrote is edited: a reviewer's comment that
+    quotes the marker is left alone, and a new comment is made instead.
+    """
     body = f"{marker}\n{markdown}"
     if len(body) > MAX_BODY:
         body = body[:MAX_BODY] + "\n\n… (truncated; the full plan is in the job summary)\n"
     path = client.repo_path(f"/issues/{number}/comments")
     for comment in client.paginate(path):
-        if marker in (comment.get("body") or ""):
+        if marker in (comment.get("body") or "") and client.wrote(comment):
             if comment.get("body") != body:
                 client.patch(client.repo_path(f"/issues/comments/{comment['id']}"), {"body": body})
                 return f"pull request #{number}: plan comment updated"

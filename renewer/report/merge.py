@@ -103,6 +103,9 @@ def merge_reports(reports: Sequence[ReportBody]) -> ReportBody:
         "unmanaged": unmanaged,
         "orphaned": [{"name": n, "not_after": t} for n, t in orphaned],
     }
+    nudges = [n for b in reports for n in b.get("nudges") or () if isinstance(n, Mapping)]
+    if nudges:  # each shard nudged its own certificates' consumers
+        merged["nudges"] = [dict(n) for n in nudges]
     checks = [v for b in reports if isinstance(v := b.get("verify"), Mapping)]
     if checks:  # renewer verify: each shard checked its own certificates' endpoints
         merged["verify"] = merge_verify(checks)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from renewer.core import timefmt
+from renewer.core import escape, timefmt
 from renewer.core.report_json import PersistEntry
 from renewer.dns.persist.record import CertificateStatus, DomainStatus, Verdict
 
@@ -56,7 +56,13 @@ def text(statuses: Sequence[CertificateStatus]) -> list[str]:
 
 
 def _cell(value: str) -> str:
+    """Our own words in a table cell."""
     return value.replace("|", "\\|").replace("\n", " ")
+
+
+def _outside(value: object) -> str:
+    """Words that carry what a DNS server or a resolver said: inert in a table cell."""
+    return escape.inert(value, escape.Target.MARKDOWN_CELL)
 
 
 def markdown(statuses: Sequence[CertificateStatus]) -> list[str]:
@@ -72,12 +78,12 @@ def markdown(statuses: Sequence[CertificateStatus]) -> list[str]:
     to_create: list[str] = []
     for status in statuses:
         if status.error:
-            lines.append(f"| `{status.name}` | — | ❔ cannot check: {_cell(status.error)} | — |")
+            lines.append(f"| `{status.name}` | — | ❔ cannot check: {_outside(status.error)} | — |")
             continue
         for domain in status.domains:
             mark = {"ok": "✅", "EXPIRING": "⚠️", "unknown": "❔"}.get(WORDS[domain.verdict], "❌")
             lines.append(
-                f"| `{status.name}` | `{domain.record}` | {mark} {_cell(domain.reason)} | "
+                f"| `{status.name}` | `{domain.record}` | {mark} {_outside(domain.reason)} | "
                 f"{status.uses} ({_cell(status.why)}) |"
             )
             if _needs_record(domain):
@@ -85,7 +91,9 @@ def markdown(statuses: Sequence[CertificateStatus]) -> list[str]:
     if to_create:
         lines += ["", "Records to create (once; renewals then need no DNS write access):", ""]
         lines += ["```", *dict.fromkeys(to_create), "```"]
-    lines += [f"> **warning**: {_cell(w)}" for w in warnings(statuses)]
+    lines += [
+        f"> **warning**: {escape.inert(w, escape.Target.MARKDOWN)}" for w in warnings(statuses)
+    ]
     return lines
 
 

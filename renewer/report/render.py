@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
-from renewer.core import timefmt
+from renewer.core import escape, timefmt
 from renewer.core.models import (
     ORPHAN_WARNING,
     Action,
@@ -173,7 +173,7 @@ def orphan_lines(orphans: Sequence[Orphan], now: datetime, *, markdown: bool = F
     """One line per orphaned certificate; a warning once its expiry is near (nothing renews it)."""
     lines = []
     for orphan in orphans:
-        name = f"`{orphan.name}`" if markdown else orphan.name
+        name = escape.inert(orphan.name, escape.Target.MARKDOWN) if markdown else orphan.name
         left = orphan.not_after - now
         line = (
             f"orphaned {name}: issued by renewer, no longer in certificates.yaml, never "
@@ -246,7 +246,13 @@ def _render_text(report: RunReport) -> str:
 
 # -- Markdown ----------------------------------------------------------------
 def _cell(text: str | None) -> str:
+    """Our own words in a table cell (reasons, severities): only pipes and breaks matter."""
     return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def _outside(text: object) -> str:
+    """Text from outside (a CA, a DNS API, a program, a store listing) in a table cell."""
+    return escape.inert(text, escape.Target.MARKDOWN_CELL)
 
 
 def render_markdown(report: RunReport) -> str:
@@ -283,33 +289,35 @@ def markdown_from_body(body: ReportBody, extra: Sequence[str] = ()) -> str:
         lines += [
             "",
             "**At risk or worse:** "
-            + ", ".join(f"`{_cell(r['name'])}` ({FLAGGED[r['severity']]})" for r in flagged),
+            + ", ".join(f"{_outside(r['name'])} ({FLAGGED[r['severity']]})" for r in flagged),
         ]
     lines += ["", "| Certificate | Action | Reason | Result | Expiry |", "|---|---|---|---|---|"]
     for row in rows:
-        result = row.get("result") or "—"
+        result = _cell(str(row.get("result") or "—"))
         severity, words = row.get("severity"), row.get("severity_words") or row.get("severity")
+        error = _outside(row.get("error"))
         if row.get("result") in WAITING_VALUES:
             mark = "🔒" if row.get("result") == Outcome.BLOCKED.value else "⏸️"
             loud = severity in FLAGGED or "not a live run" in str(words)
             state = f"**{row['result']}: {words}**" if loud else f"{row['result']}"
-            result = f"{mark} {state} — {row.get('error') or ''}"
+            result = f"{mark} {_cell(state)} — {error}"
         elif row.get("error") and severity in FLAGGED:
-            result = f"❌ **{words}** — {row['error']}"
+            result = f"❌ **{_cell(words)}** — {error}"
         elif row.get("error") and severity == escalation.Severity.WARNING.value:
-            result = f"❌ {row['error']} ({words})"
+            result = f"❌ {error} ({_cell(words)})"
         elif row.get("error"):
-            result = f"❌ {row['error']}"
+            result = f"❌ {error}"
         elif row.get("result") == Outcome.SUCCEEDED.value:
-            result = "✅ " + (f"serial `{row['serial']}`" if row.get("serial") else "")
-        expiry = (row.get("not_after") or "")[:10]
+            result = "✅ " + (f"serial {_outside(row['serial'])}" if row.get("serial") else "")
+        expiry = _cell((row.get("not_after") or "")[:10])
         lines.append(
-            f"| `{_cell(row.get('name'))}` | {row.get('action')} | {_cell(row.get('reason'))} | "
-            f"{_cell(result)} | {expiry} |"
+            f"| {_outside(row.get('name'))} | {_cell(row.get('action'))} | "
+            f"{_cell(row.get('reason'))} | {result} | {expiry} |"
         )
     unmanaged = body.get("unmanaged") or []
     if unmanaged:
-        lines += ["", "Unmanaged (never touched): " + ", ".join(f"`{n}`" for n in unmanaged)]
+        names = ", ".join(escape.inert(n, escape.Target.MARKDOWN) for n in unmanaged)
+        lines += ["", f"Unmanaged (never touched): {names}"]
     orphans = [
         Orphan(str(o["name"]), datetime.fromisoformat(str(o["not_after"])))
         for o in body.get("orphaned") or []

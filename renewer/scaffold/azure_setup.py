@@ -136,8 +136,12 @@ def az_script(
     subscription: str,
     resource_group: str,
     location: str,
+    consumers: Sequence[str] = (),
 ) -> str:
-    """The whole setup as an idempotent bash script (``set -euo pipefail``)."""
+    """The whole setup as an idempotent bash script (``set -euo pipefail``).
+
+    ``consumers``: the consumers' section (scaffold/consumer_setup.py), after the roles.
+    """
     main = [(f"github-main{tag}", subject) for tag, subject in subjects("ref:refs/heads/main")]
     plan = [(f"github-pr{tag}", subject) for tag, subject in subjects("pull_request")]
     out = [
@@ -231,6 +235,7 @@ def az_script(
                 "done",
             ]
     out += [
+        *consumers,
         "",
         "TENANT_ID=$(az account show --query tenantId --output tsv)",
         'echo "Repository variables (Settings > Secrets and variables > Actions > Variables):"',

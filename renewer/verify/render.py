@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from renewer.core import escape
 from renewer.verify.model import Finding, ServedCertificate, Verdict, VerifyReport
 
 SCHEMA_VERSION = 1
@@ -141,7 +142,13 @@ def render_text(report: VerifyReport) -> str:
 
 
 def _cell(text: object) -> str:
+    """Our own words in a table cell."""
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _outside(text: object) -> str:
+    """What an endpoint presented (subject, issuer, names) reaches the message: inert."""
+    return escape.inert(text, escape.Target.MARKDOWN_CELL)
 
 
 def markdown_from_body(body: Mapping[str, Any], heading: str = "###") -> str:
@@ -154,8 +161,8 @@ def markdown_from_body(body: Mapping[str, Any], heading: str = "###") -> str:
         verdict = Verdict(row["verdict"])
         mark = "✅" if verdict is Verdict.CURRENT else ("🕒" if row["ok"] else "❌")
         lines.append(
-            f"| `{_cell(row['certificate'])}` | {_cell(_where(row))} | {mark} {LABELS[verdict]} "
-            f"| {_cell(row['message'])} |"
+            f"| {_outside(row['certificate'])} | {_cell(_where(row))} | "
+            f"{mark} {LABELS[verdict]} | {_outside(row['message'])} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -189,7 +189,7 @@ def test_access_policy_vault_and_a_read_only_dns_subscription_fail_with_the_fix(
     assert result.exit_code == 1
     out = result.output
     assert out.startswith("## renewer doctor: 2 of ")
-    assert "| ✗ | vault " + keyvault.url + " | permission model is vault access policies" in out
+    assert "| ✗ | vault " + keyvault.url + " | `permission model is vault access policies" in out
     assert "| ✗ | azure dns " in out and "TXT write/delete not allowed (missing " in out
     assert "Microsoft.Network/dnsZones/TXT/write, Microsoft.Network/dnsZones/TXT/delete)" in out
     assert "purge protection on" in out

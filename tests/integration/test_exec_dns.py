@@ -52,6 +52,9 @@ def hook(folder: Path, text: str, name: str = "dns.sh") -> Path:
     return path
 
 
+HOOK_VARS = ("DNS_PORT", "TSIG_NAME", "TSIG_SECRET", "HOOK_LOG")  # dns.env: what it may see
+
+
 def hook_env(bind: Bind, tmp_path: Path) -> dict[str, str]:
     return {
         "DNS_PORT": str(bind.port),
@@ -73,7 +76,7 @@ def test_present_and_cleanup_one_value_via_nsupdate(
     for name, value in hook_env(bind, tmp_path).items():
         monkeypatch.setenv(name, value)
     add_foreign(bind, "foreign-value")
-    provider = ExecProvider(hook(tmp_path / "hooks", NSUPDATE_HOOK), timeout=20)
+    provider = ExecProvider(hook(tmp_path / "hooks", NSUPDATE_HOOK), timeout=20, env=HOOK_VARS)
     caplog.set_level(logging.INFO, logger="renewer.dns.providers.exec")
     provider.present("_acme-challenge.example.test", "apex-value")  # made absolute for the script
     provider.present(NAME, "wildcard-value")
@@ -96,9 +99,12 @@ def test_failure_and_output_are_masked(tmp_path: Path, caplog: pytest.LogCapture
     caplog.set_level(logging.INFO, logger="renewer.dns.providers.exec")
     with pytest.raises(DnsError) as failed:
         ExecProvider(script).present(NAME, "v")
-    message = str(failed.value)
-    assert f"exec {script} present {NAME}: exited with status 3: API said no to ***" == message
+    message = str(failed.value)  # the report's words: the status and a fixed sentence
+    assert message == (
+        f"exec {script} present {NAME}: exited with status 3 (its output is in the run's log only)"
+    )
     assert secret not in caplog.text and "token is ***" in caplog.text
+    assert "stderr: API said no to ***" in caplog.text  # the reason, in the log
 
     with pytest.raises(DnsError, match=r"cannot start the program .*chmod \+x"):
         ExecProvider(tmp_path / "missing.sh").present(NAME, "v")
@@ -139,6 +145,7 @@ def test_apex_and_wildcard_certificate_through_pebble(
             "type": "exec",
             "program": "./hooks/dns.sh",  # relative to the config file, not the cwd
             "timeout": "30s",
+            "env": list(HOOK_VARS),
             "propagation": {
                 "nameservers": [bind.dns_address],
                 "timeout": "20s",

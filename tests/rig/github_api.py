@@ -8,6 +8,17 @@ the fields each endpoint takes (unknown or missing fields, wrong types are a
 422 and a recorded violation); contents PUTs need the current blob ``sha``;
 a second open pull request for one head branch is refused, as on GitHub.
 
+Authors, as the REST docs show them (docs.github.com/rest/issues/comments,
+docs.github.com/rest/issues/issues): every issue, pull request and comment
+carries ``user`` {login, id, type} and ``author_association``. What the token
+writes is authored by the token's identity: by default the job's GITHUB_TOKEN,
+whose author is the GitHub Actions bot ``github-actions[bot]`` (id 41898282,
+type "Bot") and which GET /user refuses with 403 "Resource not accessible by
+integration" (an app installation token; docs.github.com/rest/users/users).
+``token_user`` set to a user object models a personal token instead: GET /user
+answers it and it writes as that user. ``add_issue`` / ``add_comment`` write as
+someone else (a human collaborator unless told otherwise).
+
 Faults for retry tests: ``fail_next(n, status)`` answers the next n requests
 with a 5xx, ``rate_limit_next(n)`` with a secondary rate limit (403 +
 Retry-After, or 429/x-ratelimit-reset), and ``outage = True`` fails everything.
@@ -120,6 +131,22 @@ SHAPES: dict[str, Shape] = {
 }
 
 
+ACTIONS_BOT: JsonObject = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
+HUMAN: JsonObject = {"login": "mallory-dev", "id": 7310042, "type": "User"}
+
+
+def _user(user: Mapping[str, Any]) -> JsonObject:
+    """The simple-user object of the REST docs (the fields renewer could read)."""
+    login = str(user["login"])
+    return {
+        "login": login,
+        "id": int(user["id"]),
+        "type": str(user["type"]),
+        "html_url": f"https://github.invalid/{login}",
+        "site_admin": False,
+    }
+
+
 def blob_sha(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
@@ -164,6 +191,7 @@ class GitHubStandIn(ThreadedServer[ThreadingHTTPServer]):
             "renew.yml": {"id": 161335, "path": ".github/workflows/renew.yml", "state": "active"}
         }
         self.actions_write = True  # False: the token lacks `actions: write` (403, as GitHub)
+        self.token_user: JsonObject | None = None  # None: the job's GITHUB_TOKEN (see module)
 
     # -- lifecycle -----------------------------------------------------------
     @property
@@ -232,8 +260,17 @@ class GitHubStandIn(ThreadedServer[ThreadingHTTPServer]):
             self.refs[self.default_branch] = commit.sha
             return commit.sha
 
+    def writer(self) -> JsonObject:
+        """Who the token writes as: its user, or the GitHub Actions bot for GITHUB_TOKEN."""
+        return _user(self.token_user or ACTIONS_BOT)
+
     def add_issue(
-        self, title: str, body: str = "", labels: tuple[str, ...] = (), state: str = "open"
+        self,
+        title: str,
+        body: str = "",
+        labels: tuple[str, ...] = (),
+        state: str = "open",
+        author: Mapping[str, Any] = HUMAN,
     ) -> int:
         """An issue made by someone else (labels are created as needed)."""
         with self.lock:
@@ -249,14 +286,22 @@ class GitHubStandIn(ThreadedServer[ThreadingHTTPServer]):
                 "state_reason": None,
                 "labels": list(labels),
                 "html_url": f"https://github.invalid/{self.repository}/issues/{number}",
-                "user": {"login": "someone"},
+                "user": _user(author),
+                "author_association": "COLLABORATOR",
             }
             return number
 
-    def add_comment(self, number: int, body: str) -> int:
+    def add_comment(self, number: int, body: str, author: Mapping[str, Any] = HUMAN) -> int:
+        """A comment someone else wrote (a human collaborator unless ``author`` says)."""
         with self.lock:
             comment_id = next(self._ids)
-            self.comments[comment_id] = {"id": comment_id, "issue_number": number, "body": body}
+            self.comments[comment_id] = {
+                "id": comment_id,
+                "issue_number": number,
+                "body": body,
+                "user": _user(author),
+                "author_association": "COLLABORATOR",
+            }
             return comment_id
 
     def merge_pull(self, number: int) -> None:
@@ -346,6 +391,10 @@ class GitHubStandIn(ThreadedServer[ThreadingHTTPServer]):
             raise self._violation(f"{method} {path}: body without Content-Type JSON", 415)
         if raw and not isinstance(body, dict):
             raise self._violation(f"{method} {path}: body is not a JSON object", 400)
+        if path == "/user" and method == "GET":
+            if self.token_user is None:
+                raise ApiError(403, "Resource not accessible by integration")
+            return 200, _user(self.token_user), {}
         prefix = f"/repos/{self.repository}"
         if not (path == prefix or path.startswith(prefix + "/")):
             raise ApiError(404, "Not Found")
@@ -436,7 +485,8 @@ class GitHubStandIn(ThreadedServer[ThreadingHTTPServer]):
             "state_reason": None,
             "labels": list(labels),
             "html_url": f"https://github.invalid/{self.repository}/issues/{number}",
-            "user": {"login": "github-actions[bot]"},
+            "user": self.writer(),
+            "author_association": "NONE",
         }
         self.issues[number] = issue
         return 201, self._issue_json(issue), {}
@@ -467,7 +517,13 @@ class GitHubStandIn(ThreadedServer[ThreadingHTTPServer]):
     def _create_comment(self, query: dict[str, str], body: Any, number: str) -> Any:
         data = self._check("comment", body)
         self._issue(number)
-        comment = {"id": next(self._ids), "issue_number": int(number), "body": data["body"]}
+        comment = {
+            "id": next(self._ids),
+            "issue_number": int(number),
+            "body": data["body"],
+            "user": self.writer(),
+            "author_association": "NONE",
+        }
         self.comments[comment["id"]] = comment
         return 201, dict(comment), {}
 
@@ -476,6 +532,10 @@ class GitHubStandIn(ThreadedServer[ThreadingHTTPServer]):
         comment = self.comments.get(int(comment_id))
         if comment is None:
             raise ApiError(404, "Not Found")
+        if comment["user"]["login"] != self.writer()["login"]:
+            # Recorded: renewer must never edit what another author wrote. (GitHub itself
+            # lets a token with issues: write edit any comment, which is the danger.)
+            self.violations.append(f"comment {comment_id}: edited, but written by someone else")
         comment["body"] = data["body"]
         return 200, dict(comment), {}
 
@@ -531,12 +591,13 @@ class GitHubStandIn(ThreadedServer[ThreadingHTTPServer]):
             "body": data.get("body"),
             "state": "open",
             "html_url": f"https://github.invalid/{self.repository}/pull/{number}",
+            "user": self.writer(),
             "_head": head,
             "_base": base,
         }
         self.pulls[number] = pull
         issue = {
-            **{k: pull[k] for k in ("id", "number", "title", "body", "state", "html_url")},
+            **{k: pull[k] for k in ("id", "number", "title", "body", "state", "html_url", "user")},
             "state_reason": None,
             "labels": [],
             "pull_request": {"url": pull["html_url"]},
@@ -644,9 +705,7 @@ def _get_workflow(api: GitHubStandIn, query: dict[str, str], body: Any, workflow
     return 200, {**workflow, "name": name.removesuffix(".yml")}, {}
 
 
-def _enable_workflow(
-    api: GitHubStandIn, query: dict[str, str], body: Any, workflow_id: str
-) -> Any:
+def _enable_workflow(api: GitHubStandIn, query: dict[str, str], body: Any, workflow_id: str) -> Any:
     """``PUT .../enable``: 204 with no body; 403 "Resource not accessible by integration"
     when the GITHUB_TOKEN was not granted ``actions: write`` (GitHub's answer then)."""
     workflow = _workflow(api, workflow_id)

@@ -54,7 +54,7 @@ def test_report_merge_writes_the_verify_table_into_the_summary(tmp_path: object)
     assert result.exit_code == 0, result.output
     text = summary.read_text()
     assert "#### renewer verify" in text
-    assert "| `a` | 10.0.0.4:443 SNI www.example.test | ❌ STALE | STALE: x |" in text
+    assert "| `a` | 10.0.0.4:443 SNI www.example.test | ❌ STALE | `STALE: x` |" in text
 
 
 def test_a_stale_endpoint_is_a_tracking_issue_problem() -> None:
@@ -71,6 +71,6 @@ def test_a_stale_endpoint_is_a_tracking_issue_problem() -> None:
         " (and 1 more endpoints)"
     )
     text = tracking.issue_body(problems, None, "2026-12-01T12:00:00Z")
-    assert "| `www` | 🔁 stale endpoint: 10.0.0.4:443 [10.0.0.4]: STALE" in text
+    assert "| `www` | 🔁 stale endpoint: `10.0.0.4:443 [10.0.0.4]: STALE" in text
     within = shard_body("www", Verdict.WITHIN_GRACE, "previous version")
     assert tracking.find_problems(within, NOW) == {}

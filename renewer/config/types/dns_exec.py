@@ -1,10 +1,16 @@
-"""DNS type ``exec``: a user's program, called like lego's exec provider."""
+"""DNS type ``exec``: a user's program, called like lego's exec provider.
+
+The program gets a minimal environment (see ``renewer.dns.providers.exec``)
+plus the variables ``env:`` names. Those names are checked here, so a typo or
+a runner credential is a located error at ``validate``, not a surprise at run.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +23,21 @@ from renewer.core.settings import ProviderSettings
 class ExecSettings(ProviderSettings):
     program: Path  # absolute: resolved against the config file's folder
     timeout: float = 60.0
+    # Variables passed on to the program, by name. Which records are written does not
+    # depend on them, so they stay out of the journal's name for this setting.
+    env: tuple[str, ...] = field(default=(), metadata={"dns_identity": False})
+
+
+# Always given to the program (from renewer's own environment), so never listed.
+BASE_ENV = ("PATH", "HOME", "LANG", "TMPDIR")
+# The runner's own credentials and controls: the job's OIDC request token and URL (they
+# mint tokens for the production identity), the job's GITHUB_TOKEN, the runner's and
+# the Actions service's variables, and a federated token file. No DNS script needs them.
+RUNNER_CREDENTIALS = re.compile(
+    r"(ACTIONS_.*|GITHUB_TOKEN|RUNNER_.*|AZURE_FEDERATED_TOKEN.*|GH_TOKEN|GITHUB_ENV|"
+    r"GITHUB_PATH|GITHUB_OUTPUT|GITHUB_STATE|GITHUB_STEP_SUMMARY)",
+    re.IGNORECASE,
+)
 
 
 def _program(value: str, ctx: Context) -> Path:
@@ -25,6 +46,23 @@ def _program(value: str, ctx: Context) -> Path:
     if not os.access(path, os.X_OK):
         raise ValueError(f"file {str(path)[-80:]!r} is not executable (chmod +x it)")
     return path
+
+
+def _env_name(value: str, ctx: Context) -> str:
+    """A variable the program may see: a plain name, not a runner credential."""
+    name = value.strip()
+    if name.startswith("env:"):
+        raise ValueError(f"list variable names without env: (write {name[4:]!r})")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(f"{name[:40]!r} is not an environment variable name")
+    if name in BASE_ENV:
+        raise ValueError(f"{name} is always passed; leave it out")
+    if RUNNER_CREDENTIALS.fullmatch(name):
+        raise ValueError(
+            f"{name} is one of the runner's own credentials or controls; a DNS program "
+            "must not get it (pass the DNS API's own token instead)"
+        )
+    return name
 
 
 FIELDS = {
@@ -43,11 +81,26 @@ FIELDS = {
         description="Kill the program's process group after this long (default 60s).",
         schema={"$ref": "#/$defs/duration"},
     ),
+    "env": Field(
+        "list",
+        convert=_env_name,
+        default=(),
+        unique=True,
+        description=(
+            "Names of environment variables the program gets, besides PATH, HOME, LANG and "
+            "TMPDIR (for example its DNS API token); nothing else of renewer's environment "
+            "reaches it. The runner's credentials (ACTIONS_*, GITHUB_TOKEN, RUNNER_*...) are "
+            "refused."
+        ),
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+    ),
 }
 
 
 def build(values: Mapping[str, Any], ctx: BuildContext) -> ExecSettings:
-    return ExecSettings(values["program"], float(values["timeout"] or 60.0))
+    return ExecSettings(
+        values["program"], float(values["timeout"] or 60.0), tuple(values["env"] or ())
+    )
 
 
 TYPE = SettingsType("dns", "exec", "a program of yours (lego's exec convention)", FIELDS, build)

@@ -303,4 +303,4 @@ def test_merged_markdown_flags_certificates_at_risk() -> None:
     }
     text = merge.render_markdown(body)
     assert "**At risk or worse:** `risky` (at risk)" in text
-    assert "❌ **at risk: expires in 10 days (2026-12-08)** — CA unreachable" in text
+    assert "❌ **at risk: expires in 10 days (2026-12-08)** — `CA unreachable" in text

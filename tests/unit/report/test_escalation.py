@@ -115,9 +115,9 @@ def test_markdown_flags_at_risk_critical_and_expired() -> None:
     text = render_markdown(_report())
     assert "**At risk or worse:** `risky` (at risk), `urgent` (critical), `gone` (EXPIRED)" in text
     rows = {line.split("|")[1].strip(" `"): line for line in text.splitlines() if "| `" in line}
-    assert "❌ CA unreachable (expires in 80 days" in rows["fresh"]
+    assert "❌ `CA unreachable` (expires in 80 days" in rows["fresh"]  # a CA's words: code
     assert "❌ **at risk: expires in 10 days" in rows["risky"]
     assert "❌ **critical: expires in 2 days" in rows["urgent"]
     assert "❌ **EXPIRED 1 days ago" in rows["gone"] or "❌ **EXPIRED" in rows["gone"]
-    assert rows["new"].count("❌ CA unreachable |") == 1
+    assert rows["new"].count("❌ `CA unreachable` |") == 1
     assert "✅" in rows["fine"]
