@@ -47,7 +47,6 @@ NO_TEST_MODULE: dict[str, str] = {
     "renewer.doctor.run": "through cli.doctor",
     "renewer.doctor.signin": "through doctor.run",
     "renewer.doctor.vault": "through doctor.run",
-    "renewer.execute.nudge": "through app",
     "renewer.execute.persist": "through app, execute.order",
     "renewer.execute.remember": "through app",
     "renewer.notify.contract": "through notify.chat, notify.dispatch",
