@@ -63,6 +63,7 @@ from renewer.azure.errors import describe_auth_error as describe_auth_error
 from renewer.azure.errors import one_line, token_audience
 from renewer.core import redact
 from renewer.core.cache import Cache
+from renewer.core.oidc_request import REQUEST_TOKEN_ENV, REQUEST_URL_ENV, forget, take
 from renewer.core.settings import AzureSettings
 
 if TYPE_CHECKING:
@@ -75,8 +76,6 @@ if TYPE_CHECKING:
     )
 
 TIMEOUT = 15
-REQUEST_URL_ENV = "ACTIONS_ID_TOKEN_REQUEST_URL"
-REQUEST_TOKEN_ENV = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"  # noqa: S105 (a variable name)
 
 _log = logging.getLogger(__name__)
 
@@ -85,20 +84,22 @@ _log = logging.getLogger(__name__)
 
 
 def in_github_oidc() -> bool:
-    """True when the job may request an OIDC token (permissions: id-token: write)."""
-    return bool(os.environ.get(REQUEST_URL_ENV) and os.environ.get(REQUEST_TOKEN_ENV))
+    """True when the job may request an OIDC token (permissions: id-token: write).
+
+    The request variables are read once and leave the environment (oidc_request.py).
+    """
+    return take() is not None
 
 
 def github_oidc_token(audience: str = GITHUB_AUDIENCE) -> str:
     """A fresh GitHub Actions OIDC token for ``audience`` (registered for redaction)."""
-    url = os.environ.get(REQUEST_URL_ENV)
-    bearer = os.environ.get(REQUEST_TOKEN_ENV)
-    if not url or not bearer:
+    request = take()
+    if request is None:
         raise SignInError(
             f"{REQUEST_URL_ENV} / {REQUEST_TOKEN_ENV} are not set; "
             "the job needs 'permissions: id-token: write'"
         )
-    redact.register(bearer)
+    url, bearer = request.url, request.bearer
     try:
         response = requests.get(
             url,
@@ -292,7 +293,8 @@ def azure_credential(azure: AzureSettings) -> SignInCredential:
 
 
 def reset_cache() -> None:
-    """Forget (and close) every cached credential; for tests."""
+    """Forget (and close) every cached credential and the OIDC request taken; for tests."""
+    forget()
     for credential in _cache.clear():
         try:
             credential.close()

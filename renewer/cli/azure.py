@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
 
 import click
 
 from renewer.cli.common import UsageError, config_option, load_specs, write
 from renewer.cli.main import main
+from renewer.config.names import check_repository
 from renewer.publish.github_api import GitHubClient, GitHubError, GitHubUnavailable
 from renewer.scaffold import azure_setup, consumer_setup
-
-REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 
 
 @main.group("azure")
@@ -68,22 +66,30 @@ def setup(
     from the GitHub API; otherwise they carry placeholders the script refuses to run with.
     """
     repo = repo or os.environ.get("GITHUB_REPOSITORY", "").strip()
-    if not REPO.match(repo or ""):
-        raise UsageError(f"--repo {repo!r}: expected OWNER/REPO")
-    specs = load_specs(config)
-    inv = azure_setup.inventory(specs)
-    if not inv.vaults and not inv.dns:
-        raise UsageError("the inventory uses no Key Vault store and no Azure DNS: nothing to set")
-    subscription = subscription or (inv.dns[0].subscription_id if inv.dns else None)
-    if not subscription:
-        raise UsageError("pass --subscription: the inventory names no Azure DNS subscription")
-    script = azure_setup.az_script(
-        inv,
-        repo,
-        _repo_ids(repo),
-        subscription=subscription,
-        resource_group=resource_group,
-        location=location,
-        consumers=consumer_setup.az_lines(specs),
-    )
+    try:
+        repo = check_repository(repo or "")
+    except ValueError:
+        raise UsageError(f"--repo {repo!r}: expected OWNER/REPO") from None
+    try:
+        specs = load_specs(config)
+        inv = azure_setup.inventory(specs)
+        if not inv.vaults and not inv.dns:
+            raise UsageError(
+                "the inventory uses no Key Vault store and no Azure DNS: nothing to set"
+            )
+        subscription = subscription or (inv.dns[0].subscription_id if inv.dns else None)
+        if not subscription:
+            raise UsageError("pass --subscription: the inventory names no Azure DNS subscription")
+        azure_setup.check_parameters(repo, subscription, resource_group, location)
+        script = azure_setup.az_script(
+            inv,
+            repo,
+            _repo_ids(repo),
+            subscription=subscription,
+            resource_group=resource_group,
+            location=location,
+            consumers=consumer_setup.az_lines(specs),
+        )
+    except azure_setup.SetupError as error:
+        raise UsageError(str(error)) from None
     write(script, output)

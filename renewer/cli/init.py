@@ -14,7 +14,7 @@ from renewer.scaffold import init as scaffold
 
 def _default_tag() -> str | None:
     tag = f"v{__version__}"
-    return tag if scaffold.TAG.match(tag) else None
+    return tag if scaffold.TAG.fullmatch(tag) else None
 
 
 @main.command("init")

@@ -143,6 +143,10 @@ def main(verbose: int) -> None:
     """Certificates as code: ACME DNS-01 certificates into Azure Key Vault."""
     _imports_done()
     setup_logging(verbose)
+    # Before any DNS provider, plugin, notifier or child process can read them.
+    from renewer.core import oidc_request
+
+    oidc_request.take()
 
 
 @main.command()

@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from renewer.config.convert import DURATION, Field, doc, plain, text
+from renewer.config import names
+from renewer.config.convert import DURATION, Field, doc, plain
 from renewer.core.consumers import KINDS
 from renewer.core.models import HSM_SUFFIX, CertificateSpec
 
@@ -28,12 +29,13 @@ CONSUMERS = tuple(KINDS)
 
 OS_TYPES = ("windows", "linux")
 STORE_LOCATIONS = ("LocalMachine", "CurrentUser")
-_NAME = Field(convert=plain(text))
+# Every name here reaches `azure setup`'s script and ARM URLs: Azure's naming rules apply.
+_NAME = Field(convert=plain(names.check_resource_name))
 
 COMMON: dict[str, Field] = {
     "kind": Field(required=True, enum=CONSUMERS, description="The kind of consumer."),
     "resource": Field(
-        convert=plain(text),
+        convert=plain(names.check_resource_id),
         description="Its Azure resource id (/subscriptions/…/providers/<Provider>/<type>/<name>).",
         pattern="^/subscriptions/",
     ),
@@ -56,7 +58,7 @@ KIND_FIELDS: dict[str, dict[str, Field]] = {
         ),
         "accounts": Field(
             "list",
-            convert=plain(text),
+            convert=plain(names.check_account),
             unique=True,
             max_items=20,
             description="Windows accounts given read access to the private key.",
@@ -67,7 +69,11 @@ KIND_FIELDS: dict[str, dict[str, Field]] = {
         "certificate": doc(_NAME, "The gateway's SSL certificate name.", required=True),
     },
     "app-service": {
-        "hostname": doc(_NAME, "The site's host name to bind with SNI.", required=True),
+        "hostname": doc(
+            Field(convert=plain(names.check_hostname)),
+            "The site's host name to bind with SNI.",
+            required=True,
+        ),
         "certificate": doc(
             _NAME, "Name of the Microsoft.Web/certificates resource (default: the certificate's)."
         ),
@@ -92,7 +98,11 @@ KIND_FIELDS: dict[str, dict[str, Field]] = {
 """Each kind's own keys, next to COMMON."""
 
 STORE_FIELDS: dict[str, Field] = {
-    "name": Field(convert=plain(text), default="MY", description="Store name (default MY)."),
+    "name": Field(
+        convert=plain(names.check_resource_name),
+        default="MY",
+        description="Store name (default MY).",
+    ),
     "location": Field(enum=STORE_LOCATIONS, default="LocalMachine", description="Store location."),
 }
 

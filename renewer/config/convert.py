@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from renewer.config.domains import check_credential_url
 from renewer.config.durations import parse_positive_duration
 from renewer.core.files import BoundedReadError, read_bounded
 from renewer.core.secrets import SecretInvalid, decode_base64
@@ -76,13 +77,55 @@ def text(value: str) -> str:
     return value.strip()
 
 
-def secret(value: object, ctx: Context) -> SecretRef:
-    """Secrets live in the environment; a literal would end up in git history."""
+RUNNER_CREDENTIAL_PREFIXES = (
+    "GITHUB_",  # GitHub sets these (GITHUB_TOKEN with them); its secrets may not use the prefix
+    "ACTIONS_",  # the runner's own: ACTIONS_ID_TOKEN_REQUEST_TOKEN/_URL, ACTIONS_RUNTIME_TOKEN
+    "RUNNER_",
+    "AZURE_FEDERATED_TOKEN",  # workload identity: AZURE_FEDERATED_TOKEN(_FILE)
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE",
+    "IDENTITY_",  # managed identity endpoint and header (App Service, Functions, Arc)
+    "MSI_",
+)
+RUNNER_CREDENTIAL_NAMES = frozenset({"GH_TOKEN", "GH_ENTERPRISE_TOKEN", "AZURE_PASSWORD"})
+"""Variables that hold the runner's own credentials, which no ``env:`` reference may name.
+
+A merged config names where a secret goes (an SMTP server, a webhook URL, a DNS
+API of its choosing): naming the OIDC request token or GITHUB_TOKEN there would
+hand the identity that replaces certificates, or the repository, to that host.
+Compared without case (Windows runners' variables ignore it).
+"""
+
+
+def runner_credential(name: str) -> bool:
+    """True if ``name`` is one of the runner's own credential variables (see above)."""
+    upper = name.upper()
+    return upper in RUNNER_CREDENTIAL_NAMES or upper.startswith(RUNNER_CREDENTIAL_PREFIXES)
+
+
+def env_reference(value: object) -> str:
+    """The NAME of an ``env:NAME`` reference, checked for form and for the runner's credentials.
+
+    The one parser of ``env:`` for every section (secrets, notify targets, plugins), so
+    the rule about the runner's credentials cannot be missed by one of them.
+    """
     if not isinstance(value, str) or not value.strip().startswith("env:"):
         raise ValueError("must be an env:NAME reference, not a literal secret")
     name = value.strip()[len("env:") :]
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise ValueError("env: must be followed by an environment variable name")
+    if runner_credential(name):
+        raise ValueError(
+            f"env:{name} names a credential of the runner itself (GITHUB_*, ACTIONS_*, "
+            "RUNNER_*, the Azure sign-in's variables), which renewer never sends anywhere: "
+            "keep the secret under a name of your own"
+        )
+    return name
+
+
+def secret(value: object, ctx: Context) -> SecretRef:
+    """Secrets live in the environment; a literal would end up in git history."""
+    name = env_reference(value)
     if name not in ctx.environ:
         raise ValueError(f"environment variable {name} is not set")
     return SecretRef(name)
@@ -154,6 +197,12 @@ STR = Field(convert=plain(text))
 FILE = Field(convert=ca_bundle)  # every file setting is a CA bundle
 SECRET = Field(convert=secret, required=True, secret=True, accepts=(*NUMBER, "bool"))
 DURATION = Field(convert=plain(parse_positive_duration), accepts=NUMBER)
+CREDENTIAL_URL = Field(convert=plain(check_credential_url), pattern=r"^\s*https?://[^\s/?#]+")
+"""A URL a credential is sent to (an API token, a signed request): https, or http on loopback.
+
+Every such key declares itself with this field (``doc(CREDENTIAL_URL, ...)``), so the
+rule lives here once and a new provider gets it by using the field.
+"""
 SECONDS = plain(lambda value: parse_positive_duration(value).total_seconds())
 
 

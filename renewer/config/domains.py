@@ -148,6 +148,44 @@ def check_url(text: str, schemes: tuple[str, ...]) -> str:
     return value.rstrip("/")
 
 
+def is_loopback_host(host: str) -> bool:
+    """127.0.0.0/8, ::1 or the name ``localhost``: traffic that never leaves this machine."""
+    name = host.strip().strip("[]").lower().rstrip(".")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def safe_for_credentials(url: str) -> bool:
+    """True for an https:// URL with a host, or an http:// one to loopback (see below)."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+    except ValueError:
+        return False
+    scheme = parts.scheme.lower()
+    return bool(host) and (scheme == "https" or (scheme == "http" and is_loopback_host(host)))
+
+
+def check_credential_url(text: str) -> str:
+    """A URL a credential travels to (a token header, a signed request, a secret path).
+
+    https only: over plain http anyone on the path reads the credential and can
+    replay it. Loopback is the one exception (test stand-ins and local servers),
+    because that traffic never leaves the machine.
+    """
+    value = check_url(text, ("http", "https"))
+    if not safe_for_credentials(value):
+        raise ValueError(
+            f"{show(text)} uses plain http://, but a credential is sent to it: use https:// "
+            "(http:// is allowed only for loopback: 127.0.0.0/8, ::1, localhost)"
+        )
+    return value
+
+
 def normalise_uuid(text: str) -> str:
     """A subscription ID in its canonical lowercase 8-4-4-4-12 form."""
     value = text.strip()
@@ -157,6 +195,18 @@ def normalise_uuid(text: str) -> str:
 
 
 _CERTIFICATE_NAME = re.compile(r"[0-9A-Za-z-]{1,127}")
+LOCK_PREFIX = "renewer-lock-"
+"""The vault secret that holds a certificate's lease (stores/keyvault/lease.py)."""
+ACCOUNT_PREFIX = "renewer-acme-account-"
+"""The vault secret that holds an ACME account key (stores/keyvault/account.py)."""
+RESERVED_PREFIXES = (LOCK_PREFIX, ACCOUNT_PREFIX)
+"""Name prefixes of renewer's own vault objects, which no certificate may take.
+
+Key Vault certificates and secrets share one namespace (a certificate owns the
+secret of its name), so a certificate called ``renewer-lock-api`` would be the
+lease secret of certificate ``api``: the lease would read (and overwrite) that
+certificate's private key. Compared without case, as Key Vault compares names.
+"""
 
 
 def check_certificate_name(text: str) -> str:
@@ -166,6 +216,12 @@ def check_certificate_name(text: str) -> str:
             f"{show(text)} is not a valid certificate name: use 1 to 127 letters, "
             "digits and hyphens (Key Vault's rule)"
         )
+    for prefix in RESERVED_PREFIXES:
+        if text.lower().startswith(prefix):
+            raise ValueError(
+                f"{show(text)} starts with {prefix!r}, a prefix renewer reserves for its own "
+                "vault secrets (leases and ACME account keys): choose another name"
+            )
     return text
 
 

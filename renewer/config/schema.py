@@ -56,7 +56,8 @@ _DURATION_RE = (
 _COMMON: JsonObject = {
     "secret": {
         "description": (
-            "A reference to an environment variable: env:NAME. Literal secrets are refused."
+            "A reference to an environment variable: env:NAME. Literal secrets are refused, "
+            "and so are the runner's own credentials (GITHUB_*, ACTIONS_*, RUNNER_*, ...)."
         ),
         "type": "string",
         "pattern": r"^\s*env:[A-Za-z_][A-Za-z0-9_]*\s*$",

@@ -78,9 +78,11 @@ def issuer_names(account: AcmeAccount) -> tuple[str, ...]:
 
 
 def stored_account_uri(account: AcmeAccount) -> str | None:
-    """Our account URL from the store, without contacting the CA (plans register nothing)."""
-    record = account.store.load_account(account.settings.directory)
-    return record.uri if record is not None and record.uri else None
+    """Our account URL from the store, without contacting the CA (plans register nothing).
+
+    Never the account record itself: the plan identity may read metadata only.
+    """
+    return account.store.account_uri(account.settings.directory)
 
 
 def read_record(checker: PropagationChecker, name: str) -> tuple[ServerView, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from renewer.config.domains import safe_for_credentials
 from renewer.config.notify import NotifySettings
 from renewer.core.errors import RenewerError
 from renewer.core.settings import SecretRef
@@ -28,9 +29,15 @@ def resolve_url(settings: NotifySettings) -> str:
     """The target's URL, read from the environment only now (and masked in logs)."""
     if isinstance(settings.url, SecretRef):
         try:
-            return settings.url.resolve()
+            url = settings.url.resolve()
         except RenewerError as exc:
             raise DeliveryError(str(exc)) from None
+        if not safe_for_credentials(url):  # validate checked it only if it was set there
+            raise DeliveryError(
+                f"the URL in {settings.url} is not an https:// URL (http:// only for "
+                "loopback): not sent"
+            )
+        return url
     if settings.url is None:
         raise DeliveryError("no url configured")
     return settings.url

@@ -12,6 +12,12 @@ credentials are PUTs (create or update), role assignments are created only if mi
 custom role is created or updated. Every `az` command is written on one line with
 ``"$VAR"`` arguments only, so tests/integration/test_azure_setup.py can run each through
 the real Azure CLI's argument parser. Pure: no I/O here.
+
+Who runs the script holds Owner or User Access Administrator, and the values in it come
+from a file any pull request can change: every value is checked by Azure's or GitHub's
+naming rule first (config/names.py; ``validate`` already refuses a bad one in the
+config with its line), then written as one shell word by :func:`shell_word`, in
+comments too, so no value can end a line and start a command of its own.
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ import json
 import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
+from renewer.config import names
+from renewer.config.domains import normalise_domain
 from renewer.config.types.dns_azure import AzureDnsSettings
 from renewer.config.types.store_keyvault import KeyVaultSettings
 from renewer.core.models import CertificateSpec
@@ -60,18 +67,38 @@ class Inventory:
     dns: tuple[DnsScope, ...]
 
 
+class SetupError(ValueError):
+    """A value the setup cannot write: not a name Azure or GitHub would accept."""
+
+
 def inventory(specs: Iterable[CertificateSpec]) -> Inventory:
-    """Collect the vaults and the Azure DNS resource groups the certificates use."""
+    """Collect the vaults and the Azure DNS resource groups the certificates use.
+
+    Every name is checked again here (the loader checked it already): this function is
+    also called with specs built in code, and what it returns goes into a script.
+    """
     vaults: dict[str, None] = {}
     dns: dict[tuple[str, str], dict[str, None]] = {}
     for spec in specs:
-        if isinstance(spec.store.backend, KeyVaultSettings):
-            host = urlsplit(spec.store.backend.vault_url).hostname or ""
-            vaults[host.split(".", 1)[0]] = None
-        if isinstance(spec.dns.provider, AzureDnsSettings) and spec.challenge != "dns-persist-01":
-            key = (spec.dns.provider.subscription_id, spec.dns.provider.resource_group)
-            for domain in spec.domains:
-                dns.setdefault(key, {})[domain.removeprefix("*.")] = None
+        try:
+            if isinstance(spec.store.backend, KeyVaultSettings):
+                url = names.check_vault_url(spec.store.backend.vault_url)
+                vault = names.vault_name(url)
+                if vault is None:
+                    raise SetupError(
+                        f"{url} is an emulator, not an Azure Key Vault: nothing to set up"
+                    )
+                vaults[vault] = None
+            provider = spec.dns.provider
+            if isinstance(provider, AzureDnsSettings) and spec.challenge != "dns-persist-01":
+                key = (
+                    names.check_subscription(provider.subscription_id),
+                    names.check_resource_group(provider.resource_group),
+                )
+                for domain in spec.domains:
+                    dns.setdefault(key, {})[normalise_domain(domain).removeprefix("*.")] = None
+        except ValueError as error:
+            raise SetupError(f"certificate {spec.name}: {error}") from None
     return Inventory(
         tuple(sorted(vaults)),
         tuple(DnsScope(sub, rg, tuple(sorted(names))) for (sub, rg), names in sorted(dns.items())),
@@ -91,8 +118,47 @@ def subjects(suffix: str) -> list[tuple[str, str]]:
     ]
 
 
-def _q(value: str) -> str:
-    return shlex.quote(value)
+def shell_word(value: str) -> str:
+    """``value`` as one bash word that can never span two lines.
+
+    shlex.quote if every character is printable; otherwise bash's ``$'...'`` quoting
+    with each unprintable character written as an escape: a newline, CR, NUL, and the
+    characters editors show as line breaks (U+0085, U+2028, U+2029) stay inside the
+    word, and invisible characters stay visible to the person who reads the script.
+    """
+    if value.isprintable():
+        return shlex.quote(value)
+    out = []
+    for char in value:
+        if char in ("\\", "'"):
+            out.append("\\" + char)
+        elif char.isprintable():
+            out.append(char)
+        else:  # its UTF-8 bytes: bash's \u would depend on the locale the script runs in
+            out.extend(f"\\x{byte:02x}" for byte in char.encode("utf-8", "surrogatepass"))
+    return "$'" + "".join(out) + "'"
+
+
+_q = shell_word
+
+
+def check_parameters(
+    repo: str, subscription: str, resource_group: str, location: str
+) -> tuple[str, str, str, str]:
+    """The command-line values, each by its owner's naming rule; SetupError if one fails."""
+    checks = (
+        ("--repo", names.check_repository, repo),
+        ("--subscription", names.check_subscription, subscription),
+        ("--resource-group", names.check_resource_group, resource_group),
+        ("--location", names.check_location, location),
+    )
+    found = []
+    for option, check, value in checks:
+        try:
+            found.append(check(value))
+        except ValueError as error:
+            raise SetupError(f"{option}: {error}") from None
+    return found[0], found[1], found[2], found[3]
 
 
 def _assign(principal: str, role: str, scope: str) -> list[str]:
@@ -110,6 +176,7 @@ def _assign(principal: str, role: str, scope: str) -> list[str]:
 
 
 def _identity(name: str, var: str, credentials: Sequence[tuple[str, str]]) -> list[str]:
+    name = _q(names.check_identity_name(name))
     lines = [
         f"# -- identity {name} " + "-" * (60 - len(name)),
         f'az identity create --subscription "$SUBSCRIPTION" --resource-group "$RESOURCE_GROUP"'
@@ -142,6 +209,9 @@ def az_script(
 
     ``consumers``: the consumers' section (scaffold/consumer_setup.py), after the roles.
     """
+    repo, subscription, resource_group, location = check_parameters(
+        repo, subscription, resource_group, location
+    )
     main = [(f"github-main{tag}", subject) for tag, subject in subjects("ref:refs/heads/main")]
     plan = [(f"github-pr{tag}", subject) for tag, subject in subjects("pull_request")]
     out = [
@@ -150,7 +220,7 @@ def az_script(
         "# Azure setup for renewer. Idempotent: run it again after the inventory changes.",
         "# Run as someone who may create identities and assign roles (Owner or User Access",
         "# Administrator on the scopes below), after `az login`.",
-        "set -euo pipefail",
+        "set -euo pipefail -o noglob  # no value is ever a file pattern",
         "",
         f"REPO={_q(repo)}",
         f"SUBSCRIPTION={_q(subscription)}        # where the identities live",
@@ -187,7 +257,7 @@ def az_script(
     for vault in inv.vaults:
         out += [
             "",
-            f"# -- vault {vault}: certificates and renewer's own secrets; read-only for plans",
+            f"# -- vault {_q(vault)}: certificates and renewer's own secrets; read-only for plans",
             f"VAULT_ID=$(az keyvault show --name {_q(vault)} --query id --output tsv)",
             *_assign("$PRINCIPAL_ID", "Key Vault Certificates Officer", "$VAULT_ID"),
             *_assign("$PRINCIPAL_ID", "Key Vault Secrets Officer", "$VAULT_ID"),
@@ -215,15 +285,16 @@ def az_script(
             "fi",
         ]
         for scope in inv.dns:
-            domains = " ".join(scope.domains)
+            domains = " ".join(_q(domain) for domain in scope.domains)
             out += [
                 "",
-                f"# subscription {scope.subscription_id}, resource group {scope.resource_group}",
-                f"DOMAINS={_q(domains)}",
+                f"# subscription {_q(scope.subscription_id)},"
+                f" resource group {_q(scope.resource_group)}",
+                f"DOMAINS=({domains})",
                 f"for ZONE in $(az network dns zone list --subscription {_q(scope.subscription_id)}"
                 f' --resource-group {_q(scope.resource_group)} --query "[].name" --output tsv);'
                 " do",
-                "  for DOMAIN in $DOMAINS; do",
+                '  for DOMAIN in "${DOMAINS[@]}"; do',
                 '    case "$DOMAIN" in "$ZONE" | *."$ZONE")',
                 f"      ZONE_ID=$(az network dns zone show --subscription"
                 f" {_q(scope.subscription_id)} --resource-group {_q(scope.resource_group)}"

@@ -22,20 +22,20 @@ consumer here gets exactly what Microsoft Learn documents for it:
 * the renew identity gets one custom role on each consumer's resource group,
   with only the actions its nudges and doctor's checks call.
 
-Every value written to the script is shell-quoted (``shlex.quote``); JSON
+Every value written to the script is one shell word (``azure_setup.shell_word``); JSON
 settings are built with ``json.dumps`` and quoted whole. Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from renewer.config.types.store_keyvault import KeyVaultSettings
 from renewer.core.consumers import ConsumerSpec, ResourceId
 from renewer.core.models import CertificateSpec
+from renewer.scaffold.azure_setup import shell_word
 
 SECRETS_USER = "Key Vault Secrets User"
 APP_SERVICE_APP_ID = "abfa0a7c-a6b6-4736-8310-5855508787cd"
@@ -65,7 +65,8 @@ API_MANAGEMENT_API = "2022-08-01"
 
 
 def _q(value: str) -> str:
-    return shlex.quote(value)
+    """One bash word that never spans two lines (azure_setup.shell_word's rule)."""
+    return shell_word(value)
 
 
 def vault_name(spec: CertificateSpec) -> str:
@@ -300,7 +301,7 @@ def az_lines(specs: Iterable[CertificateSpec]) -> list[str]:
         assert rid is not None
         out += [
             "",
-            f"# -- {consumer.kind} {rid.name}: certificate {spec.name}",
+            f"# -- {consumer.kind} {_q(rid.name)}: certificate {_q(spec.name)}",
             f"CONSUMER_VAULT_ID=$(az keyvault show --name {_q(vault_name(spec))}"
             " --query id --output tsv)",
             f'SECRET_SCOPE="$CONSUMER_VAULT_ID/secrets/"{_q(spec.name)}',

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from renewer.config.names import check_repository
 from renewer.core.errors import RenewerError
 
-ACTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
-TAG = re.compile(r"^v\d+\.\d+\.\d+$")
-SHA = re.compile(r"^[0-9a-f]{40}$")
+# Matched with fullmatch: "$" would let a trailing newline into the workflows' YAML.
+TAG = re.compile(r"v[0-9]+\.[0-9]+\.[0-9]+")
+SHA = re.compile(r"[0-9a-f]{40}")
 
 # template name -> path in the user's repository
 FILES = {
@@ -43,11 +44,15 @@ class Pin:
     sha: str
 
     def __post_init__(self) -> None:
-        if not ACTION.match(self.action):
+        try:
+            valid = check_repository(self.action) == self.action
+        except ValueError:
+            valid = False
+        if not valid:
             raise ScaffoldError(f"--action {self.action!r}: expected OWNER/NAME")
-        if not TAG.match(self.tag):
+        if not TAG.fullmatch(self.tag):
             raise ScaffoldError(f"--ref {self.tag!r}: expected a release tag vX.Y.Z")
-        if not SHA.match(self.sha):
+        if not SHA.fullmatch(self.sha):
             raise ScaffoldError(f"--sha {self.sha!r}: expected the tag's 40-hex commit")
 
     @property

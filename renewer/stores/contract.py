@@ -115,6 +115,16 @@ class CertificateStore(abc.ABC):
     def load_account(self, directory: str) -> AccountRecord | None:
         """The ACME account kept for one CA directory, if any."""
 
+    def account_uri(self, directory: str) -> str | None:
+        """The account's URL at the CA, if known, without reading its private key.
+
+        What a plan needs (dns-persist-01 records name the account): a store whose
+        key is guarded apart from its metadata (Key Vault) answers from metadata, so
+        the identity that plans pull requests needs no right to read the key.
+        """
+        record = self.load_account(directory)
+        return record.uri if record is not None and record.uri else None
+
     @abc.abstractmethod
     def save_account(self, record: AccountRecord) -> None:
         """Keep the account for its CA directory (created once, reused by every run)."""

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 from rig import GitHubStandIn
+from rig.github_api import ACTIONS_BOT
 
 from renewer.report.merge import NOT_REPORTED
 from tests.integration.runner import REPO, run_cli
@@ -214,6 +215,7 @@ def test_a_broken_certificates_file_opens_the_tracking_issue_with_its_errors(
         '<!-- renewer-state: {"www-contoso-com":{"kind":"failed","detail":"CA said no",'
         '"not_after":null,"since":"2026-12-01T00:00:00Z"}} -->\n',
         labels=("certificates",),
+        author=ACTIONS_BOT,  # an earlier run's issue
     )
     config.write_text(good.replace("certificates:", "certificates:\n  - {name: bad name!}", 1))
     inputs = {"config": str(config), "report": "report.json", "summary": "summary.md"}

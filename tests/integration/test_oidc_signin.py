@@ -326,7 +326,10 @@ def test_token_audience_override_matches_a_custom_federated_credential(
 
 
 def test_immutable_subject_against_a_name_form_credential_says_which_form(
-    azure: AzureSettings, github_oidc: GithubOidcIssuer, entra: EntraTokenService
+    azure: AzureSettings,
+    github_oidc: GithubOidcIssuer,
+    entra: EntraTokenService,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A repository created (or renamed) from 2026-07-15 presents owner and repository
     IDs; the documented name-form subject never matches (AADSTS700213)."""
@@ -347,7 +350,9 @@ def test_immutable_subject_against_a_name_form_credential_says_which_form(
         "(AADSTS700213)"
     )
     entra.add_app(entra.client_id, FederatedCredential(github_oidc.issuer, immutable))
-    auth.reset_cache()
+    auth.reset_cache()  # as a new process: it reads the job's request variables again
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", github_oidc.request_url)
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", github_oidc.request_token)
     assert auth.azure_credential(azure).get_token(KEY_VAULT).token
     issued = [t.subject for t in github_oidc.issued]
     assert issued == [immutable, immutable]  # the issuer speaks the new form only

@@ -58,10 +58,20 @@ ROUTE_ACTIONS = {
 
 CERTIFICATES_OFFICER = frozenset(a for a in ROUTE_ACTIONS.values() if "/certificates/" in a)
 SECRETS_OFFICER = frozenset(a for a in ROUTE_ACTIONS.values() if "/secrets/" in a)
+# Key Vault Reader ("Azure built-in roles for Security"): data actions
+# Microsoft.KeyVault/vaults/*/read and .../secrets/readMetadata/action: properties and
+# tags of everything, never a secret's value (getSecret) nor a key.
+READER = frozenset(a for a in ROUTE_ACTIONS.values() if a.endswith("/read")) | {SECRET_META}
 ROLES = {
     "Key Vault Certificates Officer": CERTIFICATES_OFFICER,
     "Key Vault Secrets Officer": SECRETS_OFFICER,
 }
+"""The roles renewer's renew identity holds (arm_keyvault.py grants and revokes them)."""
+
+
+def reader_denied() -> set[str]:
+    """What an identity holding only Key Vault Reader is denied (``denied_actions``)."""
+    return set(ROUTE_ACTIONS.values()) - READER
 
 
 def data_action(route: str) -> str | None:

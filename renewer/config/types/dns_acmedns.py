@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from renewer.config.convert import SECRET, Field, ca_bundle, plain, text
-from renewer.config.domains import check_url, normalise_zone
+from renewer.config.convert import CREDENTIAL_URL, SECRET, Field, ca_bundle, doc, plain, text
+from renewer.config.domains import normalise_zone
 from renewer.config.types.base import BuildContext, SettingsType
 from renewer.core.settings import ProviderSettings, SecretRef
 
@@ -34,11 +34,10 @@ def _secret(description: str) -> Field:
 
 
 FIELDS = {
-    "api_url": Field(
-        convert=plain(lambda v: check_url(v, ("http", "https"))),
+    "api_url": doc(
+        CREDENTIAL_URL,
+        "Base URL of the acme-dns API, for example https://auth.example.org.",
         required=True,
-        description="Base URL of the acme-dns API, for example https://auth.example.org.",
-        pattern=r"^\s*https?://[^\s/?#]+",
     ),
     "username": _secret("The registration's username (X-Api-User), as env:NAME."),
     "password": _secret("The registration's key (X-Api-Key), as env:NAME."),

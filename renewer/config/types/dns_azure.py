@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from renewer.config.convert import Field, plain, text
-from renewer.config.domains import normalise_uuid
+from renewer.config.convert import Field, plain
+from renewer.config.names import check_resource_group, check_subscription
 from renewer.config.types.base import BuildContext, SettingsType
 from renewer.core.settings import AzureSettings, ProviderSettings
 
@@ -23,15 +23,18 @@ class AzureDnsSettings(ProviderSettings):
 
 FIELDS = {
     "subscription_id": Field(
-        convert=plain(normalise_uuid),
+        convert=plain(check_subscription),
         required=True,
         description="Subscription that holds the DNS zones (a UUID).",
         pattern=UUID,
     ),
     "resource_group": Field(
-        convert=plain(text),
+        convert=plain(check_resource_group),
         required=True,
-        description="Resource group that holds the DNS zones.",
+        description=(
+            "Resource group that holds the DNS zones: 1 to 90 letters, digits, '_', '-', "
+            "'.', '(' or ')', not ending with '.' (Azure's rule)."
+        ),
     ),
 }
 

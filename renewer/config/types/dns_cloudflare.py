@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from renewer.config.convert import SECRET, Field, plain
-from renewer.config.domains import check_url, normalise_zone
+from renewer.config.convert import CREDENTIAL_URL, SECRET, Field, doc, plain
+from renewer.config.domains import normalise_zone
 from renewer.config.types.base import BuildContext, SettingsType
 from renewer.core.settings import ProviderSettings, SecretRef
 
@@ -31,10 +31,9 @@ FIELDS = {
         convert=plain(normalise_zone),
         description="Zone to write; the longest zone the token can read if omitted.",
     ),
-    "base_url": Field(
-        convert=plain(lambda v: check_url(v, ("http", "https"))),
-        description="Another API base URL (a test stand-in); Cloudflare's by default.",
-        pattern=r"^\s*https?://[^\s/?#]+",
+    "base_url": doc(
+        CREDENTIAL_URL,
+        "Another API base URL (a test stand-in); Cloudflare's by default.",
     ),
 }
 

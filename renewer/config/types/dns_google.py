@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from renewer.config.convert import Field, existing_file, plain, text
-from renewer.config.domains import check_url
+from renewer.config.convert import CREDENTIAL_URL, Field, doc, existing_file, plain, text
 from renewer.config.types.base import BuildContext, SettingsType
 from renewer.core.settings import ProviderSettings
 
@@ -28,11 +27,10 @@ FIELDS = {
         convert=plain(text),
         description="Managed zone name (not its DNS name); by longest suffix if omitted.",
     ),
-    "endpoint": Field(
-        convert=plain(lambda v: check_url(v, ("http", "https"))),
+    "endpoint": doc(
+        CREDENTIAL_URL,
+        "Another Cloud DNS endpoint (a test stand-in); Google's by default.",
         default="https://dns.googleapis.com",
-        description="Another Cloud DNS endpoint (a test stand-in); Google's by default.",
-        pattern=r"^\s*https?://[^\s/?#]+",
     ),
     "credentials_file": Field(
         convert=existing_file,

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from renewer.config.convert import SECRET, Field, ca_bundle, plain, text
-from renewer.config.domains import check_url, normalise_zone
+from renewer.config.convert import CREDENTIAL_URL, SECRET, Field, ca_bundle, doc, plain, text
+from renewer.config.domains import normalise_zone
 from renewer.config.types.base import BuildContext, SettingsType
 from renewer.core.settings import ProviderSettings, SecretRef
 
@@ -23,14 +23,13 @@ class PowerDnsSettings(ProviderSettings):
 
 
 FIELDS = {
-    "api_url": Field(
-        convert=plain(lambda v: check_url(v, ("http", "https"))),
-        required=True,
-        description=(
+    "api_url": doc(
+        CREDENTIAL_URL,
+        (
             "Base URL of the PowerDNS webserver, for example http://127.0.0.1:8081 "
             "(the API lives under /api/v1)."
         ),
-        pattern=r"^\s*https?://[^\s/?#]+",
+        required=True,
     ),
     "api_key": Field(
         convert=SECRET.convert,

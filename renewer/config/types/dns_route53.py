@@ -7,8 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from renewer.config.convert import NUMBER, SECONDS, Field, ca_bundle, plain, text
-from renewer.config.domains import check_url
+from renewer.config.convert import (
+    CREDENTIAL_URL,
+    NUMBER,
+    SECONDS,
+    Field,
+    ca_bundle,
+    doc,
+    plain,
+    text,
+)
 from renewer.config.types.base import BuildContext, SettingsType
 from renewer.core.settings import ProviderSettings
 
@@ -37,10 +45,9 @@ FIELDS = {
     "region": Field(
         convert=plain(text), default="us-east-1", description="AWS region for the client."
     ),
-    "endpoint_url": Field(
-        convert=plain(lambda v: check_url(v, ("http", "https"))),
-        description="Another Route 53 endpoint (an emulator such as moto); AWS's by default.",
-        pattern=r"^\s*https?://[^\s/?#]+",
+    "endpoint_url": doc(
+        CREDENTIAL_URL,
+        "Another Route 53 endpoint (an emulator such as moto); AWS's by default.",
     ),
     "ca_bundle": Field(convert=ca_bundle, description="PEM file of CAs for endpoint_url."),
     "insync_timeout": Field(

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from renewer.config.convert import NUMBER, Context, Field, doc, existing_file
-from renewer.config.domains import check_url, normalise_email
+from renewer.config.convert import NUMBER, Context, Field, doc, env_reference, existing_file
+from renewer.config.domains import check_credential_url, normalise_email, safe_for_credentials
 from renewer.config.durations import parse_positive_duration
 from renewer.core.settings import SecretRef
 
@@ -37,26 +37,33 @@ def _env_ref(value: Any, ctx: Context) -> SecretRef:
     without secrets, renew shards); a variable missing where one is sent is a
     warning then, and must never stop a renewal.
     """
-    if not isinstance(value, str) or not value.strip().startswith("env:"):
-        raise ValueError("must be an env:NAME reference, not a literal secret")
-    name = value.strip()[len("env:") :]
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        raise ValueError("env: must be followed by an environment variable name")
-    return SecretRef(name)
+    return SecretRef(env_reference(value))
+
+
+def _url_ref(value: Any, ctx: Context) -> SecretRef:
+    """``env:NAME`` of a URL; checked for https now if the variable is set here.
+
+    The value is never quoted in the message: a Teams or Slack URL is a credential.
+    """
+    ref = _env_ref(value, ctx)
+    url = ctx.environ.get(ref.env)
+    if url is not None and not safe_for_credentials(url):
+        raise ValueError(f"the URL in {ref} must be an https:// URL (http:// only for loopback)")
+    return ref
 
 
 def _url_or_secret(value: Any, ctx: Context) -> SecretRef | str:
-    """A generic webhook: env:NAME, or a literal http(s) URL without credentials."""
+    """A generic webhook: env:NAME, or a literal https URL without credentials."""
     if isinstance(value, str) and value.strip().startswith("env:"):
-        return _env_ref(value, ctx)
-    return check_url(str(value), ("http", "https"))
+        return _url_ref(value, ctx)
+    return check_credential_url(str(value))
 
 
 def _credential_url(value: Any, ctx: Context) -> SecretRef:
     """Teams and Slack URLs are credentials: anyone holding one can post."""
     if not isinstance(value, str) or not value.strip().startswith("env:"):
         raise ValueError("this URL is a credential: give it as env:NAME, not literally")
-    return _env_ref(value, ctx)
+    return _url_ref(value, ctx)
 
 
 def _address(value: str) -> str:
@@ -136,8 +143,8 @@ TABLES: dict[str, dict[str, Field]] = {
             convert=_url_or_secret,
             required=True,
             description=(
-                "Where to POST the event: env:NAME, or a literal http(s) URL without "
-                "credentials or query."
+                "Where to POST the event: env:NAME, or a literal https URL without "
+                "credentials or query (http only on loopback)."
             ),
         ),
         "secret": doc(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from renewer.config.convert import Field, existing_file, plain
-from renewer.config.domains import check_url
+from renewer.config.names import check_vault_url
 from renewer.config.types.base import BuildContext, SettingsType
 from renewer.core.settings import AzureSettings, BackendSettings
 
@@ -33,11 +33,12 @@ class KeyVaultSettings(BackendSettings):
 
 FIELDS = {
     "vault_url": Field(
-        convert=plain(lambda v: check_url(v, ("https",))),
+        convert=plain(check_vault_url),
         required=True,
         description=(
-            "Vault URL, such as https://NAME.vault.azure.net (any https:// URL for "
-            "sovereign clouds and emulators)."
+            "Vault URL: https://NAME.vault.azure.net, or .vault.usgovcloudapi.net, "
+            ".vault.azure.cn (NAME: 3 to 24 letters, digits and hyphens, Key Vault's rule); "
+            "any https:// URL on loopback for emulators."
         ),
         pattern=r"^\s*https://[^\s/?#]+",
     ),

@@ -50,6 +50,7 @@ from datetime import UTC, datetime, timedelta
 from azure.core.exceptions import ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 
+from renewer.config.domains import LOCK_PREFIX
 from renewer.core import timefmt
 from renewer.stores.contract import LockBusy
 from renewer.stores.keyvault.errors import vault_errors
@@ -60,7 +61,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 HEARTBEAT = 30.0  # seconds; several heartbeats fit in one LEASE
 SETTLE = 1.0
-PREFIX = "renewer-lock-"
+PREFIX = LOCK_PREFIX  # certificate names may not take it (config.domains)
 MAX_NAME = 127
 CONTENT_TYPE = "application/json"
 MARKER = '{"lease": "renewer", "claim": "in the tags"}'

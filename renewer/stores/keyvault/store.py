@@ -385,5 +385,8 @@ class KeyVaultStore(CertificateStore):
     def save_account(self, record: AccountRecord) -> None:
         self._account.save(record)
 
+    def account_uri(self, directory: str) -> str | None:
+        return self._account.uri(directory)
+
     def lock(self, name: str) -> contextlib.AbstractContextManager[None]:
         return self._lease.hold(name)

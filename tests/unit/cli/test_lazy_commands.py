@@ -33,7 +33,7 @@ acme:
   directory: https://acme.example/dir
 store:
   type: keyvault
-  vault_url: https://v.vault.azure.net
+  vault_url: https://vault-v.vault.azure.net
 dns:
   type: azure
   subscription_id: 00000000-0000-0000-0000-000000000000

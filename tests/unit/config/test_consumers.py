@@ -88,7 +88,8 @@ def test_consumer_resource_must_be_the_kinds_provider_and_type(tmp_path: Path) -
 def test_consumer_resource_that_is_no_resource_id_is_located(tmp_path: Path) -> None:
     entry = "      - {kind: api-management, resource: apim-01, certificate: c}\n"
     (line,) = issues(tmp_path, entry)
-    assert ":9:42: certificates[0].consumers[0].resource: expected an Azure resource id" in line
+    where = ":9:42: certificates[0].consumers[0].resource: "
+    assert where + "'apim-01' is not an Azure resource id" in line
 
 
 def test_consumer_kind_keys_are_checked_and_required(tmp_path: Path) -> None:

@@ -40,12 +40,7 @@ def test_same_tree_as_pyyaml(path: Path) -> None:
 
 def test_anchors_aliases_tags_and_complex_keys() -> None:
     text = (
-        "a: &x {k: [1, 2.5, null, true, '3']}\n"
-        "b: *x\n"
-        "c: !!str 12\n"
-        "? [p, q]\n"
-        ": |\n  block\n"
-        "d: ~\n"
+        "a: &x {k: [1, 2.5, null, true, '3']}\nb: *x\nc: !!str 12\n? [p, q]\n: |\n  block\nd: ~\n"
     )
     fast = fastyaml.compose(text)
     assert fast is not None

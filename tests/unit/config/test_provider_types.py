@@ -45,8 +45,8 @@ def test_each_type_builds_its_typed_settings(tmp_path: Path) -> None:
     hook.chmod(0o755)
     cases: list[tuple[str, Any]] = [
         (
-            "  type: powerdns\n  api_url: http://pdns:8081/\n  api_key: env:KEY\n",
-            PowerDnsSettings("http://pdns:8081", SecretRef("KEY")),
+            "  type: powerdns\n  api_url: https://pdns:8081/\n  api_key: env:KEY\n",
+            PowerDnsSettings("https://pdns:8081", SecretRef("KEY")),
         ),
         (
             "  type: route53\n  hosted_zone_id: /hostedzone/Z123ABC\n  insync_timeout: 30s\n",
@@ -82,7 +82,7 @@ def test_each_type_builds_its_typed_settings(tmp_path: Path) -> None:
     [
         ("  type: powerdns\n  api_key: env:KEY\n", "4:3: dns: missing required key 'api_url'"),
         (
-            "  type: powerdns\n  api_url: http://p\n  api_key: literal\n",
+            "  type: powerdns\n  api_url: https://p\n  api_key: literal\n",
             "6:12: dns.api_key: must be an env:NAME reference, not a literal secret",
         ),
         ("  type: route53\n  hosted_zone_id: 'Z/../x y'\n", "5:19: dns.hosted_zone_id: "),
@@ -95,7 +95,7 @@ def test_each_type_builds_its_typed_settings(tmp_path: Path) -> None:
         ("  type: google\n", "4:3: dns: missing required key 'project'"),
         ("  type: acme-dns\n  api_url: https://a\n", "missing required key 'username'"),
         (
-            "  type: powerdns\n  api_url: http://p\n  api_key: env:KEY\n  token: x\n",
+            "  type: powerdns\n  api_url: https://p\n  api_key: env:KEY\n  token: x\n",
             "7:3: dns: unknown key 'token' (allowed: type, propagation, api_url, api_key",
         ),
         ("  type: route56\n", "4:9: dns.type: unknown DNS type 'route56'; did you mean 'route53'?"),
