@@ -11,6 +11,7 @@ Each use case that opens a :class:`Services` closes it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -32,7 +33,7 @@ from renewer.execute.executor import (
 from renewer.execute.remember import remember_windows
 from renewer.execute.services import Services
 from renewer.execute.state import State, read_state
-from renewer.plan import planner, shard
+from renewer.plan import budget, planner, shard
 from renewer.publish import actions as github
 from renewer.report import render as report_render
 from renewer.report.model import RunReport
@@ -56,19 +57,26 @@ def make_plan(
     force: bool = False,
     now: datetime | None = None,
     refresh: bool = False,
+    limits: budget.Limits | None = None,
 ) -> tuple[Plan, State]:
-    """Read the state and plan; certificates whose store is unreadable are left out."""
+    """Read the state and plan; certificates whose store is unreadable are left out.
+
+    The CA's rate limits (``limits``: the defaults unless given) defer what
+    would pass them (renewer.plan.budget).
+    """
     selected = planner.select(specs, only)
     state = read_state(selected, services, refresh)
     acting = [s for s in selected if s.name not in state.unreadable]
+    moment = now or datetime.now(UTC)
     plan = planner.plan(
         acting,
         state.stored,
-        now or datetime.now(UTC),
+        moment,
         state.renewal_info,
         force=force,
         managed=[s.name for s in specs],
     )
+    plan = budget.apply(plan, state.stored, state.renewal_info, moment, limits or budget.Limits())
     return plan, state
 
 
@@ -79,6 +87,7 @@ def make_shard_plan(
     force: bool,
     part: shard.Shard,
     refresh: bool = False,
+    limits: budget.Limits | None = None,
 ) -> tuple[Plan, State]:
     """``make_plan`` for this shard's part of the ``--only`` selection.
 
@@ -89,7 +98,8 @@ def make_shard_plan(
     names = shard.split((s.name for s in selected), part)
     if not names:
         return Plan(generated_at=datetime.now(UTC), actions=()), State({}, {})
-    return make_plan(specs, services, names, force, refresh=refresh)
+    limits = dataclasses.replace(limits or budget.Limits(), shard=part)
+    return make_plan(specs, services, names, force, refresh=refresh, limits=limits)
 
 
 def unreadable_results(state: State) -> tuple[Result, ...]:
@@ -131,11 +141,12 @@ def plan_for(
     force: bool = False,
     part: shard.Shard | None = None,
     refresh: bool = False,
+    limits: budget.Limits | None = None,
 ) -> tuple[Plan, State]:
     """The plan of this run (or of its shard); unknown ``only`` names raise UnknownCertificate."""
     if part is not None:
-        return make_shard_plan(specs, services, only, force, part, refresh)
-    return make_plan(specs, services, only, force, refresh=refresh)
+        return make_shard_plan(specs, services, only, force, part, refresh, limits)
+    return make_plan(specs, services, only, force, refresh=refresh, limits=limits)
 
 
 @dataclass(frozen=True)
@@ -146,6 +157,7 @@ class Preview:
     unreadable: bool  # a store could not be listed: the plan is incomplete
     warnings: tuple[str, ...]  # dns-persist-01 standing records that will not do
     notes: tuple[str, ...]  # records a person must create (acme-dns CNAMEs)
+    caa: tuple[str, ...] = ()  # CAA records that would refuse a due certificate
 
 
 def preview(
@@ -154,17 +166,25 @@ def preview(
     force: bool = False,
     refresh: bool = False,
     part: shard.Shard | None = None,
+    limits: budget.Limits | None = None,
 ) -> Preview:
-    """Plan without acting, with the dns-persist-01 records each action relies on."""
+    """Plan without acting, with the DNS records (dns-persist-01, CAA) the actions rely on."""
     from renewer.config.types.dns_acmedns import AcmeDnsSettings
     from renewer.dns.providers import acmedns
+    from renewer.execute import caa
     from renewer.execute import persist as standing
     from renewer.report import persist as persist_report
 
     with Services() as services:
-        plan, state = plan_for(list(cfg.certificates), services, only, force, part, refresh)
+        plan, state = plan_for(list(cfg.certificates), services, only, force, part, refresh, limits)
         specs = [a.spec for a in plan.actions]
         records = standing.gather(specs, services)
+        refusals = caa.advise(
+            [a.spec for a in plan.due()],
+            services.caa,
+            lambda spec: services.stores.get(spec.store),
+            lambda spec, store: services.account(spec.acme, store),
+        )
     notes = [
         f"{spec.name}: acme-dns needs {record}"
         for spec in specs
@@ -176,6 +196,7 @@ def preview(
         bool(state.unreadable),
         tuple(persist_report.warnings(records)),
         tuple(notes),
+        tuple(refusals),
     )
 
 
@@ -249,8 +270,10 @@ class RenewOptions:
     dry_run: bool = False
     part: shard.Shard | None = None
     concurrency: int = DEFAULT_CONCURRENCY
-    max_new_orders: int = DEFAULT_MAX_NEW_ORDERS
+    max_new_orders: int = DEFAULT_MAX_NEW_ORDERS  # per CA account, shared by the shards
+    per_domain_limit: int = budget.DEFAULT_PER_DOMAIN
     cert_deadline: float = DEFAULT_CERT_DEADLINE
+    new_account: bool = False  # register anew even where the store has a lost account's
     verify: bool = True
     nudge: bool = True  # False: consumers are listed as not nudged ("off")
     notify: bool | None = None  # None: notify unless this run is a shard
@@ -278,15 +301,15 @@ def run_renewal(
 ) -> RenewRun:
     """The whole run: plan, execute, verify, outputs, notify; ``failed`` is the exit status.
 
-    Failed when a certificate failed, the run was cancelled, an endpoint still
-    serves a stale certificate past its grace, or an output could not be
-    written. A failed notification is only a warning. Notifications go out
-    after the outputs are written, never from a shard (``report publish``
-    sends them for the merged report) nor from a dry run.
+    Failed when a certificate failed, the run was cancelled, an endpoint serves a
+    stale certificate past grace, or an output was not written; a failed notification
+    is a warning. Notifications follow the outputs, never from a shard (``report
+    publish`` sends the merged report's) nor from a dry run.
     """
     tell = listener or RunListener()
     cancel = cancel or threading.Event()
-    with Services(state_dir=options.state_dir) as services:
+    limits = budget.Limits(options.max_new_orders, options.per_domain_limit, options.part)
+    with Services(state_dir=options.state_dir, new_account=options.new_account) as services:
         plan, state = plan_for(
             list(cfg.certificates),
             services,
@@ -294,6 +317,7 @@ def run_renewal(
             options.force,
             options.part,
             options.refresh,
+            limits,
         )
         tell.planned(plan)
         executor = Executor(
@@ -301,7 +325,7 @@ def run_renewal(
             options.concurrency,
             cancel,
             on_result=tell.result,
-            max_new_orders=options.max_new_orders,
+            max_new_orders=budget.share(options.max_new_orders, options.part),  # this shard's
             cert_deadline=options.cert_deadline,
         )
         the_report = renew(plan, state, executor, dry_run=options.dry_run)
@@ -350,11 +374,8 @@ def run_renewal(
 def _write_outputs(
     body: Mapping[str, Any], markdown: str, options: RenewOptions, tell: RunListener
 ) -> bool:
-    """Write the JSON report, the summary and the job summary; False if one failed.
-
-    The paths were checked before any work; one that fails now is told to the
-    listener with its text (the run happened, its record must not be lost).
-    """
+    """Write the report, the summary and the job summary; False if one failed (checked
+    before the work, so a failure now is told to the listener with its text)."""
     ok = True
     outputs = [
         ("--report", options.report_path, json.dumps(body, indent=2) + "\n"),

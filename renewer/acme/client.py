@@ -1,4 +1,4 @@
-"""A thin layer over certbot's ``acme`` (ClientV2) for what renewer needs.
+"""The account at a CA, over certbot's ``acme`` protocol objects, for what renewer needs.
 
 What it adds to the library, and why:
 - one account per CA directory, kept in the store and reused by every run
@@ -9,8 +9,9 @@ What it adds to the library, and why:
   NewOrder has no such field), retried without it when the CA refuses;
 - profile validation against ``meta.profiles``;
 - every request bounded by the certificate's deadline, and a CA that stopped
-  answering marked down for the run (``renewer.acme.transport``, which also
-  holds the client that retries badNonce and transient problems).
+  answering marked down for the run (``renewer.acme.transport``); the signed
+  requests themselves, with their badNonce and transient-problem retries, are
+  ``renewer.acme.protocol``'s.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
-import requests
 from acme import crypto_util, messages
 from acme import errors as acme_errors
 from cryptography import x509
@@ -32,16 +33,16 @@ from josepy.jwk import JWK, JWKEC
 
 from renewer.acme.failures import AcmeFailure as AcmeFailure
 from renewer.acme.failures import problem_text as problem_text
-from renewer.acme.session import CaSession
+from renewer.acme.protocol import AcmeClient as AcmeClient
+from renewer.acme.protocol import Identity
+from renewer.acme.session import CaSession, Reply
 from renewer.acme.transport import (
     MIN_DOWN_WAIT,
     CaHealth,
-    Network,
     not_answering,
     send,
     short,
 )
-from renewer.acme.transport import AcmeClient as AcmeClient
 from renewer.core import renewal_window, retry
 from renewer.core.certs import IssuedChain, split_chain, top_issuer_name
 from renewer.core.models import RenewalInfo
@@ -84,7 +85,7 @@ def _account_alg(key: JWK) -> JWASignature:
 class AcmeAccount:
     """One CA directory and our account there, shared by every order of a run.
 
-    Each order gets a light ClientV2 of its own (it carries that order's
+    Each order gets a light client of its own (it carries that order's
     deadline and cancel event) on the account's one ``CaSession``: the
     connections, the nonces, the directory and the account are shared.
     """
@@ -101,6 +102,9 @@ class AcmeAccount:
         self._key: JWK | None = None
         self._regr: messages.RegistrationResource | None = None
         self._ari: dict[str, RenewalInfo | None] = {}
+        # Asked just before a new account is registered, with why; raises to refuse
+        # (renewer.execute.accounts: never silently a new account).
+        self.before_register: Callable[[str], None] | None = None
         # One pooled session for the GETs (directory, ARI) and every order's POSTs:
         # planning thousands of certificates otherwise pays a TLS handshake per
         # lookup, and issuing them one per order plus a HEAD newNonce.
@@ -139,30 +143,31 @@ class AcmeAccount:
         deadline: Deadline,
         cancel: threading.Event | None = None,
         advisory: bool = False,
-    ) -> requests.Response:
+    ) -> Reply:
         """An unauthenticated GET on the pooled session, under the CA's timeouts."""
+        session = self.session
         return send(
             self.health,
             self.settings.directory,
             deadline,
             cancel,
-            lambda timeouts: self.session.http.get(url, timeout=timeouts),
-            self.session.connections,
+            lambda timeouts: session.request("GET", url, timeouts),
+            session.connections,
             advisory=advisory,
         )
 
     def _fetch_directory(
         self, deadline: Deadline, cancel: threading.Event | None
     ) -> messages.Directory:
+        url = self.settings.directory
+        response = self._get(url, deadline, cancel)
+        if not response.ok:
+            raise AcmeFailure(f"CA directory {url} unreachable: HTTP {response.status_code}")
+        self.session.keep_nonce(response)  # the first order's POST needs no HEAD
         try:
-            response = self._get(self.settings.directory, deadline, cancel)
-            response.raise_for_status()
-            self.session.keep_nonce(response)  # the first order's POST needs no HEAD
             return messages.Directory.from_json(response.json())
-        except (requests.RequestException, ValueError, DeserializationError) as exc:
-            raise AcmeFailure(
-                f"CA directory {self.settings.directory} unreachable: {short(exc)}"
-            ) from None
+        except (ValueError, DeserializationError) as exc:
+            raise AcmeFailure(f"CA directory {url} unreachable: {short(exc)}") from None
 
     def profiles(self, deadline: Deadline | None = None) -> dict[str, str]:
         meta = getattr(self.directory(deadline), "meta", None)
@@ -217,8 +222,12 @@ class AcmeAccount:
             log.info(
                 "stored ACME account unknown to %s; registering it again", self.settings.directory
             )
+            why = "the stored account is unknown to the CA"
         else:
             key = JWKEC(key=ec.generate_private_key(ec.SECP256R1()))
+            why = "no account stored"
+        if self.before_register is not None:
+            self.before_register(why)
         regr = self._register(self._bare_client(directory, key, deadline), key)
         self.store.save_account(AccountRecord(self.settings.directory, key.json_dumps(), regr.uri))
         log.info("ACME account ready at %s", self.settings.directory)
@@ -231,18 +240,15 @@ class AcmeAccount:
         deadline: Deadline,
         cancel: threading.Event | None = None,
     ) -> AcmeClient:
-        net = Network(
-            key,
-            _account_alg(key),
+        return AcmeClient(
+            directory,
+            Identity(key, _account_alg(key)),
             self.session,
-            directory=self.settings.directory,
+            directory_url=self.settings.directory,
             health=self.health,
             deadline=deadline,
             cancel=cancel,
         )
-        acme = AcmeClient(directory, net)
-        acme.deadline, acme.cancel = deadline, cancel
-        return acme
 
     def _existing_account(self, acme: AcmeClient) -> messages.RegistrationResource | None:
         try:
@@ -300,14 +306,15 @@ class AcmeAccount:
         if not base:
             return None
         url = f"{str(base).rstrip('/')}/{ari_cert_id}"
+        response = self._get(url, deadline, advisory=advisory)
+        if response.status_code == 404:
+            return None
+        if not response.ok:
+            raise AcmeFailure(f"renewal info unavailable: HTTP {response.status_code}")
         try:
-            response = self._get(url, deadline, advisory=advisory)
-            if response.status_code == 404:
-                return None
-            response.raise_for_status()
             body = response.json()
             info = messages.RenewalInfo.from_json(body)
-        except (requests.RequestException, ValueError, DeserializationError) as exc:
+        except (ValueError, DeserializationError) as exc:
             raise AcmeFailure(f"renewal info unavailable: {short(exc)}") from None
         window = info.suggested_window
         start, end = _utc(window.start), _utc(window.end)
@@ -349,11 +356,10 @@ class AcmeAccount:
         identifiers = [messages.Identifier(typ=messages.IDENTIFIER_FQDN, value=n) for n in names]
         order = RenewalOrder(identifiers=identifiers, profile=profile, replaces=replaces)
         log.debug("newOrder %s profile=%s replaces=%s", ",".join(names), profile, replaces)
-        response = acme._post(acme.directory["newOrder"], order)
+        response = acme.post(acme.directory["newOrder"], order)
         body = messages.Order.from_json(response.json())
         authorizations = [
-            acme._authzr_from_response(acme.post_as_get(url), uri=url)
-            for url in body.authorizations
+            acme.authorization(acme.post_as_get(url), url) for url in body.authorizations
         ]
         return messages.OrderResource(
             body=body,

@@ -1,44 +1,72 @@
 """One CA account's HTTP session for a run: kept-alive connections, nonces, TLS trust.
 
-What every order of one account shares: one keep-alive connection pool (a run
-of 50 orders used to open 52 TLS connections, one per order's fresh ClientV2)
-and one locked nonce pool, so an order starts with a nonce the previous
-answers left behind instead of a HEAD newNonce of its own. The environment
-(proxies, ``REQUESTS_CA_BUNDLE``) is read once per run and the TLS trust is
-one SSLContext, rather than both being worked out again on every request.
+What every order of one account shares: one urllib3 pool manager (a run of 50
+orders used to open 52 TLS connections, one per order's client) and one locked
+nonce pool, so an order starts with a nonce the previous answers left behind
+instead of a HEAD newNonce of its own. The TLS trust is one SSLContext, built
+once from ``acme.ca_bundle`` (or ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE``,
+which users of requests-based tools already set, or certifi's roots), and the
+proxy is read from the environment once.
 
-Its plain requests (every ACME POST, the directory and renewal-info GETs) go
-straight to the connection adapter (:class:`LeanSession`): requests' per-call
-merging of settings, cookies, hooks and URL re-parsing was a third of a
-request's CPU, and at 50 orders the run is CPU-bound.
+Only urllib3's public API is used: ``PoolManager`` / ``ProxyManager``,
+``urlopen`` with explicit timeouts, ``retries=False`` (the transport decides
+what is tried again) and no redirects (ACME answers none). The connections
+are recorded for Ctrl-C through the pools' ``ConnectionCls`` attribute
+(renewer.acme.cutoff).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import ssl
 import threading
+import urllib.request
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-from acme import client as acme_client
-from acme import errors as acme_errors
-from acme import jws
+import certifi
+import urllib3
 from josepy.errors import DeserializationError
-from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
-from requests.models import PreparedRequest
-from requests.structures import CaseInsensitiveDict
-from urllib3.util.ssl_ import create_urllib3_context
+from josepy.json_util import decode_b64jose
+from urllib3 import HTTPHeaderDict
+from urllib3.util import Timeout, create_urllib3_context
 
-from renewer.acme.cutoff import Connections, CuttableAdapter
+from renewer.acme.cutoff import Connections
+from renewer.acme.failures import AcmeFailure
 
 USER_AGENT = "renewer/0.1 (+acme-python)"
-HTTP_POOL = 32  # kept-alive connections per CA: the ARI lookups and every order in flight
+HTTP_POOL = 32  # kept-alive connections per CA host: the ARI lookups and every order in flight
 NONCE_POOL = 64  # nonces kept for later requests; older ones are the likeliest to be stale
+REPLAY_NONCE = "Replay-Nonce"
+BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A CA's answer, read in full (the connection is back in the pool)."""
+
+    status_code: int
+    headers: HTTPHeaderDict
+    content: bytes
+    url: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code < 400
+
+    @property
+    def text(self) -> str:
+        """The body as text: ACME's JSON and PEM are UTF-8 (RFC 8555 5)."""
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body as JSON; ValueError when it is not."""
+        return json.loads(self.content)
 
 
 class NoncePool:
@@ -64,52 +92,35 @@ class NoncePool:
         return len(self._nonces)
 
 
-def decode_nonce(response: requests.Response) -> bytes:
-    """The Replay-Nonce of an answer, checked as the library checks it."""
-    header = response.headers.get(acme_client.ClientNetwork.REPLAY_NONCE_HEADER)
+class NoNonce(AcmeFailure):
+    """An answer without a usable Replay-Nonce (RFC 8555 6.5.1 says every answer has one)."""
+
+
+def decode_nonce(reply: Reply) -> bytes:
+    """The Replay-Nonce of an answer: base64url without padding (RFC 8555 6.5.1)."""
+    header = reply.headers.get(REPLAY_NONCE)
     if header is None:
-        raise acme_errors.MissingNonce(response)
+        raise NoNonce(f"the CA's answer from {reply.url} carries no Replay-Nonce")
     try:
-        nonce: bytes = jws.Header._fields["nonce"].decode(header)
-        return nonce
-    except DeserializationError as error:
-        raise acme_errors.BadNonce(header, error) from None
+        return decode_b64jose(header)
+    except DeserializationError:
+        raise NoNonce(f"the CA's Replay-Nonce from {reply.url} is not base64url") from None
 
 
-class PinnedTlsAdapter(CuttableAdapter):
-    """An adapter whose TLS trust is decided once: one SSLContext, the bundle loaded once.
-
-    requests checks the CA bundle's path on every request (``os.path.exists``,
-    two ``isdir``): three file-system calls per renewal-info lookup, each a
-    GIL hand-off that 16 lookup threads queue behind. Here the pool key carries
-    the context and the per-request checks are skipped; urllib3 still verifies
-    the chain and the host name on every new connection.
-    """
-
-    def __init__(self, context: ssl.SSLContext, registry: Connections, **kwargs: Any) -> None:
-        self._context = context
-        super().__init__(registry, **kwargs)
-
-    def init_poolmanager(
-        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
-    ) -> None:
-        super().init_poolmanager(connections, maxsize, block, ssl_context=self._context)
-
-    def build_connection_pool_key_attributes(  # type: ignore[override]
-        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        url = urlsplit(request.url or "")
-        host = {"scheme": url.scheme.lower(), "host": url.hostname, "port": url.port}
-        return host, {"cert_reqs": "CERT_REQUIRED", "ssl_context": self._context}
-
-    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        conn.cert_reqs = "CERT_REQUIRED"  # the context holds the trusted roots
+def trust_store(ca_bundle: Path | None) -> str:
+    """The CA file or folder to trust: the config's, the environment's, or certifi's."""
+    if ca_bundle is not None:
+        return str(ca_bundle)
+    for name in BUNDLE_VARIABLES:
+        if os.environ.get(name):
+            return os.environ[name]
+    return certifi.where()
 
 
-def tls_context(verify: bool | str) -> ssl.SSLContext:
-    """The SSLContext for ``verify``: a CA file or folder, or requests' default bundle."""
+def tls_context(where: str) -> ssl.SSLContext:
+    """One SSLContext trusting ``where`` (a CA file or a hashed folder); the host name
+    and chain are still checked on every new connection."""
     context = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
-    where = requests.utils.DEFAULT_CA_BUNDLE_PATH if verify is True else str(verify)
     if os.path.isdir(where):
         context.load_verify_locations(capath=where)
     else:
@@ -117,109 +128,62 @@ def tls_context(verify: bool | str) -> ssl.SSLContext:
     return context
 
 
-# What a plain request may carry; anything else (params, files, auth, a stream,
-# another verify, proxies...) takes requests' full path.
-_PLAIN = frozenset({"data", "headers", "timeout", "verify", "allow_redirects"})
-
-
-class LeanSession(requests.Session):
-    """A Session whose plain requests skip requests' per-call machinery.
-
-    ``Session.request`` prepares every call from scratch: it merges the
-    session's settings, copies and merges cookie jars, re-parses and re-quotes
-    the URL, builds hooks and times the answer. A CA's URLs come from its own
-    directory and answers, nothing here uses cookies, hooks or auth, and the
-    trust and proxies are fixed for the run, so a plain request is prepared in
-    a few assignments and handed to the same adapter (same pool, same TLS
-    checks, same exception mapping). Redirects are still followed by requests
-    itself, cookies a server sets are still kept (then requests' path is used
-    from there on), and anything unusual takes the full path.
-    """
-
-    def request(  # type: ignore[override]
-        self, method: str, url: str, *args: Any, **kwargs: Any
-    ) -> requests.Response:
-        data = kwargs.get("data")
-        verify = kwargs.get("verify")
-        if (
-            args
-            or any(value is not None for key, value in kwargs.items() if key not in _PLAIN)
-            or not isinstance(data, str | bytes | None)
-            or verify not in (None, self.verify)
-            or self.proxies
-            or self.auth
-            or len(self.cookies)
-            or not url.isascii()
-            or any(c in url for c in " \t\r\n")
-        ):
-            return super().request(method, url, *args, **kwargs)
-        prepared = PreparedRequest()
-        prepared.method = method.upper()
-        prepared.url = url
-        headers = CaseInsensitiveDict(self.headers)
-        for name, value in (kwargs.get("headers") or {}).items():
-            if value is None:
-                headers.pop(name, None)  # as requests merges: None removes a default
-            else:
-                headers[name] = value
-        body = data.encode() if isinstance(data, str) else data
-        if body is not None:
-            headers["Content-Length"] = str(len(body))
-        elif prepared.method not in ("GET", "HEAD"):
-            headers["Content-Length"] = "0"
-        prepared.headers = headers  # type: ignore[assignment]
-        prepared.body = body
-        adapter = self.get_adapter(url)
-        timeout = kwargs.get("timeout")
-        trust = True if self.verify is None else self.verify
-        response = adapter.send(prepared, timeout=timeout, verify=trust, proxies={})
-        if "set-cookie" in response.headers:
-            extract_cookies_to_jar(self.cookies, prepared, response.raw)  # type: ignore[no-untyped-call]
-        if kwargs.get("allow_redirects", True) and response.is_redirect:
-            prepared._cookies = RequestsCookieJar()  # type: ignore[attr-defined]
-            redirects = self.resolve_redirects(
-                response,
-                prepared,
-                timeout=timeout,
-                verify=trust,  # type: ignore[arg-type]  # a CA file, as requests allows
-                proxies={},
-            )
-            chain = [response, *redirects]
-            response = chain.pop()
-            response.history = chain
-        response.content  # noqa: B018 - read now: the connection goes back to the pool
-        return response
+def _proxy_for(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (HTTPS_PROXY, NO_PROXY...), if any."""
+    parts = urlsplit(url)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+        return proxy
+    return None
 
 
 class CaSession:
-    """One CA account's HTTP session for the run: pooled connections and nonces.
-
-    ``verify`` and the proxies are resolved here once: an explicit CA bundle
-    wins, otherwise what requests would read from the environment per call.
-    """
+    """One CA account's HTTP session for the run: pooled connections and nonces."""
 
     def __init__(self, directory: str, ca_bundle: Path | None) -> None:
-        http = LeanSession()
-        found = http.merge_environment_settings(directory, {}, None, None, None)
-        http.trust_env = False  # no per-request environment, proxy and netrc look-ups
-        http.proxies = dict(found.get("proxies") or {})
-        verify = found.get("verify")
-        self.verify: bool | str = str(ca_bundle) if ca_bundle else (verify or True)
-        http.verify = self.verify
-        http.headers["User-Agent"] = USER_AGENT
-        # Every connection, so Ctrl-C can end a read in flight (renewer.acme.cutoff);
-        # through a proxy, requests' own proxy pools are used and not cut.
-        self.connections: Connections | None = None if http.proxies else Connections()
-        registry = self.connections or Connections()
-        pool = PinnedTlsAdapter(
-            tls_context(self.verify), registry, pool_connections=2, pool_maxsize=HTTP_POOL
+        self.verify = trust_store(ca_bundle)
+        options: dict[str, Any] = {
+            "maxsize": HTTP_POOL,
+            "block": False,
+            "retries": False,
+            "ssl_context": tls_context(self.verify),
+            "headers": {"User-Agent": USER_AGENT},
+        }
+        proxy = _proxy_for(directory)
+        self.pools: urllib3.PoolManager = (
+            urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
         )
-        http.mount("https://", pool)
-        http.mount("http://", CuttableAdapter(registry, pool_connections=2, pool_maxsize=HTTP_POOL))
-        self.http = http
+        # Every connection, so Ctrl-C can end a read in flight (renewer.acme.cutoff).
+        self.connections = Connections()
+        self._classes = self.connections.connection_classes()
         self.nonces = NoncePool()
 
-    def keep_nonce(self, response: requests.Response) -> None:
-        """Pool the nonce of an answer that carries one (the directory, for instance)."""
-        with contextlib.suppress(acme_errors.MissingNonce, acme_errors.BadNonce):
-            self.nonces.add(decode_nonce(response))
+    def request(
+        self,
+        method: str,
+        url: str,
+        timeouts: tuple[float, float],
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        """One request, no retry, no redirect; urllib3's errors are the caller's."""
+        pool = self.pools.connection_from_url(url)
+        tracked = self._classes[1] if pool.scheme == "https" else self._classes[0]
+        if pool.ConnectionCls is not tracked:
+            pool.ConnectionCls = tracked
+        answer = self.pools.urlopen(
+            method,
+            url,
+            body=body,
+            headers={**self.pools.headers, **(headers or {})},
+            timeout=Timeout(connect=timeouts[0], read=timeouts[1]),
+            retries=False,
+            redirect=False,
+            preload_content=True,
+        )
+        return Reply(answer.status, answer.headers, answer.data, url)
+
+    def keep_nonce(self, reply: Reply) -> None:
+        """Pool the nonce of an answer that carries one (the directory, an error...)."""
+        with contextlib.suppress(NoNonce):
+            self.nonces.add(decode_nonce(reply))

@@ -40,7 +40,7 @@ from renewer.execute.executor import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_NEW_ORDERS,
 )
-from renewer.plan import shard
+from renewer.plan import budget, shard
 from renewer.plan.planner import UnknownCertificate
 from renewer.publish import actions as github
 from renewer.report import render as report
@@ -66,11 +66,31 @@ def parse_shard_option(spec: str | None) -> shard.Shard | None:
         raise UsageError(str(error)) from None
 
 
+max_new_orders_option = click.option(
+    "--max-new-orders",
+    type=AsciiNumber(int, 0),
+    default=DEFAULT_MAX_NEW_ORDERS,
+    show_default=True,
+    help="New ACME orders per CA account (the CA's rate limit), shared by all --shard "
+    "runs: each takes its share; the rest is deferred. ARI renewals do not count.",
+)
+per_domain_option = click.option(
+    "--per-domain-limit",
+    type=AsciiNumber(int, 0),
+    default=budget.DEFAULT_PER_DOMAIN,
+    show_default=True,
+    help="Certificates per registered domain in 7 days (the CA's limit; counted from the "
+    "stores): new certificates past it are deferred. ARI renewals do not count.",
+)
+
+
 @main.command()
 @config_option
 @only_option
 @force_option
 @refresh_option
+@max_new_orders_option
+@per_domain_option
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
 @click.option("-o", "--output", metavar="OUT", help="Write the plan here instead of stdout.")
 @shard_option
@@ -79,19 +99,24 @@ def plan(
     only: tuple[str, ...],
     force: bool,
     refresh: bool,
+    max_new_orders: int,
+    per_domain_limit: int,
     fmt: str,
     output: str | None,
     shard_spec: str | None,
 ) -> None:
     """Show what a renew would do, and why; changes nothing."""
     part = parse_shard_option(shard_spec)
+    limits = budget.Limits(max_new_orders, per_domain_limit, part)
     check_outputs({"-o": output})
     try:
-        shown = run.preview(load(config), only, force, refresh, part)
+        shown = run.preview(load(config), only, force, refresh, part, limits)
     except UnknownCertificate as error:
         raise UsageError(str(error)) from None
     for warning in shown.warnings:
         warn(warning, "dns-persist-01")
+    for line in shown.caa:
+        warn(line, "CAA")
     for note in shown.notes:
         click.echo(f"note: {note}", err=True)
     text = report.RENDERERS[fmt](shown.report)
@@ -138,13 +163,8 @@ def _install_cancel(cancel: threading.Event) -> None:
     show_default=True,
     help="Orders in flight at once.",
 )
-@click.option(
-    "--max-new-orders",
-    type=AsciiNumber(int, 0),
-    default=DEFAULT_MAX_NEW_ORDERS,
-    show_default=True,
-    help="Cap on new ACME orders this run (the CA's rate limits); the rest waits.",
-)
+@max_new_orders_option
+@per_domain_option
 @click.option(
     "--cert-deadline",
     type=AsciiNumber(float, 1, 7 * 86400),
@@ -158,6 +178,12 @@ def _install_cancel(cancel: threading.Event) -> None:
     "skip_verify",
     is_flag=True,
     help="Do not check the endpoints of the certificates afterwards (renewer verify).",
+)
+@click.option(
+    "--new-account",
+    is_flag=True,
+    help="Register a new ACME account even where the store holds certificates of a lost "
+    "one (CAA accounturi and dns-persist-01 records naming the old URL then need updating).",
 )
 @click.option(
     "--no-nudge",
@@ -182,9 +208,11 @@ def renew(
     summary_path: str | None,
     concurrency: int,
     max_new_orders: int,
+    per_domain_limit: int,
     cert_deadline: float,
     shard_spec: str | None,
     skip_verify: bool,
+    new_account: bool,
     skip_nudge: bool,
     notify: bool | None,
 ) -> None:
@@ -208,7 +236,9 @@ def renew(
         part=part,
         concurrency=concurrency,
         max_new_orders=max_new_orders,
+        per_domain_limit=per_domain_limit,
         cert_deadline=cert_deadline,
+        new_account=new_account,
         verify=not skip_verify,
         nudge=not skip_nudge,
         notify=notify,

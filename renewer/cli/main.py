@@ -59,6 +59,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "renewer.cli.certificates",
         "Revoke the current certificate NAME; the next run renews it.",
     ),
+    "adopt": (
+        "renewer.cli.adopt",
+        "Take over certificates another tool issued (keyvault-acmebot): tags only.",
+    ),
     "persist": (
         "renewer.cli.certificates",
         "Write dns-persist-01 standing records once; renewals then need no DNS writes.",
@@ -79,6 +83,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": (
         "renewer.cli.doctor",
         "Check sign-in, vaults, DNS zones and CAs; exit 0 all good, 1 any failed, 2 config.",
+    ),
+    "account": ("renewer.cli.account", "The ACME accounts renewer keeps, one per CA and store."),
+    "caa": (
+        "renewer.cli.caa",
+        "Print the CAA records that allow only this CA, account and dns-01, per zone.",
     ),
     "init": (
         "renewer.cli.init",

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from renewer.config.domains import show
+from renewer.config.convert import Field, plain
+from renewer.config.domains import normalise_domain, show
 
 ALIASES: dict[str, str] = {
     "letsencrypt": "https://acme-v02.api.letsencrypt.org/directory",
@@ -52,3 +53,16 @@ def resolve_directory(value: str) -> str:
         f"ACME directory {show(text)} {problem}; use an https:// URL or one of: "
         + ", ".join(ALIASES)
     )
+
+
+CAA_IDENTITIES = Field(
+    "list",
+    convert=plain(normalise_domain),
+    default=(),
+    unique=True,
+    description=(
+        "Issuer domain names that CAA records must allow for this CA (for example "
+        "`letsencrypt.org`); default: the CA directory's `meta.caaIdentities`."
+    ),
+)
+"""``acme.caa_identities``: for a CA whose directory does not publish its CAA names."""

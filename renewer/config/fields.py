@@ -23,7 +23,7 @@ from renewer.config.convert import (
     doc,
     plain,
 )
-from renewer.config.directories import ALIASES, resolve_directory
+from renewer.config.directories import ALIASES, CAA_IDENTITIES, resolve_directory
 from renewer.config.domains import (
     check_certificate_name,
     check_url,
@@ -177,6 +177,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
             STR,
             "Common name of the issuer of the alternate chain to prefer, if the CA offers several.",
         ),
+        "caa_identities": CAA_IDENTITIES,
     },
     "eab": {
         "kid": doc(SECRET, "Key identifier from the CA, as env:NAME."),

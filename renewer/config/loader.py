@@ -21,7 +21,6 @@ from typing import Any
 
 import yaml
 
-from renewer.config import fastyaml
 from renewer.config import notify as notify_config
 from renewer.config.consumer_entries import read_consumers
 from renewer.config.domains import show
@@ -37,7 +36,7 @@ from renewer.config.fields import (
     all_keys,
     typed_table,
 )
-from renewer.config.nodes import INVALID, Checker, Entry, Source, is_null, kind_of
+from renewer.config.nodes import INVALID, Checker, Entry, Source, compose, is_null, kind_of
 from renewer.config.types.base import BuildContext
 from renewer.config.types.registry import TYPES
 from renewer.core.collector import collector_paused
@@ -153,10 +152,10 @@ def _read_text(path: Path, file: str) -> str:
 def _compose(text: str, file: str) -> yaml.MappingNode:
     """Parse to a node tree; a syntax error becomes one located issue, never a traceback.
 
-    libyaml first (``fastyaml``); what it does not plainly accept goes to PyYAML's loader.
+    libyaml first, PyYAML's pure loader for what it refuses (``nodes.compose``).
     """
     try:
-        root = fastyaml.compose(text) or yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -371,8 +370,7 @@ class _Loader(Checker):
         self.notify_own += [(name, target) for target in own_notify if isinstance(name, str)]
         consumers = read_consumers(self, source, parts["store"])  # config/consumer_entries.py
         verify = verify_fields(self, source, domains, default_values, consumers)
-        retired = self.get(source, table, "retired")
-        previous = self.get(source, table, "previous_name")
+        life = {k: self.get(source, table, k) for k in ("retired", "adopt", "previous_name")}
         store = parts["store"]
         if isinstance(key, str) and key.endswith(HSM_SUFFIX) and store and store.type != "keyvault":
             key_entry = (source if "key" in own else defaults).entries["key"]
@@ -392,8 +390,9 @@ class _Loader(Checker):
             challenge=challenge,
             persist_until=persist_until,
             **verify,
-            retired=retired is True,
+            retired=life["retired"] is True,
+            adopt=life["adopt"] is True,
             consumers=tuple(consumers) if isinstance(consumers, list | tuple) else (),
-            previous_name=previous if isinstance(previous, str) else None,
+            previous_name=p if isinstance(p := life["previous_name"], str) else None,
             **parts,
         )

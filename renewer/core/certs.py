@@ -132,3 +132,17 @@ def ari_cert_id(cert: x509.Certificate) -> str | None:
     serial = cert.serial_number
     serial_bytes = serial.to_bytes(math.ceil((serial.bit_length() + 1) / 8), "big", signed=True)
     return f"{_b64url(aki.key_identifier)}.{_b64url(serial_bytes)}"
+
+
+def key_name(cert: x509.Certificate) -> str | None:
+    """The leaf's key as one of models.KEY_TYPES (``ec-p256``, ``rsa-2048``…), None if other.
+
+    Used where the issuer recorded nothing renewer can read (another tool's
+    certificate): what the certificate is tells whether the config asks for it.
+    """
+    key = cert.public_key()
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return {"secp256r1": "ec-p256", "secp384r1": "ec-p384"}.get(key.curve.name)
+    if isinstance(key, rsa.RSAPublicKey):
+        return f"rsa-{key.key_size}"
+    return None

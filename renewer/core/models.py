@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from renewer.core.budgets import Budgets
 from renewer.core.consumers import ConsumerSpec
 from renewer.core.endpoints import DEFAULT_GRACE, EndpointSpec
 from renewer.core.settings import AcmeSettings, DnsSettings, StoreSettings
@@ -66,6 +67,9 @@ class CertificateSpec:
     retired: bool = False  # renewals stopped on purpose (kept, never renewed)
     consumers: tuple[ConsumerSpec, ...] = ()  # who reads it from the vault (core/consumers.py)
     previous_name: str | None = None  # the name it had before a rename
+    # Take over a same-name certificate another tool issued (acmebot): renewer writes its
+    # tags and renews it as new versions of the same name, so consumers keep their URL.
+    adopt: bool = False
 
     def fingerprint(self) -> str:
         """Hash of everything whose change requires a new certificate."""
@@ -76,6 +80,33 @@ class CertificateSpec:
             self.acme.directory,
         ]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ForeignIssuer:
+    """Who issued a stored certificate renewer did not create, as its tags tell.
+
+    A same-name certificate another tool keeps renewing (keyvault-acmebot) is the
+    usual state before a migration: the plan names that tool so the way out
+    ("adopt it") and the way to stop the other tool can be said precisely.
+    ``selected_by`` names the tags that tool's renewal loop picks certificates by;
+    while any is present on the current version, that tool would renew it too.
+    """
+
+    tool: str  # "acmebot"
+    style: str  # how it recorded itself, e.g. "v4 tags", "v5 tag"
+    endpoint: str | None = None  # the ACME server's host, as the tool recorded it
+    dns_provider: str | None = None
+    certificate_id: str | None = None  # the RFC 9773 certID the tool recorded
+    selected_by: tuple[str, ...] = ()
+
+    def words(self) -> str:
+        details = [self.style]
+        if self.endpoint:
+            details.append(f"ACME endpoint {self.endpoint}")
+        if self.dns_provider:
+            details.append(f"DNS provider {self.dns_provider}")
+        return f"{self.tool} ({', '.join(details)})"
 
 
 @dataclass(frozen=True)
@@ -103,6 +134,7 @@ class StoredCertificate:
     revoked: bool = False
     damage: str | None = None  # why the stored files are not a whole certificate
     renewal_info: RenewalInfo | None = None  # the CA's window as remembered at the last check
+    foreign: ForeignIssuer | None = None  # another tool's tags on the current version
 
     @property
     def dates_known(self) -> bool:
@@ -135,6 +167,10 @@ class ActionKind(enum.StrEnum):
     ISSUE = "issue"
     RENEW = "renew"
     SKIP = "skip"
+    ADOPT = "adopt"  # take over a same-name certificate another tool issued (tags only)
+    BLOCKED = (
+        "blocked"  # due or not, renewer may not act: a same-name certificate it did not create
+    )
 
 
 @dataclass(frozen=True)
@@ -150,7 +186,7 @@ class Action:
 
     @property
     def changes(self) -> bool:
-        return self.kind is not ActionKind.SKIP
+        return self.kind not in (ActionKind.SKIP, ActionKind.BLOCKED)
 
 
 @dataclass(frozen=True)
@@ -175,6 +211,8 @@ class Plan:
     # Certificates renewer issued that the config no longer names (a subset of
     # ``unmanaged``): never touched, but nothing renews them, so reports warn near expiry.
     orphaned: tuple[Orphan, ...] = ()
+    # The CA's rate limits as budgets: what the plan spends and what it defers.
+    budgets: Budgets | None = None
 
     def due(self) -> tuple[Action, ...]:
         return tuple(a for a in self.actions if a.changes)
@@ -185,7 +223,7 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     PLANNED = "planned"  # dry run: would have acted
-    BLOCKED = "blocked"  # due, but another holder has its lock (see LockHolder)
+    BLOCKED = "blocked"  # due, but another holder has its lock, or another tool owns it
     DEFERRED = "deferred"  # due, but the run's new-order cap was reached
 
 

@@ -32,6 +32,7 @@ class Summary(TypedDict):
     planned: int
     blocked: NotRequired[int]  # absent in reports written before blocked/deferred existed
     deferred: NotRequired[int]
+    adopt: NotRequired[int]  # actions taking over another tool's certificate (tags only)
 
 
 class CertificateEntry(TypedDict):

@@ -64,6 +64,9 @@ class AcmeSettings:
     eab: EabSettings | None = None
     ca_bundle: Path | None = None
     preferred_chain: str | None = None
+    # The issuer domain names CAA records must allow for this CA; empty: the
+    # directory's ``meta.caaIdentities`` (RFC 8555 7.1.1) is used.
+    caa_identities: tuple[str, ...] = ()
 
 
 CloudName = Literal["public", "usgov", "china"]

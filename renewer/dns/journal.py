@@ -5,8 +5,9 @@ An entry is written (and fsynced) *before* a value is presented and removed
 runner) leaves the entry; the next run sweeps it: it removes exactly the
 journalled value with the same provider settings, and nothing else.
 
-Entries belong to a run, and a run holds an exclusive ``flock`` on its own
-lock file for as long as it lives. The sweep only touches entries whose run
+Entries belong to a run, and a run holds an exclusive file lock (``flock``;
+``msvcrt.locking`` on Windows: renewer.core.locking) on its own lock file for
+as long as it lives. The sweep only touches entries whose run
 lock it can take, so two runs at once never remove each other's live values;
 the kernel drops the lock of a killed process, so its entries become sweepable.
 
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import hashlib
 import json
 import logging
@@ -36,6 +36,7 @@ from types import MappingProxyType
 from typing import IO, Any
 
 from renewer.config.types.registry import DNS_TYPES
+from renewer.core import locking
 from renewer.core.settings import AzureSettings, DnsSettings, PluginSettings
 from renewer.dns.contract import DnsProvider
 
@@ -104,6 +105,8 @@ class Entry:
 
 
 def _fsync_dir(path: Path) -> None:
+    if os.name == "nt":
+        return  # a folder cannot be opened there; NTFS journals its own entries
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -129,15 +132,21 @@ class Journal:
             os.chmod(self.folder, 0o700)  # whatever the umask: the entries name DNS values
             fd = os.open(self.folder / f"{self.run}.lock", os.O_RDWR | os.O_CREAT, 0o600)
             handle = os.fdopen(fd, "a+")
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            locking.lock(handle.fileno())
             self._handle = handle
 
     def close(self) -> None:
         with self._lock:
             if self._handle is None:
                 return
-            with contextlib.suppress(FileNotFoundError):
-                (self.folder / f"{self.run}.lock").unlink()
+            path = self.folder / f"{self.run}.lock"
+            try:
+                path.unlink()  # while still held: no other run sees it unlocked first
+            except PermissionError:  # Windows removes no open file: after closing it
+                self._handle.close()
+                path.unlink(missing_ok=True)
+            except FileNotFoundError:
+                pass
             self._handle.close()
             self._handle = None
 
@@ -207,11 +216,9 @@ class Journal:
         except OSError:
             return True
         with handle:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+            if not locking.try_lock(handle.fileno()):
                 return False
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            locking.unlock(handle.fileno())
         return True
 
     def sweep_temporary(self, now: float | None = None) -> int:

@@ -26,7 +26,6 @@ from renewer.core import retry
 from renewer.core.retry import Cancelled as Cancelled
 from renewer.core.retry import Deadline, Policy
 from renewer.core.settings import PropagationSettings
-from renewer.dns import wire
 from renewer.dns.contract import DnsError, absolute
 
 QUERY_TIMEOUT = 3.0
@@ -70,31 +69,17 @@ def _query(server: Server, name: str, rdtype: dns.rdatatype.RdataType) -> dns.me
 
 
 def _txt_at(server: Server, name: str) -> set[str]:
-    """The TXT values ``server`` answers for ``name`` (plain names: renewer.dns.wire)."""
-    if not wire.plain_name(name):
-        return _txt_values(_query(server, name, dns.rdatatype.TXT), name)
-    answer = wire.ask(server.host, server.port, name, wire.TXT, QUERY_TIMEOUT)
-    owner = name.lower()
-    return {
-        answer.txt_strings(record).decode(errors="replace")
-        for record in answer.answer
-        if record.rdtype == wire.TXT and record.owner.lower() == owner
-    }
+    """The TXT values ``server`` answers for ``name``."""
+    return _txt_values(_query(server, name, dns.rdatatype.TXT), name)
 
 
 def _cname_at(server: Server, name: str) -> str | None:
     """The CNAME target ``server`` answers for ``name``, None when it has none."""
-    if not wire.plain_name(name):
-        response = _query(server, name, dns.rdatatype.CNAME)
-        for rrset in response.answer:
-            if rrset.rdtype == dns.rdatatype.CNAME and rrset.name == dns.name.from_text(name):
-                return absolute(rrset[0].target.to_text())
-        return None
-    answer = wire.ask(server.host, server.port, name, wire.CNAME, QUERY_TIMEOUT)
-    owner = name.lower()
-    for record in answer.answer:
-        if record.rdtype == wire.CNAME and record.owner.lower() == owner:
-            return absolute(answer.name_at(record.start))
+    response = _query(server, name, dns.rdatatype.CNAME)
+    owner = dns.name.from_text(name)
+    for rrset in response.answer:
+        if rrset.rdtype == dns.rdatatype.CNAME and rrset.name == owner:
+            return absolute(rrset[0].target.to_text())
     return None
 
 

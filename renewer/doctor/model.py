@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from renewer.core import escape
 
-OK, BAD = "✓", "✗"
+OK, BAD, WARN = "✓", "✗", "!"
 
 
 @dataclass(frozen=True)
@@ -18,11 +18,15 @@ class Check:
     area: str
     line: str
     fix: str = ""
+    warning: bool = False  # passes (exit 0) but says what to do
+
+    @property
+    def mark(self) -> str:
+        return WARN if self.warning else OK if self.ok else BAD
 
     def text(self) -> str:
-        mark = OK if self.ok else BAD
-        tail = f": {self.fix}" if self.fix and not self.ok else ""
-        return f"{mark} {self.area}: {self.line}{tail}"
+        tail = f": {self.fix}" if self.fix and (self.warning or not self.ok) else ""
+        return f"{self.mark} {self.area}: {self.line}{tail}"
 
 
 def passed(area: str, line: str) -> Check:
@@ -31,6 +35,11 @@ def passed(area: str, line: str) -> Check:
 
 def failed(area: str, line: str, fix: str) -> Check:
     return Check(False, area, line, fix)
+
+
+def warned(area: str, line: str, fix: str) -> Check:
+    """Not a failure (the exit code stays 0), but something a person should change."""
+    return Check(True, area, line, fix, warning=True)
 
 
 def exit_code(checks: Sequence[Check]) -> int:
@@ -59,8 +68,8 @@ def render_markdown(checks: Sequence[Check]) -> str:
     bad = sum(not c.ok for c in checks)
     title = "all checks passed" if not bad else f"{bad} of {len(checks)} checks failed"
     rows = [
-        f"| {OK if c.ok else BAD} | {_cell(c.area)} | {_outside(c.line)} | "
-        f"{_cell(c.fix if not c.ok else '')} |"
+        f"| {'⚠️' if c.warning else c.mark} | {_cell(c.area)} | {_outside(c.line)} | "
+        f"{_cell(c.fix if c.warning or not c.ok else '')} |"
         for c in checks
     ]
     head = ["## renewer doctor: " + title, "", "| | what | result | to do |", "|---|---|---|---|"]

@@ -14,7 +14,7 @@ from renewer.config.types.dns_azure import AzureDnsSettings
 from renewer.config.types.store_keyvault import KeyVaultSettings
 from renewer.core.models import CertificateSpec
 from renewer.core.settings import AzureSettings, DnsSettings, StoreSettings
-from renewer.doctor import ca, dns, signin, vault
+from renewer.doctor import ca, dns, foreign, signin, vault
 from renewer.doctor.consumers import check_consumers
 from renewer.doctor.model import Check, failed
 from renewer.stores.registry import open_store
@@ -73,6 +73,7 @@ def run_doctor(specs: Sequence[CertificateSpec], *, write_test: bool = False) ->
             continue
         checks.append(vault.check_listing(url, store))
         checks.extend(vault.check_vault_arm(url, azure, credentials[azure], group))
+        checks.extend(foreign.check_foreign(url, store, group))
 
     checks.extend(check_consumers(specs, credentials))  # doctor/consumers.py
 
@@ -94,4 +95,7 @@ def run_doctor(specs: Sequence[CertificateSpec], *, write_test: bool = False) ->
             entry[1].append(spec.acme.profile)
     for acme, profiles in cas.values():
         checks.extend(ca.check_ca(acme, profiles))
+    from renewer.doctor.caa import check_caa  # the ACME and DNS stack, only here
+
+    checks.extend(check_caa(specs))
     return checks

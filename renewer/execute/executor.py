@@ -19,6 +19,7 @@ from typing import Any
 
 from renewer.acme.client import AcmeFailure
 from renewer.core import retry
+from renewer.core.adoption import ca_changed
 from renewer.core.certs import IssuedChain
 from renewer.core.errors import describe_error
 from renewer.core.models import (
@@ -37,7 +38,14 @@ from renewer.dns.journal import Journal, JournalingProvider, dns_identity
 from renewer.dns.propagation import PropagationChecker
 from renewer.execute.order import OrderContext, obtain
 from renewer.execute.services import Services
-from renewer.stores.contract import CertificateStore, LockBusy, StagesVersions
+from renewer.plan.foreign import way_out
+from renewer.stores.contract import (
+    Adopts,
+    CertificateStore,
+    LockBusy,
+    StagesVersions,
+    StoreError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,20 +64,27 @@ class OrderCapReached(AcmeFailure):
 
 
 class OrderBudget:
-    """At most ``limit`` new orders per run, shared by every certificate."""
+    """At most ``limit`` new orders per CA account in this run (the plan's share of it).
+
+    The plan already defers what its budget cannot take (renewer.plan.budget);
+    this counts the orders really sent, retries included. ARI renewals with
+    ``replaces`` never take from it.
+    """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.used = 0
+        self._by_account: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def take(self) -> None:
+    def take(self, account: str = "") -> None:
         with self._lock:
-            if self.used >= self.limit:
+            if self._by_account.get(account, 0) >= self.limit:
                 raise OrderCapReached(
                     f"new-order cap of {self.limit} per run reached; left for the next run",
                     "orderCap",
                 )
+            self._by_account[account] = self._by_account.get(account, 0) + 1
             self.used += 1
 
 
@@ -135,13 +150,24 @@ class Executor:
         self.cancel = cancel or threading.Event()
         self.on_result = on_result
         self.budget = OrderBudget(max_new_orders)
+        self._exempt: frozenset[str] = frozenset()
         self.cert_deadline = cert_deadline
 
     def execute(self, plan: Plan, dry_run: bool = False) -> tuple[Result, ...]:
         results: dict[str, Result] = {}
-        due = [a for a in plan.actions if a.changes]
+        held = plan.budgets.deferred if plan.budgets is not None else {}
+        self._exempt = plan.budgets.exempt if plan.budgets is not None else frozenset()
+        due = [a for a in plan.actions if a.changes and a.name not in held]
         for action in plan.actions:
-            if not action.changes or dry_run:
+            if action.kind is ActionKind.BLOCKED:  # another tool's: due means due, never unchanged
+                results[action.name] = self._report(
+                    self._result(action, Outcome.BLOCKED, error=way_out(action.spec, action.stored))
+                )
+            elif action.changes and action.name in held:  # past a rate-limit budget
+                results[action.name] = self._report(
+                    self._result(action, Outcome.DEFERRED, error=held[action.name])
+                )
+            elif not action.changes or dry_run:
                 outcome = Outcome.PLANNED if action.changes else Outcome.SKIPPED
                 results[action.name] = self._report(self._result(action, outcome))
         if not dry_run:
@@ -228,6 +254,8 @@ class Executor:
         store = self.services.stores.get(spec.store)
         with store.lock(spec.name):
             current = store.current(spec.name)
+            if action.kind is ActionKind.ADOPT:
+                return self._adopt(action, store, current, started)
             if _done_meanwhile(action, current):
                 return self._result(
                     action,
@@ -238,22 +266,45 @@ class Executor:
                 )
             if isinstance(store, StagesVersions):
                 store.sweep_staging(spec.name)
+            account = self.services.account(spec.acme, store)
+            # Before any DNS write: a CAA record that forbids this CA fails it now.
+            self.services.caa.require(spec, account, deadline, self.cancel)
             provider = self.services.provider(spec.dns)
             journal = self.services.journal(store)
             if journal is not None:
                 provider = JournalingProvider(provider, journal, dns_identity(spec.dns), spec.name)
             context = OrderContext(
-                account=self.services.account(spec.acme, store),
+                account=account,
                 provider=provider,
                 checker=PropagationChecker(spec.dns.propagation, self.cancel, deadline),
                 cancel=self.cancel,
                 deadline=deadline,
             )
-            replaces = current.ari_cert_id if current else None
-            issued = self._issue(store, spec, context, replaces)
+            replaces = _replaces(spec, current)
+            free = replaces is not None and action.name in self._exempt
+            issued = self._issue(store, spec, context, replaces, free)
         log.info("%s: issued serial %s, valid until %s", spec.name, issued.serial, issued.not_after)
         return self._result(
             action, Outcome.SUCCEEDED, stored=issued, duration=time.monotonic() - started
+        )
+
+    def _adopt(
+        self,
+        action: Action,
+        store: CertificateStore,
+        current: StoredCertificate | None,
+        started: float,
+    ) -> Result:
+        """Tags only: the certificate another tool issued becomes renewer's (Adopts)."""
+        if current is not None and current.managed:
+            reason = "already adopted by another run"
+            return self._result(action, Outcome.SKIPPED, stored=current, reason=reason)
+        if not isinstance(store, Adopts):
+            raise StoreError(f"{store.describe()} cannot adopt certificates")
+        adopted = store.adopt(action.spec)
+        log.info("%s: adopted; renewer renews it from now on", action.name)
+        return self._result(
+            action, Outcome.SUCCEEDED, stored=adopted, duration=time.monotonic() - started
         )
 
     def _issue(
@@ -262,12 +313,17 @@ class Executor:
         spec: CertificateSpec,
         context: OrderContext,
         replaces: str | None,
+        free: bool = False,
     ) -> StoredCertificate:
-        """The order, tried again on transient CA failures while the deadline allows."""
+        """The order, tried again on transient CA failures while the deadline allows.
+
+        ``free``: an ARI renewal sent with ``replaces``, exempt from the CA's limits.
+        """
 
         def finalize(csr: bytes) -> IssuedChain:
             def order() -> IssuedChain:
-                self.budget.take()
+                if not free:
+                    self.budget.take(spec.acme.directory)
                 return obtain(context, spec, csr, replaces)
 
             chain = retry.attempt_until(
@@ -303,6 +359,13 @@ def _with_window(chain: IssuedChain, context: OrderContext, name: str) -> Issued
         log.info("%s: renewal info not fetched after issuance: %s", name, describe_error(exc))
         return chain
     return dataclasses.replace(chain, renewal_info=info) if info is not None else chain
+
+
+def _replaces(spec: CertificateSpec, current: StoredCertificate | None) -> str | None:
+    """The certID for ``replaces``: renewer's own, or an adopted one from the same CA."""
+    if current is None or (not current.managed and ca_changed(spec, current)):
+        return None
+    return current.ari_cert_id
 
 
 def _done_meanwhile(action: Action, current: StoredCertificate | None) -> bool:

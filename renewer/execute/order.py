@@ -18,7 +18,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import requests
 from acme import challenges, messages
 
 from renewer.acme.client import (
@@ -29,6 +28,7 @@ from renewer.acme.client import (
     problem_text,
 )
 from renewer.acme.persist01 import DNSPersist01
+from renewer.acme.session import Reply
 from renewer.core import retry
 from renewer.core.certs import IssuedChain
 from renewer.core.models import CertificateSpec
@@ -61,18 +61,18 @@ class OrderContext:
 
 
 def poll_until(
-    look: Callable[[], tuple[bool, requests.Response]],
+    look: Callable[[], tuple[bool, Reply]],
     what: str,
     deadline: Deadline,
     cancel: threading.Event,
-) -> requests.Response:
+) -> Reply:
     """Ask again (``look``) until it reports done, pausing as the CA's Retry-After says.
 
     ``look`` returns (done, response) or raises for a final answer. The last
     look is at the deadline; past it the order fails "timed out waiting for ...".
     """
 
-    def once() -> requests.Response:
+    def once() -> Reply:
         done, response = look()
         if not done:
             after = retry.parse_retry_after(response.headers.get("Retry-After"))
@@ -165,8 +165,6 @@ def obtain(
         return _obtain(ctx, spec, csr_pem, replaces)
     except messages.Error as error:
         raise AcmeFailure.from_problem("CA error: ", error) from None
-    except requests.RequestException as exc:
-        raise AcmeFailure(f"CA unreachable: {exc.__class__.__name__}", transient=True) from None
 
 
 def _obtain(
@@ -213,7 +211,7 @@ def _obtain(
 def _await_authorization(
     acme: AcmeClient, authzr: messages.AuthorizationResource, ctx: OrderContext
 ) -> None:
-    def look() -> tuple[bool, requests.Response]:
+    def look() -> tuple[bool, Reply]:
         updated, response = acme.poll(authzr)
         status = updated.body.status
         if status in (messages.STATUS_INVALID, messages.STATUS_DEACTIVATED):
@@ -236,7 +234,7 @@ def _finalize(
         if error.code != "orderNotReady":
             raise
 
-    def look() -> tuple[bool, requests.Response]:
+    def look() -> tuple[bool, Reply]:
         response = acme.post_as_get(order.uri)
         body = messages.Order.from_json(response.json())
         if body.status == messages.STATUS_INVALID:

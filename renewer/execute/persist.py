@@ -226,10 +226,10 @@ def _probe(account: AcmeAccount, domain: str) -> tuple[tuple[str, ...], str | No
     )
     reused = False
     try:
-        response = acme._post(acme.directory["newOrder"], order)
+        response = acme.post(acme.directory["newOrder"], order)
         body = messages.Order.from_json(response.json())
         for url in body.authorizations:
-            authzr = acme._authzr_from_response(acme.post_as_get(url), uri=url)
+            authzr = acme.authorization(acme.post_as_get(url), url)
             found = next(
                 (c.chall for c in authzr.body.challenges if isinstance(c.chall, DNSPersist01)),
                 None,

@@ -23,6 +23,8 @@ from renewer.core.settings import AcmeSettings, DnsSettings
 from renewer.dns.contract import DnsProvider
 from renewer.dns.journal import Journal
 from renewer.dns.registry import make_provider
+from renewer.execute.accounts import AccountGuard
+from renewer.execute.caa import CaaGuard
 from renewer.stores.contract import CertificateStore, KeepsJournal
 from renewer.stores.registry import StoreRegistry
 
@@ -30,8 +32,14 @@ from renewer.stores.registry import StoreRegistry
 class Services:
     """Shared per-run clients: one store, account and DNS provider per distinct setting."""
 
-    def __init__(self, stores: StoreRegistry | None = None, state_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        stores: StoreRegistry | None = None,
+        state_dir: Path | None = None,
+        new_account: bool = False,
+    ) -> None:
         self.stores = stores or StoreRegistry()
+        self.new_account = new_account  # --new-account: register even where certificates are
         self.state_dir = state_dir
         self._accounts: Cache[tuple[str, str], AcmeAccount] = Cache()
         self._providers: Cache[DnsSettings, DnsProvider] = Cache()
@@ -39,6 +47,7 @@ class Services:
         # One down list per run: a CA that stopped answering for one certificate
         # (or one renewal-info lookup) fails every later one at once.
         self.ca_health = CaHealth()
+        self.caa = CaaGuard()  # CAA sets looked up once per run (plan and orders)
 
     def journal(self, store: CertificateStore) -> Journal | None:
         """The TXT journal for certificates kept in ``store`` (None: not journalled).
@@ -71,7 +80,12 @@ class Services:
 
     def account(self, settings: AcmeSettings, store: CertificateStore) -> AcmeAccount:
         key = (settings.directory, store.describe())  # one account per CA and store
-        return self._accounts.get(key, lambda: AcmeAccount(settings, store, self.ca_health))
+        return self._accounts.get(key, lambda: self._open_account(settings, store))
+
+    def _open_account(self, settings: AcmeSettings, store: CertificateStore) -> AcmeAccount:
+        account = AcmeAccount(settings, store, self.ca_health)
+        account.before_register = AccountGuard(settings, store, self.new_account)
+        return account
 
     def provider(self, settings: DnsSettings) -> DnsProvider:
         return self._providers.get(settings, lambda: make_provider(settings))

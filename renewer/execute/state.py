@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from renewer.core import renewal_window
+from renewer.core.adoption import ca_changed
 from renewer.core.errors import describe_error
 from renewer.core.models import CertificateSpec, RenewalInfo, StoredCertificate
 from renewer.core.retry import Deadline
@@ -68,10 +69,15 @@ def read_state(
         for group in by_store.values():
             listed: list[str] = []
             try:
-                for current in services.stores.get(group[0].store).iter_current():
+                store = services.stores.get(group[0].store)
+                for current in store.iter_current():
+                    wanted = by_name.get(current.name.lower())
+                    if wanted is not None and wanted.adopt and not current.managed:
+                        # To be adopted: one GET for the leaf (names, key type), so the plan
+                        # can say what the adoption changes. Only during a migration.
+                        current = store.current(current.name) or current
                     stored[current.name] = current
                     listed.append(current.name)
-                    wanted = by_name.get(current.name.lower())
                     if wanted is None or not _ari_applies(wanted, current, now):
                         continue
                     known = current.renewal_info
@@ -100,11 +106,21 @@ def read_state(
 
 
 def _ari_applies(spec: CertificateSpec, current: StoredCertificate, now: datetime) -> bool:
-    """ARI is asked for live certificates the same CA issued and that carry an ARI id."""
+    """ARI is asked for live certificates the same CA issued and that carry an ARI id.
+
+    A certificate to be adopted counts when the tool that issued it recorded the
+    config's CA host (acmebot's endpoint tag).
+    """
+    adopted = (
+        spec.adopt
+        and not current.managed
+        and current.foreign is not None
+        and not ca_changed(spec, current)
+    )
     return bool(
         current.ari_cert_id
         and not current.damage
-        and current.directory == spec.acme.directory
+        and (current.directory == spec.acme.directory or adopted)
         and current.not_after > now
     )
 

@@ -20,6 +20,7 @@ from renewer.core.models import (
     RenewalInfo,
     StoredCertificate,
 )
+from renewer.plan.foreign import foreign_action
 from renewer.plan.policy import renewal_due
 
 
@@ -94,12 +95,8 @@ def _decide(
         return Action(spec.name, ActionKind.SKIP, reason, spec, current)
     if current is None:
         return Action(spec.name, ActionKind.ISSUE, "new certificate", spec)
-    if not current.managed:
-        reason = (
-            "a certificate of this name exists but renewer did not create it; "
-            "refusing to replace it (rename the entry, or remove the existing certificate)"
-        )
-        return Action(spec.name, ActionKind.SKIP, reason, spec, current)
+    if not current.managed:  # another tool's (acmebot's): blocked, or adopted when asked
+        return foreign_action(spec, current, ari, now, force)
     if current.damage:
         reason = f"stored certificate damaged: {current.damage}"
         return Action(

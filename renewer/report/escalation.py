@@ -19,6 +19,9 @@ A *blocked* certificate (due, another holder has its lock) or a *deferred* one
 next run can still renew it in time. It escalates like one (an ``error``, exit
 1) once it is critical or expired, and a blocked one also when its holder is
 not a live renewer (``LockHolder.live`` False): then nothing will renew it.
+A certificate blocked because another tool owns its name (``due``: it is inside
+its renewal window) escalates as soon as it is due: renewer cannot know whether
+that tool still runs, and "due" must never read as fine.
 """
 
 from __future__ import annotations
@@ -81,8 +84,12 @@ def classify(
     not_before: datetime | None,
     not_after: datetime | None,
     now: datetime,
+    due: bool = False,
 ) -> Escalation | None:
-    """None unless ``result`` failed or waits; else the escalation for the stored dates."""
+    """None unless ``result`` failed or waits; else the escalation for the stored dates.
+
+    ``due``: a blocked certificate (another tool's) is already due for renewal.
+    """
     if result.outcome is Outcome.FAILED:
         if not_before is None or not_after is None:
             return Escalation("error", Severity.NOT_ISSUED, "no current certificate")
@@ -98,6 +105,8 @@ def classify(
     if urgent or (result.outcome is Outcome.BLOCKED and orphaned):
         words = found.words if urgent else f"{found.words}; the lock holder is not a live run"
         return Escalation("error", found.severity, words)
+    if result.outcome is Outcome.BLOCKED and due:
+        return Escalation("error", found.severity, f"due and not renewed: {found.words}")
     return Escalation("warning", found.severity, found.words)
 
 

@@ -28,7 +28,13 @@ from renewer.report import escalation
 from renewer.report.model import RunReport
 
 SCHEMA_VERSION: Literal[1] = 1
-SYMBOLS = {ActionKind.ISSUE: "+", ActionKind.RENEW: "~", ActionKind.SKIP: "="}
+SYMBOLS = {
+    ActionKind.ISSUE: "+",
+    ActionKind.RENEW: "~",
+    ActionKind.SKIP: "=",
+    ActionKind.ADOPT: ">",
+    ActionKind.BLOCKED: "!",
+}
 OUTCOME_WORDS = {
     Outcome.SUCCEEDED: "ok",
     Outcome.FAILED: "FAILED",
@@ -56,11 +62,14 @@ def counts(report: RunReport) -> Summary:
         "issue": sum(a.kind is ActionKind.ISSUE for a in actions),
         "renew": sum(a.kind is ActionKind.RENEW for a in actions),
         "skip": sum(a.kind is ActionKind.SKIP for a in actions),
+        "adopt": sum(a.kind is ActionKind.ADOPT for a in actions),
         "succeeded": sum(r.outcome is Outcome.SUCCEEDED for r in results),
         "failed": sum(r.outcome is Outcome.FAILED for r in results),
         "skipped": sum(r.outcome is Outcome.SKIPPED for r in results),
         "planned": sum(r.outcome is Outcome.PLANNED for r in results),
-        "blocked": sum(r.outcome is Outcome.BLOCKED for r in results),
+        "blocked": sum(r.outcome is Outcome.BLOCKED for r in results)
+        if results
+        else sum(a.kind is ActionKind.BLOCKED for a in actions),
         "deferred": sum(r.outcome is Outcome.DEFERRED for r in results),
     }
 
@@ -101,11 +110,13 @@ def _holder(holder: LockHolder) -> LockHolderEntry:
 def escalate(result: Result, action: Action | None, now: datetime) -> escalation.Escalation | None:
     """How loud a failed result is, from its stored certificate's dates (None unless failed)."""
     stored = action.stored if action else None
+    due = action is not None and action.kind is ActionKind.BLOCKED and action.renew_at is None
     return escalation.classify(
         result,
         stored.not_before if stored else None,
         stored.not_after if stored else None,
         now,
+        due=due,
     )
 
 
@@ -215,8 +226,17 @@ def render_plan_text(plan: Plan) -> str:
     if plan.unmanaged:
         lines.append(f"  unmanaged (never touched): {', '.join(plan.unmanaged)}")
     lines += [f"  {line}" for line in orphan_lines(plan.orphaned, plan.generated_at)]
+    if plan.budgets is not None:
+        lines += [f"  budget: {line}" for line in plan.budgets.lines()]
     c = counts(RunReport(plan))
-    lines.append(f"Plan: {c['issue']} to issue, {c['renew']} to renew, {c['skip']} unchanged.")
+    extra = "".join(
+        f", {c.get(k, 0)} {w}"
+        for k, w in (("adopt", "to adopt"), ("blocked", "blocked"))
+        if c.get(k)
+    )
+    lines.append(
+        f"Plan: {c['issue']} to issue, {c['renew']} to renew{extra}, {c['skip']} unchanged."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -279,9 +299,14 @@ def markdown_from_body(body: ReportBody, extra: Sequence[str] = ()) -> str:
             f"{waiting}**{c.get('skipped', 0)}** unchanged · {c.get('total', 0)} certificates"
         )
     else:
+        extra = "".join(
+            f"**{c.get(k)}** {w} · "
+            for k, w in (("adopt", "to adopt"), ("blocked", "blocked"))
+            if c.get(k)
+        )
         lines.append(
             f"**{c.get('issue', 0)}** to issue · **{c.get('renew', 0)}** to renew · "
-            f"{c.get('skip', 0)} unchanged"
+            f"{extra}{c.get('skip', 0)} unchanged"
         )
     rows = list(body["certificates"])
     flagged = [r for r in rows if r.get("severity") in FLAGGED]
@@ -298,7 +323,9 @@ def markdown_from_body(body: ReportBody, extra: Sequence[str] = ()) -> str:
         error = _outside(row.get("error"))
         if row.get("result") in WAITING_VALUES:
             mark = "🔒" if row.get("result") == Outcome.BLOCKED.value else "⏸️"
-            loud = severity in FLAGGED or "not a live run" in str(words)
+            loud = severity in FLAGGED or any(
+                w in str(words) for w in ("not a live run", "due and not renewed")
+            )
             state = f"**{row['result']}: {words}**" if loud else f"{row['result']}"
             result = f"{mark} {_cell(state)} — {error}"
         elif row.get("error") and severity in FLAGGED:

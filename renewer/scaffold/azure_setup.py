@@ -45,6 +45,21 @@ DNS_ACTIONS = (
 )
 
 
+CONSUMER_ROLES = [
+    "# Consumers of this vault's certificates (Microsoft Learn; docs/azure-setup.md section 6):",
+    "#   Key Vault VM extension: the VM's identity, 'Key Vault Secrets User' at the vault",
+    "#   Application Gateway v2: its user-assigned identity, 'Key Vault Secrets User'",
+    "#   App Service: the 'Microsoft Azure App Service' resource provider",
+    "#     (abfa0a7c-a6b6-4736-8310-5855508787cd), 'Key Vault Certificate User'",
+    "# Vault-wide secret read also reaches renewer's own secrets here unless the config sets",
+    "# store.state_vault_url. For example:",
+    '#   az role assignment create --assignee-object-id "$VM_PRINCIPAL_ID"'
+    ' --assignee-principal-type ServicePrincipal --role "Key Vault Secrets User"'
+    ' --scope "$VAULT_ID"',
+]
+"""Comment lines after each certificate vault: the one sourced answer for consumer roles."""
+
+
 @dataclass(frozen=True)
 class RepoIds:
     """GitHub's immutable numeric ids of the repository and its owner (REST: GET /repos)."""
@@ -66,6 +81,13 @@ class Inventory:
 
     vaults: tuple[str, ...]
     dns: tuple[DnsScope, ...]
+    # Where renewer keeps its own secrets (account keys, leases): the certificate vaults,
+    # or the ``state_vault_url`` vaults of the stores that name one. None: ``vaults``.
+    secrets: tuple[str, ...] | None = None
+
+    @property
+    def secret_vaults(self) -> tuple[str, ...]:
+        return self.vaults if self.secrets is None else self.secrets
 
 
 class SetupError(RenewerError, ValueError):
@@ -79,6 +101,7 @@ def inventory(specs: Iterable[CertificateSpec]) -> Inventory:
     also called with specs built in code, and what it returns goes into a script.
     """
     vaults: dict[str, None] = {}
+    secrets: dict[str, None] = {}
     dns: dict[tuple[str, str], dict[str, None]] = {}
     for spec in specs:
         try:
@@ -90,6 +113,9 @@ def inventory(specs: Iterable[CertificateSpec]) -> Inventory:
                         f"{url} is an emulator, not an Azure Key Vault: nothing to set up"
                     )
                 vaults[vault] = None
+                state_url = spec.store.backend.state_vault_url
+                state = names.vault_name(names.check_vault_url(state_url)) if state_url else vault
+                secrets[state or vault] = None
             provider = spec.dns.provider
             if isinstance(provider, AzureDnsSettings) and spec.challenge != "dns-persist-01":
                 key = (
@@ -103,6 +129,7 @@ def inventory(specs: Iterable[CertificateSpec]) -> Inventory:
     return Inventory(
         tuple(sorted(vaults)),
         tuple(DnsScope(sub, rg, tuple(sorted(names))) for (sub, rg), names in sorted(dns.items())),
+        tuple(sorted(secrets)),
     )
 
 
@@ -255,15 +282,27 @@ def az_script(
         "",
         *_identity("renewer-plan", "PLAN_PRINCIPAL_ID", plan),
     ]
-    for vault in inv.vaults:
+    for vault in sorted({*inv.vaults, *inv.secret_vaults}):
+        holds = " and ".join(
+            what
+            for what, yes in (
+                ("certificates", vault in inv.vaults),
+                ("renewer's own secrets", vault in inv.secret_vaults),
+            )
+            if yes
+        )
         out += [
             "",
-            f"# -- vault {_q(vault)}: certificates and renewer's own secrets; read-only for plans",
+            f"# -- vault {_q(vault)}: {holds}; read-only for plans",
             f"VAULT_ID=$(az keyvault show --name {_q(vault)} --query id --output tsv)",
-            *_assign("$PRINCIPAL_ID", "Key Vault Certificates Officer", "$VAULT_ID"),
-            *_assign("$PRINCIPAL_ID", "Key Vault Secrets Officer", "$VAULT_ID"),
-            *_assign("$PLAN_PRINCIPAL_ID", "Key Vault Reader", "$VAULT_ID"),
         ]
+        if vault in inv.vaults:
+            out += _assign("$PRINCIPAL_ID", "Key Vault Certificates Officer", "$VAULT_ID")
+        if vault in inv.secret_vaults:
+            out += _assign("$PRINCIPAL_ID", "Key Vault Secrets Officer", "$VAULT_ID")
+        out += _assign("$PLAN_PRINCIPAL_ID", "Key Vault Reader", "$VAULT_ID")
+        if vault in inv.vaults:
+            out += CONSUMER_ROLES
     if inv.dns:
         scopes = [
             f"/subscriptions/{d.subscription_id}/resourceGroups/{d.resource_group}" for d in inv.dns

@@ -171,3 +171,18 @@ class RemembersRenewalInfo(Protocol):
         """Keep ``info`` with the version ``stored`` describes; False if it could not be kept
         (no room, or that version is no longer current). Raises StoreError on a failed write."""
         ...
+
+
+@runtime_checkable
+class Adopts(Protocol):
+    """Optional: a store that can take over a same-name certificate another tool issued.
+
+    Consumers watch the name (a vault's versionless secret URL), so adoption keeps
+    it: the store writes renewer's tags on the current version, changing nothing
+    else, and later renewals are new versions of the same name.
+    """
+
+    def adopt(self, spec: CertificateSpec) -> StoredCertificate:
+        """Record renewer's tags on the current version of ``spec.name``; returns what is
+        stored now (managed). Raises StoreError when there is nothing of that name."""
+        ...

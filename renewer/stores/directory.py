@@ -83,7 +83,8 @@ def _write_file(path: Path, data: bytes, mode: int = 0o644) -> None:
 def _write_atomically(path: Path, data: bytes, mode: int) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        os.fchmod(fd, mode)
+        if hasattr(os, "fchmod"):  # POSIX modes; Windows (before 3.13) has no fchmod
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

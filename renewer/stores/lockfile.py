@@ -1,22 +1,25 @@
-"""A certificate's lock on local disk: an ``flock`` on a file that says who holds it.
+"""A certificate's lock on local disk: a file lock on a file that says who holds it.
 
+The lock is ``flock`` (``msvcrt.locking`` on Windows; renewer.core.locking).
 The file is opened read-write (``O_RDWR``), so only a user who can write the
 store can take the lock: ``flock`` itself is granted on a read-only
 descriptor, which let any local user who could read a 0644 ``.lock`` silence
-renewals. It is created 0600 whatever the umask and never through a symlink.
+renewals. It is created 0600 whatever the umask and, where the OS can say so
+(``O_NOFOLLOW``), never through a symlink.
 
 The holder writes ``{"pid", "host", "since", "start"}`` into the file after
 taking the lock (and empties it on release), so a run that finds the lock busy
 can say who holds it and whether that process still runs: a pid that is gone,
 or alive but started at another time than recorded (the pid was reused), is
-not a live renewer, and neither is a holder that recorded nothing.
+not a live renewer, and neither is a holder that recorded nothing. On Windows
+a pid is not probed (``os.kill(pid, 0)`` would end the process there): a
+holder on this host is then of unknown liveness, as one on another host is.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import socket
@@ -25,6 +28,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from renewer.core import locking
 from renewer.core.models import LockHolder
 from renewer.stores.contract import LockBusy, StoreError
 
@@ -66,7 +70,7 @@ def parse_holder(text: str) -> LockHolder:
     since = None
     with contextlib.suppress(ValueError, TypeError, KeyError):
         since = datetime.fromisoformat(str(data["since"]))
-    if host != socket.gethostname():
+    if host != socket.gethostname() or os.name == "nt":
         return LockHolder(pid, host, since, None)
     live = pid_alive(pid)
     recorded = data.get("start")
@@ -99,11 +103,13 @@ def _read_all(fd: int) -> str:
 
 def open_lock_file(path: Path) -> int:
     """Open (creating 0600) for reading and writing; never follow a planted symlink."""
-    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    # Windows has neither flag: no symlink is followed there without privileges anyway,
+    # and no descriptor is inherited by a child unless asked.
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags, LOCK_MODE)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
+        if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a symlink
             with contextlib.suppress(OSError):
                 path.unlink()  # a symlink where the lock belongs: replace it
             try:
@@ -112,8 +118,9 @@ def open_lock_file(path: Path) -> int:
                 raise StoreError(f"{path}: cannot open the lock ({again.strerror})") from None
         else:
             raise StoreError(f"{path}: cannot open the lock ({exc.strerror})") from None
-    with contextlib.suppress(OSError):
-        os.fchmod(fd, LOCK_MODE)  # an older 0644 lock file is tightened
+    if hasattr(os, "fchmod"):  # POSIX modes; Windows knows only read-only
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, LOCK_MODE)  # an older 0644 lock file is tightened
     return fd
 
 
@@ -122,9 +129,7 @@ def hold(path: Path, name: str) -> Iterator[None]:
     """Hold ``path`` exclusively; LockBusy (with the holder) if another process has it."""
     fd = open_lock_file(path)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not locking.try_lock(fd):
             text = _read_all(fd)
             until = time.monotonic() + RECORD_GRACE  # the holder may be writing its record
             while not text.strip() and time.monotonic() < until:
@@ -135,12 +140,13 @@ def hold(path: Path, name: str) -> Iterator[None]:
                 f"{name} is being renewed by another run ({holder.words()})", holder
             ) from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, _record(), 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, _record())
         try:
             yield
         finally:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            locking.unlock(fd)
     finally:
         os.close(fd)

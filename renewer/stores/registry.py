@@ -42,6 +42,7 @@ def open_store(settings: StoreSettings) -> CertificateStore:
                 content_type=vault.content_type,
                 ca_bundle=vault.ca_bundle,
                 on_soft_deleted=vault.on_soft_deleted,
+                state_vault_url=vault.state_vault_url,
             )
     raise StoreError(f"store type {settings.type!r} is not available in this build")
 

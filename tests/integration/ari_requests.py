@@ -2,7 +2,7 @@
 
 Patched at urllib3's ``HTTPConnectionPool.urlopen`` so a window answered from
 the store's memory and one that reached the CA cannot be confused: the CA
-session's lean path, requests and the Azure SDK's transport all send through it.
+session (urllib3 directly), requests and the Azure SDK's transport all send through it.
 """
 
 from __future__ import annotations

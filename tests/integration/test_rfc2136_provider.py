@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import dns.message
+import dns.query
+import dns.rdatatype
 import pytest
 from rig import Bind
 
 from renewer.core.settings import SecretRef
-from renewer.dns import wire
 from renewer.dns.providers.rfc2136 import Rfc2136Provider
 
 pytestmark = [pytest.mark.integration]
@@ -30,14 +32,14 @@ def test_zone_and_key_are_worked_out_once_per_name_and_run(
         SecretRef, "resolve", lambda self: resolved.append(self.env) or real_resolve(self)
     )
     asked: list[str] = []
-    real_ask = wire.ask
+    real_udp = dns.query.udp
 
-    def counting_ask(host: str, port: int, name: str, rdtype: int, *args: Any, **kw: Any) -> Any:
-        if rdtype == wire.SOA:
-            asked.append(name)
-        return real_ask(host, port, name, rdtype, *args, **kw)
+    def counting_udp(query: dns.message.Message, *args: Any, **kw: Any) -> Any:
+        if query.question[0].rdtype == dns.rdatatype.SOA:
+            asked.append(query.question[0].name.to_text())
+        return real_udp(query, *args, **kw)
 
-    monkeypatch.setattr(wire, "ask", counting_ask)
+    monkeypatch.setattr(dns.query, "udp", counting_udp)
     provider = Rfc2136Provider(bind.dns_address, bind.key_name, secret, bind.algorithm)
     names = [f"_acme-challenge.z{i}.example.test." for i in range(3)]
     for round_ in range(2):

@@ -1,4 +1,4 @@
-"""One CA session per account per run: shared connections and nonces (issue 17, item 1).
+"""One CA session per account per run: shared connections and nonces.
 
 A counting proxy in front of Pebble (tests/rig/faultproxy.py) sees every TLS
 connection and every HEAD newNonce. Before, each order opened its own
@@ -88,14 +88,17 @@ def test_the_pinned_tls_context_still_verifies_and_checks_no_files_per_request(
 ) -> None:
     import os
 
-    import requests
     from rig import make_tls_material
 
+    from renewer.acme.failures import AcmeFailure, CaDown
     from renewer.acme.session import CaSession
+    from renewer.acme.transport import CaHealth, send
+    from renewer.core.retry import Deadline
 
     pebble = pebble_factory(dns_server=challtestsrv.dns_address)
-    trusted = CaSession(pebble.directory_url, pebble.ca_bundle)
-    assert trusted.http.get(pebble.directory_url, timeout=10).status_code == 200
+    url = pebble.directory_url
+    trusted = CaSession(url, pebble.ca_bundle)
+    assert trusted.request("GET", url, (5, 10)).status_code == 200
     checks: list[str] = []
     for name in ("exists", "isdir", "isfile"):
         real = getattr(os.path, name)
@@ -103,10 +106,13 @@ def test_the_pinned_tls_context_still_verifies_and_checks_no_files_per_request(
             os.path, name, lambda p, _real=real, _n=name: checks.append(_n) or _real(p)
         )
     for _ in range(5):
-        assert trusted.http.get(pebble.directory_url, timeout=10).status_code == 200
-    assert checks == []  # no CA-bundle path checks per request any more
+        assert trusted.request("GET", url, (5, 10)).status_code == 200
+    assert checks == []  # no CA-bundle path checks per request
     monkeypatch.undo()
     other = make_tls_material(tmp_path / "other")
-    stranger = CaSession(pebble.directory_url, other.root)
-    with pytest.raises(requests.exceptions.SSLError):
-        stranger.http.get(pebble.directory_url, timeout=10)
+    stranger = CaSession(url, other.root)
+    health = CaHealth()
+    with pytest.raises(AcmeFailure) as refused:
+        send(health, url, Deadline.after(10), None, lambda t: stranger.request("GET", url, t))
+    assert not isinstance(refused.value, CaDown) and not health.down(url)  # configuration
+    assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value), refused.value

@@ -173,11 +173,10 @@ def test_ctrl_c_during_a_hung_request_stops_the_run_at_once(
 
 # -- the transport on its own: timeouts, the down list, the deadline -------------------
 def _get(url: str) -> Any:
-    import requests
+    from renewer.acme.session import CaSession
 
-    session = requests.Session()
-    session.trust_env = False
-    return lambda timeouts: session.get(url, timeout=timeouts)
+    session = CaSession(url, None)
+    return lambda timeouts: session.request("GET", url, timeouts)
 
 
 def test_a_refused_ca_is_tried_three_times_then_down_with_one_line() -> None:

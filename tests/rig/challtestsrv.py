@@ -15,6 +15,7 @@ Facts checked in pebble v2.10.3 / challtestsrv v1.4.2:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +154,22 @@ class Challtestsrv(ProcessServer):
     def clear_servfail(self, host: str) -> None:
         """Undo set_servfail."""
         self.post("/clear-servfail", {"host": host})
+
+    def add_caa(self, host: str, *policies: tuple[str, str]) -> None:
+        """Answer CAA queries for ``host`` with these (tag, value) records (appended).
+
+        challtestsrv writes every record with flags 0 (its CAAPolicy has no flags).
+        """
+        self.post(
+            "/add-caa",
+            {"host": host, "policies": [{"tag": tag, "value": value} for tag, value in policies]},
+        )
+
+    def clear_caa(self, host: str) -> None:
+        """Remove every CAA record of ``host``."""
+        self.post("/clear-caa", {"host": host})
+
+    def txt_writes(self) -> list[str]:
+        """Hosts a TXT value was added for, in order, as challtestsrv logged them."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return re.findall(r'Added TXT response for Host "([^"]+)"', text)

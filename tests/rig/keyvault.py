@@ -276,6 +276,12 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
             self._tokens[token] = expires
         return AccessToken(token, expires)
 
+    def accept(self, token: AccessToken) -> None:
+        """Take a token another stand-in minted: one Entra token for ``https://vault.azure.net``
+        is good for every vault of the tenant (the audience is the service, not one vault)."""
+        with self._stats:
+            self._tokens[token.token] = token.expires_on
+
     def _authorised(self, header: str) -> bool:
         scheme, _, token = header.partition(" ")
         with self._stats:

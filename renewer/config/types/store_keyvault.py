@@ -29,6 +29,7 @@ class KeyVaultSettings(BackendSettings):
     content_type: ContentType = "pkcs12"
     ca_bundle: Path | None = None
     on_soft_deleted: SoftDeleted = "recover"  # a certificate name in the recycle bin
+    state_vault_url: str | None = None  # renewer's own secrets, apart from the consumers' vault
 
 
 FIELDS = {
@@ -39,6 +40,15 @@ FIELDS = {
             "Vault URL: https://NAME.vault.azure.net, or .vault.usgovcloudapi.net, "
             ".vault.azure.cn (NAME: 3 to 24 letters, digits and hyphens, Key Vault's rule); "
             "any https:// URL on loopback for emulators."
+        ),
+        pattern=r"^\s*https://[^\s/?#]+",
+    ),
+    "state_vault_url": Field(
+        convert=plain(check_vault_url),
+        description=(
+            "A vault only renewer reads, for renewer's own secrets (ACME account keys, "
+            "leases). Set it when a consumer (a VM extension) has secret read on the whole "
+            "certificate vault; default: vault_url. See docs/azure-setup.md."
         ),
         pattern=r"^\s*https://[^\s/?#]+",
     ),
@@ -90,6 +100,7 @@ def build(values: Mapping[str, Any], ctx: BuildContext) -> KeyVaultSettings:
         content_type=values["content_type"],
         ca_bundle=bundle,
         on_soft_deleted=values["on_soft_deleted"],
+        state_vault_url=values["state_vault_url"],
     )
 
 

@@ -36,6 +36,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -144,6 +145,12 @@ def mask(text: str) -> str:
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:
-    """SIGKILL the program's whole process group (it leads its own session)."""
+    """SIGKILL the program's whole process group (it leads its own session).
+
+    Windows has no process groups to signal (nor SIGKILL): the program alone is ended.
+    """
+    if sys.platform == "win32":
+        proc.kill()
+        return
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)

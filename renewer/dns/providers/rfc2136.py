@@ -19,7 +19,6 @@ import dns.update
 from renewer.config.domains import split_host_port
 from renewer.core.secrets import decode_base64
 from renewer.core.settings import SecretRef
-from renewer.dns import wire
 from renewer.dns.contract import DnsError, DnsProvider, absolute
 
 TTL = 60
@@ -70,17 +69,6 @@ class Rfc2136Provider(DnsProvider):
         return found
 
     def _ask_zone(self, fqdn: str) -> dns.name.Name:
-        if wire.plain_name(fqdn):
-            try:
-                answer = wire.ask(self.host, self.port, fqdn, wire.SOA, TIMEOUT, recursion=True)
-            except (OSError, dns.exception.DNSException) as exc:
-                raise DnsError(
-                    f"{self.describe()}: cannot find the zone of {fqdn}: {exc}"
-                ) from None
-            for record in answer.answer + answer.authority:
-                if record.rdtype == wire.SOA:
-                    return dns.name.from_text(record.owner)
-            raise DnsError(f"{self.describe()}: no zone on this server holds {fqdn}")
         query = dns.message.make_query(fqdn, dns.rdatatype.SOA)
         try:
             response = dns.query.udp(query, self.host, port=self.port, timeout=TIMEOUT)

@@ -31,8 +31,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from renewer.core import renewal_window
-from renewer.core.certs import IssuedChain, ari_cert_id, san_names
+from renewer.core.adoption import as_issued
+from renewer.core.certs import IssuedChain, ari_cert_id, key_name, san_names
 from renewer.core.models import HSM_SUFFIX, CertificateSpec, RenewalInfo, StoredCertificate
+from renewer.stores.keyvault.foreign import read_foreign
 from renewer.stores.keyvault.listing import Listed
 
 MANAGED_BY = "managed-by"
@@ -170,6 +172,28 @@ def renewer_tags(spec: CertificateSpec, chain: IssuedChain) -> dict[str, str]:
     return {k: v for k, v in tags.items() if v and len(v) <= MAX_TAG_VALUE}
 
 
+def adoption_tags(spec: CertificateSpec, stored: StoredCertificate) -> dict[str, str]:
+    """renewer's tags for a version another tool issued, describing what that version is.
+
+    The fingerprint is that of the leaf as it is (its names, key type, CA), not of
+    the spec: when they differ the next plan renews and says why, as for any
+    config change. The other tool's tags are not carried over, so its renewal
+    loop no longer selects the certificate (foreign.py).
+    """
+    issued = as_issued(spec, stored)
+    ours = {
+        MANAGED_BY: MANAGED_VALUE,
+        TAG_FINGERPRINT: issued.fingerprint(),
+        TAG_SERIAL: stored.serial,
+        TAG_ARI: stored.ari_cert_id or "",
+        TAG_DIRECTORY: directory_tag(issued.acme.directory),
+        TAG_KEY: issued.key,
+        TAG_PROFILE: spec.acme.profile or "",
+        TAG_DOMAINS: ",".join(issued.domains),
+    }
+    return fit_tags({k: v for k, v in ours.items() if v and len(v) <= MAX_TAG_VALUE}, spec.tags)
+
+
 def fit_tags(ours: Mapping[str, str], user: Mapping[str, str]) -> dict[str, str]:
     """Essential renewer tags, then the user's, then optional renewer tags while room is left."""
     result = {k: ours[k] for k in ESSENTIAL_TAGS if k in ours}
@@ -213,14 +237,22 @@ def stored_from_properties(
         return None
     tags = dict(props.tags or {})
     managed = tags.get(MANAGED_BY) == MANAGED_VALUE
+    foreign = read_foreign(tags)
     if not managed:
+        # Another tool's (or a person's) certificate: what it is, read from the leaf when
+        # one was fetched, so an adoption can say what changes (names, key type).
         return StoredCertificate(
             name=props.name,
             not_before=props.not_before,
             not_after=props.expires_on,
             serial=format(leaf.serial_number, "x") if leaf is not None else "",
+            domains=san_names(leaf) if leaf is not None else None,
+            key=key_name(leaf) if leaf is not None else None,
+            ari_cert_id=(ari_cert_id(leaf) if leaf is not None else None)
+            or (foreign.certificate_id if foreign else None),
             version=props.version,
             managed=False,
+            foreign=foreign,
         )
     directory = tags.get(TAG_DIRECTORY)
     domains_tag = tags.get(TAG_DOMAINS)
@@ -246,6 +278,7 @@ def stored_from_properties(
         managed=True,
         revoked=tags.get(TAG_REVOKED, "").lower() == "true",
         renewal_info=renewal_window.decode(tags.get(TAG_WINDOW)),
+        foreign=foreign,  # left over after an adoption: doctor warns (acmebot would renew it)
     )
 
 

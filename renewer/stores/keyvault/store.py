@@ -1,26 +1,20 @@
 """Azure Key Vault as the certificate store (the product's default).
 
-Default ``key_mode: csr``: the key and the CSR are made INSIDE the vault (a
-certificate policy with issuer ``Unknown``), renewer hands the CSR to the ACME
-CA and merges the issued chain back. The private key never exists outside
-the vault; this process never holds it. ``key_mode: import`` makes the key in
-memory, orders, and imports a PKCS#12 or PEM bundle (nothing touches disk).
+Default ``key_mode: csr``: key and CSR made INSIDE the vault (issuer ``Unknown``), the
+chain merged back: the private key never exists outside the vault. ``key_mode: import``
+makes the key in memory and imports a PKCS#12 or PEM bundle (nothing touches disk).
 
-Planning costs one paged list (``list_properties_of_certificates``): the
-planner needs only the listed properties and the tags renewer writes at issue
-time (policy.py). Certificates without ``managed-by=renewer`` are unmanaged.
-
-The ACME account key is a secret in the same vault
-(``renewer-acme-account-<sha256(directory)[:16]>``); per-certificate leases
-are secrets too (keyvault/lease.py). Every Azure failure becomes a one-line
-StoreError naming the vault and the object (errors.py).
+Planning costs one paged list: the listed properties and renewer's tags
+(policy.py); certificates without ``managed-by=renewer`` are unmanaged. The ACME
+account key (account.py) and the leases (lease.py) are secrets, in
+``state_vault_url`` when set. Azure failures become one-line StoreErrors (errors.py).
 
 Real-vault behaviour (sources in each module): conflicts.py reads a 409
-(soft-deleted name -> recovery.py per ``on_soft_deleted``; transient, retried;
-else a pending operation, reused or deleted; import 409s while one is pending,
-which is then deleted); a create-time placeholder or disabled item resolves
-to the newest enabled version renewer issued (current.py), never "unmanaged";
-a window asked again is remembered in the tags (windows.py).
+(soft-deleted name -> recovery.py; transient, retried; else a pending operation,
+reused or deleted; import 409s while one is pending); a create-time placeholder
+or disabled item resolves to the newest enabled version (current.py), never
+"unmanaged"; a window asked again is remembered in the tags (windows.py);
+another tool's certificate is adopted by tags alone (adoption.py).
 """
 
 from __future__ import annotations
@@ -64,6 +58,7 @@ from renewer.stores.contract import (
 )
 from renewer.stores.keyvault.account import AccountSecret
 from renewer.stores.keyvault.account import account_secret_name as account_secret_name
+from renewer.stores.keyvault.adoption import write_adoption
 from renewer.stores.keyvault.conflicts import Conflict, classify, retry_transient
 from renewer.stores.keyvault.current import in_flight
 from renewer.stores.keyvault.current import resolve as resolve_in_flight
@@ -126,6 +121,7 @@ class KeyVaultStore(CertificateStore):
         ca_bundle: Path | None = None,
         lock_settle: float | None = None,
         on_soft_deleted: str = "recover",
+        state_vault_url: str | None = None,
         **sdk_options: Any,
     ) -> None:
         if key_mode not in KEY_MODES:
@@ -141,9 +137,11 @@ class KeyVaultStore(CertificateStore):
         self.content_type = content_type
         options = {**client_options(self.vault_url, azure, ca_bundle), **sdk_options}
         self._certs = CertificateClient(self.vault_url, credential, **options)
-        self._secrets = SecretClient(self.vault_url, credential, **options)
-        self._lease = SecretLease(self._secrets, self.vault_url, lock_settle, on_soft_deleted)
-        self._account = AccountSecret(self._secrets, self.vault_url, on_soft_deleted)
+        # renewer's own secrets (account keys, leases): in state_vault_url when set
+        state = (state_vault_url or self.vault_url).rstrip("/")
+        secrets = SecretClient(state, credential, **options)
+        self._lease = SecretLease(secrets, state, lock_settle, on_soft_deleted)
+        self._account = AccountSecret(secrets, state, on_soft_deleted)
         self._windows = WindowTags(self._certs)
 
     def describe(self) -> str:
@@ -209,6 +207,13 @@ class KeyVaultStore(CertificateStore):
     def remember_renewal_info(self, stored: StoredCertificate, info: RenewalInfo) -> bool:
         with self._errors(f"certificate {stored.name}"):
             return self._windows.remember(stored, info)
+
+    def adopt(self, spec: CertificateSpec) -> StoredCertificate:
+        """renewer's tags on the current version another tool issued (adoption.py)."""
+        found = self._get(spec.name)
+        with self._errors(f"certificate {spec.name}"):
+            before = write_adoption(self._certs, spec, found, self.describe())
+        return self.current(spec.name) or before
 
     # -- issuing -----------------------------------------------------------------------------
     def issue(self, spec: CertificateSpec, finalize: Finalize) -> StoredCertificate:

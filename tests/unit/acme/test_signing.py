@@ -11,8 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from josepy.jwa import ES256, RS256, JWASignature
 from josepy.jwk import JWK, JWKEC, JWKRSA
 
-from renewer.acme.signing import b64, sign_with_kid
-from renewer.acme.transport import Network
+from renewer.acme.signing import b64, sign_request, sign_with_kid
 
 
 def _keys() -> list[tuple[JWK, JWASignature]]:
@@ -53,19 +52,17 @@ def test_the_jws_verifies_with_the_account_key_and_carries_the_acme_fields(
 
 def test_post_as_get_has_an_empty_payload_and_new_account_keeps_the_jwk() -> None:
     key, alg = _keys()[0]
-    net = Network.__new__(Network)
-    net.key, net.alg, net.account = key, alg, None
-    with_jwk = acme_jws.JWS.json_loads(net._wrap_in_jws(None, b"n1", "https://ca.test/acct"))
+    signed = sign_request(key, alg, None, b"n1", "https://ca.test/acct", b"")
+    with_jwk = acme_jws.JWS.json_loads(signed)
     assert with_jwk.signature.combined.jwk == key.public_key()
     assert with_jwk.signature.combined.kid is None
-    net.account = messages.RegistrationResource(
-        uri="https://ca.test/acct/7", body=messages.Registration()
-    )
-    as_get = acme_jws.JWS.json_loads(net._wrap_in_jws(None, b"n2", "https://ca.test/order/1"))
-    assert (
-        as_get.payload == b""
-        and json.loads(net._wrap_in_jws(None, b"n2", "https://ca.test/order/1"))["payload"] == ""
-    )  # RFC 8555 6.3: POST-as-GET
-    assert as_get.signature.combined.kid == "https://ca.test/acct/7"
+    assert with_jwk.signature.combined.nonce == b"n1"
+    assert with_jwk.verify(key.public_key())
+    kid = "https://ca.test/acct/7"
+    text = sign_request(key, alg, kid, b"n2", "https://ca.test/order/1", b"")
+    as_get = acme_jws.JWS.json_loads(text)
+    assert as_get.payload == b"" and json.loads(text)["payload"] == ""  # RFC 8555 6.3
+    assert as_get.signature.combined.kid == kid
+    assert as_get.signature.combined.jwk is None
     assert as_get.verify(key.public_key())
     assert b64(b"\xfb\xff") == "-_8"  # url-safe alphabet, no padding

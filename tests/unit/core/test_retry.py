@@ -8,16 +8,12 @@ the one primitive that reads them.
 from __future__ import annotations
 
 import email.utils
-import json
 import threading
 import time
 
 import pytest
-import requests
-from acme import messages
 
 from renewer.acme.failures import AcmeFailure
-from renewer.acme.transport import Network
 from renewer.core import retry
 from renewer.core.errors import RenewerError, describe_error
 from renewer.core.retry import Cancelled, Deadline, NotYet, Policy
@@ -74,31 +70,6 @@ def test_backoff_doubles_and_is_capped() -> None:
     assert policy.backoff(20) == retry.MAX_BACKOFF
     jittered = Policy(first=0.05, cap=2.0, jitter=True)
     assert all(0 <= jittered.backoff(n) <= min(2.0, 0.05 * 2**n) for n in range(10))
-
-
-def _response(status: int, retry_after: str | None) -> requests.Response:
-    response = requests.Response()
-    response.status_code = status
-    response.headers["Content-Type"] = "application/problem+json"
-    if retry_after is not None:
-        response.headers["Retry-After"] = retry_after
-    body = {"type": "urn:ietf:params:acme:error:rateLimited", "detail": "slow down"}
-    response._content = json.dumps(body).encode()
-    return response
-
-
-def test_the_problem_carries_its_own_retry_after() -> None:
-    """No thread-local: the CA's Retry-After travels on the raised problem."""
-    with pytest.raises(messages.Error) as raised:
-        Network._check_response(_response(429, "5"))
-    assert raised.value.retry_after == 5.0
-    failure = AcmeFailure.from_problem("new order refused: ", raised.value)
-    assert failure.code == "rateLimited" and failure.retry_after == 5.0 and failure.transient
-    assert str(failure) == "new order refused: rateLimited: slow down"
-    with pytest.raises(messages.Error) as bare:
-        Network._check_response(_response(429, None))
-    assert bare.value.retry_after is None
-    assert not AcmeFailure.from_problem("", bare.value).transient
 
 
 def test_pause_uses_retry_after_then_backoff() -> None:

@@ -60,15 +60,24 @@ def test_skip_carries_due_date() -> None:
     assert action.renew_at == stored_for(a).not_after - timedelta(days=30)
 
 
-def test_existing_certificate_not_made_by_renewer_is_never_replaced() -> None:
+def test_existing_certificate_not_made_by_renewer_is_blocked_never_replaced() -> None:
+    """Another tool's same-name certificate is blocked (never "unchanged"), even forced;
+    the reason says why and how (adopt), and never suggests deleting it."""
     from dataclasses import replace
 
     a = spec("a")
     foreign = replace(stored_for(a, issued=NOW - timedelta(days=89)), managed=False)
     for force in (False, True):
         action = plan([a], {"a": foreign}, NOW, force=force).actions[0]
-        assert action.kind is ActionKind.SKIP
+        assert action.kind is ActionKind.BLOCKED and not action.changes
         assert "renewer did not create it" in action.reason
+        assert "adopt: true" in action.reason and "renewer adopt a" in action.reason
+        assert action.renew_at is None  # due now: one day left
+    early = replace(stored_for(a, issued=NOW - timedelta(days=10)), managed=False)
+    action = plan([a], {"a": early}, NOW).actions[0]
+    assert action.kind is ActionKind.BLOCKED and action.renew_at == early.not_after - timedelta(
+        days=30
+    )
 
 
 def test_renewers_certificates_that_left_the_config_are_orphaned() -> None:

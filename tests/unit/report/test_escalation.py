@@ -121,3 +121,30 @@ def test_markdown_flags_at_risk_critical_and_expired() -> None:
     assert "❌ **EXPIRED 1 days ago" in rows["gone"] or "❌ **EXPIRED" in rows["gone"]
     assert rows["new"].count("❌ `CA unreachable` |") == 1
     assert "✅" in rows["fine"]
+
+
+def test_a_due_certificate_another_tool_owns_is_blocked_and_fails_the_run() -> None:
+    """Due means due: a same-name certificate renewer may not touch is blocked, an error
+    once inside its renewal window (exit 1), a warning before; never "unchanged"."""
+    from dataclasses import replace
+
+    from renewer.execute.executor import Executor
+    from renewer.execute.services import Services
+    from renewer.report.render import failing, render_text
+
+    web = spec("web")
+    for days_left, exits in ((20, True), (60, False)):
+        theirs = replace(stored_for(web, issued=NOW - (90 - days_left) * DAY), managed=False)
+        the_plan = plan([web], {"web": theirs}, NOW)
+        results = Executor(Services()).execute(the_plan)
+        assert [r.outcome for r in results] == [Outcome.BLOCKED]
+        assert "adopt: true" in str(results[0].error)
+        report = RunReport(the_plan, results)
+        assert bool(failing(report)) is exits
+        body = json.loads(render_json(report))
+        assert body["summary"]["blocked"] == 1 and body["summary"]["skipped"] == 0
+        assert body["certificates"][0]["action"] == "blocked"
+        jsonschema.validate(body, json.loads(SCHEMA.read_text()))
+        assert "0 unchanged" in render_text(report) and "1 blocked" in render_text(report)
+        if exits:
+            assert "due and not renewed" in render_markdown(report)

@@ -45,3 +45,39 @@ def test_local_stores_and_dns_need_no_azure_setup() -> None:
 def test_repo_is_required_and_checked() -> None:
     code, out = _setup("-c", str(REPO / "certificates.yaml"), GITHUB_REPOSITORY="")
     assert code == 2 and "expected OWNER/REPO" in out
+
+
+def test_a_state_vault_holds_renewers_secrets_and_consumer_roles_are_stated(
+    tmp_path: Path,
+) -> None:
+    """With store.state_vault_url, Secrets Officer goes to the state vault only; the
+    certificate vault keeps Certificates Officer, and the script names each consumer's
+    role as Microsoft Learn documents it."""
+    cfg = tmp_path / "certificates.yaml"
+    cfg.write_text(
+        "acme: {directory: letsencrypt}\n"
+        "store: {type: keyvault, vault_url: 'https://contoso-certs.vault.azure.net',"
+        " state_vault_url: 'https://contoso-renewer.vault.azure.net'}\n"
+        "dns: {type: azure, subscription_id: 00000000-0000-0000-0000-000000000000,"
+        " resource_group: dns}\n"
+        "certificates: [{name: www, domains: [www.contoso.com]}]\n"
+    )
+    inv = azure_setup.inventory(load_config(cfg).certificates)
+    assert inv.vaults == ("contoso-certs",) and inv.secret_vaults == ("contoso-renewer",)
+    script = azure_setup.az_script(
+        inv,
+        "contoso/certificates",
+        None,
+        subscription="00000000-0000-0000-0000-000000000000",
+        resource_group="renewer",
+        location="westeurope",
+    )
+    certs = script.split("# -- vault contoso-certs:")[1].split("# -- ")[0]
+    state = script.split("# -- vault contoso-renewer:")[1].split("# -- ")[0]
+    assert "Key Vault Certificates Officer" in certs and "Secrets Officer" not in certs
+    assert "Key Vault Secrets Officer" in state and "Certificates Officer" not in state
+    assert "VM extension: the VM's identity, 'Key Vault Secrets User' at the vault" in certs
+    assert "'Key Vault Certificate User'" in certs and "abfa0a7c" in certs
+    # Without a state vault, both roles stay on the one vault, as before.
+    one = azure_setup.inventory(load_config(REPO / "certificates.yaml").certificates)
+    assert one.secret_vaults == one.vaults
