@@ -380,12 +380,10 @@ for _kind, _types in TYPES.items():
     for _type in _types.values():
         SECTIONS[f"{_kind}.{_type.name}"] = dict(_type.fields)
         SECTIONS.update({name: dict(table) for name, table in _type.sections.items()})
-
 SECTIONS.update(notifiers.TABLES)
 
 TYPED: dict[str, tuple[str, ...]] = {kind: tuple(types) for kind, types in TYPES.items()}
-TYPED["notify"] = tuple(notifiers.NOTIFIER_TYPES)
-"""Sections whose allowed keys depend on their ``type``."""
+TYPED["notify"] = tuple(notifiers.NOTIFIER_TYPES)  # sections whose keys depend on ``type``
 
 
 def typed_table(kind: str, type_name: str) -> dict[str, Field]:

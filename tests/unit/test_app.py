@@ -65,8 +65,8 @@ class Recorder(app.RunListener):
 class CountingServices(Services):
     opened: ClassVar[list[CountingServices]] = []
 
-    def __init__(self, state_dir: Path | None = None) -> None:
-        super().__init__(state_dir=state_dir)
+    def __init__(self, state_dir: Path | None = None, new_account: bool = False) -> None:
+        super().__init__(state_dir=state_dir, new_account=new_account)
         self.closed = 0
         CountingServices.opened.append(self)
 
