@@ -101,8 +101,6 @@ def test_command_modules_do_not_import_each_other() -> None:
 
 # A reader of the code has no issue tracker: a comment says why, not which ticket.
 ISSUE_REFERENCE = re.compile(r"\bissues? #?[0-9]+\b|\(#[0-9]+\)", re.IGNORECASE)
-# Files whose references go with a change in flight elsewhere (the CA transport rewrite).
-ISSUE_REFERENCES_LEFT = {"renewer/acme/transport.py"}
 
 
 def test_no_issue_numbers_in_the_code() -> None:
@@ -112,5 +110,5 @@ def test_no_issue_numbers_in_the_code() -> None:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if ISSUE_REFERENCE.search(line)
     }
-    assert {f for f in found if f.split(":")[0] not in ISSUE_REFERENCES_LEFT} == set()
+    assert found == set()
     assert ISSUE_REFERENCE.search("# whatever the umask (issue 12)")  # the rule sees one
