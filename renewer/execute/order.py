@@ -39,7 +39,6 @@ from renewer.dns.propagation import PropagationChecker, read_txt
 
 log = logging.getLogger(__name__)
 
-ORDER_DEADLINE = 300.0
 # Short exponential back-off between looks, overridden by the CA's Retry-After.
 # A CA on a fast path (Pebble, a CA with a warm validation cache) is done within
 # tens of milliseconds: a fixed 0.2 s first pause was a fifth of a one-certificate
@@ -57,13 +56,15 @@ CHALLENGE_RETRY_GAP = 1.5
 
 @dataclass
 class OrderContext:
-    """What one order needs besides the spec: CA account, DNS and the run's cancel flag."""
+    """What one order needs besides the spec: CA account, DNS, the run's cancel flag and
+    the certificate's deadline (the executor's ``--cert-deadline``: no default here,
+    so no order runs on a budget other than the one the run was given)."""
 
     account: AcmeAccount
     provider: DnsProvider
     checker: PropagationChecker
     cancel: threading.Event
-    deadline: Deadline = field(default_factory=lambda: Deadline.after(ORDER_DEADLINE))
+    deadline: Deadline
 
 
 def poll_until(

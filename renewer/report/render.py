@@ -183,7 +183,7 @@ def render_json(report: RunReport) -> str:
 
 
 def orphan_lines(orphans: Sequence[Orphan], now: datetime, *, markdown: bool = False) -> list[str]:
-    """One line per orphaned certificate; a warning once its expiry is near (issue 11)."""
+    """One line per orphaned certificate; a warning once its expiry is near (nothing renews it)."""
     lines = []
     for orphan in orphans:
         name = escape.inert(orphan.name, escape.Target.MARKDOWN) if markdown else orphan.name
