@@ -301,14 +301,14 @@ def markdown_from_body(body: ReportBody, extra: Sequence[str] = ()) -> str:
             f"{waiting}**{c.get('skipped', 0)}** unchanged · {c.get('total', 0)} certificates"
         )
     else:
-        extra = "".join(
+        others = "".join(
             f"**{c.get(k)}** {w} · "
             for k, w in (("adopt", "to adopt"), ("blocked", "blocked"))
             if c.get(k)
         )
         lines.append(
             f"**{c.get('issue', 0)}** to issue · **{c.get('renew', 0)}** to renew · "
-            f"{extra}{c.get('skip', 0)} unchanged"
+            f"{others}{c.get('skip', 0)} unchanged"
         )
     rows = list(body["certificates"])
     flagged = [r for r in rows if r.get("severity") in FLAGGED]
