@@ -49,6 +49,26 @@ def _clear_runner_environment() -> None:
 
 _clear_runner_environment()
 
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """Undo what an in-process CLI run did to logging (renewer's setup_logging sets levels
+    on the root, acme, urllib3 and azure loggers): a later test that scans DEBUG logs for
+    secrets must see every logger, whatever ran before it."""
+    import logging
+
+    loggers = [logging.getLogger()] + [
+        logger
+        for logger in logging.root.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    levels = {logger: logger.level for logger in loggers}
+    handlers = list(logging.getLogger().handlers)
+    yield
+    for logger, level in levels.items():
+        logger.setLevel(level)
+    logging.getLogger().handlers[:] = handlers
+
 PebbleFactory = Callable[..., Pebble]
 
 
