@@ -2,45 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
-from renewer.config.convert import Field, plain
+from renewer.config.convert import plain
 from renewer.config.names import check_resource_group, check_subscription
-from renewer.config.types.base import BuildContext, SettingsType
+from renewer.config.types.base import SettingsType, setting, settings
 from renewer.core.settings import AzureSettings, ProviderSettings
 
 UUID = r"^\s*[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\s*$"
 
 
-@dataclass(frozen=True)
+@settings
 class AzureDnsSettings(ProviderSettings):
-    subscription_id: str
-    resource_group: str
-    azure: AzureSettings  # the top-level ``azure`` section: cloud, endpoints, trust
-
-
-FIELDS = {
-    "subscription_id": Field(
+    subscription_id: str = setting(
         convert=plain(check_subscription),
-        required=True,
         description="Subscription that holds the DNS zones (a UUID).",
         pattern=UUID,
-    ),
-    "resource_group": Field(
+    )
+    resource_group: str = setting(
         convert=plain(check_resource_group),
-        required=True,
         description=(
             "Resource group that holds the DNS zones: 1 to 90 letters, digits, '_', '-', "
             "'.', '(' or ')', not ending with '.' (Azure's rule)."
         ),
-    ),
-}
+    )
+    azure: AzureSettings  # the top-level ``azure`` section: cloud, endpoints, trust
 
 
-def build(values: Mapping[str, Any], ctx: BuildContext) -> AzureDnsSettings:
-    return AzureDnsSettings(values["subscription_id"], values["resource_group"], ctx.azure)
-
-
-TYPE = SettingsType("dns", "azure", "Azure DNS", FIELDS, build)
+TYPE = SettingsType(
+    "dns",
+    "azure",
+    "Azure DNS",
+    AzureDnsSettings,
+    "renewer.dns.providers.azure:AzureDnsProvider",
+    docs="docs/azure-setup.md",
+)

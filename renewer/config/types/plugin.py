@@ -47,13 +47,22 @@ PLUGIN_VALUE = Field(
 )
 
 
-def _build(values: Mapping[str, Any], ctx: BuildContext) -> PluginSettings:
-    return PluginSettings(FrozenMap({k: v for k, v in values.items() if v is not None}))
-
-
 def plugin_type(name: str, summary: str, fields: Mapping[str, Field]) -> SettingsType:
     """A DNS type whose settings are the plugin's values, untyped and open."""
-    return SettingsType("dns", name, summary, fields, _build, open_keys=PLUGIN_VALUE)
+
+    def build(values: Mapping[str, Any], ctx: BuildContext) -> PluginSettings:
+        return PluginSettings(FrozenMap({k: v for k, v in values.items() if v is not None}), name)
+
+    return SettingsType(
+        "dns",
+        name,
+        summary,
+        PluginSettings,
+        "renewer.dns.providers.plugin:PluginProvider",
+        custom_build=build,
+        open_keys=PLUGIN_VALUE,
+        fixed_fields=fields,
+    )
 
 
 def discover() -> dict[str, SettingsType]:
