@@ -1,9 +1,9 @@
 """What certificates.yaml may contain, as data.
 
-SECTIONS: one table of fields per section, the common ones here and ``dns.<type>`` /
-``store.<type>`` from ``config/types/``. Unknown-key suggestions, required keys, enums and
-the JSON Schema all read these tables (no key list elsewhere); ``nodes.Checker`` applies them.
-"""
+SECTIONS: one table of fields per section, the common ones here and ``<kind>.<type>``
+(kinds dns, store, notify) from the settings classes of ``config/types/``. Unknown-key
+suggestions, required keys, enums and the JSON Schema all read these tables (no key list
+elsewhere); ``nodes.Checker`` applies them."""
 
 from __future__ import annotations
 
@@ -51,12 +51,8 @@ CHALLENGES = tuple(c.value for c in Challenge)
 
 def type_field(kind: str) -> Field:
     """A typed section's ``type``: the registered names, each explained by its summary."""
-    types = TYPES[kind].values()
-    return Field(
-        required=True,
-        enum=tuple(TYPES[kind]),
-        description="; ".join(f"{t.name}: {t.summary}" for t in types) + ".",
-    )
+    summaries = "; ".join(f"{t.name}: {t.summary}" for t in TYPES[kind].values())
+    return Field(required=True, enum=tuple(TYPES[kind]), description=summaries + ".")
 
 
 DEFAULT_CHALLENGE = Challenge.DNS_01

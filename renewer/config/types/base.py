@@ -115,6 +115,20 @@ Builder = Callable[[Mapping[str, Any], BuildContext], Any]
 
 
 @dataclass(frozen=True)
+class DnsAbout:
+    """What the provider tables of README.md and docs/dns-providers.md say of a DNS type.
+
+    Those tables are generated from these (``python -m renewer.config.doctables``).
+    """
+
+    serves: str
+    credentials: str
+    writes_through: str
+    safety: str  # how one value is added or removed without touching another's
+    tested_against: str
+
+
+@dataclass(frozen=True)
 class SettingsType:
     """One ``dns.type``, ``store.type`` or ``notify.type`` value.
 
@@ -128,7 +142,7 @@ class SettingsType:
     where the class takes more than its keys and the context. ``open_keys``: a
     third-party provider's keys are its own, so any key the table lacks is
     accepted and checked with this field instead of reported as unknown.
-    ``docs``: a page of docs/ that tells more, for the generated tables.
+    ``about``: a DNS type's row in the docs' provider tables.
     """
 
     kind: Kind
@@ -141,7 +155,7 @@ class SettingsType:
     custom_build: Builder | None = None
     open_keys: Field | None = None
     fixed_fields: Mapping[str, Field] | None = None
-    docs: str = ""
+    about: DnsAbout | None = None
 
     @cached_property
     def fields(self) -> dict[str, Field]:

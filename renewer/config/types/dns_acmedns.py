@@ -6,7 +6,7 @@ from pathlib import Path
 
 from renewer.config.convert import CREDENTIAL_URL, SECRET, ca_bundle, plain, text
 from renewer.config.domains import normalise_zone
-from renewer.config.types.base import SettingsType, setting, settings
+from renewer.config.types.base import DnsAbout, SettingsType, setting, settings
 from renewer.core.settings import ProviderSettings, SecretRef
 
 
@@ -38,4 +38,11 @@ TYPE = SettingsType(
     "an acme-dns registration (/update API)",
     AcmeDnsSettings,
     "renewer.dns.providers.acmedns:AcmeDnsProvider",
+    about=DnsAbout(
+        serves="an acme-dns server, reached by CNAME",
+        credentials="registration username/key, `env:`",
+        writes_through="the acme-dns `/update` API",
+        safety="dedicated name, two rolling values",
+        tested_against="API stand-in + BIND",
+    ),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from renewer.config.convert import plain
 from renewer.config.names import check_resource_group, check_subscription
-from renewer.config.types.base import SettingsType, setting, settings
+from renewer.config.types.base import DnsAbout, SettingsType, setting, settings
 from renewer.core.settings import AzureSettings, ProviderSettings
 
 UUID = r"^\s*[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\s*$"
@@ -33,5 +33,11 @@ TYPE = SettingsType(
     "Azure DNS",
     AzureDnsSettings,
     "renewer.dns.providers.azure:AzureDnsProvider",
-    docs="docs/azure-setup.md",
+    about=DnsAbout(
+        serves="Azure DNS",
+        credentials="Azure sign-in (GitHub OIDC federated credential)",
+        writes_through="Azure Resource Manager (azure-mgmt-dns)",
+        safety="ETag / `If-Match` on every write",
+        tested_against="ARM stand-in + BIND",
+    ),
 )

@@ -6,7 +6,7 @@ from dataclasses import field
 
 from renewer.config.convert import plain
 from renewer.config.domains import check_url
-from renewer.config.types.base import SettingsType, setting, settings
+from renewer.config.types.base import DnsAbout, SettingsType, setting, settings
 from renewer.core.settings import PropagationSettings, ProviderSettings
 
 
@@ -31,4 +31,11 @@ TYPE = SettingsType(
     "Pebble's test server",
     ChallTestSrvSettings,
     "renewer.dns.providers.challtestsrv:ChallTestSrvProvider",
+    about=DnsAbout(
+        serves="Pebble's test server (local demo only)",
+        credentials="none",
+        writes_through="Pebble's test server (local demo only)",
+        safety="in-process reference counts",
+        tested_against="challtestsrv",
+    ),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from renewer.config.convert import CREDENTIAL_URL, SECRET, plain
 from renewer.config.domains import normalise_zone
-from renewer.config.types.base import SettingsType, setting, settings
+from renewer.config.types.base import DnsAbout, SettingsType, setting, settings
 from renewer.core.settings import ProviderSettings, SecretRef
 
 
@@ -31,4 +31,11 @@ TYPE = SettingsType(
     "Cloudflare DNS (API token)",
     CloudflareSettings,
     "renewer.dns.providers.cloudflare:CloudflareProvider",
+    about=DnsAbout(
+        serves="Cloudflare (official SDK)",
+        credentials="API token with Zone:Read + DNS:Edit, `env:`",
+        writes_through="the official `cloudflare` SDK, API token",
+        safety="one record per value, delete by id",
+        tested_against="API stand-in + BIND",
+    ),
 )

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from renewer.config.convert import NUMBER, SECONDS, Context, existing_file
-from renewer.config.types.base import SettingsType, setting, settings
+from renewer.config.types.base import DnsAbout, SettingsType, setting, settings
 from renewer.core.settings import ProviderSettings
 
 # Always given to the program (from renewer's own environment), so never listed.
@@ -92,4 +92,11 @@ TYPE = SettingsType(
     "a program of yours (lego's exec convention)",
     ExecSettings,
     "renewer.dns.providers.exec:ExecProvider",
+    about=DnsAbout(
+        serves="your program, called like lego's exec provider",
+        credentials="its own environment",
+        writes_through="your program (lego's exec convention)",
+        safety="your program's job",
+        tested_against="a shell script + nsupdate + BIND",
+    ),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from renewer.config.convert import CREDENTIAL_URL, Context, existing_file, plain, text
-from renewer.config.types.base import SettingsType, setting, settings
+from renewer.config.types.base import DnsAbout, SettingsType, setting, settings
 from renewer.core.settings import ProviderSettings
 
 
@@ -43,4 +43,11 @@ TYPE = SettingsType(
     "Google Cloud DNS (REST, ADC)",
     GoogleDnsSettings,
     "renewer.dns.providers.google:GoogleDnsProvider",
+    about=DnsAbout(
+        serves="Google Cloud DNS (REST, google-auth)",
+        credentials="ADC: workload identity federation from GitHub OIDC",
+        writes_through="Cloud DNS REST v1, google-auth (ADC)",
+        safety="atomic change: deletion must match (412)",
+        tested_against="API + token stand-in + BIND",
+    ),
 )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from renewer.config.convert import CREDENTIAL_URL, SECRET, ca_bundle, plain, text
 from renewer.config.domains import normalise_zone
-from renewer.config.types.base import SettingsType, setting, settings
+from renewer.config.types.base import DnsAbout, SettingsType, setting, settings
 from renewer.core.settings import ProviderSettings, SecretRef
 
 
@@ -41,4 +41,11 @@ TYPE = SettingsType(
     "the PowerDNS Authoritative HTTP API",
     PowerDnsSettings,
     "renewer.dns.providers.powerdns:PowerDnsProvider",
+    about=DnsAbout(
+        serves="PowerDNS Authoritative HTTP API",
+        credentials="`api_key: env:...`",
+        writes_through="PowerDNS Authoritative HTTP API",
+        safety="per-name lock + verify after write",
+        tested_against="pdns_server 4.7 (gsqlite3)",
+    ),
 )

@@ -6,7 +6,7 @@ from typing import Literal
 
 from renewer.config.convert import SECRET, base64_secret, plain
 from renewer.config.domains import normalise_zone, parse_host_port
-from renewer.config.types.base import SettingsType, setting, settings
+from renewer.config.types.base import DnsAbout, SettingsType, setting, settings
 from renewer.core.settings import ProviderSettings, SecretRef
 
 TsigAlgorithm = Literal["hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha1"]
@@ -60,4 +60,11 @@ TYPE = SettingsType(
     "renewer.dns.providers.rfc2136:Rfc2136Provider",
     sections={"tsig": TsigSettings},
     section_descriptions={"tsig": "A TSIG key; the secret must be an env:NAME reference."},
+    about=DnsAbout(
+        serves="BIND, Knot, PowerDNS, Windows DNS (dynamic updates)",
+        credentials="TSIG key, `env:`",
+        writes_through="RFC 2136 dynamic updates, TSIG",
+        safety="the protocol adds/deletes one RR",
+        tested_against="BIND",
+    ),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from renewer.config.convert import CREDENTIAL_URL, NUMBER, SECONDS, ca_bundle, plain, text
-from renewer.config.types.base import SettingsType, setting, settings
+from renewer.config.types.base import DnsAbout, SettingsType, setting, settings
 from renewer.core.settings import ProviderSettings
 
 
@@ -49,4 +49,11 @@ TYPE = SettingsType(
     "Amazon Route 53 (boto3)",
     Route53Settings,
     "renewer.dns.providers.route53:Route53Provider",
+    about=DnsAbout(
+        serves="Amazon Route 53 (boto3)",
+        credentials="standard AWS chain (GitHub OIDC → AssumeRoleWithWebIdentity)",
+        writes_through="boto3, standard AWS credential chain",
+        safety="per-name lock + verify after write",
+        tested_against="moto server + BIND",
+    ),
 )

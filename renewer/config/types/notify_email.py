@@ -88,5 +88,4 @@ TYPE = SettingsType(
     "renewer.notify.mail:EmailNotifier",
     sections={"smtp": SmtpSettings},
     section_descriptions={"smtp": "An SMTP server; credentials are env:NAME references."},
-    docs="docs/notifications.md",
 )

@@ -11,5 +11,4 @@ TYPE = SettingsType(
     "Block Kit to a Slack incoming webhook",
     ChatSettings,
     "renewer.notify.chat:slack",
-    docs="docs/notifications.md",
 )

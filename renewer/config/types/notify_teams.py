@@ -24,5 +24,4 @@ TYPE = SettingsType(
     "an Adaptive Card to a Teams Workflows webhook",
     ChatSettings,
     "renewer.notify.chat:teams",
-    docs="docs/notifications.md",
 )

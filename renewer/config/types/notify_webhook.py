@@ -29,5 +29,4 @@ TYPE = SettingsType(
     "the JSON event of docs/notify-webhook.schema.json",
     WebhookSettings,
     "renewer.notify.webhook:WebhookNotifier",
-    docs="docs/notifications.md",
 )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+from functools import cache
 from importlib.metadata import entry_points
 
 from renewer.config.types import __path__ as package_path
@@ -30,7 +31,8 @@ FIRST = frozenset({("dns", "azure"), ("store", "keyvault"), ("notify", "teams")}
 log = logging.getLogger(__name__)
 
 
-def _built_in() -> list[SettingsType]:
+@cache
+def built_in() -> list[SettingsType]:
     found = []
     for module in pkgutil.iter_modules(package_path):
         if module.name.split("_")[0] in ("dns", "store", "notify") and "_" in module.name:
@@ -63,7 +65,7 @@ def _installed() -> list[SettingsType]:
 
 TYPES: dict[str, dict[str, SettingsType]] = {"dns": {}, "store": {}, "notify": {}}
 """Typed sections by kind, then type name; the order is the schema's and the messages' order."""
-for _type in _built_in() + _installed():  # built-in names win over an installed type's
+for _type in built_in() + _installed():  # built-in names win over an installed type's
     TYPES[_type.kind].setdefault(_type.name, _type)
 for _name, _plugin in discover().items():
     TYPES["dns"].setdefault(_name, _plugin)

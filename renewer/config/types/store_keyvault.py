@@ -96,5 +96,4 @@ TYPE = SettingsType(
     KeyVaultSettings,
     "renewer.stores.keyvault.store:KeyVaultStore",
     custom_build=_build,
-    docs="docs/azure-setup.md",
 )

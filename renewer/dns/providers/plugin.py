@@ -12,11 +12,10 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
+from renewer.config.types.plugin import ENTRY_POINT_GROUP
 from renewer.core.errors import RenewerError, describe_error
 from renewer.core.settings import PluginSettings, SecretRef
 from renewer.dns.contract import DnsError, DnsProvider, absolute
-
-ENTRY_POINT_GROUP = "renewer.dns_providers"
 
 
 def load_factory(name: str) -> Callable[[dict[str, Any]], Any]:
