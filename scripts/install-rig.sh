@@ -6,8 +6,8 @@
 #   install-rig.sh demo         Pebble + pebble-challtestsrv, `go install`ed into the
 #                               user's $(go env GOPATH)/bin: no root, no apt
 #   install-rig.sh test         the above, plus BIND (apt, as root), shellcheck (apt),
-#                               actionlint (go install) and the Azure CLI (PyPI, own venv
-#                               in .local/azcli) for the tests and the linters
+#                               actionlint, step-ca and step (go install) and the Azure CLI
+#                               (PyPI, own venv in .local/azcli) for the tests and the linters
 #
 # Idempotent: each step is skipped when its result is already there, so CI can run it
 # on every build.  No pip installs here (scripts/venv.sh makes the project's .venv).
@@ -18,6 +18,11 @@ PEBBLE_VERSION="v2.10.3"
 # The `go` directive of pebble v2.10.3's go.mod: the oldest Go that builds it.
 GO_NEEDED="1.25.0"
 ACTIONLINT_VERSION="v1.7.12"
+# step-ca, the rig's second ACME server, and the step CLI whose `step ca init` sets it up.
+# Pure Go builds (CGO_ENABLED=0), as Smallstep documents for `go install`.
+STEPCA_MODULE="github.com/smallstep/certificates"
+STEPCLI_MODULE="github.com/smallstep/cli"
+STEPCA_VERSION="v0.30.2"
 # The real Azure CLI, for tests/integration/test_azure_setup.py's parser check: its own
 # venv (its azure-* pins clash with renewer's), made with the project venv's uv.
 AZURE_CLI_VERSION="2.91.0"
@@ -159,7 +164,7 @@ go_install() { # module package version
         return 0
     fi
     log "go install $2@$3 (into ${GOBIN_DIR})"
-    "$GO" install "$2@$3"
+    CGO_ENABLED="${CGO_ENABLED:-0}" "$GO" install "$2@$3"
     has_pinned_build "$binary" "$1" "$3" || die "${binary} missing after go install"
 }
 
@@ -203,10 +208,13 @@ case "${1:-test} ${2:-}" in
         install_go_tools
         go_install github.com/rhysd/actionlint github.com/rhysd/actionlint/cmd/actionlint \
             "$ACTIONLINT_VERSION"
+        go_install "$STEPCA_MODULE" "${STEPCA_MODULE}/cmd/step-ca" "$STEPCA_VERSION"
+        go_install "$STEPCLI_MODULE" "${STEPCLI_MODULE}/cmd/step" "$STEPCA_VERSION"
         install_azure_cli
         NAMED="$(find_command named)"
         log "named:               ${NAMED} ($("$NAMED" -v))"
         log "actionlint:          ${GOBIN_DIR}/actionlint"
+        log "step-ca, step:       ${GOBIN_DIR}/step-ca, ${GOBIN_DIR}/step"
         log "the rig finds these via PATH, \$(go env GOPATH)/bin or /usr/sbin" ;;
     *)
         die "usage: install-rig.sh [check] demo|test" ;;

@@ -49,6 +49,26 @@ def _clear_runner_environment() -> None:
 
 _clear_runner_environment()
 
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """Undo what an in-process CLI run did to logging (renewer's setup_logging sets levels
+    on the root, acme, urllib3 and azure loggers): a later test that scans DEBUG logs for
+    secrets must see every logger, whatever ran before it."""
+    import logging
+
+    loggers = [logging.getLogger()] + [
+        logger
+        for logger in logging.root.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    levels = {logger: logger.level for logger in loggers}
+    handlers = list(logging.getLogger().handlers)
+    yield
+    for logger, level in levels.items():
+        logger.setLevel(level)
+    logging.getLogger().handlers[:] = handlers
+
 PebbleFactory = Callable[..., Pebble]
 
 
@@ -295,6 +315,8 @@ SERVER_FIXTURES = frozenset(
         "powerdns",
         "notify_sink",
         "smtp_server",
+        "stepca_factory",
+        "acme_ca",
     }
 )
 
@@ -316,3 +338,53 @@ def powerdns(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PowerDns]:
     """A running pdns_server (gsqlite3) serving example.test., API key ``.api_key``."""
     with PowerDns(tmp_path_factory.mktemp("pdns")) as server:
         yield server
+
+
+# --- step-ca, the second real ACME server (tests/rig/stepca.py) --------------
+
+from rig import StepCa  # noqa: E402
+
+StepCaFactory = Callable[..., StepCa]
+
+
+@pytest.fixture
+def stepca_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StepCaFactory]:
+    """Start step-cas on demand; all are stopped by PID at teardown.
+
+    Call as ``stepca_factory(resolver=bind.dns_address, cert_duration="1h",
+    require_eab=False)``.
+    """
+    started: list[StepCa] = []
+
+    def make(**kwargs: Any) -> StepCa:
+        ca = StepCa(tmp_path_factory.mktemp("stepca"), **kwargs)
+        started.append(ca)
+        return ca.start()
+
+    try:
+        yield make
+    finally:
+        for ca in started:
+            ca.stop()
+
+
+AcmeCa = Pebble | StepCa
+AcmeCaFactory = Callable[[str], AcmeCa]
+
+
+@pytest.fixture(params=["pebble", "stepca"])
+def acme_ca(
+    request: pytest.FixtureRequest,
+    pebble_factory: PebbleFactory,
+    stepca_factory: StepCaFactory,
+) -> AcmeCaFactory:
+    """The core issuance suite runs against both real CAs: call with the DNS server
+    (``host:port``) the CA validates against; returns a started Pebble or step-ca."""
+    kind: str = request.param
+
+    def make(dns_server: str) -> AcmeCa:
+        if kind == "pebble":
+            return pebble_factory(dns_server=dns_server)
+        return stepca_factory(resolver=dns_server)
+
+    return make

@@ -7,6 +7,7 @@ sees them) and that no module grows past the size a reader takes in at once.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import grimp
@@ -81,3 +82,33 @@ def test_no_top_level_module_left_from_a_family() -> None:
     """Top level holds only the package marker, the entry point and the use cases."""
     top = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert top == ["__init__.py", "__main__.py", "app.py"]
+
+
+def test_command_modules_do_not_import_each_other() -> None:
+    """A command module is not a library: what commands share is in cli/common and cli/render."""
+    graph = grimp.build_graph("renewer")
+    shared = {"renewer.cli", "renewer.cli.main", "renewer.cli.common", "renewer.cli.render"}
+    commands = {m for m in graph.find_children("renewer.cli")} - shared
+    assert len(commands) >= 5  # the check sees the command modules
+    crossing = {
+        (importer, imported)
+        for importer in commands
+        for imported in graph.find_modules_directly_imported_by(importer)
+        if imported.startswith("renewer.cli") and imported not in shared
+    }
+    assert crossing == set()
+
+
+# A reader of the code has no issue tracker: a comment says why, not which ticket.
+ISSUE_REFERENCE = re.compile(r"\bissues? #?[0-9]+\b|\(#[0-9]+\)", re.IGNORECASE)
+
+
+def test_no_issue_numbers_in_the_code() -> None:
+    found = {
+        f"{path.relative_to(PACKAGE.parent)}:{number}"
+        for path in PACKAGE.rglob("*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if ISSUE_REFERENCE.search(line)
+    }
+    assert found == set()
+    assert ISSUE_REFERENCE.search("# whatever the umask (issue 12)")  # the rule sees one

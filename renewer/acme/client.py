@@ -20,7 +20,6 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from acme import crypto_util, messages
 from acme import errors as acme_errors
@@ -35,6 +34,7 @@ from renewer.acme.failures import problem_text as problem_text
 from renewer.acme.keychange import account_answers, settle, signing_alg
 from renewer.acme.protocol import AcmeClient as AcmeClient
 from renewer.acme.protocol import Identity
+from renewer.acme.registration import EabRefused, existing_account, register
 from renewer.acme.session import CaSession, Reply
 from renewer.acme.transport import (
     MIN_DOWN_WAIT,
@@ -47,7 +47,6 @@ from renewer.core import renewal_window, retry
 from renewer.core.certs import IssuedChain, split_chain, top_issuer_name
 from renewer.core.models import RenewalInfo
 from renewer.core.retry import Deadline
-from renewer.core.secrets import decode_base64
 from renewer.core.settings import AcmeSettings
 from renewer.stores.contract import AccountRecord, CertificateStore
 
@@ -97,6 +96,7 @@ class AcmeAccount:
         self._directory: messages.Directory | None = None
         self._key: JWK | None = None
         self._regr: messages.RegistrationResource | None = None
+        self._refused: EabRefused | None = None  # a binding the CA refused, said once per run
         self._ari: dict[str, RenewalInfo | None] = {}
         # Asked just before a new account is registered, with why; raises to refuse
         # (renewer.execute.accounts: never silently a new account).
@@ -192,8 +192,14 @@ class AcmeAccount:
             self.health.check(self.settings.directory)
             raise AcmeFailure("the certificate's deadline passed waiting for the ACME account")
         try:
+            if self._refused is not None:  # said once per run, not asked of the CA again
+                raise self._refused
             if self._regr is None:
-                self._key, self._regr = self._ensure_account(directory, deadline)
+                try:
+                    self._key, self._regr = self._ensure_account(directory, deadline)
+                except EabRefused as refused:
+                    self._refused = refused
+                    raise
             key, regr = self._key, self._regr
         finally:
             self._lock.release()
@@ -212,7 +218,7 @@ class AcmeAccount:
             record = settle(record, probe, self.store)
         if record is not None:
             key = JWK.json_loads(record.key_json)
-            regr = self._existing_account(self._bare_client(directory, key, deadline))
+            regr = existing_account(self._bare_client(directory, key, deadline))
             if regr is not None:
                 if regr.uri != record.uri:
                     self.store.save_account(
@@ -228,7 +234,7 @@ class AcmeAccount:
             why = "no account stored"
         if self.before_register is not None:
             self.before_register(why)
-        regr = self._register(self._bare_client(directory, key, deadline), key)
+        regr = register(self._bare_client(directory, key, deadline), key, self.settings)
         self.store.save_account(AccountRecord(self.settings.directory, key.json_dumps(), regr.uri))
         log.info("ACME account ready at %s", self.settings.directory)
         return key, regr
@@ -249,41 +255,6 @@ class AcmeAccount:
             deadline=deadline,
             cancel=cancel,
         )
-
-    def _existing_account(self, acme: AcmeClient) -> messages.RegistrationResource | None:
-        try:
-            return acme.new_account(messages.NewRegistration(only_return_existing=True))
-        except acme_errors.ConflictError as found:
-            uri = found.location
-            return messages.RegistrationResource(uri=uri, body=messages.Registration())
-        except messages.Error as error:
-            if error.code == "accountDoesNotExist":
-                return None
-            raise AcmeFailure.from_problem("account lookup failed: ", error) from None
-
-    def _register(self, acme: AcmeClient, key: JWK) -> messages.RegistrationResource:
-        directory = acme.directory
-        fields: dict[str, Any] = {"terms_of_service_agreed": True}
-        if self.settings.contact:
-            fields["contact"] = self.settings.contact
-        if self.settings.eab is not None:
-            hmac_key = self.settings.eab.hmac_key.resolve()
-            eab_key = f"acme.eab.hmac_key (the value of {self.settings.eab.hmac_key})"
-            decode_base64(hmac_key, eab_key, urlsafe=True)  # issue 12: name the setting
-            fields["external_account_binding"] = messages.ExternalAccountBinding.from_data(
-                account_public_key=key.public_key(),
-                kid=self.settings.eab.kid.resolve(),
-                hmac_key=hmac_key,
-                directory=directory,
-            )
-        elif getattr(directory.meta, "external_account_required", False):
-            raise AcmeFailure("the CA requires external account binding: set acme.eab")
-        try:
-            return acme.new_account(messages.NewRegistration(**fields))
-        except acme_errors.ConflictError as found:
-            return messages.RegistrationResource(uri=found.location, body=messages.Registration())
-        except messages.Error as error:
-            raise AcmeFailure.from_problem("account registration failed: ", error) from None
 
     # -- renewal info ----------------------------------------------------
     def renewal_info(

@@ -131,8 +131,15 @@ class AcmeClient:
         except messages.Error as error:
             raise _Problem(error) from None
 
-    def post(self, url: str, obj: JSONDeSerializable | None) -> Reply:
-        """A signed POST, tried again on badNonce and on transient problems (module doc)."""
+    def post(
+        self, url: str, obj: JSONDeSerializable | None, *, transient_retries: bool = True
+    ) -> Reply:
+        """A signed POST, tried again on badNonce and on transient problems (module doc).
+
+        ``transient_retries`` False: badNonce only. A caller with its own rule for a
+        problem the CA calls transient (newAccount with EAB: a 500 there is usually a
+        binding the CA cannot match, renewer.acme.registration) decides itself.
+        """
 
         def fresh_nonces() -> Reply:
             return retry.attempt_until(
@@ -145,6 +152,8 @@ class AcmeClient:
             )
 
         try:
+            if not transient_retries:
+                return fresh_nonces()
             return retry.attempt_until(
                 fresh_nonces,
                 policy=TRANSIENT_PROBLEM,

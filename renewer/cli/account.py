@@ -96,28 +96,27 @@ def rollover(config: str | None, issuers: tuple[str, ...]) -> None:
     from renewer.execute.services import Services
 
     specs = load_specs(config)
-    services = Services()
-    pairs = list(each_account((spec.acme, services.stores.get(spec.store)) for spec in specs))
     try:
         wanted = {resolve_directory(issuer) for issuer in issuers}
     except ValueError as exc:
         raise UsageError(f"--issuer: {exc}") from None
-    chosen = [(s, store) for s, store in pairs if not wanted or s.directory in wanted]
-    if not chosen:
-        known = ", ".join(sorted({s.directory for s, _ in pairs})) or "none"
-        raise UsageError(f"--issuer names no CA of this configuration (its CAs: {known})")
-    failed = False
-    for settings, store in chosen:
-        head = f"{settings.directory} ({store.describe()}): "
-        try:
-            done = roll_over(services.account(settings, store))
-        except Exception as exc:
-            failed = True
-            click.echo(head + f"NOT rolled over: {describe_error(exc)}")
-            continue
-        click.echo(
-            head + f"{done.account_url} key rolled over "
-            f"(thumbprint {done.old_thumbprint} -> {done.new_thumbprint})"
-        )
-    services.close()
+    with Services() as services:
+        pairs = list(each_account((s.acme, services.stores.get(s.store)) for s in specs))
+        chosen = [(s, store) for s, store in pairs if not wanted or s.directory in wanted]
+        if not chosen:
+            known = ", ".join(sorted({s.directory for s, _ in pairs})) or "none"
+            raise UsageError(f"--issuer names no CA of this configuration (its CAs: {known})")
+        failed = False
+        for settings, store in chosen:
+            head = f"{settings.directory} ({store.describe()}): "
+            try:
+                done = roll_over(services.account(settings, store))
+            except Exception as exc:
+                failed = True
+                click.echo(head + f"NOT rolled over: {describe_error(exc)}")
+                continue
+            click.echo(
+                head + f"{done.account_url} key rolled over "
+                f"(thumbprint {done.old_thumbprint} -> {done.new_thumbprint})"
+            )
     sys.exit(EXIT_FAILED if failed else EXIT_OK)

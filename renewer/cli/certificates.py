@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
@@ -25,28 +26,30 @@ from renewer.cli.common import (
     refresh_option,
     shard_option,
     state_dir,
-    step_summary_or_fallback,
     step_summary_output,
     warn,
     write,
     write_or_fallback,
 )
 from renewer.cli.main import main
-from renewer.config.loader import Config
+from renewer.cli.render import finding_annotations, result_annotation, show_deliveries
 from renewer.core.errors import describe_error
 from renewer.core.models import Plan, Result
 from renewer.execute.executor import (
     DEFAULT_CERT_DEADLINE,
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_NEW_ORDERS,
-    Executor,
 )
-from renewer.execute.services import Services
-from renewer.plan import budget, planner, shard
+from renewer.plan import budget, shard
 from renewer.plan.planner import UnknownCertificate
 from renewer.publish import actions as github
 from renewer.report import render as report
-from renewer.report.model import RunReport
+
+if TYPE_CHECKING:
+    from renewer.consumers.run import NudgeResult
+    from renewer.notify.dispatch import Delivery
+    from renewer.report.model import RunReport
+    from renewer.verify.model import VerifyReport
 
 REVOCATION_REASONS = {
     "unspecified": 0,
@@ -60,24 +63,6 @@ def parse_shard_option(spec: str | None) -> shard.Shard | None:
     try:
         return None if spec is None else shard.parse_shard(spec)
     except shard.ShardError as error:
-        raise UsageError(str(error)) from None
-
-
-def _plan(
-    cfg: Config,
-    only: tuple[str, ...],
-    force: bool,
-    services: Services,
-    part: shard.Shard | None = None,
-    refresh: bool = False,
-    limits: budget.Limits | None = None,
-) -> tuple[Plan, run.State]:
-    specs = list(cfg.certificates)
-    try:
-        if part is not None:
-            return run.make_shard_plan(specs, services, only, force, part, refresh, limits)
-        return run.make_plan(specs, services, only, force, refresh=refresh, limits=limits)
-    except UnknownCertificate as error:
         raise UsageError(str(error)) from None
 
 
@@ -124,35 +109,23 @@ def plan(
     part = parse_shard_option(shard_spec)
     limits = budget.Limits(max_new_orders, per_domain_limit, part)
     check_outputs({"-o": output})
-    from renewer.config.types.dns_acmedns import AcmeDnsSettings
-    from renewer.dns.providers import acmedns
-    from renewer.execute import caa, persist
-    from renewer.report import persist as persist_report
-
-    services = Services()
-    the_plan, state = _plan(load(config), only, force, services, part, refresh, limits)
-    standing = persist.gather([a.spec for a in the_plan.actions], services)
-    for warning in persist_report.warnings(standing):
+    try:
+        shown = run.preview(load(config), only, force, refresh, part, limits)
+    except UnknownCertificate as error:
+        raise UsageError(str(error)) from None
+    for warning in shown.warnings:
         warn(warning, "dns-persist-01")
-    for line in caa.advise(
-        [a.spec for a in the_plan.due()],
-        services.caa,
-        lambda spec: services.stores.get(spec.store),
-        lambda spec, store: services.account(spec.acme, store),
-    ):
+    for line in shown.caa:
         warn(line, "CAA")
-    for spec in [a.spec for a in the_plan.actions]:
-        if isinstance(spec.dns.provider, AcmeDnsSettings):  # the CNAMEs it relies on
-            for record in acmedns.delegations(spec.dns.provider.fulldomain, spec.domains):
-                click.echo(f"note: {spec.name}: acme-dns needs {record}", err=True)
-    the_report = RunReport(plan=the_plan, results=run.unreadable_results(state), persist=standing)
-    text = report.RENDERERS[fmt](the_report)
+    for note in shown.notes:
+        click.echo(f"note: {note}", err=True)
+    text = report.RENDERERS[fmt](shown.report)
     written = True
     if output:
         written = write_or_fallback(text, output, "-o")
     else:
         write(text, None)
-    sys.exit(EXIT_FAILED if state.unreadable or not written else EXIT_OK)
+    sys.exit(EXIT_FAILED if shown.unreadable or not written else EXIT_OK)
 
 
 def _install_cancel(cancel: threading.Event) -> None:
@@ -255,78 +228,72 @@ def renew(
     """
     part = parse_shard_option(shard_spec)
     check_outputs({"--report": report_path, "--summary": summary_path, **step_summary_output()})
-    services = Services(state_dir=state_dir(config), new_account=new_account)
-    cfg = load(config)  # once: the notify: targets below come from this same reading
-    limits = budget.Limits(max_new_orders, per_domain_limit, part)
-    the_plan, state = _plan(cfg, only, force, services, part, refresh, limits)
-    cancel = threading.Event()
-    _install_cancel(cancel)
-
-    actions = {a.name: a for a in the_plan.actions}
-
-    def progress(result: Result) -> None:
-        click.echo(report.progress_line(result))
-        if result.error and github.in_actions():
-            # Louder as expiry nears: warning, at risk, critical / EXPIRED (error).
-            level = report.escalate(result, actions.get(result.name), the_plan.generated_at)
-            words = f" [{level.words}]" if level and level.severity != "not-issued" else ""
-            click.echo(
-                github.annotation(
-                    level.level if level else "error",
-                    f"{result.name}: {result.error}{words}",
-                    title="renewer",
-                )
-            )
-
-    executor = Executor(
-        services,
-        concurrency,
-        cancel,
-        on_result=progress,
-        max_new_orders=budget.share(max_new_orders, part),  # this shard's part of it
+    options = run.RenewOptions(
+        only=only,
+        force=force,
+        refresh=refresh,
+        dry_run=dry_run,
+        part=part,
+        concurrency=concurrency,
+        max_new_orders=max_new_orders,
+        per_domain_limit=per_domain_limit,
         cert_deadline=cert_deadline,
+        new_account=new_account,
+        verify=not skip_verify,
+        nudge=not skip_nudge,
+        notify=notify,
+        report_path=report_path,
+        summary_path=summary_path,
+        state_dir=state_dir(config),
     )
-    the_report = run.renew(the_plan, state, executor, dry_run=dry_run)
-    for result in run.unreadable_results(state):
-        progress(result)
-    click.echo(report.render_text(the_report).splitlines()[-1])
-    body = report.as_body(the_report)
-    markdown = report.render_markdown(the_report)
-    if not dry_run and not cancel.is_set():  # consumers: after the work, before verify
-        nudged = run.nudge(the_plan, the_report, services, cert_deadline, not skip_nudge)
-        if nudged:
-            from renewer.consumers import render as nudge_render
+    try:
+        cancel = threading.Event()
+        done = run.run_renewal(load(config), options, Console(cancel), cancel)
+    except UnknownCertificate as error:
+        raise UsageError(str(error)) from None
+    sys.exit(EXIT_FAILED if done.failed else EXIT_OK)
 
-            for line in nudge_render.text_lines(nudged):
-                click.echo(line)
-            body["nudges"] = nudge_render.as_body(nudged)
-            markdown += "\n" + nudge_render.markdown_from_body(body["nudges"])
-    checked = None  # verify (issue 15): after the work, for certificates with endpoints
-    probed = [a.spec for a in the_plan.actions if a.spec.endpoints]
-    if probed and not dry_run and not skip_verify and not cancel.is_set():
-        from renewer.cli import verify as verify_cli  # the TLS probe stack, only when used
+
+class Console(run.RunListener):
+    """``renew``'s rendering: a line per result, annotations in Actions, the summary line."""
+
+    def __init__(self, cancel: threading.Event) -> None:
+        self.plan: Plan | None = None
+        self.cancel = cancel
+
+    def planned(self, plan: Plan) -> None:
+        self.plan = plan
+        _install_cancel(self.cancel)  # from here on, Ctrl-C cleans up before it stops
+
+    def result(self, result: Result) -> None:
+        click.echo(report.progress_line(result))
+        if result.error and github.in_actions() and self.plan is not None:
+            click.echo(result_annotation(result, self.plan))
+
+    def executed(self, report_: RunReport) -> None:
+        click.echo(report.render_text(report_).splitlines()[-1])
+
+    def nudged(self, nudged: Sequence[NudgeResult]) -> None:
+        from renewer.consumers import render as nudge_render
+
+        for line in nudge_render.text_lines(nudged):
+            click.echo(line)
+
+    def verified(self, checked: VerifyReport) -> None:
+        if not checked.findings:
+            return
         from renewer.verify import render as verify_render
 
-        checked = verify_cli.check(probed, services.stores)
-    if checked is not None and checked.findings:
         click.echo(verify_render.render_text(checked), nl=False)
-        verify_cli.annotate(checked, strict=False)
-        body["verify"] = verify_render.as_body(checked)
-        markdown += "\n" + verify_render.markdown_from_body(body["verify"], heading="####")
-    written = [  # issue 12: checked before the work; a failure now goes to stderr, exit 1
-        write_or_fallback(json.dumps(body, indent=2) + "\n", report_path, "--report")
-        if report_path
-        else True,
-        write_or_fallback(markdown, summary_path, "--summary") if summary_path else True,
-        step_summary_or_fallback(markdown),
-    ]
-    if (part is None if notify is None else notify) and not dry_run and cfg.notify:
-        from renewer.cli.notify import announce  # the notifier stack, only when configured
+        for line in finding_annotations(checked, strict=False):
+            click.echo(line)
 
-        announce(cfg, body, summary_path=summary_path)
-    stale = bool(checked and checked.stale)
-    failed = report.failing(the_report) or cancel.is_set() or stale or not all(written)
-    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+    def write_failed(self, option: str, target: str, reason: str, text: str) -> None:
+        click.echo(f"error: {option} {target}: cannot write ({reason}); it follows here", err=True)
+        click.echo(text, err=True, nl=False)
+
+    def delivered(self, deliveries: Sequence[Delivery]) -> None:
+        show_deliveries(deliveries)
 
 
 @main.command()
@@ -342,7 +309,7 @@ def revoke(name: str, config: str | None, reason: str) -> None:
     """Revoke the current certificate NAME; the next run renews it."""
     specs = load_specs(config)
     try:
-        revoked = run.revoke(specs, name, REVOCATION_REASONS[reason], Services())
+        revoked = run.revoke(specs, name, REVOCATION_REASONS[reason])
     except UnknownCertificate as error:
         raise UsageError(str(error)) from None
     except Exception as exc:
@@ -363,19 +330,13 @@ def persist_command(config: str | None, only: tuple[str, ...], dry_run: bool, pr
     Idempotent; other values in the record set are never touched. Exit 1 if
     any record could not be written.
     """
-    specs = load_specs(config)
     try:
-        chosen = planner.select(specs, only)
+        outcome = run.persist(load_specs(config), only, dry_run=dry_run, prune=prune)
     except UnknownCertificate as error:
         raise UsageError(str(error)) from None
-    from renewer.execute import persist
-
-    if not only:
-        chosen = tuple(s for s in chosen if persist.uses_persist(s))
-    if not chosen:
+    if outcome is None:
         click.echo("no certificate uses challenge dns-persist-01 or auto; nothing to do")
         return
-    outcome = persist.setup(chosen, Services(), dry_run=dry_run, prune=prune)
     for change in outcome.changes:
         value = f' "{change.value}"' if change.value else ""
         detail = f" ({change.detail})" if change.detail else ""

@@ -19,6 +19,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
+from renewer.core.errors import RenewerError
+from renewer.core.files import base_dir
 from renewer.core.redact import RedactingFilter
 from renewer.publish import actions as github
 
@@ -29,9 +31,12 @@ if TYPE_CHECKING:  # the loader is imported by load(): ``renewer --help`` reads 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-class UsageError(click.ClickException):
+class UsageError(click.ClickException, RenewerError):
     """A configuration or usage error: ``error: …`` on stderr, an annotation in
-    GitHub Actions, exit 2. The one way a command stops before doing any work."""
+    GitHub Actions, exit 2. The one way a command stops before doing any work.
+
+    A click exception (click shows it and exits 2) and, like every error renewer
+    raises on purpose, a ``RenewerError``."""
 
     exit_code = EXIT_USAGE
 
@@ -96,9 +101,11 @@ def config_path(value: str | None) -> Path:
 def state_dir(config: str | None) -> Path:
     """Run state (the TXT journal) kept next to the configuration, or $RENEWER_STATE_DIR."""
     explicit = os.environ.get("RENEWER_STATE_DIR")
-    # The folder the loader resolves relative paths against (absolute, symlinks kept), so
-    # a config reached through a symlink puts the store and the state side by side.
-    return Path(explicit) if explicit else config_path(config).absolute().parent / ".renewer"
+    if explicit:
+        return Path(explicit)
+    # The folder the loader reads relative paths from (the real file's), so the store
+    # and the state stay side by side however the configuration was reached.
+    return base_dir(config_path(config)) / ".renewer"
 
 
 def load(config: str | None) -> Config:

@@ -176,9 +176,9 @@ def schema() -> None:
 
     renewer/schema/certificates.schema.json, where editors look, is this output.
     """
-    from renewer.config import schema as config_schema
+    from renewer.config.schema import render
 
-    click.echo(config_schema.render(), nl=False)
+    click.echo(render(), nl=False)
 
 
 _PAUSED = {"gc": False}  # run() paused the collector for the imports

@@ -1,71 +1,24 @@
-"""``renewer notify``, and the notification step of ``renew`` and ``report publish``.
+"""``renewer notify``: a sample message (``--test``) or a report's, to every target.
 
-Once per run: ``renew`` notifies unless it runs as a shard (``--shard``),
-``report publish`` (the merged report of a sharded run) notifies unless
-``--no-notify``. A failed notification is a warning (stderr, an Actions
+The run's own notification step is ``renewer.notify.dispatch.announce``: once
+per run, from ``renew`` unless it runs as a shard, or from ``report publish``
+for the merged report. A failed notification is a warning (stderr, an Actions
 annotation, a line in the summary), never a failed run.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import click
 
-from renewer.cli.common import EXIT_FAILED, EXIT_OK, UsageError, config_option, load, warn
+from renewer.cli.common import EXIT_FAILED, EXIT_OK, UsageError, config_option, load
 from renewer.cli.main import main
-from renewer.config.loader import Config
-from renewer.notify import dispatch, links
-from renewer.publish import actions as github
+from renewer.cli.render import show_deliveries
+from renewer.notify import dispatch
+from renewer.notify.dispatch import announce
 from renewer.report import merge
-
-
-def _show(delivery: dispatch.Delivery) -> None:
-    """A rendered message on stdout, for --dry-run."""
-    message = delivery.message
-    click.echo(f"--- {delivery.label} ({message.media_type if message else 'nothing'}) ---")
-    if message is None:
-        click.echo(delivery.detail)
-    elif message.media_type == "application/json":
-        click.echo(json.dumps(json.loads(message.body), indent=2))
-    else:
-        click.echo(message.text.rstrip("\n"))
-
-
-def announce(
-    cfg: Config,
-    body: Mapping[str, Any],
-    tracking_url: str | None = None,
-    summary_path: str | None = None,
-    dry_run: bool = False,
-    test: bool = False,
-) -> list[dispatch.Delivery]:
-    """Send (or, dry_run, print) the run's notifications; failures become warnings."""
-    if not cfg.notify:
-        return []
-    run_links = links.from_environment(tracking_url=tracking_url)
-    done = dispatch.deliver(cfg.notify, body, run_links, send=not dry_run, test=test)
-    notes: list[str] = []
-    for delivery in done:
-        if dry_run:
-            _show(delivery)
-        elif delivery.failed:
-            message = f"notification to {delivery.label} failed: {delivery.detail}"
-            warn(message, "renewer notify")
-            notes.append(f"> **warning**: {message}")
-        else:
-            click.echo(f"notify {delivery.label}: {delivery.state} ({delivery.detail})")
-    if notes:
-        text = "\n" + "\n".join(notes) + "\n"
-        if summary_path:
-            with Path(summary_path).open("a", encoding="utf-8") as handle:
-                handle.write(text)
-        github.append_step_summary(text)
-    return done
 
 
 @main.command("notify")
@@ -104,5 +57,6 @@ def notify_command(
             raise UsageError(str(error)) from None
     else:
         body = dispatch.sample_report()
-    done = announce(cfg, body, tracking_url, dry_run=dry_run, test=test)
+    done = announce(cfg.notify, body, tracking_url, dry_run=dry_run, test=test)
+    show_deliveries(done, dry_run)
     sys.exit(EXIT_FAILED if test and any(d.failed for d in done) else EXIT_OK)

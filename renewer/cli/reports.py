@@ -27,11 +27,12 @@ from renewer.cli.common import (
     write_or_fallback,
 )
 from renewer.cli.main import main
-from renewer.cli.notify import announce
+from renewer.cli.render import show_deliveries
 from renewer.config.loader import Config
 from renewer.core.files import BoundedReadError, read_bounded
 from renewer.core.models import ReportMode
 from renewer.core.report_json import ReportBody
+from renewer.notify.dispatch import announce
 from renewer.publish import actions as github
 from renewer.publish import inventory, keepalive, tracking
 from renewer.publish.github_api import (
@@ -45,7 +46,7 @@ from renewer.verify import render as verify_render
 
 
 def _markdown(body: ReportBody) -> str:
-    """The run's Markdown, plus its verify section (issue 15) when the report has one."""
+    """The run's Markdown, plus its verify section when the report has one (renew verified)."""
     markdown = merge.render_markdown(body)
     verify = body.get("verify")
     if isinstance(verify, dict):
@@ -236,7 +237,7 @@ def report_publish(
         except (GitHubUnavailable, GitHubError) as error:
             failure = error
     if cfg is not None and notify and not body.get("dry_run"):  # after the issue: linkable
-        announce(cfg, body, issue_url, summary_path)
+        show_deliveries(announce(cfg.notify, body, issue_url, summary_path))
     if failure is not None:
         _github_failed(failure)
 

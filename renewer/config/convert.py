@@ -160,14 +160,14 @@ def ca_bundle(value: str, ctx: Context) -> Path:
     """A regular file under the size cap holding at least one PEM certificate.
 
     Checked at validate: a folder, /etc/passwd or /dev/zero given as trust would
-    otherwise surface as an obscure TLS error at the first request (issue 12).
+    otherwise surface as an obscure TLS error at the first request.
     """
     found_path = existing_file(value, ctx)
     try:
         data = read_bounded(found_path)
     except BoundedReadError as exc:
         raise ValueError(f"file {str(found_path)!r} {exc}") from None
-    from cryptography import x509  # only for a CA bundle: `--help` stays light (issue 17)
+    from cryptography import x509  # only for a CA bundle: `--help` stays light
 
     try:
         found = x509.load_pem_x509_certificates(data)

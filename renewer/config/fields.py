@@ -1,14 +1,13 @@
 """What certificates.yaml may contain, as data.
 
-SECTIONS holds one table of fields per section: the common ones here, and
-``dns.<type>`` / ``store.<type>`` (plus their nested tables) from the type
-modules in ``config/types/``. Nothing hard-codes a key list elsewhere:
-unknown-key suggestions, required keys, enums and the generated JSON Schema
-all read these tables; ``config.nodes.Checker`` applies them.
+SECTIONS: one table of fields per section, the common ones here and ``dns.<type>`` /
+``store.<type>`` from ``config/types/``. Unknown-key suggestions, required keys, enums and
+the JSON Schema all read these tables (no key list elsewhere); ``nodes.Checker`` applies them.
 """
 
 from __future__ import annotations
 
+from renewer.config.cadence import CADENCE_DEFAULTS, CADENCE_OVERRIDES
 from renewer.config.convert import (
     DURATION,
     FILE,
@@ -32,6 +31,7 @@ from renewer.config.domains import (
     parse_host_port,
 )
 from renewer.config.lifecycle import LIFECYCLE
+from renewer.config.types import notifiers
 from renewer.config.types.registry import TYPES
 from renewer.core.models import HSM_SUFFIX, KEY_TYPES, Challenge, ReportMode
 from renewer.core.settings import AZURE_CLOUDS
@@ -254,7 +254,8 @@ SECTIONS: dict[str, dict[str, Field]] = {
             "dns-persist-01: persistUntil written by `renewer persist`: a date (2027-06-30) "
             "or a duration from the time of writing (365d). Default: none (no expiry).",
         ),
-        "grace": doc(  # verify (issue 15): how long a previous version may be served
+        **CADENCE_DEFAULTS,
+        "grace": doc(  # renewer verify: how long a previous version may be served
             DURATION,
             "How long after a renewal an endpoint may still serve the previous version "
             "(renewer verify); default 26h, longer than the slowest Azure consumer.",
@@ -359,7 +360,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
                 "besides the top-level ones."
             ),
         ),
-        # verify (issue 15): walked by renewer.config.endpoints (strings or mappings)
+        # renewer verify: walked by renewer.config.endpoints (strings or mappings)
         "endpoints": Field(
             "endpoints",
             max_items=100,
@@ -371,7 +372,8 @@ SECTIONS: dict[str, dict[str, Field]] = {
             schema={"type": "array", "maxItems": 100, "items": _ENDPOINT},
         ),
         "grace": doc(DURATION, "Overrides defaults.grace."),
-        **LIFECYCLE,  # issue 11: retired, consumers, previous_name
+        **CADENCE_OVERRIDES,
+        **LIFECYCLE,  # retired, adopt, consumers, previous_name
     },
 }
 """Every section's fields; "store.<type>" and "dns.<type>" add to "store"/"dns" for one type."""
@@ -379,9 +381,10 @@ for _kind, _types in TYPES.items():
     for _type in _types.values():
         SECTIONS[f"{_kind}.{_type.name}"] = dict(_type.fields)
         SECTIONS.update({name: dict(table) for name, table in _type.sections.items()})
+SECTIONS.update(notifiers.TABLES)
 
 TYPED: dict[str, tuple[str, ...]] = {kind: tuple(types) for kind, types in TYPES.items()}
-"""Sections whose allowed keys depend on their ``type``."""
+TYPED["notify"] = tuple(notifiers.NOTIFIER_TYPES)  # sections whose keys depend on ``type``
 
 
 def typed_table(kind: str, type_name: str) -> dict[str, Field]:

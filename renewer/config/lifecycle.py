@@ -1,4 +1,4 @@
-"""The certificate keys of its lifecycle (issue 11), merged into the certificate table.
+"""A certificate's lifecycle keys (retire, rename, who uses it), merged into its table.
 
 ``adopt`` takes over a same-name certificate another tool issued,
 ``retired`` stops renewals on purpose, ``previous_name`` keeps a renamed

@@ -1,4 +1,4 @@
-"""Composing YAML nodes, and walking them against the field tables in config_schema.
+"""Composing YAML nodes, and walking them against the field tables (config.fields).
 
 ``Checker`` walks composed YAML nodes (which keep line and column) against
 the tables and collects every issue instead of stopping at the first,

@@ -220,7 +220,7 @@ def _section_description(name: str) -> str:
     return SECTION_DESCRIPTIONS[name]
 
 
-def config_schema() -> JsonObject:
+def document() -> JsonObject:
     """The whole schema, as a JSON-ready dict (definitions in the tables' order)."""
     defs: JsonObject = {}
     for name in SECTIONS:
@@ -258,4 +258,4 @@ def config_schema() -> JsonObject:
 
 def render() -> str:
     """The schema file's exact text (2-space indent, trailing newline)."""
-    return json.dumps(config_schema(), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(document(), indent=2, ensure_ascii=False) + "\n"

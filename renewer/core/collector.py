@@ -4,7 +4,7 @@ Reading certificates.yaml builds a node tree and the frozen settings from it:
 about twenty objects per certificate, all reachable, none in a reference cycle.
 Each time enough of them pile up the collector walks every tracked object
 (so the walks grow with the file), and on a file of 50,000 certificates that
-was 40 % of ``validate`` (issue 17). Paused, the objects are freed by
+was 40 % of ``validate``. Paused, the objects are freed by
 reference counting as usual; only cycles would wait, and there are none.
 """
 

@@ -59,7 +59,7 @@ def describe_error(exc: BaseException) -> str:
     """A single line: our own messages whole, others as 'Class: first line' clipped.
 
     An ``OSError`` names its file, or says that it names none, so "No space
-    left on device" never stands alone (issue 12).
+    left on device" never stands alone.
     """
     text = str(exc).strip()
     first = text.splitlines()[0] if text else ""

@@ -10,10 +10,12 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+from renewer.core.errors import RenewerError
+
 MAX_INPUT = 16 * 1024 * 1024  # 16 MiB: far above any real configuration or bundle
 
 
-class BoundedReadError(ValueError):
+class BoundedReadError(RenewerError, ValueError):
     """The file is not something to read as an input; the message says why (no path)."""
 
 
@@ -43,3 +45,13 @@ def read_bounded(path: Path, cap: int = MAX_INPUT) -> bytes:
     if len(data) > cap:  # grew after the check
         raise BoundedReadError(f"is larger than {cap // (1024 * 1024)} MiB")
     return data
+
+
+def base_dir(config: Path) -> Path:
+    """The folder that relative paths in the configuration ``config`` are read from.
+
+    The real file's folder, symlinks followed: a certificates.yaml reached
+    through a symlink elsewhere plans against the same store, and keeps its run
+    state in the same place, as the file itself.
+    """
+    return config.resolve().parent

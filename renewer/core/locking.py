@@ -22,6 +22,8 @@ import os
 import time
 from types import ModuleType
 
+from renewer.core.errors import RenewerError
+
 REGION = 1 << 30  # the Windows lock byte: past any record (records stay under 64 KiB)
 WAIT_LOOK = 0.05  # how often a waiting take tries again on Windows
 
@@ -37,7 +39,7 @@ _fcntl = _module("fcntl")
 _msvcrt = None if _fcntl is not None else _module("msvcrt")
 
 
-class LockUnavailable(OSError):
+class LockUnavailable(RenewerError, OSError):
     """Neither ``fcntl`` nor ``msvcrt``: this interpreter cannot lock files."""
 
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from renewer.core.budgets import Budgets
 from renewer.core.consumers import ConsumerSpec
-from renewer.core.endpoints import DEFAULT_GRACE, EndpointSpec  # verify (issue 15)
+from renewer.core.endpoints import DEFAULT_GRACE, EndpointSpec
 from renewer.core.settings import AcmeSettings, DnsSettings, StoreSettings
 
 KEY_TYPES: tuple[str, ...] = (
@@ -29,6 +29,17 @@ KEY_TYPES: tuple[str, ...] = (
 """Key types every store supports; Key Vault also accepts a ``-hsm`` suffix."""
 
 HSM_SUFFIX = "-hsm"
+
+DEFAULT_RUN_EVERY = timedelta(hours=12)
+"""How often scheduled runs come: the shipped workflow runs at 05:17 and 17:17 UTC."""
+DEFAULT_RUN_SLACK = timedelta(hours=1)
+"""How late a scheduled run may start (GitHub documents delays under load); at most
+a quarter of ``run_every``."""
+
+
+def default_slack(run_every: timedelta) -> timedelta:
+    """The slack when none is configured: an hour, or a quarter of a shorter cadence."""
+    return min(DEFAULT_RUN_SLACK, run_every / 4)
 
 
 class Challenge(enum.StrEnum):
@@ -61,15 +72,17 @@ class CertificateSpec:
     tags: Mapping[str, str] = field(default_factory=dict)
     challenge: Challenge = Challenge.DNS_01
     persist_until: datetime | timedelta | None = None  # dns-persist-01 persistUntil
-    # verify (issue 15): where it is served, and how long a previous version may be
+    # renewer verify: where it is served, and how long a previous version may be
     endpoints: tuple[EndpointSpec, ...] = ()
     grace: timedelta = DEFAULT_GRACE
-    retired: bool = False  # issue 11: renewals stopped on purpose (kept, never renewed)
+    retired: bool = False  # renewals stopped on purpose (kept, never renewed)
     consumers: tuple[ConsumerSpec, ...] = ()  # who reads it from the vault (core/consumers.py)
-    previous_name: str | None = None  # issue 11: the name it had before a rename
+    previous_name: str | None = None  # the name it had before a rename
     # Take over a same-name certificate another tool issued (acmebot): renewer writes its
     # tags and renews it as new versions of the same name, so consumers keep their URL.
     adopt: bool = False
+    run_every: timedelta = DEFAULT_RUN_EVERY  # the planner's idea of the next run
+    run_slack: timedelta = DEFAULT_RUN_SLACK  # how late that run may start
 
     def fingerprint(self) -> str:
         """Hash of everything whose change requires a new certificate."""
@@ -208,7 +221,7 @@ class Plan:
     generated_at: datetime
     actions: tuple[Action, ...]
     unmanaged: tuple[str, ...] = ()
-    # issue 11: certificates renewer issued that the config no longer names (a subset of
+    # Certificates renewer issued that the config no longer names (a subset of
     # ``unmanaged``): never touched, but nothing renews them, so reports warn near expiry.
     orphaned: tuple[Orphan, ...] = ()
     # The CA's rate limits as budgets: what the plan spends and what it defers.

@@ -46,6 +46,7 @@ class CertificateEntry(TypedDict):
     serial: str | None
     not_after: str | None  # ISO 8601, Z
     renew_at: str | None
+    run_every_seconds: NotRequired[float]  # the cadence the planner assumed (timeline)
     error: str | None
     duration_seconds: float | None
     severity: NotRequired[str]  # failed only: renewer/report/escalation.py Severity
@@ -92,7 +93,7 @@ class PersistEntry(TypedDict):
 
 
 class OrphanEntry(TypedDict):
-    """A certificate renewer issued that the config no longer names (issue 11)."""
+    """A certificate renewer issued that the config no longer names (nothing renews it)."""
 
     name: str
     not_after: str | None  # ISO 8601, Z
@@ -109,7 +110,7 @@ class ReportBody(TypedDict):
     certificates: list[CertificateEntry]
     unmanaged: list[str]
     persist: NotRequired[list[PersistEntry]]
-    # issue 11: also in ``unmanaged``; reports written before it lack the key
+    # also in ``unmanaged``; reports written before it lack the key
     orphaned: NotRequired[list[OrphanEntry]]
     # renewer verify's section: its contract is docs/verify.schema.json, and its writer
     # (renewer/verify/render.py as_body) and readers are the verify package.

@@ -52,7 +52,7 @@ FIRST_BACKOFF = 1.0
 MAX_BACKOFF = 60.0
 
 
-class Cancelled(Exception):
+class Cancelled(RenewerError):
     """The run is stopping (Ctrl-C or SIGTERM); cleanup still runs."""
 
 

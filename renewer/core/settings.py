@@ -125,7 +125,7 @@ class AzureSettings:
     authority_host: str | None = None
     arm_endpoint: str | None = None
     ca_bundle: Path | None = None  # trust for emulators or TLS-inspecting proxies
-    # issue 11: the GitHub OIDC token's audience when the federated credential uses another
+    # The GitHub OIDC token's audience when the federated credential uses another
     # one than the cloud's (added last; the DNS journal's names leave it out while unset)
     token_audience: str | None = None
 

@@ -84,7 +84,8 @@ class _Written:
 
 
 def _as_written(value: Any) -> Any:
-    """``AzureSettings`` gained ``token_audience`` (issue 11): unset, it is left out."""
+    """``AzureSettings`` gained ``token_audience`` late: unset, it is left out (so entries
+    written by older runs still match)."""
     if isinstance(value, AzureSettings) and value.token_audience is None:
         return _Written(
             f"AzureSettings(cloud={value.cloud!r}, authority_host={value.authority_host!r}, "
@@ -128,7 +129,7 @@ class Journal:
             if self._handle is not None:
                 return
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.chmod(self.folder, 0o700)  # whatever the umask (issue 12)
+            os.chmod(self.folder, 0o700)  # whatever the umask: the entries name DNS values
             fd = os.open(self.folder / f"{self.run}.lock", os.O_RDWR | os.O_CREAT, 0o600)
             handle = os.fdopen(fd, "a+")
             locking.lock(handle.fileno())

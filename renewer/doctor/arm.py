@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from renewer.core.errors import RenewerError
 from renewer.core.settings import AzureSettings
 
 TIMEOUT = 15
@@ -24,7 +25,7 @@ KEYVAULT_API = "2023-07-01"
 PERMISSIONS_API = "2022-04-01"
 
 
-class ArmError(Exception):
+class ArmError(RenewerError):
     def __init__(self, status: int | None, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message

@@ -14,6 +14,8 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
 from renewer.acme.client import AcmeFailure
 from renewer.core import retry
@@ -86,8 +88,53 @@ class OrderBudget:
             self.used += 1
 
 
+@dataclass(frozen=True)
+class Failure:
+    """How one kind of exception becomes a certificate's result."""
+
+    kind: type[Exception]
+    outcome: Outcome
+    message: Callable[[Any], str] = describe_error
+    details: Callable[[Any], dict[str, Any]] = lambda _exc: {}
+
+
+def _explain(failure: AcmeFailure) -> str:
+    """The CA's message, with what to do for permanent problems and rate limits."""
+    text = str(failure)
+    advice = retry.hint(failure.code)
+    if advice:
+        return f"{text} (not retried: {advice})"
+    if failure.code == "rateLimited":
+        after = failure.retry_after
+        when = f" in {after:.0f}s" if after is not None else ""
+        return f"{text} (the CA asks to retry{when}; the next run tries again)"
+    return text
+
+
+# Exception -> result, first match wins (so a subclass goes above its base). A due
+# certificate that is not renewed is never "unchanged": held by another run it is
+# blocked (with the holder, which the report escalates near expiry or when the
+# holder is not a live renewer), over the run's order cap it is deferred. A new
+# kind of result is one row here.
+FAILURES: tuple[Failure, ...] = (
+    Failure(LockBusy, Outcome.BLOCKED, str, lambda busy: {"holder": busy.holder}),
+    Failure(OrderCapReached, Outcome.DEFERRED, str),
+    Failure(AcmeFailure, Outcome.FAILED, _explain),
+    Failure(Cancelled, Outcome.FAILED, lambda _exc: "cancelled before completion"),
+)
+OTHERWISE = Failure(Exception, Outcome.FAILED)
+
+
+def outcome_of(exc: Exception) -> Failure:
+    """The row of :data:`FAILURES` that ``exc`` falls under (else: failed, described)."""
+    return next((row for row in FAILURES if isinstance(exc, row.kind)), OTHERWISE)
+
+
 class Executor:
-    """Executes the due actions of a plan with bounded concurrency."""
+    """Executes the due actions of a plan with bounded concurrency.
+
+    It borrows ``services``: the caller that opened them closes them.
+    """
 
     def __init__(
         self,
@@ -126,12 +173,9 @@ class Executor:
         if not dry_run:
             self.sweep(plan)
         if due and not dry_run:
-            try:
-                with ThreadPoolExecutor(self.concurrency, thread_name_prefix="renew") as pool:
-                    for action, result in zip(due, pool.map(self._run_guarded, due), strict=True):
-                        results[action.name] = result
-            finally:
-                self.services.close()
+            with ThreadPoolExecutor(self.concurrency, thread_name_prefix="renew") as pool:
+                for action, result in zip(due, pool.map(self._run_guarded, due), strict=True):
+                    results[action.name] = result
         return tuple(results[a.name] for a in plan.actions)
 
     def sweep(self, plan: Plan) -> int:
@@ -191,46 +235,16 @@ class Executor:
         started = time.monotonic()
         try:
             result = self._run(action, started, Deadline.after(self.cert_deadline))
-        except LockBusy as busy:
-            # Due but not renewed: blocked, never "unchanged"; the report escalates it
-            # near expiry or when the holder is not a live renewer (report.escalation).
-            result = self._result(
-                action,
-                Outcome.BLOCKED,
-                error=str(busy),
-                duration=time.monotonic() - started,
-            )
-            result = dataclasses.replace(result, holder=busy.holder)
-        except OrderCapReached as capped:
-            result = self._result(
-                action,
-                Outcome.DEFERRED,
-                error=str(capped),
-                duration=time.monotonic() - started,
-            )
-        except AcmeFailure as failure:
-            log.debug("%s failed", action.name, exc_info=True)
-            result = self._result(
-                action,
-                Outcome.FAILED,
-                error=_explain(failure),
-                duration=time.monotonic() - started,
-            )
-        except Cancelled:
-            result = self._result(
-                action,
-                Outcome.FAILED,
-                error="cancelled before completion",
-                duration=time.monotonic() - started,
-            )
         except Exception as exc:  # one certificate's failure never stops the others
-            log.debug("%s failed", action.name, exc_info=True)
+            log.debug("%s: %s", action.name, exc.__class__.__name__, exc_info=True)
+            outcome = outcome_of(exc)
             result = self._result(
                 action,
-                Outcome.FAILED,
-                error=describe_error(exc),
+                outcome.outcome,
+                error=outcome.message(exc),
                 duration=time.monotonic() - started,
             )
+            result = dataclasses.replace(result, **outcome.details(exc))
         return self._report(result)
 
     def _run(self, action: Action, started: float, deadline: Deadline) -> Result:
@@ -345,19 +359,6 @@ def _with_window(chain: IssuedChain, context: OrderContext, name: str) -> Issued
         log.info("%s: renewal info not fetched after issuance: %s", name, describe_error(exc))
         return chain
     return dataclasses.replace(chain, renewal_info=info) if info is not None else chain
-
-
-def _explain(failure: AcmeFailure) -> str:
-    """The CA's message, with what to do for permanent problems and rate limits."""
-    text = str(failure)
-    advice = retry.hint(failure.code)
-    if advice:
-        return f"{text} (not retried: {advice})"
-    if failure.code == "rateLimited":
-        after = failure.retry_after
-        when = f" in {after:.0f}s" if after is not None else ""
-        return f"{text} (the CA asks to retry{when}; the next run tries again)"
-    return text
 
 
 def _replaces(spec: CertificateSpec, current: StoredCertificate | None) -> str | None:

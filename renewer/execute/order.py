@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,11 +35,10 @@ from renewer.core.certs import IssuedChain
 from renewer.core.models import CertificateSpec
 from renewer.core.retry import Deadline, NotYet, Policy
 from renewer.dns.contract import DnsProvider
-from renewer.dns.propagation import PropagationChecker
+from renewer.dns.propagation import PropagationChecker, read_txt
 
 log = logging.getLogger(__name__)
 
-ORDER_DEADLINE = 300.0
 # Short exponential back-off between looks, overridden by the CA's Retry-After.
 # A CA on a fast path (Pebble, a CA with a warm validation cache) is done within
 # tens of milliseconds: a fixed 0.2 s first pause was a fifth of a one-certificate
@@ -46,17 +46,25 @@ ORDER_DEADLINE = 300.0
 POLL = Policy(first=0.05, factor=2.0, cap=3.0, poll=True)
 # "Retry-After: 0" (or a date just past) must not turn the poll into a busy loop.
 MIN_POLL_PAUSE = 0.05
+# A CA may keep a failed challenge pending with its error (step-ca does) and validate
+# again only when it is POSTed again. While our own check still sees the TXT value at
+# every authoritative server, the CA's resolver may just lag: POST again, at most this
+# often and this far apart; then the CA's problem ends the attempt.
+CHALLENGE_RETRIES = 2
+CHALLENGE_RETRY_GAP = 1.5
 
 
 @dataclass
 class OrderContext:
-    """What one order needs besides the spec: CA account, DNS and the run's cancel flag."""
+    """What one order needs besides the spec: CA account, DNS, the run's cancel flag and
+    the certificate's deadline (the executor's ``--cert-deadline``: no default here,
+    so no order runs on a budget other than the one the run was given)."""
 
     account: AcmeAccount
     provider: DnsProvider
     checker: PropagationChecker
     cancel: threading.Event
-    deadline: Deadline = field(default_factory=lambda: Deadline.after(ORDER_DEADLINE))
+    deadline: Deadline
 
 
 def poll_until(
@@ -156,6 +164,40 @@ def _authz_error(authzr: messages.AuthorizationResource) -> str:
     return f"authorization for {name} is {authzr.body.status.name}"
 
 
+@dataclass
+class Answered:
+    """One challenge renewer answered, and the TXT value it wrote for it (None: standing)."""
+
+    authzr: messages.AuthorizationResource
+    challb: messages.ChallengeBody
+    target: str | None = None
+    value: str | None = None
+    again: int = 0  # POSTed again after the CA reported an error
+    last_post: float = field(default_factory=time.monotonic)
+
+
+def _answered_error(
+    authzr: messages.AuthorizationResource, answered: Answered
+) -> messages.Error | None:
+    """The error the CA attached to the challenge we answered, while it is not valid."""
+    for challb in authzr.body.challenges:
+        same = challb.uri == answered.challb.uri or challb.chall.typ == answered.challb.chall.typ
+        if same and challb.status != messages.STATUS_VALID and challb.error is not None:
+            error: messages.Error = challb.error
+            return error
+    return None
+
+
+def _still_visible(checker: PropagationChecker, target: str, value: str) -> bool:
+    """Whether every authoritative server answers ``value`` now (one look, no waiting)."""
+    try:
+        found = read_txt(checker, target)
+    except Exception as exc:  # a DNS failure of ours: the CA's problem is the better reason
+        log.debug("could not look at %s again: %s", target, exc)
+        return False
+    return bool(found) and all(values is not None and value in values for _s, values, _e in found)
+
+
 def obtain(
     ctx: OrderContext, spec: CertificateSpec, csr_pem: bytes, replaces: str | None
 ) -> IssuedChain:
@@ -175,6 +217,7 @@ def _obtain(
     presented: list[tuple[str, str]] = []
     try:
         pending: list[tuple[messages.AuthorizationResource, messages.ChallengeBody]] = []
+        written: dict[int, tuple[str, str]] = {}  # id(authorization) -> its TXT name and value
         for authzr in order.authorizations:
             if authzr.body.status == messages.STATUS_VALID:
                 continue
@@ -187,17 +230,22 @@ def _obtain(
             value = challb.chall.validation(acme.net.key)
             ctx.provider.present(target, value)
             presented.append((target, value))
+            written[id(authzr)] = (target, value)
             pending.append((authzr, challb))
         for target, value in presented:
             waited = ctx.checker.wait_for(target, value)
             log.debug("%s: TXT at %s visible after %.2fs", spec.name, target, waited)
-        for _authzr, challb in pending:
+        answered: list[Answered] = []
+        for authzr, challb in pending:
             if isinstance(challb.chall, DNSPersist01):
                 acme.answer_challenge(challb, challb.chall.response())
+                answered.append(Answered(authzr, challb))
                 continue
             acme.answer_challenge(challb, challb.chall.response(acme.net.key))
-        for authzr, _challb in pending:
-            _await_authorization(acme, authzr, ctx)
+            target, value = written[id(authzr)]
+            answered.append(Answered(authzr, challb, target, value))
+        for item in answered:
+            _await_authorization(acme, item, ctx)
         return _finalize(acme, order, ctx, spec)
     finally:
         for target, value in presented:
@@ -207,18 +255,63 @@ def _obtain(
                 log.warning("%s: could not remove TXT at %s: %s", spec.name, target, exc)
 
 
-def _await_authorization(
-    acme: AcmeClient, authzr: messages.AuthorizationResource, ctx: OrderContext
-) -> None:
+def _await_authorization(acme: AcmeClient, answered: Answered, ctx: OrderContext) -> None:
+    """Poll until valid; an invalid authorization or an error on our challenge ends it.
+
+    A challenge the CA keeps pending with an error is POSTed again (a bounded
+    number of times, ``CHALLENGE_RETRY_GAP`` apart) only while our own check
+    still sees the TXT value; otherwise the CA's problem is the answer, at once,
+    rather than a poll until the certificate's deadline.
+    """
+    authzr = answered.authzr
+
     def look() -> tuple[bool, Reply]:
         updated, response = acme.poll(authzr)
         status = updated.body.status
         if status in (messages.STATUS_INVALID, messages.STATUS_DEACTIVATED):
             raise AcmeFailure(_authz_error(updated))
-        return status == messages.STATUS_VALID, response
+        if status == messages.STATUS_VALID:
+            return True, response
+        error = _answered_error(updated, answered)
+        if error is not None:
+            _again_or_fail(acme, answered, error, ctx)
+        return False, response
 
     what = f"validation of {authzr.body.identifier.value}"
     poll_until(look, what, ctx.deadline, ctx.cancel)
+
+
+def _again_or_fail(
+    acme: AcmeClient, answered: Answered, error: messages.Error, ctx: OrderContext
+) -> None:
+    """POST a pending challenge with an error again, or end the attempt with its problem."""
+    name = answered.authzr.body.identifier.value
+    typ = answered.challb.chall.typ
+    if time.monotonic() - answered.last_post < CHALLENGE_RETRY_GAP:
+        return  # the CA's answer to the last POST; look again a little later
+    target, value = answered.target, answered.value
+    if (
+        answered.again < CHALLENGE_RETRIES
+        and target is not None
+        and value is not None
+        and _still_visible(ctx.checker, target, value)
+    ):
+        answered.again += 1
+        answered.last_post = time.monotonic()
+        log.info(
+            "%s for %s: the CA reported %s; our DNS check sees the value, asking again (%d/%d)",
+            typ,
+            name,
+            problem_text(error),
+            answered.again,
+            CHALLENGE_RETRIES,
+        )
+        acme.answer_challenge(answered.challb, answered.challb.chall.response(acme.net.key))
+        return
+    tried = f" (asked {answered.again + 1} times)" if answered.again else ""
+    # No problem code on the failure: "rejectedIdentifier" from a challenge means a wrong
+    # TXT value, not the permanent "will not issue for this name" the hint table says.
+    raise AcmeFailure(f"{typ} for {name} failed: {problem_text(error)}{tried}")
 
 
 def _finalize(

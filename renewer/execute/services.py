@@ -5,11 +5,16 @@ of a thousand certificates in one vault signs in once and keeps one CA
 session per account. Settings are frozen and hashable, so "distinct" is plain
 equality. The executor, the dns-persist-01 use case and the planning stage's
 store reads all take the same object.
+
+Whoever opens a ``Services`` closes it (``with Services(...) as services:``):
+the executor and the use cases it is handed to only borrow it, so a caller
+can still read its stores (verify, after the renewals) before closing.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import TracebackType
 
 from renewer.acme.client import AcmeAccount
 from renewer.acme.transport import CaHealth
@@ -59,8 +64,20 @@ class Services:
         return self._journals.get(str(folder.resolve()), lambda: Journal(folder))
 
     def close(self) -> None:
+        """Release this run's journals (their run locks): the owner calls it once, at the end."""
         for journal in self._journals.values():
             journal.close()
+
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def account(self, settings: AcmeSettings, store: CertificateStore) -> AcmeAccount:
         key = (settings.directory, store.describe())  # one account per CA and store

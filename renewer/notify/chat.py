@@ -36,3 +36,17 @@ class ChatNotifier:
     def send(self, message: Rendered) -> str:
         url = resolve_url(self.settings)
         return http.post(url, message, self.settings.timeout, self.policy)
+
+
+def teams(settings: NotifySettings, policy: http.RetryPolicy) -> ChatNotifier:
+    """A Teams Workflows target: an Adaptive Card (renewer.notify.teams)."""
+    from renewer.notify import teams as card
+
+    return ChatNotifier(settings, policy, card.payload)
+
+
+def slack(settings: NotifySettings, policy: http.RetryPolicy) -> ChatNotifier:
+    """A Slack incoming webhook: Block Kit (renewer.notify.slack)."""
+    from renewer.notify import slack as blocks
+
+    return ChatNotifier(settings, policy, blocks.payload)

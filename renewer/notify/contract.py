@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from renewer.core.errors import RenewerError
 from renewer.notify.event import Event
 
 
@@ -27,7 +28,7 @@ class Rendered:
         return self.body.decode("utf-8", "replace")
 
 
-class DeliveryError(Exception):
+class DeliveryError(RenewerError):
     """A message could not be delivered; the text names no URL and no secret."""
 
 

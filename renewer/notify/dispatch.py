@@ -3,36 +3,29 @@
 A notification is a report about a run, not part of it: whatever happens
 here (a dead endpoint, a refused message, a missing env: variable) comes
 back as a failed :class:`Delivery`, which the command turns into a warning,
-and never changes the run's exit code. Targets are sent to in parallel so
+and never changes the run's exit code. :func:`announce` is the run's notify step
+(``renewer renew``, ``report publish``, ``notify``). Targets are sent to in parallel so
 one slow endpoint does not add its budget to the others'.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from renewer.config.notify import NotifySettings
-from renewer.core import timefmt
+from renewer.config.notify import NOTIFIER_TYPES, NotifySettings
+from renewer.core import dotted, timefmt
 from renewer.core.redact import redact
 from renewer.core.report_json import ReportBody
-from renewer.notify import slack, teams
-from renewer.notify.chat import ChatNotifier
 from renewer.notify.contract import DeliveryError, Notifier, Rendered
 from renewer.notify.event import Event, Links, build_event
 from renewer.notify.http import RetryPolicy
-from renewer.notify.mail import EmailNotifier
-from renewer.notify.webhook import WebhookNotifier
-
-KINDS: dict[str, Callable[[NotifySettings, RetryPolicy], Notifier]] = {
-    "teams": lambda settings, policy: ChatNotifier(settings, policy, teams.payload),
-    "slack": lambda settings, policy: ChatNotifier(settings, policy, slack.payload),
-    "webhook": WebhookNotifier,
-    "email": EmailNotifier,
-}
+from renewer.notify.links import from_environment
+from renewer.publish import actions as github
 
 
 @dataclass(frozen=True)
@@ -48,10 +41,17 @@ class Delivery:
     def failed(self) -> bool:
         return self.state == "failed"
 
+    @property
+    def warning(self) -> str:
+        """The one line a failed delivery becomes, in the log and in the summaries."""
+        return f"notification to {self.label} failed: {self.detail}"
+
 
 def notifier(settings: NotifySettings, policy: RetryPolicy | None = None) -> Notifier:
-    chosen = KINDS[settings.type]
-    return chosen(settings, policy or RetryPolicy.from_env())
+    """The target's notifier, from the factory its type names (imported on first use)."""
+    factory = dotted.load(NOTIFIER_TYPES[settings.type].factory)
+    made: Notifier = factory(settings, policy or RetryPolicy.from_env())
+    return made
 
 
 def _one(
@@ -89,6 +89,33 @@ def deliver(
     with ThreadPoolExecutor(min(len(targets), 8), thread_name_prefix="notify") as pool:
         futures = [pool.submit(_one, t, report, links, send, test) for t in targets]
         return [future.result() for future in futures]
+
+
+def announce(
+    targets: Sequence[NotifySettings],
+    body: Mapping[str, Any],
+    tracking_url: str | None = None,
+    summary_path: str | None = None,
+    dry_run: bool = False,
+    test: bool = False,
+) -> list[Delivery]:
+    """Send (dry_run: only render) the run's notifications.
+
+    A failed notification never fails the run: it is a line in the summaries
+    here, and a warning where the caller renders the deliveries.
+    """
+    if not targets:
+        return []
+    run_links = from_environment(tracking_url=tracking_url)
+    done = deliver(targets, body, run_links, send=not dry_run, test=test)
+    notes = [f"> **warning**: {d.warning}" for d in done if d.failed and not dry_run]
+    if notes:
+        text = "\n" + "\n".join(notes) + "\n"
+        if summary_path:
+            with Path(summary_path).open("a", encoding="utf-8") as handle:
+                handle.write(text)
+        github.append_step_summary(text)
+    return done
 
 
 def sample_report(now: datetime | None = None) -> ReportBody:

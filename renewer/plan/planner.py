@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
+from renewer.core.errors import RenewerError
 from renewer.core.models import (
     Action,
     ActionKind,
@@ -23,7 +24,7 @@ from renewer.plan.foreign import foreign_action
 from renewer.plan.policy import renewal_due
 
 
-class UnknownCertificate(ValueError):
+class UnknownCertificate(RenewerError, ValueError):
     """``--only`` named a certificate the config does not define."""
 
 

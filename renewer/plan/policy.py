@@ -92,13 +92,64 @@ def ari_pick(window: RenewalInfo, seed: str) -> datetime:
     return window.start + timedelta(seconds=span * fraction)
 
 
+def next_run(spec: CertificateSpec, now: datetime) -> datetime:
+    """The latest the next scheduled run may start: ``run_every`` plus its slack."""
+    return now + spec.run_every + spec.run_slack
+
+
+def cadence_warning(
+    spec: CertificateSpec, lifetime: timedelta, renew_at: datetime, not_after: datetime
+) -> str | None:
+    """A warning when fewer than two runs fit between the renewal point and expiry.
+
+    One run in that stretch means one late or dropped run lets the certificate
+    expire; the warning says which ``run_every`` would fit two.
+    """
+    span = not_after - renew_at
+    if span <= timedelta(0) or span >= 2 * spec.run_every:
+        return None
+    needed = _round_down(span / 2)
+    return (
+        f"warning: {describe_delta(span)} between the renewal point and expiry hold fewer "
+        f"than two runs every {describe_delta(spec.run_every)} (lifetime "
+        f"{describe_delta(lifetime)}): set run_every to {describe_delta(needed)} or less, "
+        "and schedule runs that often"
+    )
+
+
+def _round_down(span: timedelta) -> timedelta:
+    """A cadence a schedule can say: whole hours from two hours up, else whole minutes."""
+    unit = timedelta(hours=1) if span >= timedelta(hours=2) else timedelta(minutes=1)
+    return max(unit, (span // unit) * unit)
+
+
 def renewal_due(
     stored: StoredCertificate,
     spec: CertificateSpec,
     ari: RenewalInfo | None,
     now: datetime,
 ) -> Decision:
-    """Decide renewal: config change, emergency floor, ARI window, then lifetime share."""
+    """Decide renewal: config change, emergency floor, ARI window, then lifetime share.
+
+    Runs come every ``spec.run_every`` (and may start ``spec.run_slack`` late),
+    so a renewal time that falls before the next run would start is renewed
+    now: waiting for that run would renew late, or after expiry.
+    """
+    decision = _renewal_due(stored, spec, ari, now)
+    if decision.due or decision.renew_at is None or not stored.dates_known:
+        return decision
+    warning = cadence_warning(spec, stored.lifetime, decision.renew_at, stored.not_after)
+    if warning is None:
+        return decision
+    return Decision(decision.due, f"{decision.reason}; {warning}", decision.renew_at)
+
+
+def _renewal_due(
+    stored: StoredCertificate,
+    spec: CertificateSpec,
+    ari: RenewalInfo | None,
+    now: datetime,
+) -> Decision:
     if stored.revoked:
         return Decision(True, "current certificate was revoked")
     changes = config_changes(spec, stored)
@@ -118,6 +169,7 @@ def renewal_due(
             f"emergency: expires in {describe_delta(remaining)} ({minute(stored.not_after)})",
         )
 
+    following = next_run(spec, now)
     if ari is not None:
         pick = ari_pick(ari, stored.ari_cert_id or stored.serial)
         if now >= pick:
@@ -126,6 +178,14 @@ def renewal_due(
             return Decision(
                 True,
                 f"ARI window opened {minute(ari.start)} (chosen time {minute(pick)})",
+            )
+        # Before the window opens only when the next run would come after it closed:
+        # inside the window the CA's timing wins (and Let's Encrypt exempts it from limits).
+        if pick < following and (now >= ari.start or ari.end < following):
+            return Decision(
+                True,
+                f"ARI window {minute(ari.start)} to {minute(ari.end)}; chosen time "
+                f"{minute(pick)} falls before the next run ({_cadence(spec)})",
             )
         asked = f" (CA asked {minute(ari.checked)})" if ari.checked is not None else ""
         return Decision(
@@ -143,8 +203,20 @@ def renewal_due(
     renew_at = stored.not_after - threshold
     if remaining <= threshold:
         return Decision(True, f"expires in {describe_delta(remaining)} ({rule})")
+    if renew_at < following:
+        return Decision(
+            True,
+            f"expires in {describe_delta(remaining)}; due {minute(renew_at)} ({rule}), "
+            f"before the next run ({_cadence(spec)})",
+        )
     return Decision(
         False,
         f"expires in {describe_delta(remaining)}; due {minute(renew_at)} ({rule})",
         renew_at=renew_at,
+    )
+
+
+def _cadence(spec: CertificateSpec) -> str:
+    return (
+        f"runs every {describe_delta(spec.run_every)}, up to {describe_delta(spec.run_slack)} late"
     )

@@ -13,11 +13,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from renewer.core.errors import RenewerError
+
 MAX_SHARDS = 256
 _SPEC = re.compile(r"\s*([0-9]{1,6})\s*/\s*([0-9]{1,6})\s*", re.ASCII)  # ASCII digits only
 
 
-class ShardError(ValueError):
+class ShardError(RenewerError, ValueError):
     """A ``--shard`` value that is not I/N with 1 <= I <= N."""
 
 

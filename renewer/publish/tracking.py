@@ -105,7 +105,7 @@ def find_problems(report: ReportBody, now: datetime) -> dict[str, Problem]:
 
 
 def stale_endpoints(report: Mapping[str, Any], now: datetime) -> dict[str, Problem]:
-    """verify (issue 15): certificates an endpoint still serves an old version of, past grace.
+    """renewer verify: certificates an endpoint still serves an old version of, past grace.
 
     Read from the report's ``verify`` section (docs/verify.schema.json) as plain data.
     """

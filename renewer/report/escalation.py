@@ -7,8 +7,10 @@ urgent. The rules (pure; the current certificate's dates and ``now`` come in):
 - more than a third of the lifetime left, or more than 14 days left: ``warning``
 - otherwise (inside the last third and under 14 days): ``at-risk`` (still a
   warning annotation; the summary flags it)
-- inside the emergency window (``policy.emergency_window``) or under 3 days:
-  ``critical`` (an error annotation)
+- inside the emergency window (``policy.emergency_window``) or under a tenth of
+  the lifetime, 3 days at most: ``critical`` (an error annotation). Relative to
+  the lifetime so that a failed 6-day or 24-hour certificate is not critical
+  from the moment it is issued: the next runs still have time.
 - past ``not_after``: ``expired`` (an error annotation)
 
 A failure with no current certificate (a first issuance, an unreadable store)
@@ -36,6 +38,8 @@ from renewer.plan.policy import DEFAULT_REMAINING_FRACTION, describe_delta, emer
 
 AT_RISK_DAYS = timedelta(days=14)
 CRITICAL_DAYS = timedelta(days=3)
+CRITICAL_FRACTION = 1 / 10
+SHORT_LIVED = timedelta(days=10)  # lifetimes under this say the time of day of expiry
 
 
 class Severity(enum.StrEnum):
@@ -63,12 +67,14 @@ class Escalation:
 def classify_expiry(not_before: datetime, not_after: datetime, now: datetime) -> Escalation:
     """The escalation of a failed renewal of a certificate valid from/until these times."""
     remaining = not_after - now
-    if remaining <= timedelta(0):
-        words = f"EXPIRED {describe_delta(remaining)} ago ({timefmt.day(not_after)})"
-        return Escalation("error", Severity.EXPIRED, words)
     lifetime = not_after - not_before
-    left = f"expires in {describe_delta(remaining)} ({timefmt.day(not_after)})"
-    if remaining <= emergency_window(lifetime) or remaining < CRITICAL_DAYS:
+    when = timefmt.minute(not_after) if lifetime < SHORT_LIVED else timefmt.day(not_after)
+    if remaining <= timedelta(0):
+        words = f"EXPIRED {describe_delta(remaining)} ago ({when})"
+        return Escalation("error", Severity.EXPIRED, words)
+    left = f"expires in {describe_delta(remaining)} ({when})"
+    critical = min(CRITICAL_DAYS, lifetime * CRITICAL_FRACTION)
+    if remaining <= emergency_window(lifetime) or remaining < critical:
         return Escalation("error", Severity.CRITICAL, f"critical: {left}")
     if remaining > lifetime * DEFAULT_REMAINING_FRACTION or remaining > AT_RISK_DAYS:
         return Escalation("warning", Severity.WARNING, left)

@@ -12,12 +12,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
+from renewer.core.errors import RenewerError
 from renewer.core.files import BoundedReadError, read_bounded
 from renewer.core.report_json import CertificateEntry, ReportBody, Summary
 from renewer.report import render as report
 
 
-class ReportError(ValueError):
+class ReportError(RenewerError, ValueError):
     """A JSON report that cannot be read or merged."""
 
 
@@ -106,7 +107,7 @@ def merge_reports(reports: Sequence[ReportBody]) -> ReportBody:
     if nudges:  # each shard nudged its own certificates' consumers
         merged["nudges"] = [dict(n) for n in nudges]
     checks = [v for b in reports if isinstance(v := b.get("verify"), Mapping)]
-    if checks:  # verify (issue 15): each shard checked its own certificates' endpoints
+    if checks:  # renewer verify: each shard checked its own certificates' endpoints
         merged["verify"] = merge_verify(checks)
     return merged
 

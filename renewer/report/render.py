@@ -24,7 +24,7 @@ from renewer.core.models import (
     Result,
 )
 from renewer.core.report_json import CertificateEntry, LockHolderEntry, ReportBody, Summary
-from renewer.report import escalation
+from renewer.report import escalation, timeline
 from renewer.report.model import RunReport
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -94,6 +94,8 @@ def _entry(action: Action | None, result: Result | None) -> CertificateEntry:
     }
     if result and result.holder:
         entry["holder"] = _holder(result.holder)
+    if action is not None:
+        entry["run_every_seconds"] = action.spec.run_every.total_seconds()
     return entry
 
 
@@ -181,7 +183,7 @@ def render_json(report: RunReport) -> str:
 
 
 def orphan_lines(orphans: Sequence[Orphan], now: datetime, *, markdown: bool = False) -> list[str]:
-    """One line per orphaned certificate; a warning once its expiry is near (issue 11)."""
+    """One line per orphaned certificate; a warning once its expiry is near (nothing renews it)."""
     lines = []
     for orphan in orphans:
         name = escape.inert(orphan.name, escape.Target.MARKDOWN) if markdown else orphan.name
@@ -299,14 +301,14 @@ def markdown_from_body(body: ReportBody, extra: Sequence[str] = ()) -> str:
             f"{waiting}**{c.get('skipped', 0)}** unchanged · {c.get('total', 0)} certificates"
         )
     else:
-        extra = "".join(
+        others = "".join(
             f"**{c.get(k)}** {w} · "
             for k, w in (("adopt", "to adopt"), ("blocked", "blocked"))
             if c.get(k)
         )
         lines.append(
             f"**{c.get('issue', 0)}** to issue · **{c.get('renew', 0)}** to renew · "
-            f"{extra}{c.get('skip', 0)} unchanged"
+            f"{others}{c.get('skip', 0)} unchanged"
         )
     rows = list(body["certificates"])
     flagged = [r for r in rows if r.get("severity") in FLAGGED]
@@ -336,7 +338,7 @@ def markdown_from_body(body: ReportBody, extra: Sequence[str] = ()) -> str:
             result = f"❌ {error}"
         elif row.get("result") == Outcome.SUCCEEDED.value:
             result = "✅ " + (f"serial {_outside(row['serial'])}" if row.get("serial") else "")
-        expiry = _cell((row.get("not_after") or "")[:10])
+        expiry = _cell((row.get("not_after") or "")[:16].replace("T", " "))  # with the time
         lines.append(
             f"| {_outside(row.get('name'))} | {_cell(row.get('action'))} | "
             f"{_cell(row.get('reason'))} | {result} | {expiry} |"
@@ -354,6 +356,7 @@ def markdown_from_body(body: ReportBody, extra: Sequence[str] = ()) -> str:
     now = datetime.fromisoformat(str(when)) if when else datetime.now(UTC)
     if orphans:
         lines += ["", *(f"- {line}" for line in orphan_lines(orphans, now, markdown=True))]
+    lines += timeline.mermaid(rows, now)
     lines += list(extra)
     return "\n".join(lines) + "\n"
 

@@ -31,6 +31,7 @@ from renewer.config import names
 from renewer.config.domains import normalise_domain
 from renewer.config.types.dns_azure import AzureDnsSettings
 from renewer.config.types.store_keyvault import KeyVaultSettings
+from renewer.core.errors import RenewerError
 from renewer.core.models import CertificateSpec
 
 ISSUER = "https://token.actions.githubusercontent.com"
@@ -89,7 +90,7 @@ class Inventory:
         return self.vaults if self.secrets is None else self.secrets
 
 
-class SetupError(ValueError):
+class SetupError(RenewerError, ValueError):
     """A value the setup cannot write: not a name Azure or GitHub would accept."""
 
 

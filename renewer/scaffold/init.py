@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from renewer.config.names import check_repository
+from renewer.core.errors import RenewerError
 
 # Matched with fullmatch: "$" would let a trailing newline into the workflows' YAML.
 TAG = re.compile(r"v[0-9]+\.[0-9]+\.[0-9]+")
@@ -30,7 +31,7 @@ FILES = {
 }
 
 
-class ScaffoldError(ValueError):
+class ScaffoldError(RenewerError, ValueError):
     """Bad parameters, an unresolvable tag, or a file that already exists."""
 
 

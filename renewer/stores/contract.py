@@ -79,7 +79,7 @@ class AccountRecord:
 
 @dataclass(frozen=True)
 class StoredVersion:
-    """One version a store keeps of a certificate (verify, issue 15).
+    """One version a store keeps of a certificate (``renewer verify`` compares what is served).
 
     Enough to recognise what an endpoint serves (the SHA-1 thumbprint is the
     identifier Key Vault, Windows and Azure portals show) and to say since
@@ -104,16 +104,17 @@ class CertificateStore(abc.ABC):
         """Where this store is, for messages ("directory .local/certs")."""
 
     @abc.abstractmethod
-    def list_current(self) -> dict[str, StoredCertificate]:
-        """Every certificate's current version, in as few backend calls as possible."""
-
     def iter_current(self) -> Iterator[StoredCertificate]:
-        """The same as ``list_current``, yielded as the backend pages it in.
+        """Every certificate's current version, yielded as the backend pages it in.
 
-        Lets the run start renewal-info lookups while a long listing is still
-        arriving; stores that read everything at once need not override it.
+        In as few backend calls as possible (Key Vault: one paged list, no
+        per-certificate GET). The primitive, because listings page: the run
+        starts renewal-info lookups while a long listing is still arriving.
         """
-        yield from self.list_current().values()
+
+    def list_current(self) -> dict[str, StoredCertificate]:
+        """The whole listing at once, by name (derived from :meth:`iter_current`)."""
+        return {stored.name: stored for stored in self.iter_current()}
 
     @abc.abstractmethod
     def current(self, name: str) -> StoredCertificate | None:
@@ -126,8 +127,8 @@ class CertificateStore(abc.ABC):
     def versions(self, name: str) -> tuple[StoredVersion, ...]:
         """Every version of ``name`` the store keeps, newest first; () if there is none.
 
-        Not abstract so stores written before issue 15 still load; they cannot
-        be verified against and say so.
+        Not abstract so third-party stores written before ``renewer verify``
+        existed still load; they cannot be verified against and say so.
         """
         raise StoreError(f"{self.describe()}: cannot list the versions of {name}")
 

@@ -232,11 +232,10 @@ class DirectoryStore(CertificateStore):
             raise StoreError(f"{path}: unreadable metadata ({exc})") from None
         return data
 
-    def list_current(self) -> dict[str, StoredCertificate]:
+    def iter_current(self) -> Iterator[StoredCertificate]:
         """Every certificate, each checked on its own (``material``): damage marks that one."""
-        found: dict[str, StoredCertificate] = {}
         if not self.root.exists():
-            return found
+            return
         if not self.root.is_dir():
             raise StoreError(f"{self.root}: store path is not a directory")
         try:
@@ -248,8 +247,7 @@ class DirectoryStore(CertificateStore):
                 continue
             current = self.current(entry.name)
             if current is not None:
-                found[entry.name] = current
-        return found
+                yield current
 
     def current(self, name: str) -> StoredCertificate | None:
         try:
@@ -263,7 +261,7 @@ class DirectoryStore(CertificateStore):
         return stored_from_metadata({**found.meta, "name": name}, found.damage)
 
     def versions(self, name: str) -> tuple[StoredVersion, ...]:
-        """Every complete version folder, newest first (verify, issue 15)."""
+        """Every complete version folder, newest first (``renewer verify`` compares them)."""
         folder = self._folder(name) / "versions"
         if not folder.is_dir():
             return ()

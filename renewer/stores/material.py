@@ -11,8 +11,8 @@ Checks, cheapest first, on every listing:
   ``not_after`` (ISO 8601 with a zone);
 - ``cert.pem`` parses, and its serial is the one recorded;
 - ``fullchain.pem`` starts with that leaf;
-- ``privkey.pem`` is the key of the leaf: metadata written since issue 12
-  records ``key_sha256`` (SHA-256 of the key file) and ``spki_sha256`` (of the
+- ``privkey.pem`` is the key of the leaf: metadata written by newer
+  versions records ``key_sha256`` (SHA-256 of the key file) and ``spki_sha256`` (of the
   leaf's public key), compared without any private-key arithmetic; older
   metadata has neither, so the key is loaded and its public key compared.
 
@@ -33,12 +33,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from renewer.core.certs import ari_cert_id, san_names
+from renewer.core.errors import RenewerError
 
 MAX_FILE = 1024 * 1024  # no certificate file is bigger; a bigger one is damage, not read
 _REQUIRED = ("name", "serial", "not_before", "not_after")
 
 
-class Damaged(Exception):
+class Damaged(RenewerError):
     """One certificate's files are not a whole certificate; the message says which and why."""
 
 

@@ -247,7 +247,8 @@ def test_executor_issues_through_azure_dns(
         generated_at=datetime.now(UTC),
         actions=(Action(spec.name, ActionKind.ISSUE, "not in the store yet", spec),),
     )
-    (result,) = Executor(Services()).execute(plan)
+    with Services() as services:
+        (result,) = Executor(services).execute(plan)
 
     assert result.outcome is Outcome.SUCCEEDED, result.error
     assert sans(leaf(tmp_path, spec.name)) == {"example.test", "*.example.test"}

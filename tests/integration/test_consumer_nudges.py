@@ -23,11 +23,11 @@ from rig import TlsMaterial
 from rig.arm_consumers import ArmConsumers, Fault
 
 import renewer.azure.signin
-from renewer import app
 from renewer.cli import main
 from renewer.core.consumers import ConsumerSpec, parse_resource_id
 from renewer.core.models import Outcome
 from renewer.core.settings import AzureSettings
+from renewer.execute.nudge import nudge
 from renewer.execute.services import Services
 from renewer.report.model import RunReport
 from tests.integration.runner import write_config
@@ -111,7 +111,7 @@ def test_nudge_reaches_every_kind_through_429_409_and_a_long_running_operation(
     arm.fail("PATCH", "applicationGateways", Fault(429, "TooManyRequests", retry_after="1"))
     arm.fail("PUT", "certificates", Fault(409, "AnotherOperationInProgress", retry_after="0"))
     started = time.monotonic()
-    results = {r.kind: r for r in app.nudge(plan, report, services, 60)}
+    results = {r.kind: r for r in nudge(plan, report.results, services, 60)}
     took = time.monotonic() - started
     version = rig.store().current("portal").version  # type: ignore[union-attr]
 
@@ -144,7 +144,7 @@ def test_failed_nudge_is_a_warning_and_does_not_stop_the_others(
     plan, report, services = renewed(rig, arm)
     del arm.resources[WEB_CERT.lower()]  # the App Service certificate was deleted
     arm.fail("PATCH", "applicationGateways", *[Fault(503, "ServiceUnavailable")] * 2)
-    results = {r.kind: r for r in app.nudge(plan, report, services, 30)}
+    results = {r.kind: r for r in nudge(plan, report.results, services, 30)}
     assert results["app-service"].outcome == "failed"
     assert "404 ResourceNotFound" in results["app-service"].detail
     assert results["application-gateway"].outcome == "nudged"  # after two 503s
@@ -161,8 +161,8 @@ def test_nudge_off_per_consumer_and_with_no_nudge(rig: Rig, arm: ArmConsumers) -
             dataclasses.replace(action, spec=dataclasses.replace(action.spec, consumers=off)),
         ),
     )
-    assert {r.outcome for r in app.nudge(quiet, report, services, 30)} == {"off", "waiting"}
-    assert {r.outcome for r in app.nudge(plan, report, services, 30, enabled=False)} == {
+    assert {r.outcome for r in nudge(quiet, report.results, services, 30)} == {"off", "waiting"}
+    assert {r.outcome for r in nudge(plan, report.results, services, 30, enabled=False)} == {
         "off",
         "waiting",
     }

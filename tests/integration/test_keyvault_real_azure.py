@@ -21,8 +21,7 @@ from rig.keyvault_rbac import CERT_RECOVER
 from renewer.core.models import ActionKind, CertificateSpec, Outcome
 from renewer.core.settings import AzureSettings
 from renewer.stores.contract import LockBusy, StoreError
-from renewer.stores.keyvault import conflicts, recovery
-from renewer.stores.keyvault import lease as keyvault_lease
+from renewer.stores.keyvault import conflicts, lease, recovery
 from renewer.stores.keyvault.policy import build_policy
 from renewer.stores.keyvault.store import KeyVaultStore
 from tests.integration.test_keyvault_store import (
@@ -46,7 +45,7 @@ IMPORT = "POST /certificates/{name}/import"
 def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(recovery, "POLL_INTERVAL", 0.1)
     monkeypatch.setattr(conflicts, "FIRST_PAUSE", 0.05)
-    monkeypatch.setattr(keyvault_lease, "SETTLE", 0.02)
+    monkeypatch.setattr(lease, "SETTLE", 0.02)
 
 
 @pytest.fixture
@@ -218,7 +217,7 @@ def test_six_hundred_leases_leave_one_secret_version(
     """Key Vault backs up at most 500 versions of an object; a version per run would pass
     that in under two years of daily runs. 600 take-and-release cycles (two stores, as
     two runners) keep one version, and the lease still excludes a second holder."""
-    monkeypatch.setattr(keyvault_lease, "SETTLE", 0.0)
+    monkeypatch.setattr(lease, "SETTLE", 0.0)
     stores = [direct_store(keyvault), direct_store(keyvault)]
     for run in range(600):
         with stores[run % 2].lock("daily"):

@@ -43,7 +43,7 @@ from renewer.core.settings import (
 from renewer.execute.executor import Executor
 from renewer.execute.services import Services
 from renewer.stores.contract import LockBusy, StoreError
-from renewer.stores.keyvault import lease as keyvault_lease
+from renewer.stores.keyvault import lease
 from renewer.stores.keyvault.policy import MANAGED_BY, TAG_FINGERPRINT, build_policy
 from renewer.stores.keyvault.store import KeyVaultStore, account_secret_name
 
@@ -130,7 +130,7 @@ def direct_store(kv: KeyVaultStandIn) -> KeyVaultStore:
 
 @pytest.fixture(autouse=True)
 def quick_lease(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(keyvault_lease, "SETTLE", 0.02)
+    monkeypatch.setattr(lease, "SETTLE", 0.02)
 
 
 @pytest.fixture
@@ -511,7 +511,7 @@ def test_lease_lost_to_a_later_writer_is_busy(
     keyvault: KeyVaultStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two runs that both saw no lease: the one that wrote last holds it."""
-    monkeypatch.setattr(keyvault_lease, "SETTLE", 0.5)
+    monkeypatch.setattr(lease, "SETTLE", 0.5)
     secrets = secret_client(keyvault)
 
     def later_writer() -> None:
@@ -534,8 +534,8 @@ def test_heartbeat_keeps_a_long_lease_alive_and_a_dead_one_lapses(
 ) -> None:
     """A holder that lives past LEASE keeps its lease (heartbeats); once it stops, the
     lease lapses within LEASE without any release."""
-    monkeypatch.setattr(keyvault_lease, "LEASE", timedelta(seconds=1.5))
-    monkeypatch.setattr(keyvault_lease, "HEARTBEAT", 0.3)
+    monkeypatch.setattr(lease, "LEASE", timedelta(seconds=1.5))
+    monkeypatch.setattr(lease, "HEARTBEAT", 0.3)
     secrets = secret_client(keyvault)
     with direct_store(keyvault).lock("long"):
         threading.Event().wait(3.0)  # twice the lease, still held

@@ -104,14 +104,15 @@ def test_a_noop_run_asks_the_ca_only_where_the_remembered_retry_after_passed(
     # A dry run writes nothing back.
     ari_requests.reset()
     plan, state = app.make_plan(specs, Services())
-    services = Services()
-    app.renew(plan, state, Executor(services), dry_run=True)
+    with Services() as services:
+        app.renew(plan, state, Executor(services), dry_run=True)
     assert {n: metadata(tmp_path, n)["renewal_info"] for n in NAMES} == before
 
     # A real no-op run writes the windows it asked for; the next plan asks nobody.
     ari_requests.reset()
     plan, state = app.make_plan(specs, Services())
-    report = app.renew(plan, state, Executor(Services()))
+    with Services() as services:
+        report = app.renew(plan, state, Executor(services))
     assert len(ari_requests) == 2
     assert all(r.outcome.value == "skipped" for r in report.results)
     after = {n: renewal_window.decode(metadata(tmp_path, n)["renewal_info"]) for n in NAMES}
@@ -131,7 +132,8 @@ def test_a_noop_run_asks_the_ca_only_where_the_remembered_retry_after_passed(
     )
     daily = metadata(tmp_path, "m0")["renewal_info"]
     plan, state = app.make_plan(specs, Services())
-    app.renew(plan, state, Executor(Services()))
+    with Services() as services:
+        app.renew(plan, state, Executor(services))
     assert state.asked == frozenset({"m0"}) and len(ari_requests) == 1
     assert metadata(tmp_path, "m0")["renewal_info"] == daily
     ari_requests.reset()

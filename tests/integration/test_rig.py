@@ -366,3 +366,20 @@ def test_server_retries_when_its_port_is_taken(
             assert instance.pid and _pid_alive(instance.pid)
         assert handed[0] == taken
         assert instance.log_path.read_text().count("--- starting") == 2  # one retry
+
+
+# -- step-ca ----------------------------------------------------------------------------
+
+
+def test_stepca_directory_has_no_ari_and_stops_by_pid(
+    stepca_factory: Any, challtestsrv: Challtestsrv
+) -> None:
+    ca = stepca_factory(resolver=challtestsrv.dns_address)
+    directory = ca.directory()
+    assert directory["newOrder"] == f"https://127.0.0.1:{ca.port}/acme/acme/new-order"
+    assert "renewalInfo" not in directory  # step-ca v0.30.2 offers no ARI
+    assert "externalAccountRequired" not in directory.get("meta", {})
+    pid = ca.pid
+    ca.stop()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

@@ -122,7 +122,11 @@ def test_new_order_cap_per_run(tmp_path: Path, proxied: tuple[FaultProxy, Path])
     assert result.code == 0, result.output
     assert "2 succeeded, 0 failed, 0 unchanged, 0 planned, 1 deferred." in result.stdout
     deferred = [line for line in result.stdout.splitlines() if line.startswith("deferred")]
-    assert len(deferred) == 1 and "new-order cap of 2 per run reached" in deferred[0]
+    assert (
+        len(deferred) == 1
+        and "new-order budget of the account at" in deferred[0]
+        and "spent: 2 of 2" in deferred[0]
+    )
     assert "FAILED" not in result.stdout
     assert len(proxy.requests_of("newOrder")) == 2
     again = run_cli("renew", "-c", str(cfg), "--max-new-orders", "2")

@@ -7,7 +7,7 @@ after start, and right after the vault saw a create (pending operation) or a mer
 
 After every kill: every version the vault holds is whole (a leaf, a key behind the
 linked secret that matches it, renewer's tags). The lease a killed run held is no
-longer extended by its heartbeat and lapses within ``keyvault_lease.LEASE`` (two
+longer extended by its heartbeat and lapses within ``vault_lease.LEASE`` (two
 minutes): the second test shows that; the first one ages each lease past its expiry in
 the stand-in between trials (the vault's clock moved on), then the clean run must
 complete every certificate with one new version each, reusing or deleting every
@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from rig import Challtestsrv, EntraTokenService, GithubOidcIssuer, TlsMaterial
 from rig.keyvault import KeyVaultStandIn
 
-from renewer.stores.keyvault import lease as keyvault_lease
+from renewer.stores.keyvault import lease as vault_lease
 from tests.integration.runner import REPO, CliResult, write_config
 from tests.resilience.common import certs, challtestsrv_dns, txt_values
 
@@ -308,7 +308,7 @@ def test_a_killed_runs_lease_lapses_within_the_lease_period(
     until = re.search(r"lease until (\d\d):(\d\d):(\d\d) UTC", skipped[0])
     assert until is not None, skipped[0]
     left = (int(until[1]) * 3600 + int(until[2]) * 60 + int(until[3])) - killed_at % 86400
-    lease = keyvault_lease.LEASE.total_seconds()
+    lease = vault_lease.LEASE.total_seconds()
     assert lease - 30 <= left % 86400 <= lease + 5  # one lease period after the kill, no more
     assert f"{COUNT - len(held)} succeeded, 0 failed" in blocked.stdout
 

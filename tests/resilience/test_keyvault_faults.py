@@ -40,7 +40,7 @@ from renewer.execute.executor import Executor
 from renewer.execute.services import Services
 from renewer.report import render as report
 from renewer.report.model import RunReport
-from renewer.stores.keyvault import lease as keyvault_lease
+from renewer.stores.keyvault import lease
 
 pytestmark = [pytest.mark.resilience, pytest.mark.integration]
 
@@ -56,7 +56,7 @@ SECRET_GET = "GET /secrets/{name}"
 
 @pytest.fixture(autouse=True)
 def quick_lease(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(keyvault_lease, "SETTLE", 0.02)
+    monkeypatch.setattr(lease, "SETTLE", 0.02)
 
 
 @pytest.fixture
@@ -99,9 +99,9 @@ def specs(kv: KeyVaultStandIn, dns: Challtestsrv, pebble: Pebble, n: int) -> lis
 
 
 def renew(all_specs: list[CertificateSpec], tmp_path: Path) -> tuple[RunReport, dict[str, Any]]:
-    services = Services(state_dir=tmp_path / "state")
-    the_plan, state = run.make_plan(all_specs, services)
-    the_report = run.renew(the_plan, state, Executor(services, concurrency=len(all_specs)))
+    with Services(state_dir=tmp_path / "state") as services:
+        the_plan, state = run.make_plan(all_specs, services)
+        the_report = run.renew(the_plan, state, Executor(services, concurrency=len(all_specs)))
     body = json.loads(report.render_json(the_report))
     return the_report, {c["name"]: c for c in body["certificates"]}
 

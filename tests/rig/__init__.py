@@ -64,3 +64,8 @@ from .nginx import Nginx, Site  # noqa: E402
 from .tlsserve import Blackhole, TlsServer  # noqa: E402
 
 __all__ += ["Blackhole", "Nginx", "Site", "TlsServer"]
+
+# The second real ACME server (no ARI, 24 h certificates, pending challenges with errors).
+from .stepca import StepCa  # noqa: E402
+
+__all__ += ["StepCa"]

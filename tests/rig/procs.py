@@ -22,7 +22,7 @@ from typing import Self, TypeVar
 
 INSTALL_HINT = (
     "install the test servers with scripts/install-rig.sh (`make demo` runs its no-root part:"
-    " Pebble, challtestsrv; `make test` adds BIND)"
+    " Pebble, challtestsrv; `make test` adds BIND and step-ca)"
 )
 
 # Directories searched after PATH and Go's GOBIN / GOPATH/bin: Go's default install

@@ -28,7 +28,7 @@ class KeyVaultSettings(BackendSettings):
     exportable: bool = True
     content_type: ContentType = "pkcs12"
     ca_bundle: Path | None = None
-    on_soft_deleted: SoftDeleted = "recover"  # issue 11: a certificate name in the recycle bin
+    on_soft_deleted: SoftDeleted = "recover"  # a certificate name in the recycle bin
     state_vault_url: str | None = None  # renewer's own secrets, apart from the consumers' vault
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from renewer.core import timefmt
+from renewer.core.errors import RenewerError
 from renewer.core.models import Challenge
 
 LABEL = "_validation-persist"
@@ -33,7 +34,7 @@ def record_name(domain: str) -> str:
     return f"{LABEL}.{domain.removeprefix('*.').rstrip('.').lower()}."
 
 
-class PersistError(Exception):
+class PersistError(RenewerError):
     """A standing record is missing, malformed or does not authorise us; one readable line."""
 
 

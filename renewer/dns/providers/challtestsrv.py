@@ -14,9 +14,9 @@ told apart through the management API, so before clearing, the name is read
 over DNS (the propagation nameservers, else challtestsrv's default DNS port
 8053 on the management host; the first that answers) and every value that is
 not one of ours is written back at once. Their absence lasts two HTTP calls
-on 127.0.0.1; it cannot be zero with this API (issue 12: before, they were
-simply removed). If no server answers, the name is cleared as before, with a
-warning: an extra value of ours would be harmless, but a value left behind
+on 127.0.0.1; it cannot be zero with this API (removing them all, the
+simple way, would wipe other writers' values). If no server answers, the name
+is cleared, with a warning: an extra value of ours would be harmless, but a value left behind
 forever is not what a cleanup is for.
 """
 

@@ -36,6 +36,7 @@ from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 
 from renewer.core import retry
+from renewer.core.errors import RenewerError
 from renewer.dns.contract import DnsError, DnsProvider, absolute, holding_zone
 from renewer.dns.providers import httpretry
 from renewer.dns.providers.txt import quote_txt, unquote_txt
@@ -80,7 +81,7 @@ def _session(credentials_file: str | None) -> requests.Session:
     return session
 
 
-class _Conflict(Exception):
+class _Conflict(RenewerError):
     """The set changed between our read and our change (412/409): read again."""
 
 

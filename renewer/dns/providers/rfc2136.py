@@ -92,7 +92,7 @@ class Rfc2136Provider(DnsProvider):
         if self.tsig_name and self.tsig_secret:
             if self._signer is None:
                 secret = self.tsig_secret.resolve()
-                # issue 12: the codec's "Incorrect padding" named neither setting nor variable
+                # the codec's "Incorrect padding" would name neither setting nor variable
                 decode_base64(secret, f"dns.tsig.secret (the value of {self.tsig_secret})")
                 keyring = dns.tsigkeyring.from_text({self.tsig_name: secret})
                 self._signer = keyring, dns.name.from_text(self.tsig_name)

@@ -151,9 +151,6 @@ class KeyVaultStore(CertificateStore):
         return vault_errors(self.vault_url, subject)
 
     # -- reading -----------------------------------------------------------------------------
-    def list_current(self) -> dict[str, StoredCertificate]:
-        return {stored.name: stored for stored in self.iter_current()}
-
     def iter_current(self) -> Iterator[StoredCertificate]:
         """One paged list (25 per page at most, read as JSON: listing.py), yielded as it comes."""
         with self._errors("the certificate list"):

@@ -1,4 +1,4 @@
-"""A Key Vault certificate's versions, for ``renewer verify`` (issue 15).
+"""A Key Vault certificate's versions, for ``renewer verify`` (which version an endpoint serves).
 
 One paged ``GET /certificates/{name}/versions`` call: each item carries the
 version's SHA-1 thumbprint (``x5t``), its dates and its tags, which is what

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from renewer.cli import main
-from renewer.config import fields as config_schema
+from renewer.config import fields
 from renewer.config import schema as generated_schema
 from renewer.config.directories import ALIASES, resolve_directory
 from renewer.config.fields import SECTIONS, TYPED, Field, all_keys
@@ -215,8 +215,8 @@ def test_minimal_config_gets_every_default(tmp_path: Path) -> None:
 
 
 def test_azure_cloud_names_map_to_the_models_clouds(tmp_path: Path) -> None:
-    assert set(config_schema.CLOUD_NAMES.values()) == set(AZURE_CLOUDS)
-    assert {c.config_name for c in AZURE_CLOUDS.values()} == set(config_schema.CLOUD_NAMES)
+    assert set(fields.CLOUD_NAMES.values()) == set(AZURE_CLOUDS)
+    assert {c.config_name for c in AZURE_CLOUDS.values()} == set(fields.CLOUD_NAMES)
     path = tmp_path / "c.yaml"
     dns = "{type: azure, subscription_id: 00000000-0000-0000-0000-000000000000, "
     dns += "resource_group: dns}"

@@ -46,7 +46,8 @@ def capped_run(tmp_path: Path, lefts: dict[str, timedelta | None]) -> RunReport:
             issued = datetime.now(UTC) + left - 90 * DAY
             stored[name] = store.issue(s, lambda c, at=issued: LocalCA().finalize(c, issued_at=at))
     the_plan = make_plan(specs, stored, datetime.now(UTC), {}, force=True)
-    results = Executor(Services(), max_new_orders=0).execute(the_plan)
+    with Services() as services:
+        results = Executor(services, max_new_orders=0).execute(the_plan)
     return RunReport(plan=the_plan, results=results)
 
 

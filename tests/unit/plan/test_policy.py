@@ -116,3 +116,67 @@ def test_expired_and_revoked_are_due() -> None:
     )
     revoked = replace(stored_for(s), revoked=True)
     assert renewal_due(revoked, s, None, NOW).reason == "current certificate was revoked"
+
+
+# -- run cadence: renew in the run before the one that would be too late -------------
+HOUR = timedelta(hours=1)
+
+
+def test_a_renewal_time_before_the_next_run_is_renewed_now() -> None:
+    # step-ca's 24-hour certificate, issued at a 05:17 run: due at 16 h (a third left).
+    s = spec()
+    issued = NOW - 12 * HOUR  # this is the 17:17 run
+    current = stored_for(s, issued=issued, lifetime=24 * HOUR)
+    decision = renewal_due(current, s, None, NOW)
+    assert decision.due, decision.reason
+    assert "before the next run (runs every 12 hours, up to 60 minutes late)" in decision.reason
+    # At the 05:17 run it was not due: the next run (17:17 + 1 h slack) comes before 21:17.
+    earlier = renewal_due(current, s, None, issued)
+    assert not earlier.due and earlier.renew_at == issued + 16 * HOUR
+
+
+def test_the_run_before_is_the_last_that_renews_in_time() -> None:
+    s = spec()
+    current = stored_for(s, issued=NOW - timedelta(days=50))  # due at day 60
+    renew_at = current.not_after - timedelta(days=30)
+    assert not renewal_due(current, s, None, renew_at - 14 * HOUR).due
+    assert renewal_due(current, s, None, renew_at - 12 * HOUR).due  # 12 h + 1 h slack
+    daily = replace(s, run_every=24 * HOUR, run_slack=2 * HOUR)
+    assert renewal_due(current, daily, None, renew_at - 25 * HOUR).due
+
+
+def test_an_ari_pick_before_the_next_run_inside_the_window_is_renewed_now() -> None:
+    s = spec()
+    current = stored_for(s)
+    opened = RenewalInfo(NOW - HOUR, NOW + timedelta(days=2))
+    pick_soon = RenewalInfo(NOW - HOUR, NOW + 6 * HOUR)  # the pick is within 6 h
+    assert renewal_due(current, s, pick_soon, NOW).due
+    decision = renewal_due(current, s, opened, NOW)
+    from renewer.plan.policy import ari_pick as pick_of
+
+    assert decision.due == (pick_of(opened, "aki.serial") < NOW + 13 * HOUR)
+
+
+def test_a_window_that_opens_before_the_next_run_is_left_to_that_run() -> None:
+    s = spec()
+    later = RenewalInfo(NOW + 2 * HOUR, NOW + timedelta(days=2))
+    decision = renewal_due(stored_for(s), s, later, NOW)
+    assert not decision.due  # the next run lands inside the window, at the CA's time
+    closing = RenewalInfo(NOW + 2 * HOUR, NOW + 10 * HOUR)  # over before the next run
+    assert renewal_due(stored_for(s), s, closing, NOW).due
+
+
+def test_too_short_a_lifetime_for_the_cadence_is_warned_with_the_cadence_it_needs() -> None:
+    s = spec()
+    current = stored_for(s, issued=NOW - HOUR, lifetime=24 * HOUR)
+    decision = renewal_due(current, s, None, NOW)
+    assert not decision.due
+    assert (
+        "warning: 8 hours between the renewal point and expiry hold fewer than two runs "
+        "every 12 hours (lifetime 24 hours): set run_every to 4 hours or less"
+    ) in decision.reason
+    fits = replace(s, run_every=4 * HOUR, run_slack=HOUR)
+    assert "warning" not in renewal_due(current, fits, None, NOW).reason
+    # Six-day certificates at a 12 h cadence: two days between renewal point and expiry.
+    six = stored_for(s, issued=NOW - HOUR, lifetime=timedelta(days=6))
+    assert "warning" not in renewal_due(six, s, None, NOW).reason

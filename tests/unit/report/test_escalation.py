@@ -25,6 +25,11 @@ def dates(lifetime: timedelta, left: timedelta) -> tuple[datetime, datetime]:
     return not_after - lifetime, not_after
 
 
+def test_short_lifetimes_say_the_time_of_day_and_hours() -> None:
+    found = classify_expiry(*dates(DAY, timedelta(hours=5, minutes=30)), NOW)
+    assert found.words == "at risk: expires in 5 hours (2026-11-28 17:30 UTC)"
+
+
 @pytest.mark.parametrize(
     ("lifetime", "left", "level", "severity"),
     [
@@ -41,9 +46,15 @@ def dates(lifetime: timedelta, left: timedelta) -> tuple[datetime, datetime]:
         (365 * DAY, 100 * DAY, "warning", Severity.WARNING),
         (365 * DAY, 19 * DAY, "warning", Severity.WARNING),
         (365 * DAY, 18 * DAY, "error", Severity.CRITICAL),
-        # 6-day certificates: 4 days left is over a third; under 3 days is critical
+        # 6-day certificates: scaled to the lifetime (a third is 2 days, a tenth 14.4 hours)
         (6 * DAY, 4 * DAY, "warning", Severity.WARNING),
-        (6 * DAY, timedelta(days=2, hours=23), "error", Severity.CRITICAL),
+        (6 * DAY, timedelta(days=2, hours=23), "warning", Severity.WARNING),
+        (6 * DAY, timedelta(days=1), "warning", Severity.AT_RISK),
+        (6 * DAY, timedelta(hours=14), "error", Severity.CRITICAL),
+        # step-ca's 24-hour certificates: at risk from 8 hours left, critical under 2.4
+        (DAY, timedelta(hours=12), "warning", Severity.WARNING),
+        (DAY, timedelta(hours=6), "warning", Severity.AT_RISK),
+        (DAY, timedelta(hours=2), "error", Severity.CRITICAL),
         # 30-day certificates: at risk from 10 days left, critical under 3 days
         (30 * DAY, 11 * DAY, "warning", Severity.WARNING),
         (30 * DAY, 9 * DAY, "warning", Severity.AT_RISK),

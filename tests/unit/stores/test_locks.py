@@ -216,7 +216,8 @@ def blocked_run(tmp_path: Path, left: timedelta, record: str | None) -> RunRepor
     the_plan = make_plan([s], {s.name: stored}, datetime.now(UTC), {}, force=True)
     fd = foreign_flock(tmp_path / s.name / ".lock", record)
     try:
-        results = Executor(Services()).execute(the_plan)
+        with Services() as services:
+            results = Executor(services).execute(the_plan)
     finally:
         os.close(fd)
     return RunReport(plan=the_plan, results=results)

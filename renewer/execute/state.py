@@ -1,0 +1,137 @@
+"""The state a plan starts from: one listing per store and the CA's renewal windows.
+
+A store with thousands of certificates pages its listing in slowly, so the
+renewal-info questions start while the listing is still coming in. Advice
+only: a CA that does not answer leaves the lifetime rule in charge.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from renewer.core import renewal_window
+from renewer.core.adoption import ca_changed
+from renewer.core.errors import describe_error
+from renewer.core.models import CertificateSpec, RenewalInfo, StoredCertificate
+from renewer.core.retry import Deadline
+from renewer.core.settings import StoreSettings
+from renewer.execute.services import Services
+
+log = logging.getLogger(__name__)
+
+ARI_CONCURRENCY = 16
+# Renewal info is advice: a lookup (with the directory fetch it may need) that
+# takes longer falls back to the lifetime rule, and a CA that did not answer
+# is not asked again in this run (renewer.acme.transport).
+ARI_DEADLINE = 10.0
+
+
+@dataclass(frozen=True)
+class State:
+    """What the stores hold, what the CA suggests, and what could not be read.
+
+    ``renewal_info`` holds every window the plan uses; ``asked`` names those
+    the CA was asked for in this run (the others were remembered in the store
+    and still within their Retry-After), which a renewing run writes back.
+    """
+
+    stored: Mapping[str, StoredCertificate]
+    renewal_info: Mapping[str, RenewalInfo]
+    unreadable: Mapping[str, str] = field(default_factory=dict)  # certificate -> error
+    asked: frozenset[str] = frozenset()
+
+
+def read_state(
+    specs: Collection[CertificateSpec], services: Services, refresh: bool = False
+) -> State:
+    """One listing per store; renewal-info lookups start as listed certificates arrive.
+
+    A store with thousands of certificates pages its listing in slowly (Key
+    Vault: 25 per page, one page after the other), so the CA's renewal windows
+    are fetched concurrently while the listing is still coming in. A window
+    the store remembers is used without asking until its Retry-After passes
+    (``refresh``: ask the CA anyway).
+    """
+    stored: dict[str, StoredCertificate] = {}
+    remembered: dict[str, RenewalInfo] = {}
+    unreadable: dict[str, str] = {}
+    by_store: dict[StoreSettings, list[CertificateSpec]] = {}
+    for spec in specs:
+        by_store.setdefault(spec.store, []).append(spec)
+    by_name = {spec.name.lower(): spec for spec in specs}
+    now = datetime.now(UTC)
+    with ThreadPoolExecutor(ARI_CONCURRENCY, thread_name_prefix="ari") as pool:
+        lookups: dict[str, Future[RenewalInfo | None]] = {}
+        for group in by_store.values():
+            listed: list[str] = []
+            try:
+                store = services.stores.get(group[0].store)
+                for current in store.iter_current():
+                    wanted = by_name.get(current.name.lower())
+                    if wanted is not None and wanted.adopt and not current.managed:
+                        # To be adopted: one GET for the leaf (names, key type), so the plan
+                        # can say what the adoption changes. Only during a migration.
+                        current = store.current(current.name) or current
+                    stored[current.name] = current
+                    listed.append(current.name)
+                    if wanted is None or not _ari_applies(wanted, current, now):
+                        continue
+                    known = current.renewal_info
+                    if known is not None and not refresh and renewal_window.fresh(known, now):
+                        remembered[wanted.name] = known
+                    else:
+                        lookups[wanted.name] = pool.submit(_lookup, wanted, current, services)
+            except Exception as exc:
+                for spec in group:
+                    unreadable[spec.name] = describe_error(exc)
+                for name in listed:
+                    stored.pop(name, None)
+                continue
+        found = {name: future.result() for name, future in lookups.items()}
+    asked = {name: info for name, info in found.items() if info is not None}
+    renewal_info = {
+        name: info for name, info in {**remembered, **asked}.items() if name not in unreadable
+    }
+    if remembered or lookups:
+        log.info(
+            "renewal info: %d remembered in the store, %d asked of the CA",
+            len(remembered),
+            len(lookups),
+        )
+    return State(stored, renewal_info, unreadable, frozenset(asked) - set(unreadable))
+
+
+def _ari_applies(spec: CertificateSpec, current: StoredCertificate, now: datetime) -> bool:
+    """ARI is asked for live certificates the same CA issued and that carry an ARI id.
+
+    A certificate to be adopted counts when the tool that issued it recorded the
+    config's CA host (acmebot's endpoint tag).
+    """
+    adopted = (
+        spec.adopt
+        and not current.managed
+        and current.foreign is not None
+        and not ca_changed(spec, current)
+    )
+    return bool(
+        current.ari_cert_id
+        and not current.damage
+        and (current.directory == spec.acme.directory or adopted)
+        and current.not_after > now
+    )
+
+
+def _lookup(
+    spec: CertificateSpec, current: StoredCertificate, services: Services
+) -> RenewalInfo | None:
+    try:
+        store = services.stores.get(spec.store)
+        account = services.account(spec.acme, store)
+        return account.renewal_info(str(current.ari_cert_id), Deadline.after(ARI_DEADLINE))
+    except Exception as exc:  # ARI is advice: fall back to the lifetime rule
+        log.warning("%s: %s; using the lifetime rule", spec.name, describe_error(exc))
+        return None
