@@ -25,6 +25,16 @@ class AzureDnsSettings(ProviderSettings):
         ),
     )
     azure: AzureSettings  # the top-level ``azure`` section: cloud, endpoints, trust
+    manage_caa: bool = setting(  # added later and names no TXT record: not in the journal's name
+        default=False,
+        identity=False,
+        accepts=("bool",),
+        description=(
+            "Write the CAA records that allow this CA, this account and dns-01 at the apex "
+            "of each zone renewer issues for, beside the zone's other CAA records (which are "
+            "kept). Needs Microsoft.Network/dnsZones/CAA/read and /write."
+        ),
+    )
 
 
 TYPE = SettingsType(
