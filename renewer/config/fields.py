@@ -35,7 +35,7 @@ from renewer.config.types import notifiers
 from renewer.config.types.base import fields_of
 from renewer.config.types.registry import TYPES
 from renewer.core.models import HSM_SUFFIX, KEY_TYPES, Challenge, ReportMode
-from renewer.core.settings import AZURE_CLOUDS
+from renewer.core.settings import AZURE_CLOUDS, PropagationSettings
 
 __all__ = ["SECTIONS", "TYPED", "Context", "Field", "all_keys", "typed_table"]
 
@@ -208,7 +208,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "nameservers": Field(
             "list",
             convert=plain(parse_host_port),
-            default=(),
+            default=PropagationSettings.nameservers,  # the settings' defaults, not repeated
             unique=True,
             description=(
                 "Servers to poll (host or host:port, port 53 by default) instead of the "
@@ -218,13 +218,13 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "timeout": Field(
             convert=SECONDS,
             accepts=NUMBER,
-            default=120.0,
+            default=PropagationSettings.timeout,
             description="Give up after this long (default 120s).",
         ),
         "interval": Field(
             convert=SECONDS,
             accepts=NUMBER,
-            default=2.0,
+            default=PropagationSettings.interval,
             description="Poll this often (default 2s).",
         ),
     },

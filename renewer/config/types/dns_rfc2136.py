@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from renewer.config.convert import SECRET, base64_secret, plain
 from renewer.config.domains import normalise_zone, parse_host_port
@@ -10,7 +10,7 @@ from renewer.config.types.base import DnsAbout, SettingsType, setting, settings
 from renewer.core.settings import ProviderSettings, SecretRef
 
 TsigAlgorithm = Literal["hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha1"]
-ALGORITHMS: tuple[TsigAlgorithm, ...] = ("hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha1")
+ALGORITHMS: tuple[TsigAlgorithm, ...] = get_args(TsigAlgorithm)
 
 
 @settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from renewer.config.convert import existing_file, plain
 from renewer.config.names import check_vault_url
@@ -15,9 +15,9 @@ from renewer.core.settings import AzureSettings, BackendSettings
 KeyMode = Literal["csr", "import"]
 ContentType = Literal["pkcs12", "pem"]
 SoftDeleted = Literal["recover", "fail"]
-KEY_MODES: tuple[KeyMode, ...] = ("csr", "import")
-CONTENT_TYPES: tuple[ContentType, ...] = ("pkcs12", "pem")
-SOFT_DELETED: tuple[SoftDeleted, ...] = ("recover", "fail")
+KEY_MODES: tuple[KeyMode, ...] = get_args(KeyMode)
+CONTENT_TYPES: tuple[ContentType, ...] = get_args(ContentType)
+SOFT_DELETED: tuple[SoftDeleted, ...] = get_args(SoftDeleted)
 
 
 def _build(values: Mapping[str, Any], ctx: BuildContext) -> KeyVaultSettings:

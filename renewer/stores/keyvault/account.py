@@ -55,7 +55,7 @@ class AccountSecret:
     """Load and save ACME account records in one vault."""
 
     def __init__(
-        self, client: SecretClient, vault_url: str, on_soft_deleted: str = "recover"
+        self, client: SecretClient, vault_url: str, on_soft_deleted: str
     ) -> None:
         self.client = client
         self.vault_url = vault_url

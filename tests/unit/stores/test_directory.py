@@ -87,7 +87,7 @@ def test_account_round_trip_is_private(tmp_path: Path) -> None:
 
 
 def test_an_account_with_a_pending_rollover_key_keeps_both(tmp_path: Path) -> None:
-    store = DirectoryStore(tmp_path)
+    store = DirectoryStore(DirectorySettings(tmp_path))
     record = AccountRecord("https://ca/dir", '{"kty": "EC", "d": "old"}', "https://ca/a/1")
     store.save_account(AccountRecord(record.directory, record.key_json, record.uri, '{"d": "new"}'))
     loaded = store.load_account("https://ca/dir")
