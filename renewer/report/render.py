@@ -208,8 +208,11 @@ def orphan_lines(orphans: Sequence[Orphan], now: datetime, *, markdown: bool = F
 
 # -- text --------------------------------------------------------------------
 def plan_line(action: Action, width: int = 0) -> str:
+    stored, listed = action.stored, bool(action.spec.fallbacks)  # several CAs: say whose it is
+    issuer = f" [issued by {stored.directory}]" if listed and stored and stored.directory else ""
     return (
-        f"  {SYMBOLS[action.kind]} {action.kind.value:<5}  {action.name:<{width}}  {action.reason}"
+        f"  {SYMBOLS[action.kind]} {action.kind.value:<5}  {action.name:<{width}}  "
+        f"{action.reason}{issuer}"
     )
 
 
