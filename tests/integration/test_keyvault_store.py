@@ -125,7 +125,9 @@ def secret_client(kv: KeyVaultStandIn) -> SecretClient:
 
 
 def direct_store(kv: KeyVaultStandIn) -> KeyVaultStore:
-    return KeyVaultStore(kv.url, kv.credential(), AzureSettings(ca_bundle=kv.ca_bundle))
+    return KeyVaultStore(
+        KeyVaultSettings(kv.url, AzureSettings(ca_bundle=kv.ca_bundle)), kv.credential()
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -458,7 +460,9 @@ def test_forbidden_certificate_fails_alone_with_one_clear_line(rig: Rig) -> None
     ],
 )
 def test_unreachable_vault_is_one_line(keyvault: KeyVaultStandIn, url: str, expected: str) -> None:
-    store = KeyVaultStore(url, keyvault.credential(), AzureSettings(), retry_total=0)
+    store = KeyVaultStore(
+        KeyVaultSettings(url, AzureSettings()), keyvault.credential(), retry_total=0
+    )
     with pytest.raises(StoreError) as caught:
         store.list_current()
     assert str(caught.value) == f"{expected} (the certificate list)"
