@@ -18,11 +18,11 @@ MIN_LINES = 40
 
 # module -> how it is exercised today (only through the callers named).
 NO_TEST_MODULE: dict[str, str] = {
-    "renewer.acme.client": "through execute.executor, execute.order",
     "renewer.acme.registration": "through acme.client (EAB on step-ca: test_core_both_cas)",
     "renewer.config.consumer_entries": "through config.loader",
     "renewer.config.consumers": "through cli.main, config.consumer_entries",
     "renewer.config.extras": "through config.loader (run cadence: unit/config/test_cadence)",
+    "renewer.config.notify": "through config.loader (unit/config/test_notifiers)",
     "renewer.config.durations": "through config.convert, config.loader",
     "renewer.config.endpoints": "through config.loader",
     "renewer.config.lifecycle": "through config.fields",
