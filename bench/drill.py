@@ -102,7 +102,7 @@ def move_windows(ca: Pebble, pems: list[str]) -> None:
 
 
 def replacements(ca: Pebble) -> int:
-    return ca.log_path.read_text(errors="replace").count(REPLACED)
+    return int(ca.log_path.read_text(errors="replace").count(REPLACED))
 
 
 def renewer_drill(n: int, bind: Bind, ca: Pebble, case: Path) -> DrillRow:
@@ -281,7 +281,11 @@ def main() -> int:
             rows.append(DrillRow("lego", lego_mode(conc), n, note="not built (bench/setup.sh)"))
             continue
         case = cases / f"drill-lego-{conc}-{n}"
-        rows.append(with_rig(case, lambda b, c, d, conc=conc: lego_drill(n, b, c, d, conc)))
+
+        def lego(b: Bind, c: Pebble, d: Path, conc: int = conc) -> DrillRow:
+            return lego_drill(n, b, c, d, conc)
+
+        rows.append(with_rig(case, lego))
     for r in rows:
         if r.m is None:
             print(f"drill n={n} {r.tool} ({r.mode}): {r.note}")
