@@ -75,6 +75,8 @@ def make_plan(
         state.renewal_info,
         force=force,
         managed=[s.name for s in specs],
+        no_windows=state.no_windows,
+        refused=state.refused,
     )
     plan = budget.apply(plan, state.stored, state.renewal_info, moment, limits or budget.Limits())
     return plan, state

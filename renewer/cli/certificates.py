@@ -125,7 +125,9 @@ def plan(
         written = write_or_fallback(text, output, "-o")
     else:
         write(text, None)
-    sys.exit(EXIT_FAILED if shown.unreadable or not written else EXIT_OK)
+    # An unreadable store leaves the plan incomplete; a refused certificate would fail.
+    failing = shown.unreadable or bool(shown.report.plan.refused)
+    sys.exit(EXIT_FAILED if failing or not written else EXIT_OK)
 
 
 def _install_cancel(cancel: threading.Event) -> None:

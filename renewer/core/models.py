@@ -226,6 +226,9 @@ class Plan:
     orphaned: tuple[Orphan, ...] = ()
     # The CA's rate limits as budgets: what the plan spends and what it defers.
     budgets: Budgets | None = None
+    # Due certificates the CA cannot issue as configured (a profile it does not offer):
+    # name -> why. They fail without an order; the others go on.
+    refused: Mapping[str, str] = field(default_factory=dict)
 
     def due(self) -> tuple[Action, ...]:
         return tuple(a for a in self.actions if a.changes)

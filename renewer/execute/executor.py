@@ -157,11 +157,19 @@ class Executor:
         results: dict[str, Result] = {}
         held = plan.budgets.deferred if plan.budgets is not None else {}
         self._exempt = plan.budgets.exempt if plan.budgets is not None else frozenset()
-        due = [a for a in plan.actions if a.changes and a.name not in held]
+        due = [
+            a
+            for a in plan.actions
+            if a.changes and a.name not in held and a.name not in plan.refused
+        ]
         for action in plan.actions:
             if action.kind is ActionKind.BLOCKED:  # another tool's: due means due, never unchanged
                 results[action.name] = self._report(
                     self._result(action, Outcome.BLOCKED, error=way_out(action.spec, action.stored))
+                )
+            elif action.changes and action.name in plan.refused:  # the CA cannot issue it
+                results[action.name] = self._report(
+                    self._result(action, Outcome.FAILED, error=plan.refused[action.name])
                 )
             elif action.changes and action.name in held:  # past a rate-limit budget
                 results[action.name] = self._report(

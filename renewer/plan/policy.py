@@ -128,14 +128,17 @@ def renewal_due(
     spec: CertificateSpec,
     ari: RenewalInfo | None,
     now: datetime,
+    *,
+    no_windows: bool = False,
 ) -> Decision:
     """Decide renewal: config change, emergency floor, ARI window, then lifetime share.
 
     Runs come every ``spec.run_every`` (and may start ``spec.run_slack`` late),
     so a renewal time that falls before the next run would start is renewed
-    now: waiting for that run would renew late, or after expiry.
+    now: waiting for that run would renew late, or after expiry. ``no_windows``:
+    the CA offers no renewal windows (no ARI), which the lifetime rule's reason says.
     """
-    decision = _renewal_due(stored, spec, ari, now)
+    decision = _renewal_due(stored, spec, ari, now, no_windows)
     if decision.due or decision.renew_at is None or not stored.dates_known:
         return decision
     warning = cadence_warning(spec, stored.lifetime, decision.renew_at, stored.not_after)
@@ -149,6 +152,7 @@ def _renewal_due(
     spec: CertificateSpec,
     ari: RenewalInfo | None,
     now: datetime,
+    no_windows: bool = False,
 ) -> Decision:
     if stored.revoked:
         return Decision(True, "current certificate was revoked")
@@ -200,6 +204,8 @@ def _renewal_due(
     else:
         threshold = lifetime * DEFAULT_REMAINING_FRACTION
         rule = "renew at 1/3 of lifetime left"
+    if no_windows:
+        rule = f"the CA offers no renewal windows: {rule}"
     renew_at = stored.not_after - threshold
     if remaining <= threshold:
         return Decision(True, f"expires in {describe_delta(remaining)} ({rule})")
