@@ -44,6 +44,7 @@ from renewer.plan import budget, shard
 from renewer.plan.planner import UnknownCertificate
 from renewer.publish import actions as github
 from renewer.report import render as report
+from renewer.report import struggle
 
 if TYPE_CHECKING:
     from renewer.consumers.run import NudgeResult
@@ -271,6 +272,8 @@ class Console(run.RunListener):
         click.echo(report.progress_line(result))
         if result.error and github.in_actions() and self.plan is not None:
             click.echo(result_annotation(result, self.plan))
+        if result.ca_retried:  # succeeded or not, the CA struggled: say it louder than INFO
+            warn(f"{result.name}: {struggle.words(dict(result.ca_retried))}", "CA")
 
     def executed(self, report_: RunReport) -> None:
         click.echo(report.render_text(report_).splitlines()[-1])

@@ -282,3 +282,6 @@ class Result:
     error: str | None = None
     duration: float = 0.0
     holder: LockHolder | None = None  # blocked results: who holds the lock
+    # Transient CA problems this certificate's requests met and retried, as (ACME code,
+    # times) sorted by code: the report says the CA struggled, even when it succeeded.
+    ca_retried: tuple[tuple[str, int], ...] = ()

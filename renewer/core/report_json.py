@@ -52,6 +52,8 @@ class CertificateEntry(TypedDict):
     severity: NotRequired[str]  # failed only: renewer/report/escalation.py Severity
     severity_words: NotRequired[str]
     holder: NotRequired[LockHolderEntry]  # blocked only: who holds the lock
+    # transient CA problems retried for this certificate: ACME code -> times (the CA struggled)
+    ca_retried: NotRequired[dict[str, int]]
 
 
 class LockHolderEntry(TypedDict):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from renewer.acme.client import AcmeFailure
+from renewer.acme.protocol import problem_name
 from renewer.core import retry
 from renewer.core.adoption import ca_changed
 from renewer.core.certs import IssuedChain
@@ -38,6 +39,7 @@ from renewer.dns.journal import Journal, JournalingProvider, dns_identity
 from renewer.dns.propagation import PropagationChecker
 from renewer.execute.order import OrderContext, obtain
 from renewer.execute.services import Services
+from renewer.execute.struggle import Struggle
 from renewer.plan.foreign import way_out
 from renewer.stores.contract import (
     Adopts,
@@ -157,11 +159,8 @@ class Executor:
         results: dict[str, Result] = {}
         held = plan.budgets.deferred if plan.budgets is not None else {}
         self._exempt = plan.budgets.exempt if plan.budgets is not None else frozenset()
-        due = [
-            a
-            for a in plan.actions
-            if a.changes and a.name not in held and a.name not in plan.refused
-        ]
+        apart = held.keys() | plan.refused.keys()  # deferred or refused: no order
+        due = [a for a in plan.actions if a.changes and a.name not in apart]
         for action in plan.actions:
             if action.kind is ActionKind.BLOCKED:  # another tool's: due means due, never unchanged
                 results[action.name] = self._report(
@@ -241,8 +240,9 @@ class Executor:
 
     def _run_guarded(self, action: Action) -> Result:
         started = time.monotonic()
+        struggle = Struggle()
         try:
-            result = self._run(action, started, Deadline.after(self.cert_deadline))
+            result = self._run(action, started, Deadline.after(self.cert_deadline), struggle)
         except Exception as exc:  # one certificate's failure never stops the others
             log.debug("%s: %s", action.name, exc.__class__.__name__, exc_info=True)
             outcome = outcome_of(exc)
@@ -253,9 +253,11 @@ class Executor:
                 duration=time.monotonic() - started,
             )
             result = dataclasses.replace(result, **outcome.details(exc))
-        return self._report(result)
+        return self._report(dataclasses.replace(result, ca_retried=struggle.counts()))
 
-    def _run(self, action: Action, started: float, deadline: Deadline) -> Result:
+    def _run(
+        self, action: Action, started: float, deadline: Deadline, struggle: Struggle
+    ) -> Result:
         if self.cancel.is_set():
             raise Cancelled("run cancelled")
         spec = action.spec
@@ -287,6 +289,7 @@ class Executor:
                 checker=PropagationChecker(spec.dns.propagation, self.cancel, deadline),
                 cancel=self.cancel,
                 deadline=deadline,
+                on_transient=struggle.note,
             )
             replaces = _replaces(spec, current)
             free = replaces is not None and action.name in self._exempt
@@ -340,13 +343,18 @@ class Executor:
                 deadline=context.deadline,
                 cancel=self.cancel,
                 retry_on=lambda error: isinstance(error, AcmeFailure) and error.transient,
-                on_retry=lambda error, delay: log.warning(
-                    "%s: %s; new order in %.1fs", spec.name, error, delay
-                ),
+                on_retry=lambda error, delay: _new_order(context, spec.name, error, delay),
             )
             return _with_window(chain, context, spec.name)
 
         return store.issue(spec, finalize)
+
+
+def _new_order(context: OrderContext, name: str, error: BaseException, delay: float) -> None:
+    """A transient failure that outlived the request's retries: said, counted, ordered again."""
+    log.warning("%s: %s; new order in %.1fs", name, error, delay)
+    if context.on_transient is not None:
+        context.on_transient(problem_name(error))
 
 
 def _with_window(chain: IssuedChain, context: OrderContext, name: str) -> IssuedChain:

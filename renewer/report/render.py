@@ -24,7 +24,7 @@ from renewer.core.models import (
     Result,
 )
 from renewer.core.report_json import CertificateEntry, LockHolderEntry, ReportBody, Summary
-from renewer.report import escalation, timeline
+from renewer.report import escalation, struggle, timeline
 from renewer.report.model import RunReport
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -94,6 +94,8 @@ def _entry(action: Action | None, result: Result | None) -> CertificateEntry:
     }
     if result and result.holder:
         entry["holder"] = _holder(result.holder)
+    if result and result.ca_retried:
+        entry["ca_retried"] = dict(result.ca_retried)
     if action is not None:
         entry["run_every_seconds"] = action.spec.run_every.total_seconds()
     return entry
@@ -318,6 +320,7 @@ def markdown_from_body(body: ReportBody, extra: Sequence[str] = ()) -> str:
             "**At risk or worse:** "
             + ", ".join(f"{_outside(r['name'])} ({FLAGGED[r['severity']]})" for r in flagged),
         ]
+    lines += struggle.markdown_lines(rows)
     lines += ["", "| Certificate | Action | Reason | Result | Expiry |", "|---|---|---|---|---|"]
     for row in rows:
         result = _cell(str(row.get("result") or "—"))
@@ -338,6 +341,7 @@ def markdown_from_body(body: ReportBody, extra: Sequence[str] = ()) -> str:
             result = f"❌ {error}"
         elif row.get("result") == Outcome.SUCCEEDED.value:
             result = "✅ " + (f"serial {_outside(row['serial'])}" if row.get("serial") else "")
+        result += struggle.cell_note(row)
         expiry = _cell((row.get("not_after") or "")[:16].replace("T", " "))  # with the time
         lines.append(
             f"| {_outside(row.get('name'))} | {_cell(row.get('action'))} | "
