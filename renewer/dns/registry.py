@@ -80,6 +80,7 @@ def make_provider(settings: DnsSettings) -> DnsProvider:
                 azure.resource_group,
                 signin.azure_credential(azure.azure),
                 azure.azure,
+                azure.manage_caa,
             )
         case PluginSettings():
             return _plugin(settings.type, settings.provider)

@@ -341,10 +341,7 @@ class DirectoryStore(CertificateStore):
         if not path.exists():
             return None
         try:
-            data = json.loads(path.read_text())
-            return AccountRecord(
-                directory=str(data["directory"]), key_json=str(data["key"]), uri=data.get("uri")
-            )
+            return AccountRecord.from_body(json.loads(path.read_text()))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             what = f"missing {exc}" if isinstance(exc, KeyError) else exc.__class__.__name__
             raise StoreError(f"{path}: unreadable ACME account file ({what})") from None
@@ -352,8 +349,7 @@ class DirectoryStore(CertificateStore):
     def save_account(self, record: AccountRecord) -> None:
         path = self._account_path(record.directory)
         make_dirs(path.parent)
-        body = {"directory": record.directory, "uri": record.uri, "key": record.key_json}
-        _write_file(path, json.dumps(body, indent=2).encode(), SECRET_MODE)
+        _write_file(path, json.dumps(record.body(), indent=2).encode(), SECRET_MODE)
 
     def journal_dir(self) -> Path:
         """Where runs journal the TXT values they present (renewer.dns.journal)."""

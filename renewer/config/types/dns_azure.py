@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from renewer.config.convert import Field, plain
@@ -19,6 +19,8 @@ class AzureDnsSettings(ProviderSettings):
     subscription_id: str
     resource_group: str
     azure: AzureSettings  # the top-level ``azure`` section: cloud, endpoints, trust
+    # Added later and names no TXT record: left out of the journal's identity of the setting.
+    manage_caa: bool = field(default=False, metadata={"dns_identity": False})
 
 
 FIELDS = {
@@ -36,11 +38,22 @@ FIELDS = {
             "'.', '(' or ')', not ending with '.' (Azure's rule)."
         ),
     ),
+    "manage_caa": Field(
+        accepts=("bool",),
+        default=False,
+        description=(
+            "Write the CAA records that allow this CA, this account and dns-01 at the apex "
+            "of each zone renewer issues for, beside the zone's other CAA records (which are "
+            "kept). Needs Microsoft.Network/dnsZones/CAA/read and /write."
+        ),
+    ),
 }
 
 
 def build(values: Mapping[str, Any], ctx: BuildContext) -> AzureDnsSettings:
-    return AzureDnsSettings(values["subscription_id"], values["resource_group"], ctx.azure)
+    return AzureDnsSettings(
+        values["subscription_id"], values["resource_group"], ctx.azure, values["manage_caa"]
+    )
 
 
 TYPE = SettingsType("dns", "azure", "Azure DNS", FIELDS, build)

@@ -81,6 +81,19 @@ def test_account_round_trip_is_private(tmp_path: Path) -> None:
     assert "_accounts" not in store.list_current()
 
 
+def test_an_account_with_a_pending_rollover_key_keeps_both(tmp_path: Path) -> None:
+    store = DirectoryStore(tmp_path)
+    record = AccountRecord("https://ca/dir", '{"kty": "EC", "d": "old"}', "https://ca/a/1")
+    store.save_account(AccountRecord(record.directory, record.key_json, record.uri, '{"d": "new"}'))
+    loaded = store.load_account("https://ca/dir")
+    assert loaded is not None and loaded.pending_key_json == '{"d": "new"}'
+    assert loaded.key_json == record.key_json and "new" not in repr(loaded)
+    store.save_account(record)  # promoted or abandoned: the pending key is gone from the file
+    (path,) = (tmp_path / "_accounts").iterdir()
+    assert "pending_key" not in path.read_text()
+    assert store.load_account("https://ca/dir") == record
+
+
 def test_mark_revoked_is_seen_by_next_listing(tmp_path: Path) -> None:
     store, ca, s = DirectoryStore(tmp_path), LocalCA(), spec()
     store.issue(s, ca.finalize)
