@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from renewer.core.models import CertificateSpec, RenewalInfo, StoredCertificate
-from renewer.core.timefmt import minute
+from renewer.core.timefmt import minute, span
 
 EMERGENCY_FRACTION = 1 / 20
 EMERGENCY_FLOOR = timedelta(days=3)
@@ -29,15 +29,8 @@ class Decision:
 
 
 def describe_delta(delta: timedelta) -> str:
-    """Human wording for a span: '12 days', '5 hours', '40 minutes'."""
-    seconds = abs(delta.total_seconds())
-    if seconds >= 2 * 86400:
-        return f"{int(seconds // 86400)} days"
-    if seconds >= 2 * 3600:
-        return f"{int(seconds // 3600)} hours"
-    if seconds >= 120:
-        return f"{int(seconds // 60)} minutes"
-    return f"{int(seconds)} seconds"
+    """Human wording for a span: '12 days', '5 hours', '40 minutes' (``timefmt.span``)."""
+    return span(delta)
 
 
 def config_changes(spec: CertificateSpec, stored: StoredCertificate) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from renewer.core import escape, timefmt
@@ -190,15 +190,19 @@ def orphan_lines(orphans: Sequence[Orphan], now: datetime, *, markdown: bool = F
     for orphan in orphans:
         name = escape.inert(orphan.name, escape.Target.MARKDOWN) if markdown else orphan.name
         left = orphan.not_after - now
+        short = left < timedelta(days=2)  # the span is in hours: say the time of day too
+        expiry = (timefmt.minute if short else timefmt.day)(orphan.not_after)
         line = (
             f"orphaned {name}: issued by renewer, no longer in certificates.yaml, never "
-            f"touched; expires {timefmt.day(orphan.not_after)}"
+            f"touched; expires {expiry}"
         )
         if left <= ORPHAN_WARNING:
-            days = max(0, left.days)
             warn = "⚠️ " if markdown else "warning: "
+            when = (
+                f"in {timefmt.span(left)}" if left > timedelta(0) else f"{timefmt.span(left)} ago"
+            )
             line = (
-                f"{warn}{line}, in {days} days, and nothing renews it: add it back to "
+                f"{warn}{line}, {when}, and nothing renews it: add it back to "
                 "certificates.yaml, or remove it from the store when it is no longer used"
             )
         lines.append(line)
@@ -219,7 +223,7 @@ def progress_line(result: Result) -> str:
         return f"{word:<7} {result.name}: {result.error}"
     detail = result.reason
     if result.outcome is Outcome.SUCCEEDED:
-        expiry = timefmt.day(result.not_after) if result.not_after else ""
+        expiry = timefmt.minute(result.not_after) if result.not_after else ""  # 24 h ones too
         detail = f"serial {result.serial}, valid until {expiry} ({result.duration:.1f}s)"
     return f"{word:<7} {result.name}: {detail}"
 
