@@ -120,6 +120,10 @@ def plan(
         warn(line, "CAA")
     for note in shown.notes:
         click.echo(f"note: {note}", err=True)
+    for name, why in shown.report.plan.refused.items():  # would fail: an error, not a note
+        click.echo(f"error: {name}: {why}", err=True)
+        if github.in_actions():
+            click.echo(github.annotation("error", f"{name}: {why}", title="renewer plan"))
     text = report.RENDERERS[fmt](shown.report)
     written = True
     if output:

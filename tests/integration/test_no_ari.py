@@ -84,6 +84,7 @@ def test_profile_step_ca_does_not_offer_fails_that_certificate_at_plan_time(
 
     text = run_cli("plan", "-c", str(cfg), env=env)
     assert text.code == 1 and f"fails: {why}" in text.stdout, text.output
+    assert f"error: short: {why}" in text.stderr and "plain" not in text.stderr
 
     orders = _count(ca, "/acme/acme/new-order")
     run = run_cli("renew", "-c", str(cfg), "--report", str(tmp_path / "r.json"), env=env)
