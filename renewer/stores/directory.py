@@ -28,6 +28,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from renewer.config.types.store_directory import DirectorySettings
 from renewer.core import renewal_window
 from renewer.core.certs import IssuedChain, generate_key, key_to_pem, make_csr, split_chain
 from renewer.core.models import CertificateSpec, RenewalInfo, StoredCertificate
@@ -213,8 +214,8 @@ def version_from_folder(folder: Path, current: bool) -> StoredVersion:
 class DirectoryStore(CertificateStore):
     """Certificates as PEM files under one root folder."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, settings: DirectorySettings) -> None:
+        self.root = settings.path
 
     def describe(self) -> str:
         return f"directory {self.root}"

@@ -105,7 +105,8 @@ def test_manage_caa_adds_this_ca_and_account_beside_the_zones_other_records(
 
 def _provider(arm: ArmDns, subscription: str = SUBSCRIPTION) -> AzureDnsProvider:
     return AzureDnsProvider(
-        subscription, "dns", StaticToken(arm.token), settings(arm), manage_caa=True
+        AzureDnsSettings(subscription, "dns", settings(arm), manage_caa=True),
+        StaticToken(arm.token),
     )
 
 

@@ -26,6 +26,7 @@ from rig import Challtestsrv, Fault, FaultProxy
 
 from renewer.acme.client import AcmeAccount
 from renewer.acme.keychange import account_answers, signed_by
+from renewer.config.types.store_directory import DirectorySettings
 from renewer.core.settings import AcmeSettings
 from renewer.stores.directory import DirectoryStore
 from tests.integration.runner import REPO, run_cli, write_config
@@ -57,7 +58,7 @@ def _serial(tmp_path: Path) -> bytes:
 def _ca_accepts(tmp_path: Path, proxy: FaultProxy, key_json: str, uri: str) -> bool:
     """Whether the CA takes a POST-as-GET of the account signed by this key."""
     settings = AcmeSettings(directory=proxy.directory_url, ca_bundle=proxy.ca_bundle)
-    account = AcmeAccount(settings, DirectoryStore(tmp_path / "probe"))
+    account = AcmeAccount(settings, DirectoryStore(DirectorySettings(tmp_path / "probe")))
     account.before_register = lambda _why: None
     acme = account.client()  # a throwaway account of its own, for the session
     return account_answers(lambda key: signed_by(acme, key), uri)(JWK.json_loads(key_json))

@@ -32,9 +32,10 @@ from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpRes
 from azure.mgmt.dns import DnsManagementClient
 from azure.mgmt.dns.models import RecordSet, TxtRecord
 
+from renewer.azure import signin
+from renewer.config.types.dns_azure import AzureDnsSettings
 from renewer.core import retry
 from renewer.core.errors import RenewerError
-from renewer.core.settings import AzureSettings
 from renewer.dns.caa import CaaRecord, CaaSet
 from renewer.dns.contract import DnsError, DnsProvider, absolute
 from renewer.dns.providers import azure_caa
@@ -120,16 +121,14 @@ class AzureDnsProvider(DnsProvider):
 
     def __init__(
         self,
-        subscription_id: str,
-        resource_group: str,
-        credential: TokenCredential,
-        azure: AzureSettings,
-        manage_caa: bool = False,
+        settings: AzureDnsSettings,
+        credential: TokenCredential | None = None,  # None: the run's sign-in to its cloud
     ) -> None:
-        self.subscription_id = subscription_id
-        self.manage_caa = manage_caa
-        self.resource_group = resource_group
-        self.azure = azure
+        self.subscription_id = subscription_id = settings.subscription_id
+        self.manage_caa = settings.manage_caa
+        self.resource_group = settings.resource_group
+        self.azure = azure = settings.azure
+        credential = credential or signin.azure_credential(azure)
         endpoint = azure.resolved_arm_endpoint
         options: dict[str, Any] = {}
         if azure.ca_bundle is not None:

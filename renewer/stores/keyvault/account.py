@@ -54,9 +54,7 @@ def _register_account_key(key_json: str | None) -> None:
 class AccountSecret:
     """Load and save ACME account records in one vault."""
 
-    def __init__(
-        self, client: SecretClient, vault_url: str, on_soft_deleted: str = "recover"
-    ) -> None:
+    def __init__(self, client: SecretClient, vault_url: str, on_soft_deleted: str) -> None:
         self.client = client
         self.vault_url = vault_url
         self.on_soft_deleted = on_soft_deleted

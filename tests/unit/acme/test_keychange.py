@@ -17,6 +17,7 @@ from josepy.jws import JWS
 
 from renewer.acme.failures import AcmeFailure
 from renewer.acme.keychange import key_change_request, new_account_key, settle, thumbprint
+from renewer.config.types.store_directory import DirectorySettings
 from renewer.stores.contract import AccountRecord
 from renewer.stores.directory import DirectoryStore
 
@@ -42,7 +43,7 @@ def test_the_inner_jws_is_what_a_ca_verifies() -> None:
 
 def _stored(tmp_path: Path) -> tuple[DirectoryStore, AccountRecord, str, str]:
     old, new = new_account_key().json_dumps(), new_account_key().json_dumps()
-    store = DirectoryStore(tmp_path)
+    store = DirectoryStore(DirectorySettings(tmp_path))
     record = AccountRecord("https://ca.example/dir", old, ACCOUNT, new)
     store.save_account(record)
     return store, record, old, new
