@@ -26,10 +26,6 @@ NO_TEST_MODULE: dict[str, str] = {
     "renewer.consumers.nudges": "through consumers.run",
     "renewer.consumers.render": "through app, cli.certificates",
     "renewer.consumers.run": "through app, cli.certificates",
-    "renewer.dns.propagation": "through execute.executor, execute.order",
-    "renewer.dns.providers.httpretry": "through dns.providers.acmedns, dns.providers.google",
-    "renewer.dns.providers.plugin": "through dns.registry",
-    "renewer.dns.providers.valueset": "through dns.providers.powerdns, dns.providers.route53",
     "renewer.doctor.arm": "through doctor.dns, doctor.vault",
     "renewer.doctor.ca": "through doctor.run",
     "renewer.doctor.caa": "through doctor.run",
@@ -50,10 +46,6 @@ NO_TEST_MODULE: dict[str, str] = {
     "renewer.report.persist": "through app, report.render",
     "renewer.report.timeline": "through report.render (unit/report/test_timeline)",
     "renewer.scaffold.consumer_setup": "through cli.azure",
-    "renewer.stores.keyvault.adoption": "through stores.keyvault.store",
-    "renewer.stores.keyvault.current": "through stores.keyvault.store",
-    "renewer.stores.keyvault.versions": "through stores.keyvault.store",
-    "renewer.stores.keyvault.windows": "through stores.keyvault.store",
     "renewer.stores.material": "through stores.directory",
 }
 
