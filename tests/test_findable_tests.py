@@ -38,12 +38,9 @@ NO_TEST_MODULE: dict[str, str] = {
     "renewer.execute.caa": "through app, doctor.caa",
     "renewer.execute.caa_records": "through cli.caa",
     "renewer.publish.actions": "through app, cli.certificates",
-    "renewer.publish.inventory": "through cli.reports, publish.inventory_pr",
     "renewer.publish.inventory_pr": "through publish.tracking",
-    "renewer.publish.keepalive": "through cli.reports",
     "renewer.report.persist": "through app, report.render",
     "renewer.scaffold.consumer_setup": "through cli.azure",
-    "renewer.stores.material": "through stores.directory",
 }
 
 
