@@ -24,7 +24,6 @@ NO_TEST_MODULE: dict[str, str] = {
     "renewer.consumers.arm": "through consumers.checks, consumers.nudges",
     "renewer.consumers.checks": "through doctor.consumers",
     "renewer.consumers.nudges": "through consumers.run",
-    "renewer.consumers.render": "through app, cli.certificates",
     "renewer.consumers.run": "through app, cli.certificates",
     "renewer.doctor.arm": "through doctor.dns, doctor.vault",
     "renewer.doctor.ca": "through doctor.run",
@@ -37,9 +36,7 @@ NO_TEST_MODULE: dict[str, str] = {
     "renewer.execute.adopt": "through cli.adopt",
     "renewer.execute.caa": "through app, doctor.caa",
     "renewer.execute.caa_records": "through cli.caa",
-    "renewer.publish.actions": "through app, cli.certificates",
     "renewer.publish.inventory_pr": "through publish.tracking",
-    "renewer.report.persist": "through app, report.render",
     "renewer.scaffold.consumer_setup": "through cli.azure",
 }
 
