@@ -24,7 +24,6 @@ NO_TEST_MODULE: dict[str, str] = {
     "renewer.consumers.arm": "through consumers.checks, consumers.nudges",
     "renewer.consumers.checks": "through doctor.consumers",
     "renewer.consumers.nudges": "through consumers.run",
-    "renewer.consumers.run": "through app, cli.certificates",
     "renewer.doctor.arm": "through doctor.dns, doctor.vault",
     "renewer.doctor.ca": "through doctor.run",
     "renewer.doctor.caa": "through doctor.run",
