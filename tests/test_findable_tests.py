@@ -32,10 +32,8 @@ NO_TEST_MODULE: dict[str, str] = {
     "renewer.doctor.signin": "through doctor.run",
     "renewer.doctor.vault": "through doctor.run",
     "renewer.execute.accounts": "through cli.account, execute.services",
-    "renewer.execute.adopt": "through cli.adopt",
     "renewer.execute.caa": "through app, doctor.caa",
     "renewer.execute.caa_records": "through cli.caa",
-    "renewer.publish.inventory_pr": "through publish.tracking",
     "renewer.scaffold.consumer_setup": "through cli.azure",
 }
 
