@@ -34,7 +34,6 @@ NO_TEST_MODULE: dict[str, str] = {
     "renewer.execute.accounts": "through cli.account, execute.services",
     "renewer.execute.caa": "through app, doctor.caa",
     "renewer.execute.caa_records": "through cli.caa",
-    "renewer.scaffold.consumer_setup": "through cli.azure",
 }
 
 
