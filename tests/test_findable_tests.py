@@ -20,19 +20,15 @@ MIN_LINES = 40
 NO_TEST_MODULE: dict[str, str] = {
     "renewer.acme.client": "through execute.executor, execute.order",
     "renewer.acme.registration": "through acme.client (EAB on step-ca: test_core_both_cas)",
-    "renewer.config.lifecycle": "through config.fields",
     "renewer.consumers.arm": "through consumers.checks, consumers.nudges",
     "renewer.consumers.checks": "through doctor.consumers",
     "renewer.consumers.nudges": "through consumers.run",
     "renewer.doctor.arm": "through doctor.dns, doctor.vault",
     "renewer.doctor.ca": "through doctor.run",
-    "renewer.doctor.caa": "through doctor.run",
     "renewer.doctor.dns": "through doctor.run",
     "renewer.doctor.run": "through cli.doctor",
     "renewer.doctor.signin": "through doctor.run",
     "renewer.doctor.vault": "through doctor.run",
-    "renewer.execute.accounts": "through cli.account, execute.services",
-    "renewer.execute.caa": "through app, doctor.caa",
     "renewer.execute.caa_records": "through cli.caa",
 }
 
