@@ -24,12 +24,9 @@ NO_TEST_MODULE: dict[str, str] = {
     "renewer.consumers.checks": "through doctor.consumers",
     "renewer.consumers.nudges": "through consumers.run",
     "renewer.doctor.arm": "through doctor.dns, doctor.vault",
-    "renewer.doctor.ca": "through doctor.run",
     "renewer.doctor.dns": "through doctor.run",
     "renewer.doctor.run": "through cli.doctor",
-    "renewer.doctor.signin": "through doctor.run",
     "renewer.doctor.vault": "through doctor.run",
-    "renewer.execute.caa_records": "through cli.caa",
 }
 
 
