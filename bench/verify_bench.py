@@ -33,6 +33,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 import yaml  # noqa: E402
 from rig import Blackhole, Nginx, Site, free_port  # noqa: E402
 
+from renewer.config.types.store_directory import DirectorySettings  # noqa: E402
 from renewer.stores.directory import DirectoryStore  # noqa: E402
 from tests.verify.ca import ChainCA, spec_for  # noqa: E402
 
@@ -47,7 +48,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="verify-bench-") as folder:
         root = Path(folder)
-        store = DirectoryStore(root / "certs")
+        store = DirectoryStore(DirectorySettings(root / "certs"))
         ca = ChainCA("bench")
         port = free_port()
         names = [f"site{i}.example.test" for i in range(args.count)]

@@ -69,6 +69,7 @@ def _logging_as_it_was() -> Iterator[None]:
         logger.setLevel(level)
     logging.getLogger().handlers[:] = handlers
 
+
 PebbleFactory = Callable[..., Pebble]
 
 

@@ -27,11 +27,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from josepy.errors import DeserializationError
 from josepy.json_util import field
-from josepy.jwa import ES256, RS256, JWASignature
 from josepy.jwk import JWK, JWKEC
 
 from renewer.acme.failures import AcmeFailure as AcmeFailure
 from renewer.acme.failures import problem_text as problem_text
+from renewer.acme.keychange import account_answers, settle, signing_alg
 from renewer.acme.protocol import AcmeClient as AcmeClient
 from renewer.acme.protocol import Identity
 from renewer.acme.registration import EabRefused, existing_account, register
@@ -75,10 +75,6 @@ class RenewalOrder(messages.NewOrder):
     """newOrder with RFC 9773's ``replaces`` (the ARI id of the certificate renewed)."""
 
     replaces: str | None = field("replaces", omitempty=True)
-
-
-def _account_alg(key: JWK) -> JWASignature:
-    return ES256 if isinstance(key, JWKEC) else RS256
 
 
 class AcmeAccount:
@@ -216,6 +212,10 @@ class AcmeAccount:
         self, directory: messages.Directory, deadline: Deadline
     ) -> tuple[JWK, messages.RegistrationResource]:
         record = self.store.load_account(self.settings.directory)
+        if record is not None and record.pending_key_json and record.uri:
+            # A key rollover stopped before it knew the CA's answer: ask which key it holds.
+            probe = account_answers(lambda k: self._bare_client(directory, k, deadline), record.uri)
+            record = settle(record, probe, self.store)
         if record is not None:
             key = JWK.json_loads(record.key_json)
             regr = existing_account(self._bare_client(directory, key, deadline))
@@ -248,7 +248,7 @@ class AcmeAccount:
     ) -> AcmeClient:
         return AcmeClient(
             directory,
-            Identity(key, _account_alg(key)),
+            Identity(key, signing_alg(key)),
             self.session,
             directory_url=self.settings.directory,
             health=self.health,

@@ -1,7 +1,9 @@
-"""``renewer account show``: each CA's account URL, the identity CAA and dns-persist-01 name.
+"""``renewer account show`` and ``rollover``: each CA's account URL (the identity CAA and
+dns-persist-01 records name), and replacing its key without changing it.
 
-Read from the stores only: no CA is contacted and nothing is registered, so
-it is safe on a plan identity and before a first run.
+``show`` reads the stores only: no CA is contacted and nothing is registered, so
+it is safe on a plan identity and before a first run. ``rollover`` asks the CA
+(renewer.execute.rollover) and needs the identity that may write the account.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import sys
 
 import click
 
-from renewer.cli.common import EXIT_FAILED, EXIT_OK, config_option, load_specs
+from renewer.cli.common import EXIT_FAILED, EXIT_OK, UsageError, config_option, load_specs
 from renewer.cli.main import main
 from renewer.core.errors import describe_error
 from renewer.execute.accounts import each_account, issued_by
@@ -70,3 +72,51 @@ def _line(row: dict[str, object]) -> str:
     if url is None:
         return head + "no account yet (the first renew registers one)"
     return head + f"{url} ({count} certificate(s) issued)"
+
+
+@account.command("rollover")
+@config_option
+@click.option(
+    "--issuer",
+    "issuers",
+    multiple=True,
+    metavar="DIRECTORY",
+    help="Only the account at this CA (a directory URL or alias); default: every account.",
+)
+def rollover(config: str | None, issuers: tuple[str, ...]) -> None:
+    """Replace each ACME account's key (RFC 8555 keyChange); the account URL stays.
+
+    The new key is stored beside the old one before the CA is asked and alone once
+    it answered, so an interrupted rollover leaves a working account: the next
+    run asks the CA which key it holds. Exit 1 when any account was not rolled
+    over (the old key, or the key the CA holds, is kept), 2 on a usage error.
+    """
+    from renewer.config.directories import resolve_directory
+    from renewer.execute.rollover import roll_over
+    from renewer.execute.services import Services
+
+    specs = load_specs(config)
+    try:
+        wanted = {resolve_directory(issuer) for issuer in issuers}
+    except ValueError as exc:
+        raise UsageError(f"--issuer: {exc}") from None
+    with Services() as services:
+        pairs = list(each_account((s.acme, services.stores.get(s.store)) for s in specs))
+        chosen = [(s, store) for s, store in pairs if not wanted or s.directory in wanted]
+        if not chosen:
+            known = ", ".join(sorted({s.directory for s, _ in pairs})) or "none"
+            raise UsageError(f"--issuer names no CA of this configuration (its CAs: {known})")
+        failed = False
+        for settings, store in chosen:
+            head = f"{settings.directory} ({store.describe()}): "
+            try:
+                done = roll_over(services.account(settings, store))
+            except Exception as exc:
+                failed = True
+                click.echo(head + f"NOT rolled over: {describe_error(exc)}")
+                continue
+            click.echo(
+                head + f"{done.account_url} key rolled over "
+                f"(thumbprint {done.old_thumbprint} -> {done.new_thumbprint})"
+            )
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)

@@ -1,9 +1,9 @@
 """What certificates.yaml may contain, as data.
 
-SECTIONS: one table of fields per section, the common ones here and ``dns.<type>`` /
-``store.<type>`` from ``config/types/``. Unknown-key suggestions, required keys, enums and
-the JSON Schema all read these tables (no key list elsewhere); ``nodes.Checker`` applies them.
-"""
+SECTIONS: one table of fields per section, the common ones here and ``<kind>.<type>``
+(kinds dns, store, notify) from the settings classes of ``config/types/``. Unknown-key
+suggestions, required keys, enums and the JSON Schema all read these tables (no key list
+elsewhere); ``nodes.Checker`` applies them."""
 
 from __future__ import annotations
 
@@ -32,9 +32,10 @@ from renewer.config.domains import (
 )
 from renewer.config.lifecycle import LIFECYCLE
 from renewer.config.types import notifiers
+from renewer.config.types.base import fields_of
 from renewer.config.types.registry import TYPES
 from renewer.core.models import HSM_SUFFIX, KEY_TYPES, Challenge, ReportMode
-from renewer.core.settings import AZURE_CLOUDS
+from renewer.core.settings import AZURE_CLOUDS, PropagationSettings
 
 __all__ = ["SECTIONS", "TYPED", "Context", "Field", "all_keys", "typed_table"]
 
@@ -46,6 +47,14 @@ CLOUD_NAMES = {cloud.config_name: cloud.name for cloud in AZURE_CLOUDS.values()}
 MAX_TAG_LENGTH = 256
 
 CHALLENGES = tuple(c.value for c in Challenge)
+
+
+def type_field(kind: str) -> Field:
+    """A typed section's ``type``: the registered names, each explained by its summary."""
+    summaries = "; ".join(f"{t.name}: {t.summary}" for t in TYPES[kind].values())
+    return Field(required=True, enum=tuple(TYPES[kind]), description=summaries + ".")
+
+
 DEFAULT_CHALLENGE = Challenge.DNS_01
 
 
@@ -120,7 +129,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
             min_items=1,
             description="The certificates to keep valid (at least one).",
         ),
-        "notify": Field(  # notify hook: the tables are in config/notify.py
+        "notify": Field(  # the types: config/types/notify_*.py
             "sections",
             section="notify",
             description="Notification targets for every certificate (see $defs/notify).",
@@ -186,19 +195,9 @@ SECTIONS: dict[str, dict[str, Field]] = {
             convert=base64_secret(urlsafe=True),
         ),
     },
-    "store": {
-        "type": Field(
-            required=True,
-            enum=tuple(TYPES["store"]),
-            description="; ".join(f"{t.name}: {t.summary}" for t in TYPES["store"].values()) + ".",
-        )
-    },
+    "store": {"type": type_field("store")},
     "dns": {
-        "type": Field(
-            required=True,
-            enum=tuple(TYPES["dns"]),
-            description="; ".join(f"{t.name}: {t.summary}" for t in TYPES["dns"].values()) + ".",
-        ),
+        "type": type_field("dns"),
         "propagation": Field(
             "section",
             section="propagation",
@@ -209,7 +208,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "nameservers": Field(
             "list",
             convert=plain(parse_host_port),
-            default=(),
+            default=PropagationSettings.nameservers,  # the settings' defaults, not repeated
             unique=True,
             description=(
                 "Servers to poll (host or host:port, port 53 by default) instead of the "
@@ -219,16 +218,17 @@ SECTIONS: dict[str, dict[str, Field]] = {
         "timeout": Field(
             convert=SECONDS,
             accepts=NUMBER,
-            default=120.0,
+            default=PropagationSettings.timeout,
             description="Give up after this long (default 120s).",
         ),
         "interval": Field(
             convert=SECONDS,
             accepts=NUMBER,
-            default=2.0,
+            default=PropagationSettings.interval,
             description="Poll this often (default 2s).",
         ),
     },
+    "notify": {"type": type_field("notify"), **fields_of(notifiers.NotifySettings)},
     "defaults": {
         "key": Field(
             enum=ALL_KEY_TYPES,
@@ -352,7 +352,7 @@ SECTIONS: dict[str, dict[str, Field]] = {
             enum=CHALLENGES, convert=plain(Challenge), description="Overrides defaults.challenge."
         ),
         "persist_until": doc(PERSIST_UNTIL, "Overrides defaults.persist_until."),
-        "notify": Field(  # notify hook: the tables are in config/notify.py
+        "notify": Field(  # the types: config/types/notify_*.py
             "sections",
             section="notify",
             description=(
@@ -380,11 +380,10 @@ SECTIONS: dict[str, dict[str, Field]] = {
 for _kind, _types in TYPES.items():
     for _type in _types.values():
         SECTIONS[f"{_kind}.{_type.name}"] = dict(_type.fields)
-        SECTIONS.update({name: dict(table) for name, table in _type.sections.items()})
-SECTIONS.update(notifiers.TABLES)
+        SECTIONS.update(_type.section_tables())
 
 TYPED: dict[str, tuple[str, ...]] = {kind: tuple(types) for kind, types in TYPES.items()}
-TYPED["notify"] = tuple(notifiers.NOTIFIER_TYPES)  # sections whose keys depend on ``type``
+"""Sections whose keys depend on ``type``, and their type names."""
 
 
 def typed_table(kind: str, type_name: str) -> dict[str, Field]:

@@ -46,11 +46,9 @@ from renewer.core.models import HSM_SUFFIX, CertificateSpec, ReportMode
 from renewer.core.settings import (
     AcmeSettings,
     AzureSettings,
-    BackendSettings,
     DnsSettings,
     EabSettings,
     PropagationSettings,
-    ProviderSettings,
     StoreSettings,
 )
 
@@ -104,7 +102,7 @@ class Config:
     path: Path
     certificates: tuple[CertificateSpec, ...]
     report_mode: ReportMode = ReportMode.ISSUE
-    notify: tuple[notify_config.NotifySettings, ...] = ()  # notify hook
+    notify: tuple[notify_config.Target, ...] = ()  # notify hook
 
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
@@ -189,10 +187,10 @@ class _Loader(Checker):
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
-        self.notify_top: tuple[notify_config.NotifySettings, ...] = ()  # notify hook
-        self.notify_own: list[tuple[str, notify_config.NotifySettings]] = []
+        self.notify_top: tuple[notify_config.Target, ...] = ()  # notify hook
+        self.notify_own: list[tuple[str, notify_config.Target]] = []
 
-    def notify_targets(self) -> tuple[notify_config.NotifySettings, ...]:
+    def notify_targets(self) -> tuple[notify_config.Target, ...]:
         """notify hook: top-level and per-certificate targets, merged."""
         return notify_config.combine(self.notify_top, self.notify_own)
 
@@ -285,11 +283,10 @@ class _Loader(Checker):
         if values is None:
             return None
         own = {name: values[name] for name in table if name not in SECTIONS[kind]}
-        built = settings_type.build(own, BuildContext(self.azure))
-        if isinstance(built, BackendSettings):
-            return StoreSettings(type_name, built)
+        if kind == "store":
+            return StoreSettings(type_name, settings_type.build(own, BuildContext(self.azure)))
         propagation = PropagationSettings(**(values["propagation"] or {}))
-        assert isinstance(built, ProviderSettings)  # a type module's build returns its kind
+        built = settings_type.build(own, BuildContext(self.azure, propagation))
         return DnsSettings(type_name, built, propagation)
 
     def override(self, kind: str, base: Source | None, entry: Entry) -> Source | None:

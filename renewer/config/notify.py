@@ -1,7 +1,7 @@
 """The ``notify:`` lists: where a run's outcome is sent (Teams, Slack, webhook, e-mail).
 
-The types, their field tables and settings are declared in
-``renewer.config.types.notifiers``; this module walks a ``notify:`` list
+The types are declared in ``renewer/config/types/notify_*.py`` (what every
+target has in ``renewer.config.types.notifiers``); this module walks a ``notify:`` list
 against them (the loader calls :func:`build_targets` and :func:`combine`).
 
 A top-level list reaches every certificate; a certificate's own list (its
@@ -14,41 +14,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 import yaml
 
-from renewer.config.convert import Field
+from renewer.config.fields import SECTIONS, all_keys, typed_table
 from renewer.config.nodes import INVALID, Checker, Entry, Source, is_null, kind_of
-from renewer.config.types.notifiers import (
-    DEFAULT_ON,
-    NOTIFIER_TYPES,
-    NOTIFY_TYPES,
-    SECTION_DESCRIPTIONS,
-    TABLES,
-    NotifySettings,
-    SmtpSettings,
-)
+from renewer.config.types.base import BuildContext, fields_of
+from renewer.config.types.notifiers import NotifySettings
+from renewer.config.types.registry import NOTIFIER_TYPES
 
-__all__ = [  # the settings are declared in config.types.notifiers; importers find them here too
-    "DEFAULT_ON",
-    "NOTIFIER_TYPES",
-    "SECTION_DESCRIPTIONS",
-    "TABLES",
-    "NotifySettings",
-    "SmtpSettings",
-    "build_targets",
-    "combine",
-]
+__all__ = ["NotifySettings", "build_targets", "combine"]
+
+Target = NotifySettings[Any]
 
 
-def _all_keys() -> dict[str, Field]:
-    table = dict(TABLES["notify"])
-    for name in NOTIFY_TYPES:
-        table.update(TABLES[f"notify.{name}"])
-    return table
-
-
-def build_targets(checker: Checker, entry: Entry | None) -> tuple[NotifySettings, ...]:
+def build_targets(checker: Checker, entry: Entry | None) -> tuple[Target, ...]:
     """A ``notify:`` list's targets; every problem is recorded on ``checker``."""
     if entry is None or is_null(entry.value):
         return ()
@@ -61,12 +42,12 @@ def build_targets(checker: Checker, entry: Entry | None) -> tuple[NotifySettings
     return tuple(target for target in found if target is not None)
 
 
-def _target(checker: Checker, item: yaml.Node, where: str) -> NotifySettings | None:
+def _target(checker: Checker, item: yaml.Node, where: str) -> Target | None:
     entries = checker.mapping(item, where)
     if entries is None:
         return None
     source = Source(entries, item, where)
-    common = TABLES["notify"]
+    common = SECTIONS["notify"]
     type_entry = entries.get("type")
     type_name = INVALID
     if type_entry is None:
@@ -74,11 +55,10 @@ def _target(checker: Checker, item: yaml.Node, where: str) -> NotifySettings | N
     else:
         type_name = checker.scalar(common["type"], type_entry.value, type_entry.path)
     if type_name is INVALID:
-        checker.check_keys(source, _all_keys())
+        checker.check_keys(source, all_keys("notify"))
         return None
-    values = checker.section(
-        source, {**common, **TABLES[f"notify.{type_name}"]}, typed=f"notify type {type_name!r}"
-    )
+    table = typed_table("notify", type_name)
+    values = checker.section(source, table, typed=f"notify type {type_name!r}")
     if values is None:
         return None
     smtp = values.get("smtp")
@@ -90,24 +70,15 @@ def _target(checker: Checker, item: yaml.Node, where: str) -> NotifySettings | N
             "they cross the network in clear)",
         )
         return None
-    return NotifySettings(
-        type=type_name,
-        on=tuple(values["on"]),
-        name=values["name"],
-        timeout=values["timeout"],
-        url=values.get("url"),
-        secret=values.get("secret"),
-        smtp=SmtpSettings(**smtp) if smtp else None,
-        sender=values.get("from"),
-        to=tuple(values.get("to") or ()),
-    )
+    own = {name: values[name] for name in table if name not in common}
+    target = NOTIFIER_TYPES[type_name].build(own, BuildContext())
+    shared = {name: values[name] for name in fields_of(NotifySettings)}
+    return NotifySettings(type_name, target, **shared)
 
 
-def combine(
-    top: Iterable[NotifySettings], own: Iterable[tuple[str, NotifySettings]]
-) -> tuple[NotifySettings, ...]:
+def combine(top: Iterable[Target], own: Iterable[tuple[str, Target]]) -> tuple[Target, ...]:
     """Top-level targets (every certificate) and certificates' own, identical ones merged."""
-    scopes: dict[NotifySettings, frozenset[str] | None] = {}
+    scopes: dict[Target, frozenset[str] | None] = {}
     for target in top:
         scopes[replace(target, certificates=None)] = None
     for name, target in own:

@@ -14,11 +14,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import renewer.config.loader  # noqa: F401  (importing it registers the notify tables)
-from renewer.config import notify
 from renewer.config.convert import NUMBER, Field
 from renewer.config.durations import UNITS
 from renewer.config.fields import MAX_TAG_LENGTH, SECTIONS, TYPED, all_keys
+from renewer.config.types import notifiers
 from renewer.config.types.registry import TYPES
 
 JsonObject = dict[str, Any]
@@ -44,8 +43,8 @@ SECTION_DESCRIPTIONS = {
         "Azure DNS provider; overrides serve emulators and private endpoints."
     ),
     "certificate": "One certificate.",
+    "notify": notifiers.SECTION_DESCRIPTION,
 }
-SECTION_DESCRIPTIONS.update(notify.SECTION_DESCRIPTIONS)
 _KIND_WORDS = {"dns": "DNS provider", "store": "store", "notify": "target"}
 _NUMBER_RE = r"([0-9]+(\.[0-9]*)?|\.[0-9]+)"
 _DURATION_RE = (

@@ -29,6 +29,9 @@ API = {
 ROLES_API = "2022-04-01"
 READ_ROLES = {  # built-in role ids that may read a secret's value (Learn: built-in roles)
     "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
+    # "Read entire certificate contents including secret and key portion": App Service's
+    # resource provider is given this one (docs/azure-setup.md, the role table).
+    "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba": "Key Vault Certificate User",
     "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
     "00482a5a-887f-4fb3-b363-3b7fe8e74483": "Key Vault Administrator",
 }

@@ -165,6 +165,7 @@ class PluginSettings(ProviderSettings):
     """
 
     options: FrozenMap[Any] = field(default_factory=FrozenMap)
+    name: str = ""  # the entry point's name (``dns.type``): what the provider loads
 
 
 @dataclass(frozen=True)

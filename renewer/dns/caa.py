@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import dns.exception
 import dns.flags
@@ -66,6 +67,21 @@ class CaaSet:
     name: str
     owner: str | None
     records: tuple[CaaRecord, ...] = ()
+
+
+@runtime_checkable
+class ManagesCaa(Protocol):
+    """Optional: a DNS provider that can write CAA records (Azure DNS with ``manage_caa``).
+
+    ``manages_caa()`` says whether the configuration asked for it. ``ensure_caa``
+    adds ``records`` (and ``issuewild`` twins where the set has ``issuewild``
+    records and ``wildcard`` is set) to the set at the apex of the zone holding
+    ``domain``, keeping every other record, and returns that set as stored now.
+    """
+
+    def manages_caa(self) -> bool: ...
+
+    def ensure_caa(self, domain: str, records: Sequence[CaaRecord], wildcard: bool) -> CaaSet: ...
 
 
 def climb(name: str) -> list[str]:

@@ -35,6 +35,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any
 
+from renewer.config.types.base import fields_of
 from renewer.config.types.registry import DNS_TYPES
 from renewer.core import locking
 from renewer.core.settings import AzureSettings, DnsSettings, PluginSettings
@@ -66,7 +67,7 @@ def dns_identity(settings: DnsSettings) -> str:
             value = getattr(provider, item.name)
             known = settings_type.fields.get(item.name)
             if known is not None and known.shape == "section" and value is not None:
-                table = settings_type.sections[known.section]
+                table = fields_of(settings_type.sections[known.section])
                 value = MappingProxyType({name: getattr(value, name) for name in table})
             options[item.name] = _as_written(value)
     key = f"{settings.type}:{sorted(options.items())!r}"

@@ -10,22 +10,30 @@ this CA, account or method fails the certificate.
 
 Lookups are cached per run (one resolver per propagation setting), so the
 plan's advisory pass and the executor's check ask each name once.
+
+With ``dns.manage_caa`` (a provider that ``ManagesCaa``), the records this
+certificate needs are added at its zone's apex first, beside the zone's
+other CAA records, and the names that set governs are judged by the set as
+written (the plan's cached lookup predates it). A write that fails is
+logged and the check goes on with what DNS says, so a zone whose CAA already
+allows the CA still gets its certificate.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from renewer.acme.client import AcmeAccount
 from renewer.core.cache import Cache
 from renewer.core.errors import RenewerError, describe_error
 from renewer.core.models import CertificateSpec, Challenge
 from renewer.core.retry import Deadline
-from renewer.core.settings import PropagationSettings
-from renewer.dns.caa import CaaLookupError, CaaResolver
-from renewer.dns.caa_policy import DNS_01, CaaVerdict, evaluate
+from renewer.core.settings import DnsSettings, PropagationSettings
+from renewer.dns.caa import CaaLookupError, CaaResolver, CaaSet, ManagesCaa
+from renewer.dns.caa_policy import DNS_01, CaaVerdict, evaluate, recommended
+from renewer.dns.contract import DnsProvider
 from renewer.stores.contract import CertificateStore
 
 log = logging.getLogger(__name__)
@@ -63,22 +71,65 @@ def identities(
 class CaaGuard:
     """The run's CAA checks: one resolver (and cache) per propagation setting."""
 
-    def __init__(self) -> None:
+    def __init__(self, provider_of: Callable[[DnsSettings], DnsProvider] | None = None) -> None:
         self._resolvers: Cache[PropagationSettings, CaaResolver] = Cache()
+        self._provider_of = provider_of  # the run's providers, for dns.manage_caa
+
+    def managing(self, spec: CertificateSpec) -> ManagesCaa | None:
+        """The provider of ``spec`` when it was asked to manage CAA records, else None."""
+        if self._provider_of is None:
+            return None
+        try:
+            provider = self._provider_of(spec.dns)
+        except Exception as exc:  # the order itself reports a provider that cannot be built
+            log.debug("%s: DNS provider not built: %s", spec.name, describe_error(exc))
+            return None
+        return provider if isinstance(provider, ManagesCaa) and provider.manages_caa() else None
+
+    def manage(
+        self, spec: CertificateSpec, found: Sequence[str], account_url: str | None
+    ) -> dict[str, CaaSet]:
+        """With dns.manage_caa, add the records ``spec`` needs at its zones' apexes.
+
+        Returns each domain's apex set as written; a domain whose write failed is
+        left out (logged): DNS then decides as without management.
+        """
+        provider = self.managing(spec)
+        if provider is None or not found or not account_url:
+            return {}
+        records = tuple(recommended(name, account_url, methods(spec)) for name in found)
+        wildcard = any(domain.startswith("*.") for domain in spec.domains)
+        written: dict[str, CaaSet] = {}
+        for domain in spec.domains:
+            try:
+                written[domain] = provider.ensure_caa(domain, records, wildcard)
+            except Exception as exc:
+                log.warning(
+                    "%s: CAA records for %s not written: %s",
+                    spec.name,
+                    domain,
+                    describe_error(exc),
+                )
+        return written
 
     def resolver(self, spec: CertificateSpec) -> CaaResolver:
         settings = spec.dns.propagation
         return self._resolvers.get(settings, lambda: CaaResolver(settings))
 
     def verdicts(
-        self, spec: CertificateSpec, found: Sequence[str], account_url: str | None
+        self,
+        spec: CertificateSpec,
+        found: Sequence[str],
+        account_url: str | None,
+        managed: Mapping[str, CaaSet] | None = None,
     ) -> list[CaaVerdict]:
-        """One verdict per domain of ``spec`` (lookup failures: allowed None)."""
+        """One verdict per domain of ``spec`` (lookup failures: allowed None); ``managed``:
+        the apex sets just written, which govern the names DNS showed no closer set for."""
         resolver = self.resolver(spec)
         out: list[CaaVerdict] = []
         for domain in spec.domains:
             try:
-                relevant = resolver.relevant(domain)
+                relevant = _governed(resolver.relevant(domain), (managed or {}).get(domain))
             except CaaLookupError as exc:
                 out.append(CaaVerdict(domain, None, str(exc)))
                 continue
@@ -109,7 +160,8 @@ class CaaGuard:
             return
         regr = client.net.account
         account_url = regr.uri if regr is not None and regr.uri else None
-        verdicts = self.verdicts(spec, found, account_url)
+        managed = self.manage(spec, found, account_url)
+        verdicts = self.verdicts(spec, found, account_url, managed)
         refused = [v for v in verdicts if v.allowed is False]
         for verdict in verdicts:
             if verdict.allowed is None:
@@ -118,6 +170,17 @@ class CaaGuard:
                 )
         if refused:
             raise CaaForbidden(forbidden_message(refused))
+
+
+def _governed(relevant: CaaSet, apex: CaaSet | None) -> CaaSet:
+    """The set that decides for ``relevant.name`` once ``apex`` is published: the apex set,
+    unless DNS found a set closer to the name (below the apex), which still decides."""
+    if apex is None or apex.owner is None:
+        return relevant
+    owner = relevant.owner
+    if owner is None or owner == apex.owner or apex.owner.endswith("." + owner):
+        return CaaSet(relevant.name, apex.owner, apex.records)
+    return relevant
 
 
 def forbidden_message(refused: Iterable[CaaVerdict]) -> str:
@@ -147,9 +210,10 @@ def advise(
             lines.append(f"{spec.name}: CAA not checked: {describe_error(exc)}")
             continue
         url = account_url_of(store, spec.acme.directory)
+        fixes = "dns.manage_caa adds the records" if guard.managing(spec) else "the run fails it"
         for verdict in guard.verdicts(spec, found, url):
             if verdict.allowed is False:
-                lines.append(f"{spec.name}: {verdict.domain}: {verdict.reason} (the run fails it)")
+                lines.append(f"{spec.name}: {verdict.domain}: {verdict.reason} ({fixes})")
             elif verdict.allowed is None:
                 lines.append(f"{spec.name}: {verdict.domain}: CAA not checked: {verdict.reason}")
     return lines

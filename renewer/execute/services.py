@@ -47,7 +47,8 @@ class Services:
         # One down list per run: a CA that stopped answering for one certificate
         # (or one renewal-info lookup) fails every later one at once.
         self.ca_health = CaHealth()
-        self.caa = CaaGuard()  # CAA sets looked up once per run (plan and orders)
+        # CAA sets looked up once per run (plan and orders); written with dns.manage_caa.
+        self.caa = CaaGuard(self.provider)
 
     def journal(self, store: CertificateStore) -> Journal | None:
         """The TXT journal for certificates kept in ``store`` (None: not journalled).

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from renewer.config.notify import NotifySettings
+from renewer.config.types.notifiers import NotifySettings
+from renewer.config.types.notify_teams import ChatSettings
 from renewer.notify import http
 from renewer.notify.contract import Rendered
 from renewer.notify.event import Event
@@ -22,7 +23,7 @@ from renewer.notify.links import resolve_url
 
 @dataclass(frozen=True)
 class ChatNotifier:
-    settings: NotifySettings
+    settings: NotifySettings[ChatSettings]
     policy: http.RetryPolicy
     payload: Callable[[Event], dict[str, Any]]
 
@@ -34,18 +35,18 @@ class ChatNotifier:
         return Rendered("application/json", json.dumps(self.payload(event)).encode())
 
     def send(self, message: Rendered) -> str:
-        url = resolve_url(self.settings)
+        url = resolve_url(self.settings.target.url)
         return http.post(url, message, self.settings.timeout, self.policy)
 
 
-def teams(settings: NotifySettings, policy: http.RetryPolicy) -> ChatNotifier:
+def teams(settings: NotifySettings[ChatSettings], policy: http.RetryPolicy) -> ChatNotifier:
     """A Teams Workflows target: an Adaptive Card (renewer.notify.teams)."""
     from renewer.notify import teams as card
 
     return ChatNotifier(settings, policy, card.payload)
 
 
-def slack(settings: NotifySettings, policy: http.RetryPolicy) -> ChatNotifier:
+def slack(settings: NotifySettings[ChatSettings], policy: http.RetryPolicy) -> ChatNotifier:
     """A Slack incoming webhook: Block Kit (renewer.notify.slack)."""
     from renewer.notify import slack as blocks
 

@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from renewer.config.notify import NOTIFIER_TYPES, NotifySettings
+from renewer.config.notify import Target as NotifySettings
+from renewer.config.types.registry import NOTIFIER_TYPES
 from renewer.core import dotted, timefmt
 from renewer.core.redact import redact
 from renewer.core.report_json import ReportBody

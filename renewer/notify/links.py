@@ -6,7 +6,6 @@ import os
 from collections.abc import Mapping
 
 from renewer.config.domains import safe_for_credentials
-from renewer.config.notify import NotifySettings
 from renewer.core.errors import RenewerError
 from renewer.core.settings import SecretRef
 from renewer.notify.contract import DeliveryError
@@ -25,19 +24,16 @@ def from_environment(
     return Links(run_url=run_url, tracking_url=tracking_url, repository=repository)
 
 
-def resolve_url(settings: NotifySettings) -> str:
-    """The target's URL, read from the environment only now (and masked in logs)."""
-    if isinstance(settings.url, SecretRef):
-        try:
-            url = settings.url.resolve()
-        except RenewerError as exc:
-            raise DeliveryError(str(exc)) from None
-        if not safe_for_credentials(url):  # validate checked it only if it was set there
-            raise DeliveryError(
-                f"the URL in {settings.url} is not an https:// URL (http:// only for "
-                "loopback): not sent"
-            )
-        return url
-    if settings.url is None:
-        raise DeliveryError("no url configured")
-    return settings.url
+def resolve_url(url: SecretRef | str) -> str:
+    """A target's URL, read from the environment only now (and masked in logs)."""
+    if not isinstance(url, SecretRef):
+        return url  # a literal URL, checked at validate
+    try:
+        value = url.resolve()
+    except RenewerError as exc:
+        raise DeliveryError(str(exc)) from None
+    if not safe_for_credentials(value):  # validate checked it only if it was set there
+        raise DeliveryError(
+            f"the URL in {url} is not an https:// URL (http:// only for loopback): not sent"
+        )
+    return value

@@ -17,7 +17,8 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formatdate, make_msgid
 
-from renewer.config.notify import NotifySettings, SmtpSettings
+from renewer.config.types.notifiers import NotifySettings
+from renewer.config.types.notify_email import EmailSettings, SmtpSettings
 from renewer.core import retry
 from renewer.core.errors import RenewerError
 from renewer.core.escape import Target, inert, one_line
@@ -124,7 +125,7 @@ def _describe(exc: Exception) -> tuple[str, bool]:
 
 @dataclass(frozen=True)
 class EmailNotifier:
-    settings: NotifySettings
+    settings: NotifySettings[EmailSettings]
     policy: http.RetryPolicy
 
     @property
@@ -132,15 +133,13 @@ class EmailNotifier:
         return self.settings.label
 
     def render(self, event: Event) -> Rendered:
-        mail = message(event, self.settings.sender or "", self.settings.to)
+        mail = message(event, self.settings.target.sender, self.settings.target.to)
         return Rendered("message/rfc822", mail.as_bytes(policy=SMTP_POLICY))  # CRLF lines
 
     def send(self, message: Rendered) -> str:
-        smtp = self.settings.smtp
-        if smtp is None or not self.settings.sender:
-            raise DeliveryError("no smtp server or sender configured")
+        email = self.settings.target
+        smtp, sender, recipients = email.smtp, email.sender, email.to
         deadline = Deadline.after(self.policy.budget)
-        sender, recipients = self.settings.sender, self.settings.to
         tries = 0
 
         def attempt() -> str:

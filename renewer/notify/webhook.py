@@ -17,7 +17,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from renewer.config.notify import NotifySettings
+from renewer.config.types.notifiers import NotifySettings
+from renewer.config.types.notify_webhook import WebhookSettings
 from renewer.core.errors import RenewerError
 from renewer.notify import http
 from renewer.notify.contract import DeliveryError, Rendered
@@ -78,7 +79,7 @@ def signature(key: bytes, data: bytes) -> str:
 
 @dataclass(frozen=True)
 class WebhookNotifier:
-    settings: NotifySettings
+    settings: NotifySettings[WebhookSettings]
     policy: http.RetryPolicy
 
     @property
@@ -93,11 +94,13 @@ class WebhookNotifier:
 
     def send(self, message: Rendered) -> str:
         headers = dict(message.headers)
-        if self.settings.secret is not None:
+        if self.settings.target.secret is not None:
             try:
-                key = self.settings.secret.resolve().encode()
+                key = self.settings.target.secret.resolve().encode()
             except RenewerError as exc:
                 raise DeliveryError(str(exc)) from None
             headers[SIGNATURE_HEADER] = signature(key, message.body)
         signed = Rendered(message.media_type, message.body, headers)
-        return http.post(resolve_url(self.settings), signed, self.settings.timeout, self.policy)
+        return http.post(
+            resolve_url(self.settings.target.url), signed, self.settings.timeout, self.policy
+        )

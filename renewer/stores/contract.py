@@ -38,14 +38,43 @@ class LockBusy(StoreError):
 
 @dataclass(frozen=True)
 class AccountRecord:
-    """An ACME account: its private JWK (JSON) and its URL at the CA."""
+    """An ACME account: its private JWK (JSON) and its URL at the CA.
+
+    ``pending_key_json`` is a new key a key rollover stored before it asked the
+    CA to switch (RFC 8555 7.3.5): until the CA's answer is known either key may
+    be the one the CA holds, so both are kept, and the next start asks the CA
+    (renewer.acme.keychange).
+    """
 
     directory: str
     key_json: str
     uri: str | None = None
+    pending_key_json: str | None = None
 
-    def __repr__(self) -> str:  # never show the key
-        return f"AccountRecord(directory={self.directory!r}, uri={self.uri!r})"
+    def __repr__(self) -> str:  # never show the keys
+        pending = ", rollover pending" if self.pending_key_json else ""
+        return f"AccountRecord(directory={self.directory!r}, uri={self.uri!r}{pending})"
+
+    def body(self) -> dict[str, str | None]:
+        """The JSON a store keeps (a file, a secret's value); the pending key only when set."""
+        body = {"directory": self.directory, "uri": self.uri, "key": self.key_json}
+        if self.pending_key_json:
+            body["pending_key"] = self.pending_key_json
+        return body
+
+    @classmethod
+    def from_body(cls, data: object) -> AccountRecord:
+        """The record in a stored body; KeyError, TypeError or ValueError when it is not one."""
+        if not isinstance(data, dict):
+            raise TypeError("not a JSON object")
+        pending = data.get("pending_key")
+        uri = data.get("uri")
+        return cls(
+            directory=str(data["directory"]),
+            key_json=str(data["key"]),
+            uri=str(uri) if uri is not None else None,
+            pending_key_json=str(pending) if pending else None,
+        )
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from renewer.config.types.store_directory import DirectorySettings
 from renewer.core import renewal_window
 from renewer.core.certs import IssuedChain, generate_key, key_to_pem, make_csr, split_chain
 from renewer.core.models import CertificateSpec, RenewalInfo, StoredCertificate
@@ -213,8 +214,8 @@ def version_from_folder(folder: Path, current: bool) -> StoredVersion:
 class DirectoryStore(CertificateStore):
     """Certificates as PEM files under one root folder."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, settings: DirectorySettings) -> None:
+        self.root = settings.path
 
     def describe(self) -> str:
         return f"directory {self.root}"
@@ -341,10 +342,7 @@ class DirectoryStore(CertificateStore):
         if not path.exists():
             return None
         try:
-            data = json.loads(path.read_text())
-            return AccountRecord(
-                directory=str(data["directory"]), key_json=str(data["key"]), uri=data.get("uri")
-            )
+            return AccountRecord.from_body(json.loads(path.read_text()))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             what = f"missing {exc}" if isinstance(exc, KeyError) else exc.__class__.__name__
             raise StoreError(f"{path}: unreadable ACME account file ({what})") from None
@@ -352,8 +350,7 @@ class DirectoryStore(CertificateStore):
     def save_account(self, record: AccountRecord) -> None:
         path = self._account_path(record.directory)
         make_dirs(path.parent)
-        body = {"directory": record.directory, "uri": record.uri, "key": record.key_json}
-        _write_file(path, json.dumps(body, indent=2).encode(), SECRET_MODE)
+        _write_file(path, json.dumps(record.body(), indent=2).encode(), SECRET_MODE)
 
     def journal_dir(self) -> Path:
         """Where runs journal the TXT values they present (renewer.dns.journal)."""

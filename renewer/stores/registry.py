@@ -1,13 +1,18 @@
-"""Certificate stores and the factory that opens the one a spec names."""
+"""Certificate stores and the factory that opens the one a spec names.
+
+Each type declares the dotted path of its store beside its settings
+(``renewer/config/types/store_<name>.py``); the store takes those settings,
+and its module is imported only when a certificate uses it (a directory-only
+setup never loads the Azure SDK).
+"""
 
 from __future__ import annotations
 
-from renewer.config.types.store_directory import DirectorySettings
-from renewer.config.types.store_keyvault import KeyVaultSettings
+from renewer.config.types.registry import STORE_TYPES
+from renewer.core import dotted
 from renewer.core.cache import Cache
 from renewer.core.settings import StoreSettings
 from renewer.stores.contract import CertificateStore, StoreError
-from renewer.stores.directory import DirectoryStore
 
 
 class StoreRegistry:
@@ -24,27 +29,12 @@ class StoreRegistry:
 
 
 def open_store(settings: StoreSettings) -> CertificateStore:
-    """Build a store from validated settings (one ``case`` per settings class)."""
-    match settings.backend:
-        case DirectorySettings(path=path):
-            return DirectoryStore(path)
-        case KeyVaultSettings() as vault:
-            # Imported here so a directory-only setup never loads the Azure SDK.
-            from renewer.azure.signin import azure_credential
-            from renewer.stores.keyvault.store import KeyVaultStore
-
-            return KeyVaultStore(
-                vault.vault_url,
-                azure_credential(vault.azure),
-                vault.azure,
-                key_mode=vault.key_mode,
-                exportable=vault.exportable,
-                content_type=vault.content_type,
-                ca_bundle=vault.ca_bundle,
-                on_soft_deleted=vault.on_soft_deleted,
-                state_vault_url=vault.state_vault_url,
-            )
-    raise StoreError(f"store type {settings.type!r} is not available in this build")
+    """Build a store from validated settings, by the factory its type names."""
+    declared = STORE_TYPES.get(settings.type)
+    if declared is None or not isinstance(settings.backend, declared.settings):
+        raise StoreError(f"store type {settings.type!r} is not available in this build")
+    made: CertificateStore = dotted.load(declared.factory)(settings.backend)
+    return made
 
 
 __all__ = ["CertificateStore", "StoreError", "StoreRegistry", "open_store"]

@@ -18,6 +18,7 @@ import pytest
 from rig import Bind, Resolver
 from rig.acmedns import AcmeDnsStandIn, Registration
 
+from renewer.config.types.dns_acmedns import AcmeDnsSettings
 from renewer.core.settings import SecretRef
 from renewer.dns.contract import DnsError
 from renewer.dns.providers.acmedns import AcmeDnsProvider, delegations
@@ -48,11 +49,13 @@ def provider(
     monkeypatch.setenv("ACMEDNS_USER", reg.username)
     monkeypatch.setenv("ACMEDNS_KEY", reg.password)
     return AcmeDnsProvider(
-        acme_dns.url,
-        SecretRef("ACMEDNS_USER"),
-        SecretRef("ACMEDNS_KEY"),
-        reg.subdomain,
-        reg.fulldomain,
+        AcmeDnsSettings(
+            acme_dns.url,
+            SecretRef("ACMEDNS_USER"),
+            SecretRef("ACMEDNS_KEY"),
+            reg.subdomain,
+            reg.fulldomain,
+        )
     )
 
 

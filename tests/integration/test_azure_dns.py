@@ -65,7 +65,9 @@ def provider(
     token: str | None = None,
 ) -> AzureDnsProvider:
     credential = StaticToken(token or arm.token)
-    return AzureDnsProvider(subscription, resource_group, credential, settings(arm))
+    return AzureDnsProvider(
+        AzureDnsSettings(subscription, resource_group, settings(arm)), credential
+    )
 
 
 def test_apex_and_wildcard_share_the_record_set(arm_dns: ArmDns, bind: Bind) -> None:

@@ -24,10 +24,10 @@ pytestmark = pytest.mark.integration
 
 
 def provider_for(server: Challtestsrv) -> ChallTestSrvProvider:
+    propagation = PropagationSettings(nameservers=(server.dns_address,))
+    # as the loader builds it: the provider reads the section's propagation servers
     settings = DnsSettings(
-        "challtestsrv",
-        ChallTestSrvSettings(server.management_url),
-        PropagationSettings(nameservers=(server.dns_address,)),
+        "challtestsrv", ChallTestSrvSettings(server.management_url, propagation), propagation
     )
     found = make_provider(settings)
     assert isinstance(found, ChallTestSrvProvider)
@@ -55,8 +55,9 @@ def test_cleanup_keeps_a_second_process_live_value(challtestsrv: Challtestsrv) -
         "from renewer.config.types.dns_challtestsrv import ChallTestSrvSettings\n"
         "from renewer.core.settings import DnsSettings, PropagationSettings\n"
         "from renewer.dns.registry import make_provider\n"
-        "p = make_provider(DnsSettings('challtestsrv', ChallTestSrvSettings(sys.argv[1]),\n"
-        "    PropagationSettings(nameservers=(sys.argv[2],))))\n"
+        "servers = PropagationSettings(nameservers=(sys.argv[2],))\n"
+        "p = make_provider(DnsSettings('challtestsrv',\n"
+        "    ChallTestSrvSettings(sys.argv[1], servers), servers))\n"
         "p.present(sys.argv[3], 'other-process')\n"
     )
     subprocess.run(
@@ -77,7 +78,11 @@ def test_with_no_answering_nameserver_it_clears_as_before(
     challtestsrv: Challtestsrv, tmp_path: Path
 ) -> None:
     name = "_acme-challenge.blind.example.test."
-    blind = ChallTestSrvProvider(challtestsrv.management_url, ("127.0.0.1:1",))
+    blind = ChallTestSrvProvider(
+        ChallTestSrvSettings(
+            challtestsrv.management_url, PropagationSettings(nameservers=("127.0.0.1:1",))
+        )
+    )
     blind.present(name, "v")
     blind.cleanup(name, "v")
     assert txt_values(challtestsrv, name) == []

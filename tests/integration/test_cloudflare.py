@@ -17,6 +17,7 @@ import pytest
 from rig import Bind
 from rig.cloudflare import CloudflareStandIn
 
+from renewer.config.types.dns_cloudflare import CloudflareSettings
 from renewer.core.settings import SecretRef
 from renewer.dns.contract import DnsError
 from renewer.dns.providers.cloudflare import CloudflareProvider
@@ -38,7 +39,9 @@ def cf(bind: Bind) -> Iterator[CloudflareStandIn]:
 
 def provider(cf: CloudflareStandIn, monkeypatch: pytest.MonkeyPatch, token: str = "") -> Any:
     monkeypatch.setenv(TOKEN_ENV, token or cf.token)
-    return CloudflareProvider(SecretRef(TOKEN_ENV), base_url=cf.base_url, max_retries=3)
+    return CloudflareProvider(
+        CloudflareSettings(SecretRef(TOKEN_ENV), base_url=cf.base_url), max_retries=3
+    )
 
 
 def test_single_values_and_a_foreign_value_survives(

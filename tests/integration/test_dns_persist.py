@@ -18,6 +18,9 @@ import jsonschema
 import pytest
 from rig import SUBSCRIPTION, ArmDns, Bind, EntraTokenService, GithubOidcIssuer, TlsMaterial
 
+from renewer.config.types.dns_azure import AzureDnsSettings
+from renewer.config.types.dns_rfc2136 import Rfc2136Settings, TsigSettings
+from renewer.config.types.store_directory import DirectorySettings
 from renewer.core.settings import AzureSettings, SecretRef
 from renewer.dns.providers.azure import AzureDnsProvider
 from renewer.dns.providers.rfc2136 import Rfc2136Provider
@@ -65,7 +68,9 @@ def run_without_dns_writes(*args: str, env: dict[str, str]) -> CliResult:
 def writer(bind: Bind) -> Rfc2136Provider:
     """Direct access to the zone, standing in for a human with DNS rights."""
     os.environ["TSIG_SECRET"] = bind.secret
-    return Rfc2136Provider(bind.dns_address, bind.key_name, SecretRef("TSIG_SECRET"))
+    return Rfc2136Provider(
+        Rfc2136Settings(bind.dns_address, TsigSettings(bind.key_name, SecretRef("TSIG_SECRET")))
+    )
 
 
 def report(path: Path) -> dict[str, dict[str, Any]]:
@@ -316,10 +321,12 @@ def test_persist_through_azure_dns_then_renew_without_writes(
     assert before.code == 0 and "would-add" in before.stdout, before.output
     assert arm_dns.count("PUT") == 0  # a dry run writes nothing
     colleague = AzureDnsProvider(  # a colleague with DNS rights, same provider
-        SUBSCRIPTION,
-        "dns",
+        AzureDnsSettings(
+            SUBSCRIPTION,
+            "dns",
+            AzureSettings(arm_endpoint=arm_dns.endpoint, ca_bundle=Path(arm_dns.ca_bundle)),
+        ),
         StaticToken(arm_dns.token),
-        AzureSettings(arm_endpoint=arm_dns.endpoint, ca_bundle=Path(arm_dns.ca_bundle)),
     )
     for value in other:
         colleague.present("_validation-persist.example.test.", value)
@@ -381,7 +388,9 @@ def test_plan_json_names_the_exact_record_to_create(
 
     renew = run_cli("renew", "-c", str(cfg), "--only", "seed", env=env)
     assert renew.code == 0, renew.output
-    stored = DirectoryStore(tmp_path / "certs").load_account(pebble.directory_url)
+    stored = DirectoryStore(DirectorySettings(tmp_path / "certs")).load_account(
+        pebble.directory_url
+    )
     assert stored is not None and stored.uri
     uri = stored.uri
 
@@ -435,7 +444,9 @@ def test_persist_after_dns01_issuance_with_authorization_reuse(
 
     setup = run_cli("persist", "-c", str(cfg), env=env)
     assert setup.code == 0, setup.output
-    stored = DirectoryStore(tmp_path / "certs").load_account(pebble.directory_url)
+    stored = DirectoryStore(DirectorySettings(tmp_path / "certs")).load_account(
+        pebble.directory_url
+    )
     assert stored is not None and stored.uri
     assert setup.stdout.splitlines() == [
         f'added        auto-cert: {name} "{ISSUER}; accounturi={stored.uri}"'

@@ -18,6 +18,7 @@ import dns.update
 import pytest
 from rig import Bind
 
+from renewer.config.types.dns_exec import ExecSettings
 from renewer.core import redact
 from renewer.dns.contract import DnsError
 from renewer.dns.providers.exec import ExecProvider
@@ -76,7 +77,9 @@ def test_present_and_cleanup_one_value_via_nsupdate(
     for name, value in hook_env(bind, tmp_path).items():
         monkeypatch.setenv(name, value)
     add_foreign(bind, "foreign-value")
-    provider = ExecProvider(hook(tmp_path / "hooks", NSUPDATE_HOOK), timeout=20, env=HOOK_VARS)
+    provider = ExecProvider(
+        ExecSettings(hook(tmp_path / "hooks", NSUPDATE_HOOK), timeout=20, env=HOOK_VARS)
+    )
     caplog.set_level(logging.INFO, logger="renewer.dns.providers.exec")
     provider.present("_acme-challenge.example.test", "apex-value")  # made absolute for the script
     provider.present(NAME, "wildcard-value")
@@ -98,7 +101,7 @@ def test_failure_and_output_are_masked(tmp_path: Path, caplog: pytest.LogCapture
     )
     caplog.set_level(logging.INFO, logger="renewer.dns.providers.exec")
     with pytest.raises(DnsError) as failed:
-        ExecProvider(script).present(NAME, "v")
+        ExecProvider(ExecSettings(script)).present(NAME, "v")
     message = str(failed.value)  # the report's words: the status and a fixed sentence
     assert message == (
         f"exec {script} present {NAME}: exited with status 3 (its output is in the run's log only)"
@@ -107,7 +110,7 @@ def test_failure_and_output_are_masked(tmp_path: Path, caplog: pytest.LogCapture
     assert "stderr: API said no to ***" in caplog.text  # the reason, in the log
 
     with pytest.raises(DnsError, match=r"cannot start the program .*chmod \+x"):
-        ExecProvider(tmp_path / "missing.sh").present(NAME, "v")
+        ExecProvider(ExecSettings(tmp_path / "missing.sh")).present(NAME, "v")
 
 
 def test_timeout_kills_the_process_group(tmp_path: Path) -> None:
@@ -115,7 +118,7 @@ def test_timeout_kills_the_process_group(tmp_path: Path) -> None:
     script = hook(tmp_path, f'#!/bin/sh\nsleep 300 &\necho $! > "{pid_file}"\nwait\n')
     started = time.monotonic()
     with pytest.raises(DnsError, match=r"no answer within 1s; the process group was killed"):
-        ExecProvider(script, timeout=1).present(NAME, "v")
+        ExecProvider(ExecSettings(script, timeout=1)).present(NAME, "v")
     assert time.monotonic() - started < 10
     child = int(pid_file.read_text())
     deadline = time.monotonic() + 5

@@ -17,6 +17,7 @@ import pytest
 from rig import Bind
 from rig.google_dns import GoogleDnsStandIn
 
+from renewer.config.types.dns_google import GoogleDnsSettings
 from renewer.dns.contract import DnsError
 from renewer.dns.providers.google import GoogleDnsProvider
 from tests.integration.runner import run_cli, write_config
@@ -40,12 +41,14 @@ def account_file(tmp_path: Path, gdns: GoogleDnsStandIn, reader: bool = False) -
 
 
 def provider(tmp_path: Path, gdns: GoogleDnsStandIn, **kwargs: Any) -> GoogleDnsProvider:
-    return GoogleDnsProvider(
+    reader = kwargs.pop("reader", False)
+    settings = GoogleDnsSettings(
         gdns.project,
         endpoint=gdns.endpoint,
-        credentials_file=str(account_file(tmp_path, gdns, kwargs.pop("reader", False))),
-        **kwargs,
+        credentials_file=str(account_file(tmp_path, gdns, reader)),
+        managed_zone=kwargs.pop("managed_zone", None),
     )
+    return GoogleDnsProvider(settings, **kwargs)
 
 
 def test_single_values_by_compare_and_swap_and_a_foreign_value_survives(

@@ -18,6 +18,7 @@ import pytest
 from rig import Challtestsrv, KeyVaultStandIn, Pebble
 from rig.keyvault_rbac import CERT_RECOVER
 
+from renewer.config.types.store_keyvault import KeyVaultSettings
 from renewer.core.models import ActionKind, CertificateSpec, Outcome
 from renewer.core.settings import AzureSettings
 from renewer.stores.contract import LockBusy, StoreError
@@ -264,10 +265,10 @@ def test_a_deleted_lock_secret_is_recovered_not_a_failure_forever(
     assert keyvault.count("POST /deletedsecrets/{name}/recover", "renewer-lock-tidy") == 1
     assert "renewer-lock-tidy" not in keyvault.vault.deleted_secrets
     failing = KeyVaultStore(
-        keyvault.url,
+        KeyVaultSettings(
+            keyvault.url, AzureSettings(ca_bundle=keyvault.ca_bundle), on_soft_deleted="fail"
+        ),
         keyvault.credential(),
-        AzureSettings(ca_bundle=keyvault.ca_bundle),
-        on_soft_deleted="fail",
     )
     secrets.begin_delete_secret("renewer-lock-tidy", _polling_interval=0.05).wait()
     soft = "secret renewer-lock-tidy is soft-deleted; recover"

@@ -24,7 +24,10 @@ from rig import TlsMaterial, free_port
 from rig.notify_sink import NotifySink
 from rig.smtp import SmtpServer
 
-from renewer.config.notify import NotifySettings, SmtpSettings
+from renewer.config.types.notifiers import NotifySettings
+from renewer.config.types.notify_email import EmailSettings, SmtpSettings
+from renewer.config.types.notify_teams import ChatSettings
+from renewer.config.types.notify_webhook import WebhookSettings
 from renewer.core.settings import SecretRef
 from renewer.notify import dispatch
 from renewer.notify.event import Links
@@ -176,11 +179,11 @@ def test_dry_run_prints_and_sends_nothing(
 
 
 # -- failure injection (in process, real sockets) ---------------------------------------
-def hook_target(url: str, timeout: float = 5.0) -> NotifySettings:
-    return NotifySettings("webhook", on=("all",), url=url, timeout=timeout)
+def hook_target(url: str, timeout: float = 5.0) -> NotifySettings[WebhookSettings]:
+    return NotifySettings("webhook", WebhookSettings(url), on=("all",), timeout=timeout)
 
 
-def send(target: NotifySettings) -> tuple[dispatch.Delivery, float]:
+def send(target: NotifySettings[Any]) -> tuple[dispatch.Delivery, float]:
     started = time.monotonic()
     (done,) = dispatch.deliver([target], report(FAILED_AT_RISK), Links())
     return done, time.monotonic() - started
@@ -239,7 +242,7 @@ def test_an_endpoint_that_never_answers_is_bounded(
 def test_a_closed_port_fails_without_naming_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
     port = free_port()
     monkeypatch.setenv("DEAD_URL", f"http://127.0.0.1:{port}/secret-path-{SLACK_TOKEN}")
-    done, took = send(NotifySettings("slack", url=SecretRef("DEAD_URL"), timeout=2.0))
+    done, took = send(NotifySettings("slack", ChatSettings(SecretRef("DEAD_URL")), timeout=2.0))
     assert done.failed and done.detail.startswith("cannot connect (ConnectionError)")
     assert str(port) not in done.detail and SLACK_TOKEN not in done.detail
     assert took < 5
@@ -259,7 +262,7 @@ def test_a_refused_smtp_login_is_not_retried(
         tls_root.root,
     )
     target = NotifySettings(
-        "email", on=("all",), smtp=smtp, sender="c@x.example", to=("o@x.example",)
+        "email", EmailSettings(smtp, "c@x.example", ("o@x.example",)), on=("all",)
     )
     done, _ = send(target)
     assert done.failed and done.detail.startswith("SMTP 535")
@@ -272,7 +275,7 @@ def test_a_refused_smtp_login_is_not_retried(
 def test_starttls_checks_the_server_certificate(smtp_server: SmtpServer) -> None:
     smtp = SmtpSettings("127.0.0.1", smtp_server.port, True)  # system CAs: rig root not trusted
     target = NotifySettings(
-        "email", on=("all",), smtp=smtp, sender="c@x.example", to=("o@x.example",)
+        "email", EmailSettings(smtp, "c@x.example", ("o@x.example",)), on=("all",)
     )
     done, _ = send(target)
     assert done.failed and "STARTTLS failed" in done.detail

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from rig import HttpFault, HttpFaultProxy, PowerDns
 
+from renewer.config.types.dns_powerdns import PowerDnsSettings
 from renewer.core.settings import SecretRef
 from renewer.dns.contract import DnsError
 from renewer.dns.providers.powerdns import PowerDnsProvider
@@ -43,7 +44,7 @@ def test_apex_and_wildcard_share_the_set_and_a_foreign_value_survives(
     powerdns: PowerDns, key: SecretRef
 ) -> None:
     powerdns.set_txt(NAME, ["foreign-value"])
-    dns = PowerDnsProvider(powerdns.api_url, key)
+    dns = PowerDnsProvider(PowerDnsSettings(powerdns.api_url, key))
     assert dns.describe() == f"powerdns {powerdns.api_url}"
     dns.present(NAME, "apex-value")
     dns.present(NAME, "wildcard-value")
@@ -66,7 +67,7 @@ def test_apex_and_wildcard_share_the_set_and_a_foreign_value_survives(
 
 
 def test_concurrent_writers_in_one_process_all_land(powerdns: PowerDns, key: SecretRef) -> None:
-    providers = [PowerDnsProvider(powerdns.api_url, key) for _ in range(2)]
+    providers = [PowerDnsProvider(PowerDnsSettings(powerdns.api_url, key)) for _ in range(2)]
     values = [f"value-{i:02d}" for i in range(8)]
     barrier = threading.Barrier(len(values))
     errors: list[BaseException] = []
@@ -95,7 +96,7 @@ def test_concurrent_writers_in_one_process_all_land(powerdns: PowerDns, key: Sec
 def test_longest_suffix_zone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with PowerDns(tmp_path / "pdns", zones=("example.test.", "sub.example.test.")) as server:
         monkeypatch.setenv(KEY_ENV, server.api_key)
-        dns = PowerDnsProvider(server.api_url, SecretRef(KEY_ENV))
+        dns = PowerDnsProvider(PowerDnsSettings(server.api_url, SecretRef(KEY_ENV)))
         assert dns.locate("_acme-challenge.sub.example.test")[0] == "sub.example.test."
         assert dns.locate("_acme-challenge.example.test")[0] == "example.test."
         dns.present("_acme-challenge.deep.sub.example.test.", "v")
@@ -110,7 +111,7 @@ def test_rate_limit_and_server_errors_are_retried(powerdns: PowerDns, key: Secre
     with HttpFaultProxy(powerdns.api_url) as proxy:
         proxy.inject(HttpFault(count=1, status=429, method="GET", headers={"Retry-After": "1"}))
         proxy.inject(HttpFault(count=2, status=503, method="PATCH", body=b"busy"))
-        dns = PowerDnsProvider(proxy.url, key)
+        dns = PowerDnsProvider(PowerDnsSettings(proxy.url, key))
         dns.present(NAME, "through-the-limit")
         assert powerdns.txt_values(NAME) == ["through-the-limit"]
         faulted = proxy.faulted()
@@ -133,12 +134,14 @@ def test_wrong_key_and_missing_zone_name_the_fix(
     powerdns: PowerDns, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(KEY_ENV, "not-the-key-at-all")
-    dns = PowerDnsProvider(powerdns.api_url, SecretRef(KEY_ENV))
+    dns = PowerDnsProvider(PowerDnsSettings(powerdns.api_url, SecretRef(KEY_ENV)))
     with pytest.raises(DnsError, match=r"rejected the key \(HTTP 401\); set dns.api_key") as bad:
         dns.present(NAME, "v")
     assert "not-the-key-at-all" not in str(bad.value)
     monkeypatch.setenv(KEY_ENV, powerdns.api_key)
-    pinned = PowerDnsProvider(powerdns.api_url, SecretRef(KEY_ENV), zone="missing.test")
+    pinned = PowerDnsProvider(
+        PowerDnsSettings(powerdns.api_url, SecretRef(KEY_ENV), zone="missing.test")
+    )
     with pytest.raises(DnsError, match=r"zone missing\.test\. not found on server localhost"):
         pinned.present("_acme-challenge.missing.test.", "v")
 
@@ -207,7 +210,7 @@ def test_a_value_lost_to_another_writer_is_written_again(
             powerdns.set_txt(NAME, ["other-process-value"])
 
     with HttpFaultProxy(powerdns.api_url, on_forward=other_writer) as proxy:
-        PowerDnsProvider(proxy.url, key).present(NAME, "our-value")
+        PowerDnsProvider(PowerDnsSettings(proxy.url, key)).present(NAME, "our-value")
         patches = [s for s in proxy.log if s.method == "PATCH"]
     assert clobbered and len(patches) == 2
     assert powerdns.txt_values(NAME) == ["other-process-value", "our-value"]

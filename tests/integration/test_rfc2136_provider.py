@@ -15,6 +15,7 @@ import dns.rdatatype
 import pytest
 from rig import Bind
 
+from renewer.config.types.dns_rfc2136 import Rfc2136Settings, TsigSettings
 from renewer.core.settings import SecretRef
 from renewer.dns.providers.rfc2136 import Rfc2136Provider
 
@@ -40,7 +41,9 @@ def test_zone_and_key_are_worked_out_once_per_name_and_run(
         return real_udp(query, *args, **kw)
 
     monkeypatch.setattr(dns.query, "udp", counting_udp)
-    provider = Rfc2136Provider(bind.dns_address, bind.key_name, secret, bind.algorithm)
+    provider = Rfc2136Provider(
+        Rfc2136Settings(bind.dns_address, TsigSettings(bind.key_name, secret, bind.algorithm))
+    )
     names = [f"_acme-challenge.z{i}.example.test." for i in range(3)]
     for round_ in range(2):
         for name in names:
@@ -56,7 +59,7 @@ def test_zone_and_key_are_worked_out_once_per_name_and_run(
 def test_an_unknown_zone_is_not_remembered(bind: Bind) -> None:
     from renewer.dns.contract import DnsError
 
-    provider = Rfc2136Provider(bind.dns_address)
+    provider = Rfc2136Provider(Rfc2136Settings(bind.dns_address))
     for _ in range(2):  # asked again each time: a failure is not cached
         with pytest.raises(DnsError, match=r"no zone on this server holds|refused"):
             provider.present("_acme-challenge.nowhere.invalid.", "v")

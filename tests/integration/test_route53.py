@@ -17,6 +17,7 @@ import pytest
 from rig import Bind, Zone
 from rig.route53 import CREDENTIALS, MotoRoute53, throttling
 
+from renewer.config.types.dns_route53 import Route53Settings
 from renewer.dns.contract import DnsError
 from renewer.dns.providers.route53 import Route53Provider
 from tests.integration.runner import run_cli, write_config
@@ -49,8 +50,11 @@ def moto(bind: Bind, aws_env: dict[str, str]) -> Iterator[MotoRoute53]:
         yield server
 
 
-def provider(moto: MotoRoute53, **kwargs: Any) -> Route53Provider:
-    return Route53Provider(endpoint_url=moto.url, insync_timeout=5, **kwargs)
+def provider(
+    moto: MotoRoute53, hosted_zone_id: str | None = None, **kwargs: Any
+) -> Route53Provider:
+    settings = Route53Settings(hosted_zone_id, endpoint_url=moto.url, insync_timeout=5)
+    return Route53Provider(settings, **kwargs)
 
 
 def test_apex_and_wildcard_share_the_set_and_a_foreign_value_survives(
@@ -126,7 +130,7 @@ def test_zone_by_longest_suffix_and_missing_zone(tmp_path: Path, aws_env: dict[s
         assert bind.txt_values("_acme-challenge.deep.sub.example.test.") == ["v"]
         with pytest.raises(DnsError, match=r"no public hosted zone holds _acme-challenge\.x\.org"):
             dns.present("_acme-challenge.x.org.", "v")
-        pinned = provider(moto, hosted_zone_id="/hostedzone/ZNOSUCHZONE")
+        pinned = provider(moto, hosted_zone_id="ZNOSUCHZONE")
         with pytest.raises(DnsError, match=r"hosted zone ZNOSUCHZONE not found; fix dns."):
             pinned.present(NAME, "v")
 

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from rig import free_port
 
 from renewer.config.loader import load_config
+from renewer.config.types.store_directory import DirectorySettings
 from renewer.stores.directory import DirectoryStore
 from tests.integration.runner import REPO, run_cli
 from tests.resilience.common import make_config
@@ -51,7 +52,7 @@ def setup_store(tmp_path: Path, left: timedelta) -> Path:
     cfg = make_config(tmp_path, f"https://127.0.0.1:{port}/dir", bundle, dns, certs)
     (spec,) = load_config(cfg).certificates
     issued = datetime.now(UTC) + left - 90 * DAY
-    store = DirectoryStore(tmp_path / "certs")
+    store = DirectoryStore(DirectorySettings(tmp_path / "certs"))
     store.issue(replace(spec), lambda csr: LocalCA().finalize(csr, issued_at=issued))
     return cfg
 

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from rig import Challtestsrv, TlsMaterial, free_port
 
 from renewer.config.loader import load_config
+from renewer.config.types.store_directory import DirectorySettings
 from renewer.core.certs import IssuedChain, split_chain
 from renewer.plan.policy import emergency_window
 from renewer.stores.directory import DirectoryStore
@@ -110,7 +111,11 @@ def test_failed_renewals_escalate_as_expiry_nears(
     certs[0]["domains"].append("www.fresh.example.test")  # a domain added: due at once
     cfg = make_config(tmp_path, dead_ca, tls_root.root, challtestsrv_dns(challtestsrv), certs)
     specs = {s.name: s for s in load_config(cfg).certificates}
-    store, ca, now = DirectoryStore(tmp_path / "certs"), LocalCA(), datetime.now(UTC)
+    store, ca, now = (
+        DirectoryStore(DirectorySettings(tmp_path / "certs")),
+        LocalCA(),
+        datetime.now(UTC),
+    )
     ages = {  # (issued, expires) of the current version
         "fresh": (now - 10 * DAY, now + 80 * DAY + HOUR),  # 80 of 90 days left: warning
         "risky": (now - 80 * DAY, now + 10 * DAY + HOUR),  # last third, < 14 days: at risk

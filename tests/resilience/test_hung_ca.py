@@ -25,6 +25,7 @@ from rig import TlsMaterial
 from rig.hung import HungCA
 
 from renewer.config.loader import load_config
+from renewer.config.types.store_directory import DirectorySettings
 from renewer.stores.directory import DirectoryStore
 from tests.integration.runner import run_cli, write_config
 from tests.unit.local_ca import LocalCA
@@ -88,7 +89,7 @@ def test_plan_against_a_hung_ca_falls_back_to_the_lifetime_rule_in_seconds(
     tmp_path: Path, hung_ca: HungCA, tls_root: TlsMaterial
 ) -> None:
     cfg = config(tmp_path, hung_ca, tls_root.root, 3)
-    store, ca = DirectoryStore(tmp_path / "certs"), LocalCA()
+    store, ca = DirectoryStore(DirectorySettings(tmp_path / "certs")), LocalCA()
     for spec in load_config(cfg).certificates:
         issued = store.issue(spec, ca.finalize)  # 90 days left: not due by lifetime
         assert issued.ari_cert_id  # so planning asks the CA's renewal info
@@ -113,7 +114,7 @@ def test_a_ca_found_down_while_planning_fails_the_forced_renewals_at_once(
     tmp_path: Path, hung_ca: HungCA, tls_root: TlsMaterial
 ) -> None:
     cfg = config(tmp_path, hung_ca, tls_root.root, 3)
-    store, ca = DirectoryStore(tmp_path / "certs"), LocalCA()
+    store, ca = DirectoryStore(DirectorySettings(tmp_path / "certs")), LocalCA()
     for spec in load_config(cfg).certificates:
         store.issue(spec, ca.finalize)
     report = tmp_path / "r.json"

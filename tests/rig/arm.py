@@ -15,19 +15,20 @@ What it enforces, as Azure does (api-version 2018-05-01):
   ``PreconditionFailed``;
 - 403 ``AuthorizationFailed`` on writes in ``read_only`` subscriptions (a Reader role);
 - TXT bodies: ``properties.TTL`` an int, every string at most 255 characters;
+- CAA record sets (``.../CAA/{name}``, ``properties.caaRecords``), checked and
+  rendered by tests/rig/arm_caa.py, which cites the REST spec;
 - at most 20 records per record set (Microsoft Learn, "Azure subscription and
   service limits", Azure DNS: "Records per record set in public DNS zones: 20");
   a PUT with more is 400 (code and text GUESS);
 - zone listing is paged (``nextLink``) so clients must follow pages.
 
-Every TXT change is published to a running ``Bind`` by a TSIG-signed RFC 2136
+Every TXT and CAA change is published to a running ``Bind`` by a TSIG-signed RFC 2136
 update (the whole RRset replaced atomically), so a CA validates real DNS.
 ``requests`` counts calls by (method, route, status) for assertions.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import ssl
@@ -35,7 +36,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
@@ -44,9 +45,10 @@ import dns.query
 import dns.rcode
 import dns.update
 
+from .arm_caa import Caa, CaaBodyError, CaaSet, caa_json, parse_caa_body
 from .arm_keyvault import ArmKeyVaults
-from .arm_records import ArmError, TxtSet, parse_txt_body, quote_txt
-from .arm_tls import TlsServer
+from .arm_records import ArmError, TxtSet, parse_txt_body, quote_txt, txt_json
+from .arm_tls import TlsServer, json_handler
 from .bind import Bind
 from .procs import RigError
 from .threaded import ThreadedServer
@@ -95,6 +97,7 @@ class ArmDns(ThreadedServer[ThreadingHTTPServer]):
         self.requests: Counter[tuple[str, str, int]] = Counter()
         self.unauthorized = 0
         self._sets: dict[tuple[str, str, str, str], TxtSet] = {}
+        self._caa_sets: dict[tuple[str, str, str, str], CaaSet] = {}
         self.keyvaults = ArmKeyVaults()
         self._lock = threading.Lock()
         if bind is not None:
@@ -126,7 +129,9 @@ class ArmDns(ThreadedServer[ThreadingHTTPServer]):
     def start(self) -> Self:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.tls.cert, self.tls.key)
-        server = TlsServer(("127.0.0.1", 0), _handler_for(self), context)
+        server = TlsServer(
+            ("127.0.0.1", 0), json_handler(self.handle, "arm-dns-stand-in/1"), context
+        )
         self._serve(server, "arm-dns", poll_interval=0.1)
         return self
 
@@ -152,6 +157,29 @@ class ArmDns(ThreadedServer[ThreadingHTTPServer]):
         with self._lock:
             found = self._sets.get(key)
             return found.values() if found else None
+
+    def caa(
+        self,
+        zone: str,
+        name: str = "@",
+        *,
+        subscription: str = SUBSCRIPTION,
+        resource_group: str = "dns",
+    ) -> CaaSet | None:
+        """A stored CAA record set (records, TTL, ETag, metadata), None if it does not exist."""
+        key = (subscription.lower(), resource_group.lower(), zone.lower().rstrip("."), name.lower())
+        with self._lock:
+            return self._caa_sets.get(key)
+
+    def put_caa(
+        self, zone: str, name: str, rdatas: Sequence[str], metadata: Mapping[str, str]
+    ) -> None:
+        """Seed a CAA set as another tool (or the portal) would have written it."""
+        key = (SUBSCRIPTION, "dns", zone.lower().rstrip("."), name.lower())
+        entry = CaaSet([Caa.parse(t) for t in rdatas], 3600, str(uuid.uuid4()), dict(metadata))
+        with self._lock:
+            self._publish(key[2], key[3], entry, "CAA")
+            self._caa_sets[key] = entry
 
     # -- request handling (called from handler threads) --------------------------------
 
@@ -268,35 +296,22 @@ class ArmDns(ThreadedServer[ThreadingHTTPServer]):
             )
         return body
 
-    def _json(self, sub: str, rg: str, zone: str, name: str, rs: TxtSet) -> dict[str, Any]:
-        fqdn = f"{zone}." if name == "@" else f"{name}.{zone}."
-        return {
-            "id": f"{_rg_id(sub, rg)}/providers/Microsoft.Network/dnszones/{zone}/TXT/{name}",
-            "name": name,
-            "type": "Microsoft.Network/dnszones/TXT",
-            "etag": rs.etag,
-            "properties": {
-                "metadata": rs.metadata,
-                "TTL": rs.ttl,
-                "fqdn": fqdn,
-                "provisioningState": "Succeeded",
-                "targetResource": {},
-                "TXTRecords": [{"value": list(r)} for r in rs.records],
-            },
-        }
-
     def _record_set(
         self, method: str, match: re.Match[str], headers: Mapping[str, str], body: bytes
     ) -> tuple[int, dict[str, str], Any]:
         sub, rg, name = match["sub"], match["rg"], match["name"].lower()
-        if match["type"].upper() != "TXT":
-            raise ArmError(400, "UnsupportedRecordType", "the stand-in serves TXT record sets only")
+        kind = match["type"].upper()
+        if kind not in ("TXT", "CAA"):
+            raise ArmError(
+                400, "UnsupportedRecordType", "the stand-in serves TXT and CAA sets only"
+            )
+        sets: dict[tuple[str, str, str, str], Any] = self._sets if kind == "TXT" else self._caa_sets
         if method not in ("GET", "PUT", "DELETE"):
             raise ArmError(405, "MethodNotAllowed", f"{method} is not supported here.")
         with self._lock:  # one writer at a time, as ARM serialises per resource
             zone = self._zone(sub, rg, match["zone"])
             key = (sub.lower(), rg.lower(), zone, name)
-            current = self._sets.get(key)
+            current = sets.get(key)
             if method == "GET":
                 if current is None:
                     raise ArmError(
@@ -306,7 +321,7 @@ class ArmDns(ThreadedServer[ThreadingHTTPServer]):
                         f"'{rg}' of subscription '{sub}'.",
                         flat=True,
                     )
-                return 200, {"ETag": current.etag}, self._json(sub, rg, zone, name, current)
+                return 200, {"ETag": current.etag}, self._render(sub, rg, zone, name, current)
             if sub.lower() in self.read_only:
                 raise ArmError(
                     403,
@@ -314,9 +329,9 @@ class ArmDns(ThreadedServer[ThreadingHTTPServer]):
                     "The client 'renewer-test' with object id "
                     "'00000000-0000-0000-0000-0000000000aa' "
                     "does not have authorization to perform action "
-                    f"'Microsoft.Network/dnszones/TXT/{'write' if method == 'PUT' else 'delete'}' "
+                    f"'Microsoft.Network/dnszones/{kind}/{_verb(method)}' "
                     f"over scope '/subscriptions/{sub}/resourceGroups/{rg}/providers/"
-                    f"Microsoft.Network/dnszones/{zone}/TXT/{name}' or the scope is invalid. "
+                    f"Microsoft.Network/dnszones/{zone}/{kind}/{name}' or the scope is invalid. "
                     "If access was recently granted, please refresh your credentials.",
                 )
             if_match = headers.get("if-match")
@@ -329,26 +344,41 @@ class ArmDns(ThreadedServer[ThreadingHTTPServer]):
             if method == "DELETE":
                 if current is None:
                     return 204, {}, None
-                self._publish(zone, name, None)
-                del self._sets[key]
+                self._publish(zone, name, None, kind)
+                del sets[key]
                 return 200, {}, None
             if headers.get("if-none-match") == "*" and current is not None:
                 raise ArmError(412, "PreconditionFailed", f"The Record set {name} exists already.")
-            records, ttl, metadata = parse_txt_body(body)
-            updated = TxtSet(records, ttl, str(uuid.uuid4()), metadata)
-            self._publish(zone, name, updated)
-            self._sets[key] = updated
+            updated: TxtSet | CaaSet
+            if kind == "TXT":
+                records, ttl, metadata = parse_txt_body(body)
+                updated = TxtSet(records, ttl, str(uuid.uuid4()), metadata)
+            else:
+                try:
+                    caa, ttl, metadata = parse_caa_body(body)
+                except CaaBodyError as exc:
+                    raise ArmError(400, "BadRequest", str(exc)) from None
+                updated = CaaSet(caa, ttl, str(uuid.uuid4()), metadata)
+            self._publish(zone, name, updated, kind)
+            sets[key] = updated
             status = 200 if current is not None else 201
-            return status, {"ETag": updated.etag}, self._json(sub, rg, zone, name, updated)
+            return status, {"ETag": updated.etag}, self._render(sub, rg, zone, name, updated)
 
-    def _publish(self, zone: str, name: str, rs: TxtSet | None) -> None:
+    def _render(self, sub: str, rg: str, zone: str, name: str, rs: TxtSet | CaaSet) -> Any:
+        if isinstance(rs, CaaSet):
+            return caa_json(_rg_id(sub, rg), zone, name, rs)
+        return txt_json(_rg_id(sub, rg), zone, name, rs)
+
+    def _publish(self, zone: str, name: str, rs: TxtSet | CaaSet | None, kind: str = "TXT") -> None:
         """Replace the RRset in BIND with what the stand-in now holds (caller has the lock)."""
         if self.bind is None:
             return
         owner = dns.name.from_text(zone if name == "@" else f"{name}.{zone}")
         update = dns.update.UpdateMessage(zone + ".", keyring=self.bind.keyring())
         if rs is None:
-            update.delete(owner, "TXT")
+            update.delete(owner, kind)
+        elif isinstance(rs, CaaSet):
+            update.replace(owner, rs.ttl, "CAA", *(r.rdata() for r in rs.records))
         else:
             rdatas = [" ".join(quote_txt(s) for s in record) for record in rs.records]
             update.replace(owner, rs.ttl, "TXT", *rdatas)
@@ -361,34 +391,9 @@ class ArmDns(ThreadedServer[ThreadingHTTPServer]):
             )
 
 
+def _verb(method: str) -> str:
+    return "write" if method == "PUT" else "delete"
+
+
 def _rg_id(sub: str, rg: str) -> str:
     return f"/subscriptions/{sub}/resourceGroups/{rg}"
-
-
-def _handler_for(arm: ArmDns) -> type[BaseHTTPRequestHandler]:
-    class _Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "arm-dns-stand-in/1"
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            status, extra, payload = arm.handle(self.command, self.path, headers, body)
-            data = b"" if payload is None else json.dumps(payload).encode()
-            self.send_response(status)
-            if data:
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("x-ms-request-id", str(uuid.uuid4()))
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_PUT = do_DELETE = do_POST = do_PATCH = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return _Handler

@@ -71,3 +71,22 @@ def parse_txt_body(body: bytes) -> tuple[list[list[str]], int, dict[str, str]]:
                 400, "BadRequest", "each TXT record needs 1+ strings of at most 255 characters"
             )
     return records, ttl, metadata
+
+
+def txt_json(group_id: str, zone: str, name: str, rs: TxtSet) -> dict[str, Any]:
+    """A TXT record set as ARM shows it (RecordSet in the dns 2018-05-01 spec)."""
+    fqdn = f"{zone}." if name == "@" else f"{name}.{zone}."
+    return {
+        "id": f"{group_id}/providers/Microsoft.Network/dnszones/{zone}/TXT/{name}",
+        "name": name,
+        "type": "Microsoft.Network/dnszones/TXT",
+        "etag": rs.etag,
+        "properties": {
+            "metadata": rs.metadata,
+            "TTL": rs.ttl,
+            "fqdn": fqdn,
+            "provisioningState": "Succeeded",
+            "targetResource": {},
+            "TXTRecords": [{"value": list(r)} for r in rs.records],
+        },
+    }

@@ -8,11 +8,17 @@ handler thread outlives ``stop()``.
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import ssl
 import threading
+import uuid
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+Handle = Callable[[str, str, Mapping[str, str], bytes], tuple[int, Mapping[str, str], Any]]
+"""(method, path, lower-cased headers, body) -> (status, extra headers, JSON or None)."""
 
 
 class TlsServer(ThreadingHTTPServer):
@@ -57,3 +63,34 @@ class TlsServer(ThreadingHTTPServer):
             for sock in self._open:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+
+
+def json_handler(handle: Handle, version: str) -> type[BaseHTTPRequestHandler]:
+    """A handler that answers what ``handle(method, path, headers, body)`` returns as JSON."""
+
+    class _Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = version
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, extra, payload = handle(self.command, self.path, headers, body)
+            data = b"" if payload is None else json.dumps(payload).encode()
+            self.send_response(status)
+            if data:
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("x-ms-request-id", str(uuid.uuid4()))
+            for name, value in extra.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_PUT = do_DELETE = do_POST = do_PATCH = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return _Handler

@@ -6,7 +6,11 @@ from that header, so clients keep talking to the proxy and the JWS ``url``
 still matches what Pebble checks. For the first N requests of a kind
 (``newOrder``, ``finalize``) it answers an ACME problem document instead
 (``application/problem+json``, optional Retry-After), without forwarding;
-requests of a kind can also be held a while first (``delay``: a slow endpoint).
+requests of a kind can also be held a while first (``delay``: a slow endpoint),
+or stalled (``stall``): held without an answer until ``clear()``, either before
+Pebble sees them or after Pebble answered. A client killed while a request is
+stalled dies either before or just after the CA acted, which is where a
+crash-safe protocol (a key rollover) must prove itself.
 
 Every request is logged with its kind, time and whether it was faulted, so
 tests can prove pauses were honoured and that nothing looped. Every accepted
@@ -35,6 +39,9 @@ KINDS = {
     "/finalize-order/": "finalize",
     "/nonce-plz": "newNonce",
     "/renewalInfo/": "renewalInfo",
+    "/rollover-account-key": "keyChange",
+    "/sign-me-up": "newAccount",
+    "/my-account/": "account",
 }
 HOP_HEADERS = {"connection", "transfer-encoding", "keep-alive", "content-length", "host"}
 
@@ -73,6 +80,9 @@ class _State:
     log: list[Logged] = field(default_factory=list)
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stalls: dict[str, bool] = field(default_factory=dict)  # kind -> forward first?
+    stalled: list[tuple[str, bool]] = field(default_factory=list)  # (kind, Pebble answered)
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 class FaultProxy(ThreadedServer[ThreadingHTTPServer]):
@@ -101,10 +111,29 @@ class FaultProxy(ThreadedServer[ThreadingHTTPServer]):
         with self.state.lock:
             self.state.delays[kind] = seconds
 
+    def stall(self, kind: str, *, forward: bool) -> None:
+        """Hold requests of ``kind`` unanswered until ``clear()``: never forwarded, or
+        (``forward``) forwarded and Pebble's answer withheld. Released requests get
+        no answer; their connection is closed."""
+        with self.state.lock:
+            self.state.stalls[kind] = forward
+            self.state.released.clear()
+
+    def stalled(self) -> list[tuple[str, bool]]:
+        """The requests stalled so far: (kind, whether Pebble had answered it)."""
+        with self.state.lock:
+            return list(self.state.stalled)
+
     def clear(self) -> None:
         with self.state.lock:
             self.state.faults.clear()
             self.state.delays.clear()
+            self.state.stalls.clear()
+            self.state.released.set()
+
+    def stop(self) -> None:
+        self.state.released.set()  # stalled handler threads end before the server's close
+        super().stop()
 
     @property
     def connections(self) -> int:
@@ -171,8 +200,12 @@ class FaultProxy(ThreadedServer[ThreadingHTTPServer]):
                     return
                 with state.lock:
                     pause = state.delays.get(kind, 0.0)
+                    stall = state.stalls.get(kind) if self.command == "POST" else None
                 if pause:
                     time.sleep(pause)
+                if stall is False:
+                    self._stall(kind, answered=False)
+                    return
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
                 headers["Host"] = self.headers.get("Host") or f"127.0.0.1:{proxy_port()}"
                 try:
@@ -188,6 +221,9 @@ class FaultProxy(ThreadedServer[ThreadingHTTPServer]):
                 except requests.RequestException:
                     self.send_error(502)
                     return
+                if stall:
+                    self._stall(kind, answered=True)
+                    return
                 self.send_response(answer.status_code)
                 for name, value in answer.headers.items():
                     if name.lower() not in HOP_HEADERS and name.lower() != "content-encoding":
@@ -195,6 +231,12 @@ class FaultProxy(ThreadedServer[ThreadingHTTPServer]):
                 self.send_header("Content-Length", str(len(answer.content)))
                 self.end_headers()
                 self.wfile.write(answer.content)
+
+            def _stall(self, kind: str, answered: bool) -> None:
+                with state.lock:
+                    state.stalled.append((kind, answered))
+                state.released.wait()
+                self.close_connection = True
 
             def _problem(self, fault: Fault) -> None:
                 payload = json.dumps(

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from rig import TlsServer
 
 from renewer.cli import main
+from renewer.config.types.store_directory import DirectorySettings
 from renewer.stores.directory import DirectoryStore
 from tests.integration.runner import run_cli
 from tests.verify.ca import ChainCA, issue, spec_for, version_files
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.integration  # subprocess runs of the CLI: seconds each
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[tuple[Path, DirectoryStore, list[str], TlsServer]]:
     """A config whose one certificate has two versions; a server serving the old one."""
-    store = DirectoryStore(tmp_path / "certs")
+    store = DirectoryStore(DirectorySettings(tmp_path / "certs"))
     ca = ChainCA()
     spec = spec_for(store.root, NAME, ("example.test",), ())
     old, new = issue(store, spec, ca), issue(store, spec, ca)

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from rig import Challtestsrv, Nginx, Pebble, Site, free_port
 
+from renewer.config.types.store_directory import DirectorySettings
 from renewer.core.endpoints import EndpointSpec
 from renewer.stores.directory import DirectoryStore
 from renewer.stores.registry import StoreRegistry
@@ -58,7 +59,7 @@ def live_files(root: Path, name: str) -> tuple[Path, Path]:
 def test_sni_routes_two_certificates_on_one_address(
     tmp_path: Path, nginx_factory: Callable[[list[Site]], Nginx]
 ) -> None:
-    store = DirectoryStore(tmp_path / "certs")
+    store = DirectoryStore(DirectorySettings(tmp_path / "certs"))
     ca = ChainCA()
     port = free_port()
     www = spec_for(
@@ -105,7 +106,7 @@ def test_sni_routes_two_certificates_on_one_address(
 def test_nginx_reload_picks_up_the_new_version(
     tmp_path: Path, nginx_factory: Callable[[list[Site]], Nginx]
 ) -> None:
-    store = DirectoryStore(tmp_path / "certs")
+    store = DirectoryStore(DirectorySettings(tmp_path / "certs"))
     ca = ChainCA()
     port = free_port()
     spec = spec_for(

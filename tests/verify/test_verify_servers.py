@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from rig import Blackhole, TlsServer, free_port
 
+from renewer.config.types.store_directory import DirectorySettings
 from renewer.core.endpoints import EndpointSpec
 from renewer.stores.directory import DirectoryStore
 from renewer.stores.registry import StoreRegistry
@@ -30,7 +31,7 @@ FAST = ProbeSettings(concurrency=8, connect_timeout=1.0, handshake_timeout=0.5)
 
 @pytest.fixture
 def store(tmp_path: Path) -> DirectoryStore:
-    return DirectoryStore(tmp_path / "certs")
+    return DirectoryStore(DirectorySettings(tmp_path / "certs"))
 
 
 @pytest.fixture
@@ -127,7 +128,7 @@ def test_foreign_certificate_and_name_mismatch(
     store: DirectoryStore, ca: ChainCA, servers: list[TlsServer | Blackhole], tmp_path: Path
 ) -> None:
     two_versions(store, ca)
-    elsewhere = DirectoryStore(tmp_path / "elsewhere")
+    elsewhere = DirectoryStore(DirectorySettings(tmp_path / "elsewhere"))
     other_ca = ChainCA("someone else")
     same_names = issue(elsewhere, spec_for(elsewhere.root, NAME, DOMAINS, ()), other_ca)
     other_names = issue(

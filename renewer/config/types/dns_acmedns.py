@@ -2,66 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from renewer.config.convert import CREDENTIAL_URL, SECRET, Field, ca_bundle, doc, plain, text
+from renewer.config.convert import CREDENTIAL_URL, SECRET, ca_bundle, plain, text
 from renewer.config.domains import normalise_zone
-from renewer.config.types.base import BuildContext, SettingsType
+from renewer.config.types.base import DnsAbout, SettingsType, setting, settings
 from renewer.core.settings import ProviderSettings, SecretRef
 
 
-@dataclass(frozen=True)
+@settings
 class AcmeDnsSettings(ProviderSettings):
-    api_url: str
-    username: SecretRef
-    password: SecretRef
-    subdomain: str
-    fulldomain: str
-    ca_bundle: Path | None = None
-
-
-def _secret(description: str) -> Field:
-    return Field(
-        convert=SECRET.convert,
-        required=True,
-        secret=True,
-        accepts=SECRET.accepts,
-        description=description,
+    api_url: str = setting(
+        like=CREDENTIAL_URL,
+        description="Base URL of the acme-dns API, for example https://auth.example.org.",
     )
-
-
-FIELDS = {
-    "api_url": doc(
-        CREDENTIAL_URL,
-        "Base URL of the acme-dns API, for example https://auth.example.org.",
-        required=True,
-    ),
-    "username": _secret("The registration's username (X-Api-User), as env:NAME."),
-    "password": _secret("The registration's key (X-Api-Key), as env:NAME."),
-    "subdomain": Field(
-        convert=plain(text), required=True, description="The registration's subdomain."
-    ),
-    "fulldomain": Field(
+    username: SecretRef = setting(
+        like=SECRET, description="The registration's username (X-Api-User), as env:NAME."
+    )
+    password: SecretRef = setting(
+        like=SECRET, description="The registration's key (X-Api-Key), as env:NAME."
+    )
+    subdomain: str = setting(convert=plain(text), description="The registration's subdomain.")
+    fulldomain: str = setting(
         convert=plain(normalise_zone),
-        required=True,
         description="The registration's fulldomain, the target of _acme-challenge CNAMEs.",
-    ),
-    "ca_bundle": Field(convert=ca_bundle, description="PEM file of CAs for api_url."),
-}
-
-
-def build(values: Mapping[str, Any], ctx: BuildContext) -> AcmeDnsSettings:
-    return AcmeDnsSettings(
-        values["api_url"],
-        values["username"],
-        values["password"],
-        values["subdomain"],
-        values["fulldomain"],
-        values["ca_bundle"],
+    )
+    ca_bundle: Path | None = setting(
+        default=None, convert=ca_bundle, description="PEM file of CAs for api_url."
     )
 
 
-TYPE = SettingsType("dns", "acme-dns", "an acme-dns registration (/update API)", FIELDS, build)
+TYPE = SettingsType(
+    "dns",
+    "acme-dns",
+    "an acme-dns registration (/update API)",
+    AcmeDnsSettings,
+    "renewer.dns.providers.acmedns:AcmeDnsProvider",
+    about=DnsAbout(
+        serves="an acme-dns server, reached by CNAME",
+        credentials="registration username/key, `env:`",
+        writes_through="the acme-dns `/update` API",
+        safety="dedicated name, two rolling values",
+        tested_against="API stand-in + BIND",
+    ),
+)

@@ -9,24 +9,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from renewer.config.convert import NUMBER, SECONDS, Context, Field, existing_file
-from renewer.config.types.base import BuildContext, SettingsType
+from renewer.config.convert import NUMBER, SECONDS, Context, existing_file
+from renewer.config.types.base import DnsAbout, SettingsType, setting, settings
 from renewer.core.settings import ProviderSettings
-
-
-@dataclass(frozen=True)
-class ExecSettings(ProviderSettings):
-    program: Path  # absolute: resolved against the config file's folder
-    timeout: float = 60.0
-    # Variables passed on to the program, by name. Which records are written does not
-    # depend on them, so they stay out of the journal's name for this setting.
-    env: tuple[str, ...] = field(default=(), metadata={"dns_identity": False})
-
 
 # Always given to the program (from renewer's own environment), so never listed.
 BASE_ENV = ("PATH", "HOME", "LANG", "TMPDIR")
@@ -65,26 +52,29 @@ def _env_name(value: str, ctx: Context) -> str:
     return name
 
 
-FIELDS = {
-    "program": Field(
+@settings
+class ExecSettings(ProviderSettings):
+    program: Path = setting(  # absolute: resolved against the config file's folder
         convert=_program,
-        required=True,
         description=(
             "Program run as `PROGRAM present|cleanup FQDN VALUE` (lego's exec convention); "
             "relative to the config file."
         ),
-    ),
-    "timeout": Field(
+    )
+    timeout: float = setting(
+        default=60.0,
         convert=SECONDS,
         accepts=NUMBER,
-        default=60.0,
         description="Kill the program's process group after this long (default 60s).",
         schema={"$ref": "#/$defs/duration"},
-    ),
-    "env": Field(
-        "list",
-        convert=_env_name,
+    )
+    # Variables passed on to the program, by name. Which records are written does not
+    # depend on them, so they stay out of the journal's name for this setting.
+    env: tuple[str, ...] = setting(
         default=(),
+        identity=False,
+        shape="list",
+        convert=_env_name,
         unique=True,
         description=(
             "Names of environment variables the program gets, besides PATH, HOME, LANG and "
@@ -93,14 +83,20 @@ FIELDS = {
             "refused."
         ),
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-    ),
-}
-
-
-def build(values: Mapping[str, Any], ctx: BuildContext) -> ExecSettings:
-    return ExecSettings(
-        values["program"], float(values["timeout"] or 60.0), tuple(values["env"] or ())
     )
 
 
-TYPE = SettingsType("dns", "exec", "a program of yours (lego's exec convention)", FIELDS, build)
+TYPE = SettingsType(
+    "dns",
+    "exec",
+    "a program of yours (lego's exec convention)",
+    ExecSettings,
+    "renewer.dns.providers.exec:ExecProvider",
+    about=DnsAbout(
+        serves="your program, called like lego's exec provider",
+        credentials="its own environment",
+        writes_through="your program (lego's exec convention)",
+        safety="your program's job",
+        tested_against="a shell script + nsupdate + BIND",
+    ),
+)

@@ -2,32 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from renewer.config.convert import (
-    CREDENTIAL_URL,
-    NUMBER,
-    SECONDS,
-    Field,
-    ca_bundle,
-    doc,
-    plain,
-    text,
-)
-from renewer.config.types.base import BuildContext, SettingsType
+from renewer.config.convert import CREDENTIAL_URL, NUMBER, SECONDS, ca_bundle, plain, text
+from renewer.config.types.base import DnsAbout, SettingsType, setting, settings
 from renewer.core.settings import ProviderSettings
-
-
-@dataclass(frozen=True)
-class Route53Settings(ProviderSettings):
-    hosted_zone_id: str | None = None  # None: the longest public zone by name
-    region: str = "us-east-1"
-    endpoint_url: str | None = None
-    ca_bundle: Path | None = None
-    insync_timeout: float = 120.0
 
 
 def _zone_id(value: str) -> str:
@@ -37,37 +16,44 @@ def _zone_id(value: str) -> str:
     return zone_id
 
 
-FIELDS = {
-    "hosted_zone_id": Field(
+@settings
+class Route53Settings(ProviderSettings):
+    hosted_zone_id: str | None = setting(
+        default=None,
         convert=plain(_zone_id),
         description="Hosted zone to write (Z...); found by longest suffix if omitted.",
-    ),
-    "region": Field(
-        convert=plain(text), default="us-east-1", description="AWS region for the client."
-    ),
-    "endpoint_url": doc(
-        CREDENTIAL_URL,
-        "Another Route 53 endpoint (an emulator such as moto); AWS's by default.",
-    ),
-    "ca_bundle": Field(convert=ca_bundle, description="PEM file of CAs for endpoint_url."),
-    "insync_timeout": Field(
+    )
+    region: str = setting(
+        default="us-east-1", convert=plain(text), description="AWS region for the client."
+    )
+    endpoint_url: str | None = setting(
+        default=None,
+        like=CREDENTIAL_URL,
+        description="Another Route 53 endpoint (an emulator such as moto); AWS's by default.",
+    )
+    ca_bundle: Path | None = setting(
+        default=None, convert=ca_bundle, description="PEM file of CAs for endpoint_url."
+    )
+    insync_timeout: float = setting(
+        default=120.0,
         convert=SECONDS,
         accepts=NUMBER,
-        default=120.0,
         description="How long to wait for a change to be INSYNC (default 120s).",
         schema={"$ref": "#/$defs/duration"},
-    ),
-}
-
-
-def build(values: Mapping[str, Any], ctx: BuildContext) -> Route53Settings:
-    return Route53Settings(
-        values["hosted_zone_id"],
-        values["region"] or "us-east-1",
-        values["endpoint_url"],
-        values["ca_bundle"],
-        float(values["insync_timeout"] or 120.0),
     )
 
 
-TYPE = SettingsType("dns", "route53", "Amazon Route 53 (boto3)", FIELDS, build)
+TYPE = SettingsType(
+    "dns",
+    "route53",
+    "Amazon Route 53 (boto3)",
+    Route53Settings,
+    "renewer.dns.providers.route53:Route53Provider",
+    about=DnsAbout(
+        serves="Amazon Route 53 (boto3)",
+        credentials="standard AWS chain (GitHub OIDC → AssumeRoleWithWebIdentity)",
+        writes_through="boto3, standard AWS credential chain",
+        safety="per-name lock + verify after write",
+        tested_against="moto server + BIND",
+    ),
+)

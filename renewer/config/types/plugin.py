@@ -24,13 +24,22 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from renewer.config.convert import NUMBER, Context, Field, secret
-from renewer.config.types.base import BuildContext, SettingsType
+from renewer.config.types.base import BuildContext, DnsAbout, SettingsType
 from renewer.core.frozen import FrozenMap
 from renewer.core.settings import PluginSettings
 
 ENTRY_POINT_GROUP = "renewer.dns_providers"
 
 log = logging.getLogger(__name__)
+
+ABOUT = DnsAbout(
+    serves=f"any package with a `{ENTRY_POINT_GROUP}` entry point",
+    credentials="its own settings",
+    writes_through="any installed package",
+    safety="the plugin's job",
+    tested_against="`examples/dns-plugin` + BIND",
+)
+"""The plugin row of the docs' provider tables (plugins are not known when they are made)."""
 
 
 def _value(value: Any, ctx: Context) -> Any:
@@ -47,13 +56,22 @@ PLUGIN_VALUE = Field(
 )
 
 
-def _build(values: Mapping[str, Any], ctx: BuildContext) -> PluginSettings:
-    return PluginSettings(FrozenMap({k: v for k, v in values.items() if v is not None}))
-
-
 def plugin_type(name: str, summary: str, fields: Mapping[str, Field]) -> SettingsType:
     """A DNS type whose settings are the plugin's values, untyped and open."""
-    return SettingsType("dns", name, summary, fields, _build, open_keys=PLUGIN_VALUE)
+
+    def build(values: Mapping[str, Any], ctx: BuildContext) -> PluginSettings:
+        return PluginSettings(FrozenMap({k: v for k, v in values.items() if v is not None}), name)
+
+    return SettingsType(
+        "dns",
+        name,
+        summary,
+        PluginSettings,
+        "renewer.dns.providers.plugin:PluginProvider",
+        custom_build=build,
+        open_keys=PLUGIN_VALUE,
+        fixed_fields=fields,
+    )
 
 
 def discover() -> dict[str, SettingsType]:

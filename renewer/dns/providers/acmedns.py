@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from pathlib import Path
 
 import requests
 
-from renewer.core.settings import SecretRef
+from renewer.config.types.dns_acmedns import AcmeDnsSettings
 from renewer.dns.contract import DnsError, DnsProvider, absolute
 from renewer.dns.providers import httpretry
 
@@ -43,25 +42,16 @@ def delegations(fulldomain: str, domains: Iterable[str]) -> list[str]:
 class AcmeDnsProvider(DnsProvider):
     """Sets TXT values through one acme-dns registration."""
 
-    def __init__(
-        self,
-        api_url: str,
-        username: SecretRef,
-        password: SecretRef,
-        subdomain: str,
-        fulldomain: str,
-        *,
-        ca_bundle: Path | None = None,
-    ) -> None:
-        self.api_url = api_url.rstrip("/")
-        self.username = username
-        self.password = password
-        self.subdomain = subdomain
-        self.fulldomain = absolute(fulldomain)
+    def __init__(self, settings: AcmeDnsSettings) -> None:
+        self.api_url = settings.api_url.rstrip("/")
+        self.username = settings.username
+        self.password = settings.password
+        self.subdomain = settings.subdomain
+        self.fulldomain = absolute(settings.fulldomain)
         self._session = requests.Session()
         self._session.trust_env = False
-        if ca_bundle is not None:
-            self._session.verify = str(ca_bundle)
+        if settings.ca_bundle is not None:
+            self._session.verify = str(settings.ca_bundle)
 
     def describe(self) -> str:
         return f"acme-dns {self.api_url}"

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,10 +32,13 @@ from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpRes
 from azure.mgmt.dns import DnsManagementClient
 from azure.mgmt.dns.models import RecordSet, TxtRecord
 
+from renewer.azure import signin
+from renewer.config.types.dns_azure import AzureDnsSettings
 from renewer.core import retry
 from renewer.core.errors import RenewerError
-from renewer.core.settings import AzureSettings
+from renewer.dns.caa import CaaRecord, CaaSet
 from renewer.dns.contract import DnsError, DnsProvider, absolute
+from renewer.dns.providers import azure_caa
 
 TTL = 60
 MAX_ATTEMPTS = 10
@@ -118,14 +121,14 @@ class AzureDnsProvider(DnsProvider):
 
     def __init__(
         self,
-        subscription_id: str,
-        resource_group: str,
-        credential: TokenCredential,
-        azure: AzureSettings,
+        settings: AzureDnsSettings,
+        credential: TokenCredential | None = None,  # None: the run's sign-in to its cloud
     ) -> None:
-        self.subscription_id = subscription_id
-        self.resource_group = resource_group
-        self.azure = azure
+        self.subscription_id = subscription_id = settings.subscription_id
+        self.manage_caa = settings.manage_caa
+        self.resource_group = settings.resource_group
+        self.azure = azure = settings.azure
+        credential = credential or signin.azure_credential(azure)
         endpoint = azure.resolved_arm_endpoint
         options: dict[str, Any] = {}
         if azure.ca_bundle is not None:
@@ -139,6 +142,8 @@ class AzureDnsProvider(DnsProvider):
         )
         self._zones: tuple[str, ...] | None = None
         self._zones_lock = threading.Lock()
+        self._caa_lock = threading.Lock()  # CAA sets are written rarely: one at a time
+        self._caa_done: dict[tuple[str, tuple[CaaRecord, ...], bool], CaaSet] = {}
 
     def describe(self) -> str:
         return f"azure dns {self.subscription_id}/{self.resource_group}"
@@ -236,6 +241,37 @@ class AzureDnsProvider(DnsProvider):
 
         self._with_retries(attempt, f"removing TXT at {absolute(fqdn)}")
 
+    # -- CAA at the zone apex (dns.manage_caa; renewer.dns.providers.azure_caa) ---------
+
+    def manages_caa(self) -> bool:
+        return self.manage_caa
+
+    def ensure_caa(self, domain: str, records: Sequence[CaaRecord], wildcard: bool) -> CaaSet:
+        """Add ``records`` to the CAA set at the apex of the zone holding ``domain``
+        (conditional on its ETag); the set as stored now. Once per run and zone."""
+        zone, _relative = self.locate(domain.removeprefix("*."))
+        what = f"adding CAA at {zone}."
+        with self._caa_lock:
+            key = (zone, tuple(records), wildcard)
+            if key not in self._caa_done:
+                self._caa_done[key] = azure_caa.ensure(
+                    zone,
+                    records,
+                    wildcard,
+                    read=lambda: self._get(zone, "@", f"reading CAA {zone}.", "CAA"),
+                    write=lambda rs, etag: self._put(
+                        zone,
+                        "@",
+                        rs,
+                        what,
+                        if_match=etag,
+                        if_none_match=None if etag else "*",
+                        record_type="CAA",
+                    ),
+                    retrying=lambda attempt: self._with_retries(attempt, what),
+                )
+            return self._caa_done[key]
+
     # -- conditional operations ----------------------------------------------------------
 
     def _with_retries(self, attempt: Callable[[], None], what: str) -> None:
@@ -252,15 +288,17 @@ class AzureDnsProvider(DnsProvider):
             f"(HTTP 412 on {MAX_ATTEMPTS} attempts)"
         )
 
-    def _get(self, zone: str, relative: str, what: str) -> RecordSet | None:
+    def _get(
+        self, zone: str, relative: str, what: str, record_type: str = RECORD_TYPE
+    ) -> RecordSet | None:
         try:
             record_set: RecordSet = self._client.record_sets.get(
-                self.resource_group, zone, relative, RECORD_TYPE
+                self.resource_group, zone, relative, record_type
             )
         except HttpResponseError as exc:
             if exc.status_code == 404 and _code(exc) not in ZONE_MISSING_CODES:
                 return None
-            raise self._error(exc, zone, what) from None
+            raise self._error(exc, zone, what, record_type) from None
         except AzureError as exc:
             raise self._transport_error(exc, what) from None
         return record_set
@@ -274,13 +312,14 @@ class AzureDnsProvider(DnsProvider):
         *,
         if_match: str | None = None,
         if_none_match: str | None = None,
+        record_type: str = RECORD_TYPE,
     ) -> None:
         try:
             self._client.record_sets.create_or_update(
                 self.resource_group,
                 zone,
                 relative,
-                RECORD_TYPE,
+                record_type,
                 record_set,
                 if_match=if_match,
                 if_none_match=if_none_match,
@@ -290,7 +329,7 @@ class AzureDnsProvider(DnsProvider):
                 raise _Conflict from None
             if exc.status_code == 404 and _code(exc) not in ZONE_MISSING_CODES:
                 raise _Conflict from None  # the set vanished under our If-Match
-            raise self._error(exc, zone, what) from None
+            raise self._error(exc, zone, what, record_type) from None
         except AzureError as exc:
             raise self._transport_error(exc, what) from None
 
@@ -313,7 +352,9 @@ class AzureDnsProvider(DnsProvider):
     def _where(self) -> str:
         return f"subscription {self.subscription_id}, resource group {self.resource_group}"
 
-    def _error(self, exc: HttpResponseError, zone: str | None, what: str) -> DnsError:
+    def _error(
+        self, exc: HttpResponseError, zone: str | None, what: str, record_type: str = RECORD_TYPE
+    ) -> DnsError:
         status = exc.status_code
         code = _code(exc)
         if isinstance(exc, ClientAuthenticationError) and status is None:
@@ -324,9 +365,10 @@ class AzureDnsProvider(DnsProvider):
                 return DnsError(
                     f"azure dns: no permission to list DNS zones ({self._where()}): {ROLE_HINT}"
                 )
+            hint = ROLE_HINT if record_type == RECORD_TYPE else azure_caa.ROLE_HINT
             return DnsError(
-                f"azure dns: no permission to write TXT records in zone {zone} "
-                f"({self._where()}): {ROLE_HINT}"
+                f"azure dns: no permission to write {record_type} records in zone {zone} "
+                f"({self._where()}): {hint}"
             )
         if status == 404:
             target = f" / zone {zone}" if zone else ""

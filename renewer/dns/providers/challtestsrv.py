@@ -35,6 +35,7 @@ import dns.rdatatype
 import requests
 
 from renewer.config.domains import split_host_port
+from renewer.config.types.dns_challtestsrv import ChallTestSrvSettings
 from renewer.dns.contract import DnsError, DnsProvider, absolute
 
 log = logging.getLogger(__name__)
@@ -54,10 +55,10 @@ class ChallTestSrvProvider(DnsProvider):
     # Every value any instance of this process wrote and still holds, per name.
     _ours: ClassVar[dict[str, set[str]]] = defaultdict(set)
 
-    def __init__(self, url: str, nameservers: tuple[str, ...] = ()) -> None:
-        self.url = url.rstrip("/")
+    def __init__(self, settings: ChallTestSrvSettings) -> None:
+        self.url = settings.url.rstrip("/")
         host = urlsplit(self.url).hostname or "127.0.0.1"
-        self.nameservers = nameservers or (f"{host}:{DEFAULT_DNS_PORT}",)
+        self.nameservers = settings.propagation.nameservers or (f"{host}:{DEFAULT_DNS_PORT}",)
         # One kept-alive session per provider (a run used to open a connection per
         # POST); the environment (proxies) is read once, not on every request.
         http = requests.Session()

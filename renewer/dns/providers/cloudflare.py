@@ -25,7 +25,7 @@ from typing import Any
 import cloudflare
 from cloudflare import Cloudflare
 
-from renewer.core.settings import SecretRef
+from renewer.config.types.dns_cloudflare import CloudflareSettings
 from renewer.dns.contract import DnsError, DnsProvider, absolute, holding_zone
 
 TTL = 60  # Cloudflare's minimum for non-Enterprise zones
@@ -55,15 +55,13 @@ class CloudflareProvider(DnsProvider):
 
     def __init__(
         self,
-        api_token: SecretRef,
+        settings: CloudflareSettings,
         *,
-        zone: str | None = None,
-        base_url: str | None = None,
         max_retries: int = MAX_RETRIES,
     ) -> None:
-        self.api_token = api_token
-        self.zone = _bare(zone) if zone else None
-        self.base_url = base_url
+        self.api_token = settings.api_token
+        self.zone = _bare(settings.zone) if settings.zone else None
+        self.base_url = settings.base_url
         self.max_retries = max_retries
         self._client: Cloudflare | None = None
         self._zones: dict[str, str] | None = None  # name -> id

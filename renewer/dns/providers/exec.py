@@ -38,9 +38,8 @@ import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
-from renewer.config.types.dns_exec import BASE_ENV
+from renewer.config.types.dns_exec import BASE_ENV, ExecSettings
 from renewer.core import redact
 from renewer.dns.contract import DnsError, DnsProvider, absolute
 
@@ -67,10 +66,10 @@ _SECRET_PAIRS = re.compile(
 class ExecProvider(DnsProvider):
     """Runs ``program present|cleanup FQDN VALUE`` for each TXT value."""
 
-    def __init__(self, program: Path, *, timeout: float = 60.0, env: Sequence[str] = ()) -> None:
-        self.program = program
-        self.timeout = timeout
-        self.env_names = tuple(env)
+    def __init__(self, settings: ExecSettings) -> None:
+        self.program = settings.program
+        self.timeout = settings.timeout
+        self.env_names = settings.env
 
     def describe(self) -> str:
         return f"exec {self.program}"

@@ -35,6 +35,7 @@ from google.auth.exceptions import GoogleAuthError
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 
+from renewer.config.types.dns_google import GoogleDnsSettings
 from renewer.core import retry
 from renewer.core.errors import RenewerError
 from renewer.dns.contract import DnsError, DnsProvider, absolute, holding_zone
@@ -43,7 +44,6 @@ from renewer.dns.providers.txt import quote_txt, unquote_txt
 
 TTL = 60
 SCOPE = "https://www.googleapis.com/auth/ndev.clouddns.readwrite"
-DEFAULT_ENDPOINT = "https://dns.googleapis.com"
 MAX_CONFLICTS = 10
 CONFLICT = retry.Policy(attempts=MAX_CONFLICTS, first=0.05, factor=2.0, cap=2.0, jitter=True)
 DONE_TIMEOUT = 120.0
@@ -90,17 +90,14 @@ class GoogleDnsProvider(DnsProvider):
 
     def __init__(
         self,
-        project: str,
+        settings: GoogleDnsSettings,
         *,
-        managed_zone: str | None = None,
-        endpoint: str = DEFAULT_ENDPOINT,
-        credentials_file: str | None = None,
         done_timeout: float = DONE_TIMEOUT,
     ) -> None:
-        self.project = project
-        self.managed_zone = managed_zone
-        self.endpoint = endpoint.rstrip("/")
-        self.credentials_file = credentials_file
+        self.project = settings.project
+        self.managed_zone = settings.managed_zone
+        self.endpoint = settings.endpoint.rstrip("/")
+        self.credentials_file = settings.credentials_file
         self.done_timeout = done_timeout
         self._session: requests.Session | None = None
         self._zones: list[tuple[str, str]] | None = None  # (dnsName, zone name), longest first

@@ -8,15 +8,14 @@ raised, so one plugin's failure fails its certificates like any provider's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
+from renewer.config.types.plugin import ENTRY_POINT_GROUP
 from renewer.core.errors import RenewerError, describe_error
-from renewer.core.settings import SecretRef
+from renewer.core.settings import PluginSettings, SecretRef
 from renewer.dns.contract import DnsError, DnsProvider, absolute
-
-ENTRY_POINT_GROUP = "renewer.dns_providers"
 
 
 def load_factory(name: str) -> Callable[[dict[str, Any]], Any]:
@@ -38,11 +37,13 @@ def load_factory(name: str) -> Callable[[dict[str, Any]], Any]:
 class PluginProvider(DnsProvider):
     """Wraps the object a plugin's factory returned."""
 
-    def __init__(self, name: str, options: Mapping[str, Any]) -> None:
-        self.name = name
+    def __init__(self, settings: PluginSettings) -> None:
+        self.name = name = settings.name
         factory = load_factory(name)
         # Secrets are resolved only now, and registered for masking by resolve().
-        resolved = {k: v.resolve() if isinstance(v, SecretRef) else v for k, v in options.items()}
+        resolved = {
+            k: v.resolve() if isinstance(v, SecretRef) else v for k, v in settings.options.items()
+        }
         try:
             self.inner = factory(resolved)
         except RenewerError:

@@ -21,13 +21,12 @@ rrsets, 204 on success, 422 ``{"error": ...}`` on bad data, 404 unknown zone,
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
-from renewer.core.settings import SecretRef
+from renewer.config.types.dns_powerdns import PowerDnsSettings
 from renewer.dns.contract import DnsError, DnsProvider, absolute, holding_zone
 from renewer.dns.providers import httpretry
 from renewer.dns.providers.txt import quote_txt, unquote_txt
@@ -42,21 +41,16 @@ class PowerDnsProvider(DnsProvider):
 
     def __init__(
         self,
-        api_url: str,
-        api_key: SecretRef,
-        *,
-        server_id: str = "localhost",
-        zone: str | None = None,
-        ca_bundle: Path | None = None,
+        settings: PowerDnsSettings,
     ) -> None:
-        self.api_url = api_url.rstrip("/")
-        self.api_key = api_key
-        self.server_id = server_id
-        self.zone = absolute(zone) if zone else None
+        self.api_url = settings.api_url.rstrip("/")
+        self.api_key = settings.api_key
+        self.server_id = settings.server_id
+        self.zone = absolute(settings.zone) if settings.zone else None
         self._session = requests.Session()
         self._session.trust_env = False  # no proxy from the environment sees the key
-        if ca_bundle is not None:
-            self._session.verify = str(ca_bundle)
+        if settings.ca_bundle is not None:
+            self._session.verify = str(settings.ca_bundle)
         self._zones: dict[str, str] | None = None  # zone name -> API id
         self._zones_lock = threading.Lock()
 

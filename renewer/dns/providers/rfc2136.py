@@ -17,8 +17,8 @@ import dns.tsigkeyring
 import dns.update
 
 from renewer.config.domains import split_host_port
+from renewer.config.types.dns_rfc2136 import Rfc2136Settings
 from renewer.core.secrets import decode_base64
-from renewer.core.settings import SecretRef
 from renewer.dns.contract import DnsError, DnsProvider, absolute
 
 TTL = 60
@@ -40,17 +40,11 @@ class Rfc2136Provider(DnsProvider):
 
     def __init__(
         self,
-        nameserver: str,
-        tsig_name: str | None = None,
-        tsig_secret: SecretRef | None = None,
-        tsig_algorithm: str = "hmac-sha256",
-        zone: str | None = None,
+        settings: Rfc2136Settings,
     ) -> None:
-        self.host, self.port = split_host_port(nameserver)
-        self.tsig_name = tsig_name
-        self.tsig_secret = tsig_secret
-        self.tsig_algorithm = tsig_algorithm
-        self.zone = absolute(zone) if zone else None
+        self.host, self.port = split_host_port(settings.nameserver)
+        self.tsig = settings.tsig
+        self.zone = absolute(settings.zone) if settings.zone else None
         # Per run (the provider is shared by every order): the zone of each name,
         # asked once for present and cleanup, and the TSIG key, decoded once.
         self._zones: dict[str, dns.name.Name] = {}
@@ -89,16 +83,16 @@ class Rfc2136Provider(DnsProvider):
             raise DnsError(f"{self.describe()}: {what} refused: {dns.rcode.to_text(rcode)}")
 
     def _update(self, zone: dns.name.Name) -> dns.update.UpdateMessage:
-        if self.tsig_name and self.tsig_secret:
+        if self.tsig is not None:
             if self._signer is None:
-                secret = self.tsig_secret.resolve()
+                secret = self.tsig.secret.resolve()
                 # the codec's "Incorrect padding" would name neither setting nor variable
-                decode_base64(secret, f"dns.tsig.secret (the value of {self.tsig_secret})")
-                keyring = dns.tsigkeyring.from_text({self.tsig_name: secret})
-                self._signer = keyring, dns.name.from_text(self.tsig_name)
+                decode_base64(secret, f"dns.tsig.secret (the value of {self.tsig.secret})")
+                keyring = dns.tsigkeyring.from_text({self.tsig.name: secret})
+                self._signer = keyring, dns.name.from_text(self.tsig.name)
             keyring, keyname = self._signer
             return dns.update.UpdateMessage(
-                zone, keyring=keyring, keyname=keyname, keyalgorithm=ALGORITHMS[self.tsig_algorithm]
+                zone, keyring=keyring, keyname=keyname, keyalgorithm=ALGORITHMS[self.tsig.algorithm]
             )
         return dns.update.UpdateMessage(zone)
 

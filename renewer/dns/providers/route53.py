@@ -31,13 +31,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from renewer.config.types.dns_route53 import Route53Settings
 from renewer.core import retry
 from renewer.dns.contract import DnsError, DnsProvider, absolute, holding_zone
 from renewer.dns.providers.txt import quote_txt, unquote_txt
@@ -73,18 +73,14 @@ class Route53Provider(DnsProvider):
 
     def __init__(
         self,
+        settings: Route53Settings,
         *,
-        hosted_zone_id: str | None = None,
-        region: str = "us-east-1",
-        endpoint_url: str | None = None,
-        ca_bundle: Path | None = None,
-        insync_timeout: float = 120.0,
         page_size: int = 100,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
-        self.hosted_zone_id = hosted_zone_id.split("/")[-1] if hosted_zone_id else None
-        self.endpoint_url = endpoint_url
-        self.insync_timeout = insync_timeout
+        self.hosted_zone_id = settings.hosted_zone_id
+        self.endpoint_url = settings.endpoint_url
+        self.insync_timeout = settings.insync_timeout
         self.page_size = page_size
         config = Config(
             retries={"mode": "standard", "total_max_attempts": max_attempts},
@@ -93,9 +89,9 @@ class Route53Provider(DnsProvider):
         )
         self._client: Any = boto3.session.Session().client(
             "route53",
-            region_name=region,
-            endpoint_url=endpoint_url,
-            verify=str(ca_bundle) if ca_bundle else None,
+            region_name=settings.region,
+            endpoint_url=settings.endpoint_url,
+            verify=str(settings.ca_bundle) if settings.ca_bundle else None,
             config=config,
         )
         self._zones: list[tuple[str, str]] | None = None  # (name, id), longest first

@@ -41,8 +41,10 @@ def account_secret_name(directory: str) -> str:
     return ACCOUNT_PREFIX + hashlib.sha256(directory.encode()).hexdigest()[:16]
 
 
-def _register_account_key(key_json: str) -> None:
+def _register_account_key(key_json: str | None) -> None:
     """Mask the account key's private part in logs, whatever prints it."""
+    if not key_json:
+        return
     with contextlib.suppress(ValueError, TypeError, AttributeError):
         private = json.loads(key_json).get("d")
         if isinstance(private, str):
@@ -52,9 +54,7 @@ def _register_account_key(key_json: str) -> None:
 class AccountSecret:
     """Load and save ACME account records in one vault."""
 
-    def __init__(
-        self, client: SecretClient, vault_url: str, on_soft_deleted: str = "recover"
-    ) -> None:
+    def __init__(self, client: SecretClient, vault_url: str, on_soft_deleted: str) -> None:
         self.client = client
         self.vault_url = vault_url
         self.on_soft_deleted = on_soft_deleted
@@ -67,15 +67,13 @@ class AccountSecret:
             except ResourceNotFoundError:
                 return None
         try:
-            body = json.loads(secret.value or "")
-            record = AccountRecord(
-                directory=str(body["directory"]), key_json=str(body["key"]), uri=body.get("uri")
-            )
+            record = AccountRecord.from_body(json.loads(secret.value or ""))
         except (ValueError, KeyError, TypeError):
             raise StoreError(
                 f"vault {self.vault_url}: ACME account secret {name} is not renewer's JSON"
             ) from None
         _register_account_key(record.key_json)
+        _register_account_key(record.pending_key_json)
         tags = dict(secret.properties.tags or {})
         if record.uri and tags.get(TAG_ACCOUNT_URI) != record.uri:
             self._tag_uri(name, secret.properties.version, tags, record.uri)
@@ -118,7 +116,7 @@ class AccountSecret:
     def save(self, record: AccountRecord) -> None:
         name = account_secret_name(record.directory)
         _register_account_key(record.key_json)
-        body = {"directory": record.directory, "uri": record.uri, "key": record.key_json}
+        _register_account_key(record.pending_key_json)
         with vault_errors(self.vault_url, f"ACME account secret {name}"):
             write_secret(
                 self.client,
@@ -127,7 +125,7 @@ class AccountSecret:
                 self.on_soft_deleted,
                 lambda: self.client.set_secret(
                     name,
-                    json.dumps(body),
+                    json.dumps(record.body()),
                     content_type="application/json",
                     tags={
                         MANAGED_BY: MANAGED_VALUE,

@@ -107,8 +107,8 @@ class SecretLease:
         self,
         client: SecretClient,
         vault_url: str,
-        settle: float | None = None,
-        on_soft_deleted: str = "recover",
+        settle: float | None,
+        on_soft_deleted: str,
     ) -> None:
         self.client = client
         self.vault_url = vault_url

@@ -29,7 +29,6 @@ from renewer.stores.keyvault.errors import vault_errors
 
 log = logging.getLogger(__name__)
 
-ON_SOFT_DELETED = ("recover", "fail")
 RECOVER_ACTION = "Microsoft.KeyVault/vaults/certificates/recover/action"
 T = TypeVar("T")
 POLL_INTERVAL = 1.0  # seconds between reads while a recovery settles (the SDK's default is 2)

@@ -46,6 +46,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from renewer.azure import signin
+from renewer.config.types.store_keyvault import KeyVaultSettings
 from renewer.core.certs import IssuedChain, generate_key, key_to_pem, make_csr
 from renewer.core.models import CertificateSpec, RenewalInfo, StoredCertificate
 from renewer.core.settings import AzureSettings
@@ -76,13 +78,12 @@ from renewer.stores.keyvault.policy import (
     stored_from_properties,
     with_revoked,
 )
-from renewer.stores.keyvault.recovery import ON_SOFT_DELETED, soft_deleted
+from renewer.stores.keyvault.recovery import soft_deleted
 from renewer.stores.keyvault.versions import list_versions
 from renewer.stores.keyvault.windows import WindowTags
 
 log = logging.getLogger(__name__)
 
-KEY_MODES = ("csr", "import")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -111,34 +112,26 @@ class KeyVaultStore(CertificateStore):
 
     def __init__(
         self,
-        vault_url: str,
-        credential: TokenCredential,
-        azure: AzureSettings,
-        key_mode: str = "csr",
-        exportable: bool = True,
-        content_type: str = "pkcs12",
+        settings: KeyVaultSettings,
+        credential: TokenCredential | None = None,  # None: the run's sign-in to its cloud
         *,
-        ca_bundle: Path | None = None,
         lock_settle: float | None = None,
-        on_soft_deleted: str = "recover",
-        state_vault_url: str | None = None,
         **sdk_options: Any,
     ) -> None:
-        if key_mode not in KEY_MODES:
-            raise StoreError(f"keyvault {vault_url}: key_mode must be csr or import")
-        if content_type not in ("pkcs12", "pem"):
-            raise StoreError(f"keyvault {vault_url}: content_type must be pkcs12 or pem")
-        if on_soft_deleted not in ON_SOFT_DELETED:
-            raise StoreError(f"keyvault {vault_url}: on_soft_deleted must be recover or fail")
-        self.on_soft_deleted = on_soft_deleted
-        self.vault_url = vault_url.rstrip("/")
-        self.key_mode = key_mode
-        self.exportable = exportable
-        self.content_type = content_type
-        options = {**client_options(self.vault_url, azure, ca_bundle), **sdk_options}
+        """``settings`` were checked by the loader (modes, URLs, files): not again here."""
+        self.on_soft_deleted = on_soft_deleted = settings.on_soft_deleted
+        self.vault_url = settings.vault_url.rstrip("/")
+        self.key_mode = settings.key_mode
+        self.exportable = settings.exportable
+        self.content_type = settings.content_type
+        credential = credential or signin.azure_credential(settings.azure)
+        options = {
+            **client_options(self.vault_url, settings.azure, settings.ca_bundle),
+            **sdk_options,
+        }
         self._certs = CertificateClient(self.vault_url, credential, **options)
         # renewer's own secrets (account keys, leases): in state_vault_url when set
-        state = (state_vault_url or self.vault_url).rstrip("/")
+        state = (settings.state_vault_url or self.vault_url).rstrip("/")
         secrets = SecretClient(state, credential, **options)
         self._lease = SecretLease(secrets, state, lock_settle, on_soft_deleted)
         self._account = AccountSecret(secrets, state, on_soft_deleted)

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from renewer.cli import main
 from renewer.cli.common import state_dir
 from renewer.config.loader import load_config
+from renewer.config.types.dns_rfc2136 import Rfc2136Settings, TsigSettings
 from renewer.config.types.store_directory import DirectorySettings
 from renewer.core.errors import RenewerError, describe_error
 from renewer.core.secrets import SecretInvalid, decode_base64
@@ -141,7 +142,9 @@ def test_base64_secrets_are_checked_at_validate(
 
 def test_base64_secrets_are_checked_again_where_used(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TSIG", "tsig-value")
-    provider = Rfc2136Provider("127.0.0.1:53", "key.", SecretRef("TSIG"))
+    provider = Rfc2136Provider(
+        Rfc2136Settings("127.0.0.1:53", TsigSettings("key.", SecretRef("TSIG")))
+    )
     with pytest.raises(SecretInvalid) as found:
         provider._update(__import__("dns.name").name.from_text("example.com."))
     assert str(found.value) == (
@@ -241,7 +244,7 @@ def test_store_writes_and_account_files_name_the_file(
     from renewer.stores.contract import AccountRecord, StoreError
     from tests.unit.factories import spec
 
-    store = directory.DirectoryStore(tmp_path)
+    store = directory.DirectoryStore(DirectorySettings(tmp_path))
     store.save_account(AccountRecord("https://ca/dir", "{}", None))
     (account,) = (tmp_path / "_accounts").iterdir()
     for damage in ("{not json", "[]", '{"directory": "x"}'):

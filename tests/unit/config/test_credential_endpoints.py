@@ -15,7 +15,6 @@ from renewer.config.convert import CREDENTIAL_URL
 from renewer.config.domains import check_credential_url, safe_for_credentials
 from renewer.config.fields import SECTIONS
 from renewer.config.loader import ConfigError, load_config
-from renewer.config.notify import NotifySettings
 from renewer.core.settings import SecretRef
 from renewer.notify.contract import DeliveryError
 from renewer.notify.links import resolve_url
@@ -116,7 +115,7 @@ def test_a_variable_set_only_at_send_time_is_checked_then(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """validate could not see it (not set there); the sender refuses it and says so."""
-    target = NotifySettings("teams", url=SecretRef("HOOK_URL"))
+    target = SecretRef("HOOK_URL")  # a teams target's url
     monkeypatch.setenv("HOOK_URL", "http://chat.example.com/hook?sig=s3cr3t")
     with pytest.raises(DeliveryError) as caught:
         resolve_url(target)

@@ -1,4 +1,4 @@
-"""Notifier types are declared once: a field table and a dotted factory path each."""
+"""Notifier types are declared once: a settings class (its field table), a dotted factory."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from pathlib import Path
 import pytest
 
 from renewer.config.fields import SECTIONS, TYPED
-from renewer.config.types.notifiers import NOTIFIER_TYPES, NotifySettings, SmtpSettings
+from renewer.config.types.notifiers import NotifySettings
+from renewer.config.types.notify_email import EmailSettings, SmtpSettings
+from renewer.config.types.notify_teams import ChatSettings
+from renewer.config.types.notify_webhook import WebhookSettings
+from renewer.config.types.registry import NOTIFIER_TYPES
 from renewer.core import dotted
 from renewer.core.settings import SecretRef
 from renewer.notify import chat
@@ -18,11 +22,13 @@ from renewer.notify.http import RetryPolicy
 
 REPO = Path(__file__).resolve().parents[3]
 SETTINGS = {
-    "teams": NotifySettings("teams", url=SecretRef("TEAMS_URL")),
-    "slack": NotifySettings("slack", url=SecretRef("SLACK_URL")),
-    "webhook": NotifySettings("webhook", url="https://hooks.example.test/x", name="ops"),
+    "teams": NotifySettings("teams", ChatSettings(SecretRef("TEAMS_URL"))),
+    "slack": NotifySettings("slack", ChatSettings(SecretRef("SLACK_URL"))),
+    "webhook": NotifySettings(
+        "webhook", WebhookSettings("https://hooks.example.test/x"), name="ops"
+    ),
     "email": NotifySettings(
-        "email", smtp=SmtpSettings("127.0.0.1"), sender="a@example.test", to=("b@example.test",)
+        "email", EmailSettings(SmtpSettings("127.0.0.1"), "a@example.test", ("b@example.test",))
     ),
 }
 
@@ -46,7 +52,7 @@ def test_teams_and_slack_share_one_chat_notifier_with_their_own_payloads() -> No
 
 
 def test_the_notify_type_enum_is_the_declared_types() -> None:
-    assert TYPED["notify"] == tuple(NOTIFIER_TYPES) == ("teams", "slack", "webhook", "email")
+    assert TYPED["notify"] == tuple(NOTIFIER_TYPES) == ("teams", "email", "slack", "webhook")
 
 
 def test_a_dotted_path_is_module_colon_name() -> None:

@@ -104,3 +104,26 @@ def test_each_type_builds_its_typed_settings(tmp_path: Path) -> None:
 def test_bad_settings_are_located(tmp_path: Path, lines: str, expected: str) -> None:
     found = issues(tmp_path, lines)
     assert any(expected in issue for issue in found), found
+
+
+def test_azure_manage_caa_is_a_boolean_of_the_azure_type_only(tmp_path: Path) -> None:
+    azure = "  type: azure\n  subscription_id: 00000000-0000-0000-0000-000000000000\n"
+    azure += "  resource_group: dns\n"
+    assert load(tmp_path, azure).provider.manage_caa is False
+    assert load(tmp_path, azure + "  manage_caa: true\n").provider.manage_caa is True
+    (wrong,) = issues(tmp_path, azure + "  manage_caa: sometimes\n")
+    assert wrong.startswith("7:15: ") and "manage_caa" in wrong and "boolean" in wrong
+    (elsewhere,) = issues(tmp_path, "  type: google\n  project: p1\n  manage_caa: true\n")
+    assert "manage_caa" in elsewhere and "azure" in elsewhere
+
+
+def test_manage_caa_leaves_the_journal_identity_of_an_azure_setting_alone(tmp_path: Path) -> None:
+    """Older runs' journal entries name the setting by it: a new key must not change it."""
+    from dataclasses import replace
+
+    from renewer.dns.journal import dns_identity
+
+    azure = "  type: azure\n  subscription_id: 00000000-0000-0000-0000-000000000000\n"
+    settings = load(tmp_path, azure + "  resource_group: dns\n")
+    managed = replace(settings, provider=replace(settings.provider, manage_caa=True))
+    assert dns_identity(managed) == dns_identity(settings)

@@ -56,5 +56,5 @@ def test_every_registered_type_has_its_table_and_a_build(kind: str) -> None:
     for name, settings_type in TYPES[kind].items():
         assert settings_type.kind == kind and settings_type.name == name
         assert SECTIONS[f"{kind}.{name}"] == dict(settings_type.fields)
-        for section, table in settings_type.sections.items():
-            assert SECTIONS[section] == dict(table)
+        for section, table in settings_type.section_tables().items():
+            assert SECTIONS[section] == table

@@ -14,6 +14,7 @@ import pytest
 from renewer import app
 from renewer.cli.common import state_dir
 from renewer.config.loader import load_config
+from renewer.config.types.store_directory import DirectorySettings
 from renewer.core.models import ActionKind
 from renewer.execute.services import Services
 from renewer.stores.directory import DirectoryStore
@@ -40,7 +41,7 @@ def test_a_symlinked_config_plans_against_the_same_directory_store(
     link.symlink_to(real)
 
     (spec,) = load_config(real).certificates
-    DirectoryStore(real.parent / "certs").issue(spec, LocalCA().finalize)
+    DirectoryStore(DirectorySettings(real.parent / "certs")).issue(spec, LocalCA().finalize)
 
     plans = {}
     for path in (real, link):

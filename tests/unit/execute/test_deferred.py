@@ -35,7 +35,7 @@ SCHEMA = Path(__file__).parents[3] / "docs" / "report.schema.json"
 def capped_run(tmp_path: Path, lefts: dict[str, timedelta | None]) -> RunReport:
     """Every certificate due (forced), a cap of 0 new orders: all deferred, no CA contact."""
     specs, stored = [], {}
-    store = DirectoryStore(tmp_path)
+    store = DirectoryStore(DirectorySettings(tmp_path))
     for name, left in lefts.items():
         s = replace(
             spec(name=name, domains=(f"{name}.example.test",), directory="https://127.0.0.1:9/d"),

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from renewer.config.loader import ConfigError, load_config
-from renewer.config.notify import DEFAULT_ON, NotifySettings, SmtpSettings
+from renewer.config.types.notifiers import DEFAULT_ON, NotifySettings
+from renewer.config.types.notify_email import SmtpSettings
+from renewer.config.types.notify_teams import ChatSettings
 from renewer.core.settings import SecretRef
 from renewer.notify import dispatch
 from renewer.notify.event import Links
@@ -44,13 +46,14 @@ certificates:
 """,
     )
     assert teams == NotifySettings(
-        "teams", ("failed", "at-risk", "orphaned"), url=SecretRef("SLACK_URL")
+        "teams", ChatSettings(SecretRef("SLACK_URL")), ("failed", "at-risk", "orphaned")
     )
     assert mail.on == DEFAULT_ON and mail.certificates is None
-    assert mail.smtp == SmtpSettings(
+    assert mail.target.smtp == SmtpSettings(
         "smtp.contoso.com", 587, True, SecretRef("SMTP_USER"), SecretRef("SMTP_PASSWORD")
     )
-    assert mail.sender == "certs@contoso.com" and mail.to == ("platform-team@contoso.com",)
+    email = mail.target
+    assert email.sender == "certs@contoso.com" and email.to == ("platform-team@contoso.com",)
 
 
 def test_one_channel_named_by_several_certificates_is_one_target(tmp_path: Path) -> None:

@@ -19,7 +19,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from renewer.config.notify import NotifySettings
+from renewer.config.types.notifiers import NotifySettings
+from renewer.config.types.notify_email import EmailSettings, SmtpSettings
+from renewer.config.types.notify_webhook import WebhookSettings
 from renewer.notify import dispatch, slack, teams, webhook
 from renewer.notify.event import Event, Links, build_event, categories_of
 from renewer.notify.http import RetryPolicy
@@ -107,7 +109,7 @@ def test_categories_read_the_report_generically() -> None:
 
 
 def test_default_on_is_failed_and_at_risk() -> None:
-    found = event(NotifySettings("slack").on)
+    found = event(NotifySettings("slack", None).on)
     names = [c.name for c in found.certificates]
     assert names == ["www-contoso-com", "api-contoso-com", "risky-contoso-com"]
     assert found.status == "failed"
@@ -237,7 +239,12 @@ def test_webhook_body_matches_its_documented_schema() -> None:
 
 def test_email_is_one_multipart_message_text_and_html() -> None:
     target = EmailNotifier(
-        NotifySettings("email", sender="certs@contoso.com", to=("a@contoso.com", "b@contoso.com")),
+        NotifySettings(
+            "email",
+            EmailSettings(
+                SmtpSettings("127.0.0.1"), "certs@contoso.com", ("a@contoso.com", "b@contoso.com")
+            ),
+        ),
         RetryPolicy(),
     )
     data = target.render(event(("failed",))).body
@@ -256,7 +263,7 @@ def test_email_is_one_multipart_message_text_and_html() -> None:
 
 
 def test_test_sample_reaches_every_target_whatever_its_on() -> None:
-    quiet = NotifySettings("webhook", on=("orphaned",), url="http://127.0.0.1:9/x")
+    quiet = NotifySettings("webhook", WebhookSettings("http://127.0.0.1:9/x"), on=("orphaned",))
     (done,) = dispatch.deliver([quiet], dispatch.sample_report(NOW), LINKS, send=False, test=True)
     assert done.state == "rendered" and done.message is not None
     body = json.loads(done.message.body)

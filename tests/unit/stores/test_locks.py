@@ -62,7 +62,7 @@ def test_folders_and_lock_have_explicit_modes_under_umask_000(
     tmp_path: Path, open_umask: None
 ) -> None:
     root = tmp_path / "store" / "nested"
-    store, s = DirectoryStore(root), spec()
+    store, s = DirectoryStore(DirectorySettings(root)), spec()
     with store.lock(s.name):
         assert mode(root / s.name / ".lock") == 0o600
     store.issue(s, LocalCA().finalize)
@@ -81,17 +81,17 @@ def test_an_old_world_readable_lock_file_is_tightened(tmp_path: Path, open_umask
     folder.mkdir(mode=0o755)
     (folder / ".lock").write_text("")
     os.chmod(folder / ".lock", 0o666)  # noqa: S103 - the old, too-open lock
-    with DirectoryStore(tmp_path).lock("c"):
+    with DirectoryStore(DirectorySettings(tmp_path)).lock("c"):
         assert mode(folder / ".lock") == 0o600
 
 
 def test_the_holder_records_itself_and_clears_on_release(tmp_path: Path) -> None:
-    store = DirectoryStore(tmp_path)
+    store = DirectoryStore(DirectorySettings(tmp_path))
     with store.lock("a"):
         record = json.loads((tmp_path / "a" / ".lock").read_text())
         assert record["pid"] == os.getpid() and record["host"] == socket.gethostname()
         assert datetime.fromisoformat(record["since"]) <= datetime.now(UTC)
-        with pytest.raises(LockBusy) as busy, DirectoryStore(tmp_path).lock("a"):
+        with pytest.raises(LockBusy) as busy, DirectoryStore(DirectorySettings(tmp_path)).lock("a"):
             pass
     holder = busy.value.holder
     assert holder is not None and holder.pid == os.getpid() and holder.live is True
@@ -141,7 +141,7 @@ def test_a_busy_lock_names_its_holder_and_whether_it_runs(
     text = json.dumps(records[record]) if record in records else record
     fd = foreign_flock(tmp_path / "a" / ".lock", text)
     try:
-        with pytest.raises(LockBusy) as busy, DirectoryStore(tmp_path).lock("a"):
+        with pytest.raises(LockBusy) as busy, DirectoryStore(DirectorySettings(tmp_path)).lock("a"):
             pass
     finally:
         os.close(fd)
@@ -189,7 +189,7 @@ def test_a_planted_lock_symlink_is_replaced_not_followed(tmp_path: Path) -> None
     target.write_text("keep")
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / ".lock").symlink_to(target)
-    with DirectoryStore(tmp_path).lock("a"):
+    with DirectoryStore(DirectorySettings(tmp_path)).lock("a"):
         assert not (tmp_path / "a" / ".lock").is_symlink()
     assert target.read_text() == "keep"
 
@@ -199,7 +199,7 @@ def test_an_unopenable_lock_is_a_store_error_naming_the_file(tmp_path: Path) -> 
     (tmp_path / "a" / ".lock").mkdir()  # a directory where the lock file belongs
     with (
         pytest.raises(StoreError, match=r"a/\.lock: cannot open the lock"),
-        DirectoryStore(tmp_path).lock("a"),
+        DirectoryStore(DirectorySettings(tmp_path)).lock("a"),
     ):
         pass
 
@@ -208,7 +208,7 @@ def blocked_run(tmp_path: Path, left: timedelta, record: str | None) -> RunRepor
     """A due certificate (forced) whose lock another process holds; nothing else contacted."""
     s = spec()
     s = replace(s, store=StoreSettings("directory", DirectorySettings(tmp_path)))
-    store = DirectoryStore(tmp_path)
+    store = DirectoryStore(DirectorySettings(tmp_path))
     issued = datetime.now(UTC) + left - 90 * DAY
     store.issue(s, lambda csr: LocalCA().finalize(csr, issued_at=issued))
     stored = store.current(s.name)

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from renewer.config.types.store_directory import DirectorySettings
 from renewer.core.models import ActionKind, CertificateSpec
 from renewer.plan.planner import plan
 from renewer.stores import material
@@ -47,7 +48,7 @@ def specs() -> dict[str, CertificateSpec]:
 def pristine() -> Path:
     """One store with three whole certificates, copied for every example."""
     root = Path(tempfile.mkdtemp(prefix="renewer-damage-"))
-    store, ca = DirectoryStore(root / "store"), LocalCA()
+    store, ca = DirectoryStore(DirectorySettings(root / "store")), LocalCA()
     for s in specs().values():
         store.issue(s, ca.finalize)
     return root / "store"
@@ -160,9 +161,9 @@ def apply(root: Path, operation: tuple[str, str, Any]) -> None:
 def test_damage_to_one_certificate_touches_only_it(operation: tuple[str, str, Any]) -> None:
     root = copy_store()
     try:
-        before = DirectoryStore(pristine()).list_current()
+        before = DirectoryStore(DirectorySettings(pristine())).list_current()
         apply(root, operation)
-        listed = DirectoryStore(root).list_current()  # never raises
+        listed = DirectoryStore(DirectorySettings(root)).list_current()  # never raises
         assert sorted(listed) == list(NAMES)
         for name in ("a", "c"):
             assert listed[name] == before[name] and listed[name].damage is None
@@ -176,7 +177,7 @@ def test_damage_to_one_certificate_touches_only_it(operation: tuple[str, str, An
             assert action.reason == f"stored certificate damaged: {b.damage}"
             if b.dates_known:  # the leaf still tells the real expiry
                 assert b.not_after == before["b"].not_after or operation[0] == "swap"
-        repaired = DirectoryStore(root)
+        repaired = DirectoryStore(DirectorySettings(root))
         repaired.issue(specs()["b"], LocalCA().finalize)
         again = repaired.list_current()["b"]
         assert again.damage is None and really_whole(root, "b")
@@ -200,7 +201,7 @@ def test_damage_to_one_certificate_touches_only_it(operation: tuple[str, str, An
 def test_each_damage_is_named(operation: tuple[str, str, Any], words: str) -> None:
     root = copy_store()
     apply(root, operation)
-    b = DirectoryStore(root).list_current()["b"]
+    b = DirectoryStore(DirectorySettings(root)).list_current()["b"]
     assert b.damage is not None and words in b.damage, b.damage
     shutil.rmtree(root.parent)
 
@@ -209,9 +210,9 @@ def test_metadata_without_recorded_hashes_still_has_its_key_checked() -> None:
     """Metadata written before the hashes existed: the key is compared by loading it."""
     root = copy_store()
     apply(root, ("json", "metadata.json", "drop_hashes"))
-    assert DirectoryStore(root).list_current()["b"].damage is None
+    assert DirectoryStore(DirectorySettings(root)).list_current()["b"].damage is None
     apply(root, ("swap", "privkey.pem", "a"))
-    damage = DirectoryStore(root).list_current()["b"].damage
+    damage = DirectoryStore(DirectorySettings(root)).list_current()["b"].damage
     assert damage == "privkey.pem does not match the certificate"
     shutil.rmtree(root.parent)
 
@@ -226,7 +227,7 @@ def test_planted_symlinks_are_replaced_never_followed() -> None:
     (folder / "privkey.pem").symlink_to(outside / "keep")
     shutil.rmtree(folder / "versions")
     (folder / "versions").symlink_to(outside)
-    DirectoryStore(root).issue(specs()["b"], LocalCA().finalize)
+    DirectoryStore(DirectorySettings(root)).issue(specs()["b"], LocalCA().finalize)
     assert os.readlink(folder / "privkey.pem") == "current/privkey.pem"
     assert not (folder / "versions").is_symlink() and (folder / "versions").is_dir()
     assert sorted(p.name for p in outside.iterdir()) == ["keep"]
@@ -238,7 +239,7 @@ def test_planted_symlinks_are_replaced_never_followed() -> None:
 def test_a_store_path_that_is_a_file_names_it(tmp_path: Path) -> None:
     (tmp_path / "store").write_text("")
     with pytest.raises(StoreError, match=r"store: store path is not a directory"):
-        DirectoryStore(tmp_path / "store").list_current()
+        DirectoryStore(DirectorySettings(tmp_path / "store")).list_current()
 
 
 def test_revocation_never_writes_through_a_planted_current_link() -> None:
@@ -249,7 +250,7 @@ def test_revocation_never_writes_through_a_planted_current_link() -> None:
     (root / "b" / "current").symlink_to(outside)
     before = (outside / "metadata.json").read_text()
     with pytest.raises(StoreError, match="points outside versions"):
-        DirectoryStore(root).mark_revoked("b")
+        DirectoryStore(DirectorySettings(root)).mark_revoked("b")
     assert (outside / "metadata.json").read_text() == before
     shutil.rmtree(root.parent)
 
