@@ -18,10 +18,6 @@ MIN_LINES = 40
 
 # module -> why it has no unit test module, and which tests exercise it today. At most 8.
 NO_TEST_MODULE: dict[str, str] = {
-    "renewer.acme.client": (
-        "the account's talk with a real CA: driven end to end against Pebble and step-ca "
-        "(integration/test_core_both_cas, resilience/) through execute.order"
-    ),
     "renewer.acme.registration": (
         "registering an account (EAB) with a real CA: through acme.client, against step-ca and "
         "EAB-only Pebble (integration/test_core_both_cas)"

@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from renewer.config.types.plugin import ENTRY_POINT_GROUP
 from renewer.core import redact
-from renewer.core.settings import SecretRef
+from renewer.core.frozen import FrozenMap
+from renewer.core.settings import PluginSettings, SecretRef
 from renewer.dns.contract import DnsError
 from renewer.dns.providers import plugin
 from renewer.dns.providers.plugin import PluginProvider, load_factory
@@ -48,10 +50,14 @@ def half(options: dict[str, Any]) -> object:
 NOT_CALLABLE = 42
 
 
+def provider_for(name: str, **options: Any) -> PluginProvider:
+    return PluginProvider(PluginSettings(FrozenMap(options), name=name))
+
+
 @pytest.fixture(autouse=True)
 def installed(monkeypatch: pytest.MonkeyPatch) -> None:
     points = [
-        EntryPoint(name, value, plugin.ENTRY_POINT_GROUP)
+        EntryPoint(name, value, ENTRY_POINT_GROUP)
         for name, value in [
             ("bunny", f"{HERE}:Bunny"),
             ("picky", f"{HERE}:picky"),
@@ -68,7 +74,7 @@ def test_the_factory_gets_resolved_secrets_and_calls_reach_the_plugin(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("BUNNY_TOKEN", "token-value-for-the-plugin-123")
-    provider = PluginProvider("bunny", {"zone": "z.test", "token": SecretRef("BUNNY_TOKEN")})
+    provider = provider_for("bunny", zone="z.test", token=SecretRef("BUNNY_TOKEN"))
     assert isinstance(provider.inner, Bunny)
     assert provider.inner.options == {"zone": "z.test", "token": "token-value-for-the-plugin-123"}
     assert "token-value" not in redact.redact("token-value-for-the-plugin-123")  # masked
@@ -78,7 +84,7 @@ def test_the_factory_gets_resolved_secrets_and_calls_reach_the_plugin(
 
 
 def test_what_a_plugin_raises_becomes_one_readable_line() -> None:
-    provider = PluginProvider("bunny", {"zone": "z.test"})
+    provider = provider_for("bunny", zone="z.test")
     with pytest.raises(DnsError) as caught:
         provider.cleanup("_acme-challenge.z.test.", "v1")
     assert str(caught.value) == (
@@ -99,7 +105,7 @@ def test_what_a_plugin_raises_becomes_one_readable_line() -> None:
 )
 def test_a_broken_plugin_is_a_dns_error_that_says_what_is_wrong(name: str, says: str) -> None:
     with pytest.raises(DnsError, match=says.replace("(", r"\(")):
-        PluginProvider(name, {})
+        provider_for(name)
 
 
 def test_load_factory_hands_back_the_named_callable() -> None:
