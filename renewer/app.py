@@ -209,7 +209,7 @@ def revoke(specs: Collection[CertificateSpec], name: str, reason: int) -> str:
         pem = store.certificate_pem(spec.name)
         if current is None or pem is None:
             raise StoreError(f"{store.describe()}: no certificate named {spec.name} to revoke")
-        services.account(spec.acme, store).revoke(pem, reason)
+        services.account(spec.issuer_of(current) or spec.acme, store).revoke(pem, reason)
         store.mark_revoked(spec.name)
     return current.serial
 

@@ -38,7 +38,7 @@ def show(config: str | None, fmt: str) -> None:
     stores = StoreRegistry()
     rows: list[dict[str, object]] = []
     bad = False
-    pairs = ((spec.acme, stores.get(spec.store)) for spec in specs)
+    pairs = ((acme, stores.get(spec.store)) for spec in specs for acme in spec.issuers)
     for settings, store in each_account(pairs):
         row: dict[str, object] = {"directory": settings.directory, "store": store.describe()}
         try:
@@ -101,7 +101,9 @@ def rollover(config: str | None, issuers: tuple[str, ...]) -> None:
     except ValueError as exc:
         raise UsageError(f"--issuer: {exc}") from None
     with Services() as services:
-        pairs = list(each_account((s.acme, services.stores.get(s.store)) for s in specs))
+        pairs = list(
+            each_account((a, services.stores.get(s.store)) for s in specs for a in s.issuers)
+        )
         chosen = [(s, store) for s, store in pairs if not wanted or s.directory in wanted]
         if not chosen:
             known = ", ".join(sorted({s.directory for s, _ in pairs})) or "none"

@@ -36,6 +36,7 @@ from renewer.config.fields import (
     all_keys,
     typed_table,
 )
+from renewer.config.issuers import certificate_issuers, top_issuers
 from renewer.config.nodes import INVALID, Checker, Entry, Source, compose, is_null, kind_of
 from renewer.config.types.base import BuildContext
 from renewer.config.types.registry import TYPES
@@ -210,8 +211,8 @@ class _Loader(Checker):
             token_audience=azure.get("token_audience"),
         )
         bases: dict[str, Source | None] = {}
-        built: dict[str, Any] = {}
-        for kind in ("acme", "store", "dns"):
+        built: dict[str, Any] = {"acme": top_issuers(self, top)}  # one CA or a list of them
+        for kind in ("store", "dns"):
             entry = top.entries.get(kind)
             if entry is None:
                 self.get(top, table, kind)  # reports the missing section
@@ -341,8 +342,8 @@ class _Loader(Checker):
                 )
         domains = self.get(source, table, "domains")
         tags = self.get(source, table, "tags") or MappingProxyType({})
-        parts: dict[str, Any] = {}
-        for kind in ("acme", "dns", "store"):
+        parts: dict[str, Any] = certificate_issuers(self, entries.get("acme"), built["acme"])
+        for kind in ("dns", "store"):
             entry = entries.get(kind)
             if entry is None or is_null(entry.value):
                 parts[kind] = built[kind]

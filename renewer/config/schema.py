@@ -96,6 +96,8 @@ def _value(field: Field) -> JsonObject:
     """The schema of a key's value, before "or null" for optional keys."""
     if field.schema:
         return dict(field.schema)
+    if field.section == "acme" and field.shape in ("section", "override"):
+        return _issuers(field)
     if field.shape == "section":
         return {"$ref": f"#/$defs/{field.section}"}
     if field.shape == "override":
@@ -122,6 +124,19 @@ def _value(field: Field) -> JsonObject:
             array["uniqueItems"] = True
         return array
     return _scalar(field)
+
+
+def _issuers(field: Field) -> JsonObject:
+    """``acme``: one issuer (partial for a certificate), or a list of complete ones."""
+    one = "acme-override" if field.shape == "override" else "acme"
+    many: JsonObject = {
+        "type": "array",
+        "minItems": 1,
+        "items": _ref("acme"),
+        "description": "CAs tried in order: the next one when a CA is down, hung or "
+        "rate-limited, never for a validation failure of the certificate's names.",
+    }
+    return {"anyOf": [_ref(one), many]}
 
 
 def _ref(section: str) -> JsonObject:

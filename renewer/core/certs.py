@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from renewer.core.models import RenewalInfo
+from renewer.core.settings import AcmeSettings
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
@@ -62,6 +63,8 @@ class IssuedChain:
     chain_pem: str  # intermediates, in order, without the leaf
     # The CA's window, asked right after issuance (RFC 9773), stored with the chain.
     renewal_info: RenewalInfo | None = None
+    # The CA that issued it when several are listed (the store records that one).
+    issuer: AcmeSettings | None = None
 
     @property
     def fullchain_pem(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from renewer.core.budgets import Budgets
@@ -83,6 +83,37 @@ class CertificateSpec:
     adopt: bool = False
     run_every: timedelta = DEFAULT_RUN_EVERY  # the planner's idea of the next run
     run_slack: timedelta = DEFAULT_RUN_SLACK  # how late that run may start
+    # The CAs to try, in order, when ``acme`` fails in a way another CA can fix
+    # (down, hung, rate limited): ``acme`` stays the first issuer, so everything
+    # that knows one CA keeps working unchanged.
+    fallbacks: tuple[AcmeSettings, ...] = ()
+
+    @property
+    def issuers(self) -> tuple[AcmeSettings, ...]:
+        """Every issuer, in the order they are tried."""
+        return (self.acme, *self.fallbacks)
+
+    def with_issuer(self, issuer: AcmeSettings) -> CertificateSpec:
+        """This certificate as ordered from ``issuer``: what a store records after issuance.
+
+        Its fingerprint is the one a certificate from that issuer carries, so
+        a certificate the second CA issued is not "changed" on the next run.
+        """
+        return self if issuer == self.acme else replace(self, acme=issuer)
+
+    def issuer_of(self, stored: StoredCertificate) -> AcmeSettings | None:
+        """The listed issuer that issued ``stored`` (its directory or fingerprint), or None.
+
+        A Key Vault tag too short for a long directory URL holds a hash, so the
+        fingerprint (which includes the directory) decides when the URL is not known.
+        """
+        for issuer in self.issuers:
+            if stored.directory is not None:
+                if stored.directory == issuer.directory:
+                    return issuer
+            elif stored.fingerprint == self.with_issuer(issuer).fingerprint():
+                return issuer
+        return None
 
     def fingerprint(self) -> str:
         """Hash of everything whose change requires a new certificate."""
@@ -279,3 +310,4 @@ class Result:
     error: str | None = None
     duration: float = 0.0
     holder: LockHolder | None = None  # blocked results: who holds the lock
+    issuer: str | None = None  # the CA directory that issued the certificate ``serial`` names

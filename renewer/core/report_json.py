@@ -52,6 +52,7 @@ class CertificateEntry(TypedDict):
     severity: NotRequired[str]  # failed only: renewer/report/escalation.py Severity
     severity_words: NotRequired[str]
     holder: NotRequired[LockHolderEntry]  # blocked only: who holds the lock
+    issuer: NotRequired[str]  # the CA directory that issued the certificate ``serial`` names
 
 
 class LockHolderEntry(TypedDict):

@@ -89,10 +89,10 @@ def run_doctor(specs: Sequence[CertificateSpec], *, write_test: bool = False) ->
         checks.extend(dns.check_dns(provider, domains, write_test, credential))
 
     cas: dict[str, tuple[Any, list[str]]] = {}
-    for spec in specs:
-        entry = cas.setdefault(spec.acme.directory, (spec.acme, []))
-        if spec.acme.profile and spec.acme.profile not in entry[1]:
-            entry[1].append(spec.acme.profile)
+    for issuer in (acme for spec in specs for acme in spec.issuers):  # fallback CAs too
+        entry = cas.setdefault(issuer.directory, (issuer, []))
+        if issuer.profile and issuer.profile not in entry[1]:
+            entry[1].append(issuer.profile)
     for acme, profiles in cas.values():
         checks.extend(ca.check_ca(acme, profiles))
     from renewer.doctor.caa import check_caa  # the ACME and DNS stack, only here

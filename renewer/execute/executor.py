@@ -19,23 +19,22 @@ from typing import Any
 
 from renewer.acme.client import AcmeFailure
 from renewer.core import retry
-from renewer.core.adoption import ca_changed
 from renewer.core.certs import IssuedChain
 from renewer.core.errors import describe_error
 from renewer.core.models import (
     Action,
     ActionKind,
-    CertificateSpec,
     Outcome,
     Plan,
     Result,
     StoredCertificate,
 )
 from renewer.core.retry import Cancelled, Deadline, Policy
-from renewer.core.settings import DnsSettings
+from renewer.core.settings import AcmeSettings, DnsSettings
 from renewer.dns.contract import DnsProvider
 from renewer.dns.journal import Journal, JournalingProvider, dns_identity
 from renewer.dns.propagation import PropagationChecker
+from renewer.execute.fallback import first_to_issue, replaces_for, retry_here, same_as_wanted
 from renewer.execute.order import OrderContext, obtain
 from renewer.execute.services import Services
 from renewer.plan.foreign import way_out
@@ -227,6 +226,7 @@ class Executor:
             outcome=outcome,
             serial=stored.serial if stored else None,
             not_after=stored.not_after if stored else None,
+            issuer=stored.directory if stored else None,
             error=error,
             duration=duration,
         )
@@ -266,23 +266,11 @@ class Executor:
                 )
             if isinstance(store, StagesVersions):
                 store.sweep_staging(spec.name)
-            account = self.services.account(spec.acme, store)
-            # Before any DNS write: a CAA record that forbids this CA fails it now.
-            self.services.caa.require(spec, account, deadline, self.cancel)
             provider = self.services.provider(spec.dns)
             journal = self.services.journal(store)
             if journal is not None:
                 provider = JournalingProvider(provider, journal, dns_identity(spec.dns), spec.name)
-            context = OrderContext(
-                account=account,
-                provider=provider,
-                checker=PropagationChecker(spec.dns.propagation, self.cancel, deadline),
-                cancel=self.cancel,
-                deadline=deadline,
-            )
-            replaces = _replaces(spec, current)
-            free = replaces is not None and action.name in self._exempt
-            issued = self._issue(store, spec, context, replaces, free)
+            issued = self._issue(store, action, current, provider, deadline)
         log.info("%s: issued serial %s, valid until %s", spec.name, issued.serial, issued.not_after)
         return self._result(
             action, Outcome.SUCCEEDED, stored=issued, duration=time.monotonic() - started
@@ -310,33 +298,51 @@ class Executor:
     def _issue(
         self,
         store: CertificateStore,
-        spec: CertificateSpec,
-        context: OrderContext,
-        replaces: str | None,
-        free: bool = False,
+        action: Action,
+        current: StoredCertificate | None,
+        provider: DnsProvider,
+        deadline: Deadline,
     ) -> StoredCertificate:
-        """The order, tried again on transient CA failures while the deadline allows.
+        """One CSR, ordered from each listed CA in turn until one issues (execute.fallback).
 
-        ``free``: an ARI renewal sent with ``replaces``, exempt from the CA's limits.
+        At each CA the order is tried again on transient failures while the
+        deadline allows; ``replaces`` goes only to the CA that issued the current
+        certificate, and an ARI renewal the plan found exempt spends no budget.
         """
+        spec = action.spec
 
-        def finalize(csr: bytes) -> IssuedChain:
+        def attempt(issuer: AcmeSettings, csr: bytes, last: bool) -> IssuedChain:
+            account = self.services.account(issuer, store)
+            ordered = spec.with_issuer(issuer)
+            # Before any DNS write: a CAA record that forbids this CA fails it now.
+            self.services.caa.require(ordered, account, deadline, self.cancel)
+            checker = PropagationChecker(spec.dns.propagation, self.cancel, deadline)
+            context = OrderContext(account, provider, checker, self.cancel, deadline)
+            replaces = replaces_for(spec, current, issuer)
+            free = replaces is not None and issuer == spec.acme and action.name in self._exempt
+
             def order() -> IssuedChain:
                 if not free:
-                    self.budget.take(spec.acme.directory)
-                return obtain(context, spec, csr, replaces)
+                    self.budget.take(issuer.directory)  # the account actually used
+                return obtain(context, ordered, csr, replaces)
 
             chain = retry.attempt_until(
                 order,
                 policy=NEW_ORDER,
-                deadline=context.deadline,
+                deadline=deadline,
                 cancel=self.cancel,
-                retry_on=lambda error: isinstance(error, AcmeFailure) and error.transient,
+                retry_on=lambda error: retry_here(error, last),
                 on_retry=lambda error, delay: log.warning(
                     "%s: %s; new order in %.1fs", spec.name, error, delay
                 ),
             )
-            return _with_window(chain, context, spec.name)
+            chain = _with_window(chain, context, spec.name)
+            return dataclasses.replace(chain, issuer=issuer)
+
+        def finalize(csr: bytes) -> IssuedChain:
+            return first_to_issue(
+                spec.name, spec.issuers, lambda issuer, last: attempt(issuer, csr, last)
+            )
 
         return store.issue(spec, finalize)
 
@@ -361,21 +367,14 @@ def _with_window(chain: IssuedChain, context: OrderContext, name: str) -> Issued
     return dataclasses.replace(chain, renewal_info=info) if info is not None else chain
 
 
-def _replaces(spec: CertificateSpec, current: StoredCertificate | None) -> str | None:
-    """The certID for ``replaces``: renewer's own, or an adopted one from the same CA."""
-    if current is None or (not current.managed and ca_changed(spec, current)):
-        return None
-    return current.ari_cert_id
-
-
 def _done_meanwhile(action: Action, current: StoredCertificate | None) -> bool:
     """True when another run already produced what this action wants."""
     if current is None:
         return False
     if action.kind is ActionKind.ISSUE:
-        return current.fingerprint == action.spec.fingerprint()
+        return same_as_wanted(action.spec, current)
     return (
         action.stored is not None
         and current.serial != action.stored.serial
-        and (current.fingerprint == action.spec.fingerprint())
+        and same_as_wanted(action.spec, current)
     )

@@ -106,7 +106,7 @@ def read_state(
 
 
 def _ari_applies(spec: CertificateSpec, current: StoredCertificate, now: datetime) -> bool:
-    """ARI is asked for live certificates the same CA issued and that carry an ARI id.
+    """ARI is asked for live certificates a listed CA issued and that carry an ARI id.
 
     A certificate to be adopted counts when the tool that issued it recorded the
     config's CA host (acmebot's endpoint tag).
@@ -120,7 +120,7 @@ def _ari_applies(spec: CertificateSpec, current: StoredCertificate, now: datetim
     return bool(
         current.ari_cert_id
         and not current.damage
-        and (current.directory == spec.acme.directory or adopted)
+        and (spec.issuer_of(current) is not None or adopted)
         and current.not_after > now
     )
 
@@ -130,7 +130,8 @@ def _lookup(
 ) -> RenewalInfo | None:
     try:
         store = services.stores.get(spec.store)
-        account = services.account(spec.acme, store)
+        # Asked of the CA that issued it (a fallback CA's certificate is unknown to the first).
+        account = services.account(spec.issuer_of(current) or spec.acme, store)
         return account.renewal_info(str(current.ari_cert_id), Deadline.after(ARI_DEADLINE))
     except Exception as exc:  # ARI is advice: fall back to the lifetime rule
         log.warning("%s: %s; using the lifetime rule", spec.name, describe_error(exc))

@@ -74,7 +74,7 @@ def ari_exempt(action: Action, info: RenewalInfo | None, now: datetime) -> bool:
         action.kind is ActionKind.RENEW
         and stored is not None
         and stored.ari_cert_id
-        and stored.directory == action.spec.acme.directory
+        and action.spec.issuer_of(stored) == action.spec.acme  # replaces goes to the first CA
         and info is not None
         and info.start <= now
     )

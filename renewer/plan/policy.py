@@ -43,11 +43,15 @@ def describe_delta(delta: timedelta) -> str:
 def config_changes(spec: CertificateSpec, stored: StoredCertificate) -> list[str]:
     """What differs between the desired spec and what was issued, in words.
 
-    The fingerprint decides; the recorded fields only explain. Stores that keep
+    The fingerprint decides; the recorded fields only explain. The issuer compared
+    with is the listed one that issued ``stored`` (a fallback CA's certificate is
+    what the config asks for), else the first. Stores that keep
     the issued details report them field by field; stores that keep only the
     fingerprint (Key Vault tags) get a generic, still truthful reason.
     """
-    if stored.fingerprint is not None and stored.fingerprint == spec.fingerprint():
+    own = spec.issuer_of(stored)  # any listed issuer is no change: fallback CAs stay
+    issued = spec.with_issuer(own) if own is not None else spec
+    if stored.fingerprint is not None and stored.fingerprint == issued.fingerprint():
         return []
     changes: list[str] = []
     if stored.domains is not None and set(stored.domains) != set(spec.domains):
@@ -57,10 +61,10 @@ def config_changes(spec: CertificateSpec, stored: StoredCertificate) -> list[str
         changes.append("domains changed: " + ", ".join(delta))
     if stored.key is not None and stored.key != spec.key:
         changes.append(f"key type changed: {stored.key} -> {spec.key}")
-    if stored.fingerprint is not None and stored.profile != spec.acme.profile:
-        old, new = stored.profile or "default", spec.acme.profile or "default"
+    if stored.fingerprint is not None and stored.profile != issued.acme.profile:
+        old, new = stored.profile or "default", issued.acme.profile or "default"
         changes.append(f"profile changed: {old} -> {new}")
-    if stored.directory is not None and stored.directory != spec.acme.directory:
+    if stored.directory is not None and own is None:
         changes.append(f"CA changed: {stored.directory} -> {spec.acme.directory}")
     if not changes and stored.fingerprint is not None:
         changes.append("configuration changed (names, key type, profile or CA)")

@@ -94,6 +94,9 @@ def _entry(action: Action | None, result: Result | None) -> CertificateEntry:
     }
     if result and result.holder:
         entry["holder"] = _holder(result.holder)
+    issuer = (result.issuer if result else None) or (stored.directory if stored else None)
+    if issuer and entry["serial"]:
+        entry["issuer"] = issuer
     if action is not None:
         entry["run_every_seconds"] = action.spec.run_every.total_seconds()
     return entry
@@ -205,8 +208,11 @@ def orphan_lines(orphans: Sequence[Orphan], now: datetime, *, markdown: bool = F
 
 # -- text --------------------------------------------------------------------
 def plan_line(action: Action, width: int = 0) -> str:
+    stored, listed = action.stored, bool(action.spec.fallbacks)  # several CAs: say whose it is
+    issuer = f" [issued by {stored.directory}]" if listed and stored and stored.directory else ""
     return (
-        f"  {SYMBOLS[action.kind]} {action.kind.value:<5}  {action.name:<{width}}  {action.reason}"
+        f"  {SYMBOLS[action.kind]} {action.kind.value:<5}  {action.name:<{width}}  "
+        f"{action.reason}{issuer}"
     )
 
 
@@ -218,7 +224,8 @@ def progress_line(result: Result) -> str:
     detail = result.reason
     if result.outcome is Outcome.SUCCEEDED:
         expiry = timefmt.day(result.not_after) if result.not_after else ""
-        detail = f"serial {result.serial}, valid until {expiry} ({result.duration:.1f}s)"
+        issuer = f" from {result.issuer}" if result.issuer else ""
+        detail = f"serial {result.serial}{issuer}, valid until {expiry} ({result.duration:.1f}s)"
     return f"{word:<7} {result.name}: {detail}"
 
 
@@ -338,6 +345,7 @@ def markdown_from_body(body: ReportBody, extra: Sequence[str] = ()) -> str:
             result = f"❌ {error}"
         elif row.get("result") == Outcome.SUCCEEDED.value:
             result = "✅ " + (f"serial {_outside(row['serial'])}" if row.get("serial") else "")
+            result += f" from {_outside(row['issuer'])}" if row.get("issuer") else ""
         expiry = _cell((row.get("not_after") or "")[:16].replace("T", " "))  # with the time
         lines.append(
             f"| {_outside(row.get('name'))} | {_cell(row.get('action'))} | "

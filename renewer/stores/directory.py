@@ -277,6 +277,7 @@ class DirectoryStore(CertificateStore):
     def issue(self, spec: CertificateSpec, finalize: Finalize) -> StoredCertificate:
         key = generate_key(spec.key)
         chain = finalize(make_csr(key, spec.domains))
+        spec = spec.with_issuer(chain.issuer or spec.acme)  # what is recorded
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         version = f"{stamp}-{chain.serial[:16]}"
         key_pem = key_to_pem(key)

@@ -226,6 +226,7 @@ class KeyVaultStore(CertificateStore):
                 raise StoreError(f"{self.describe()}: the vault gave no CSR for {spec.name}")
             csr = x509.load_der_x509_csr(operation.csr)
             chain = finalize(csr.public_bytes(serialization.Encoding.PEM))
+            spec = spec.with_issuer(chain.issuer or spec.acme)  # what is recorded
             tags = self._tags(spec, chain)
             with self._errors(subject):
                 try:
@@ -340,6 +341,7 @@ class KeyVaultStore(CertificateStore):
             )
         key = generate_key(spec.key)
         chain = finalize(make_csr(key, spec.domains))
+        spec = spec.with_issuer(chain.issuer or spec.acme)  # what is recorded
         if self.content_type == "pem":
             bundle = key_to_pem(key) + chain.fullchain_pem.encode()
         else:
