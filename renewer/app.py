@@ -2,11 +2,10 @@
 
 A renewal runs one way: plan (read the stores and the CA's renewal windows,
 then the pure planner) -> execute -> nudge the consumers -> verify the
-endpoints -> outputs (JSON
-report, Markdown summary, the job summary) -> notify -> exit status. Click
-commands (renewer.cli) parse options, call one function here and render what
-it returns or tells their :class:`RunListener`; tests call these directly.
-Each use case that opens a :class:`Services` closes it.
+endpoints -> outputs (JSON report, Markdown summary, the job summary) ->
+notify -> exit status. Click commands (renewer.cli) parse options, call one
+function here and render what it returns or tells their :class:`RunListener`;
+tests call these directly. Each use case that opens a Services closes it.
 """
 
 from __future__ import annotations
@@ -75,6 +74,8 @@ def make_plan(
         state.renewal_info,
         force=force,
         managed=[s.name for s in specs],
+        no_windows=state.no_windows,
+        refused=state.refused,
     )
     plan = budget.apply(plan, state.stored, state.renewal_info, moment, limits or budget.Limits())
     return plan, state

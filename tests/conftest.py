@@ -155,7 +155,7 @@ ArmDnsFactory = Callable[..., ArmDns]
 
 @pytest.fixture
 def arm_dns_factory(tls_root: TlsMaterial) -> Iterator[ArmDnsFactory]:
-    """Start Azure DNS stand-ins (tests/rig/arm.py, the one fake) on demand.
+    """Start Azure DNS stand-ins (tests/rig/arm.py) on demand.
 
     Call as ``arm_dns_factory(bind=..., subscriptions={sub: {rg: [zones]}},
     read_only=[sub], page_size=...)``; each serves HTTPS with ``tls_root`` and
@@ -182,7 +182,7 @@ def arm_dns(bind: Bind, arm_dns_factory: ArmDnsFactory) -> ArmDns:
     return arm_dns_factory(bind=bind)
 
 
-# --- GitHub OIDC -> Entra sign-in stand-ins (tests/rig/oidc.py) -------------
+# --- GitHub OIDC -> Entra sign-in stand-ins (tests/rig/oidc.py, entra.py) ----
 
 from rig import EntraTokenService, FederatedCredential, GithubOidcIssuer  # noqa: E402
 

@@ -78,6 +78,16 @@ def test_no_module_over_the_size_limit() -> None:
     assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
 
 
+def test_no_rig_module_over_the_size_limit() -> None:
+    """The test rig (tests/rig/README.md) is read as often as the code: the same limit holds."""
+    rig = PACKAGE.parent / "tests" / "rig"
+    sizes = {
+        path.name: len(path.read_text(encoding="utf-8").splitlines()) for path in rig.glob("*.py")
+    }
+    assert len(sizes) > 20  # the rig is where this looks (a moved folder must not pass)
+    assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
+
+
 def test_no_top_level_module_left_from_a_family() -> None:
     """Top level holds only the package marker, the entry point and the use cases."""
     top = sorted(p.name for p in PACKAGE.glob("*.py"))

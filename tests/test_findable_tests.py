@@ -3,7 +3,7 @@
 A module of 40 lines or more (outside ``cli/``, whose commands the CLI tests
 drive) that no test module imports is tested, if at all, only through its
 callers, and a reader looking for its tests finds none. ``NO_TEST_MODULE``
-lists those left, each with how it is exercised today; the test fails when
+lists those left (at most eight), each with why and how it is exercised; it fails when
 a module joins the list (write its tests/unit/<package>/test_<module>.py
 instead) and when one leaves it (delete its line: the list only shrinks).
 """
@@ -16,60 +16,33 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MIN_LINES = 40
 
-# module -> how it is exercised today (only through the callers named).
+# module -> why it has no unit test module, and which tests exercise it today. At most 8.
 NO_TEST_MODULE: dict[str, str] = {
-    "renewer.acme.registration": "through acme.client (EAB on step-ca: test_core_both_cas)",
-    "renewer.config.consumer_entries": "through config.loader",
-    "renewer.config.consumers": "through cli.main, config.consumer_entries",
-    "renewer.config.extras": "through config.loader (run cadence: unit/config/test_cadence)",
-    "renewer.config.notify": "through config.loader (unit/config/test_notifiers)",
-    "renewer.config.durations": "through config.convert, config.loader",
-    "renewer.config.endpoints": "through config.loader",
-    "renewer.config.lifecycle": "through config.fields",
-    "renewer.config.names": "through cli.azure, config.consumers",
-    "renewer.config.nodes": "through config.endpoints, config.loader",
-    "renewer.config.types.base": "through config.loader, config.types.dns_acmedns",
-    "renewer.config.types.plugin": "through config.types.registry",
-    "renewer.consumers.arm": "through consumers.checks, consumers.nudges",
-    "renewer.consumers.checks": "through doctor.consumers",
-    "renewer.consumers.nudges": "through consumers.run",
-    "renewer.consumers.render": "through app, cli.certificates",
-    "renewer.consumers.run": "through app, cli.certificates",
-    "renewer.core.adoption": "through execute.executor, execute.state",
-    "renewer.core.budgets": "through core.models, plan.budget",
-    "renewer.core.cache": "through azure.signin, execute.services",
-    "renewer.core.files": "through cli.common, cli.reports",
-    "renewer.core.oidc_request": "through azure.signin, cli.main",
-    "renewer.core.report_json": "through cli.reports, notify.dispatch",
-    "renewer.dns.propagation": "through execute.executor, execute.order",
-    "renewer.dns.providers.httpretry": "through dns.providers.acmedns, dns.providers.google",
-    "renewer.dns.providers.plugin": "through dns.registry",
-    "renewer.dns.providers.valueset": "through dns.providers.powerdns, dns.providers.route53",
-    "renewer.doctor.arm": "through doctor.dns, doctor.vault",
-    "renewer.doctor.ca": "through doctor.run",
-    "renewer.doctor.caa": "through doctor.run",
-    "renewer.doctor.dns": "through doctor.run",
-    "renewer.doctor.run": "through cli.doctor",
-    "renewer.doctor.signin": "through doctor.run",
-    "renewer.doctor.vault": "through doctor.run",
-    "renewer.execute.accounts": "through cli.account, execute.services",
-    "renewer.execute.adopt": "through cli.adopt",
-    "renewer.execute.caa": "through app, doctor.caa",
-    "renewer.execute.caa_records": "through cli.caa",
-    "renewer.execute.remember": "through app",
-    "renewer.plan.foreign": "through execute.executor, plan.planner",
-    "renewer.publish.actions": "through app, cli.certificates",
-    "renewer.publish.inventory": "through cli.reports, publish.inventory_pr",
-    "renewer.publish.inventory_pr": "through publish.tracking",
-    "renewer.publish.keepalive": "through cli.reports",
-    "renewer.report.persist": "through app, report.render",
-    "renewer.report.timeline": "through report.render (unit/report/test_timeline)",
-    "renewer.scaffold.consumer_setup": "through cli.azure",
-    "renewer.stores.keyvault.adoption": "through stores.keyvault.store",
-    "renewer.stores.keyvault.current": "through stores.keyvault.store",
-    "renewer.stores.keyvault.versions": "through stores.keyvault.store",
-    "renewer.stores.keyvault.windows": "through stores.keyvault.store",
-    "renewer.stores.material": "through stores.directory",
+    "renewer.acme.registration": (
+        "registering an account (EAB) with a real CA: through acme.client, against step-ca and "
+        "EAB-only Pebble (integration/test_core_both_cas)"
+    ),
+    "renewer.consumers.checks": (
+        "reads each consumer's ARM state: through doctor.consumers against the ARM consumers "
+        "stand-in (integration/test_consumer_nudges)"
+    ),
+    "renewer.consumers.nudges": (
+        "one nudge per consumer kind over ARM: through consumers.run against the ARM consumers "
+        "stand-in (integration/test_consumer_nudges)"
+    ),
+    "renewer.doctor.arm": (
+        "ARM reads for doctor's vault and DNS checks: through doctor.dns and doctor.vault "
+        "(integration/test_doctor)"
+    ),
+    "renewer.doctor.dns": "doctor's Azure DNS checks: through doctor.run (integration/test_doctor)",
+    "renewer.doctor.run": (
+        "the order of doctor's checks, signed in for real: through cli.doctor "
+        "(integration/test_doctor)"
+    ),
+    "renewer.doctor.vault": (
+        "doctor's Key Vault and RBAC checks: through doctor.run against the Key Vault and ARM "
+        "stand-ins (integration/test_doctor)"
+    ),
 }
 
 
@@ -108,6 +81,11 @@ def untested() -> set[str]:
 
 def test_no_module_with_logic_joins_the_untested_list() -> None:
     assert sorted(untested() - set(NO_TEST_MODULE)) == []
+
+
+def test_at_most_eight_modules_are_left_without_a_test_module() -> None:
+    assert len(NO_TEST_MODULE) <= 8
+    assert all(reason.strip() for reason in NO_TEST_MODULE.values())
 
 
 def test_the_untested_list_only_shrinks() -> None:

@@ -257,6 +257,14 @@ class AcmeAccount:
         )
 
     # -- renewal info ----------------------------------------------------
+    def offers_renewal_info(self, deadline: Deadline | None = None) -> bool:
+        """Whether the directory names a renewalInfo endpoint (RFC 9773 section 4).
+
+        Asks nothing beyond the directory, which is fetched once per run: a CA
+        without ARI (step-ca) is told apart from one whose window lookups failed.
+        """
+        return bool(getattr(self.directory(deadline), "renewalInfo", None))
+
     def renewal_info(
         self, ari_cert_id: str, deadline: Deadline | None = None, *, advisory: bool = False
     ) -> RenewalInfo | None:
@@ -273,9 +281,9 @@ class AcmeAccount:
     def _fetch_renewal_info(
         self, ari_cert_id: str, deadline: Deadline, advisory: bool = False
     ) -> RenewalInfo | None:
-        base = getattr(self.directory(deadline), "renewalInfo", None)
-        if not base:
+        if not self.offers_renewal_info(deadline):
             return None
+        base = getattr(self.directory(deadline), "renewalInfo", None)
         url = f"{str(base).rstrip('/')}/{ari_cert_id}"
         response = self._get(url, deadline, advisory=advisory)
         if response.status_code == 404:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from acme import challenges, messages
@@ -87,6 +88,7 @@ class AcmeClient:
         health: CaHealth,
         deadline: Deadline,
         cancel: threading.Event | None = None,
+        on_transient: Callable[[str], None] | None = None,
     ) -> None:
         self.directory = directory
         self.net = net
@@ -95,6 +97,9 @@ class AcmeClient:
         self.health = health
         self.deadline = deadline
         self.cancel = cancel
+        # Told the problem (its ACME code, e.g. "serverInternal") each time a transient
+        # one is retried: the run reports that the CA struggled, not only a log line.
+        self.on_transient = on_transient
 
     # -- the wire ----------------------------------------------------------
     def _send(self, method: str, url: str, body: bytes | None = None) -> Reply:
@@ -160,10 +165,15 @@ class AcmeClient:
                 deadline=self.deadline,
                 cancel=self.cancel,
                 retry_on=lambda e: retry.is_retryable(e) and not _bad_nonce(e),
-                on_retry=_log_retry,
+                on_retry=self._retried,
             )
         except _Problem as problem:
             raise problem.error from None
+
+    def _retried(self, error: BaseException, delay: float) -> None:
+        log.info("CA answered %s; trying again in %.1fs", problem_name(error), delay)
+        if self.on_transient is not None:
+            self.on_transient(problem_name(error))
 
     def post_as_get(self, url: str) -> Reply:
         """POST-as-GET (RFC 8555 6.3): an empty payload."""
@@ -260,5 +270,7 @@ def _bad_nonce(error: BaseException) -> bool:
     return isinstance(error, _Problem) and error.code == "badNonce"
 
 
-def _log_retry(error: BaseException, delay: float) -> None:
-    log.info("CA answered %s; trying again in %.1fs", getattr(error, "code", error), delay)
+def problem_name(error: BaseException) -> str:
+    """The ACME code of a retried problem, or what stood in for one (an HTTP 5xx)."""
+    code = getattr(error, "code", None)
+    return str(code) if code else "an error without a problem document"

@@ -44,6 +44,7 @@ from renewer.plan import budget, shard
 from renewer.plan.planner import UnknownCertificate
 from renewer.publish import actions as github
 from renewer.report import render as report
+from renewer.report import struggle
 
 if TYPE_CHECKING:
     from renewer.consumers.run import NudgeResult
@@ -119,13 +120,19 @@ def plan(
         warn(line, "CAA")
     for note in shown.notes:
         click.echo(f"note: {note}", err=True)
+    for name, why in shown.report.plan.refused.items():  # would fail: an error, not a note
+        click.echo(f"error: {name}: {why}", err=True)
+        if github.in_actions():
+            click.echo(github.annotation("error", f"{name}: {why}", title="renewer plan"))
     text = report.RENDERERS[fmt](shown.report)
     written = True
     if output:
         written = write_or_fallback(text, output, "-o")
     else:
         write(text, None)
-    sys.exit(EXIT_FAILED if shown.unreadable or not written else EXIT_OK)
+    # An unreadable store leaves the plan incomplete; a refused certificate would fail.
+    failing = shown.unreadable or bool(shown.report.plan.refused)
+    sys.exit(EXIT_FAILED if failing or not written else EXIT_OK)
 
 
 def _install_cancel(cancel: threading.Event) -> None:
@@ -269,6 +276,8 @@ class Console(run.RunListener):
         click.echo(report.progress_line(result))
         if result.error and github.in_actions() and self.plan is not None:
             click.echo(result_annotation(result, self.plan))
+        if result.ca_retried:  # succeeded or not, the CA struggled: say it louder than INFO
+            warn(f"{result.name}: {struggle.words(dict(result.ca_retried))}", "CA")
 
     def executed(self, report_: RunReport) -> None:
         click.echo(report.render_text(report_).splitlines()[-1])

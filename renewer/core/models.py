@@ -257,6 +257,9 @@ class Plan:
     orphaned: tuple[Orphan, ...] = ()
     # The CA's rate limits as budgets: what the plan spends and what it defers.
     budgets: Budgets | None = None
+    # Due certificates the CA cannot issue as configured (a profile it does not offer):
+    # name -> why. They fail without an order; the others go on.
+    refused: Mapping[str, str] = field(default_factory=dict)
 
     def due(self) -> tuple[Action, ...]:
         return tuple(a for a in self.actions if a.changes)
@@ -311,3 +314,6 @@ class Result:
     duration: float = 0.0
     holder: LockHolder | None = None  # blocked results: who holds the lock
     issuer: str | None = None  # the CA directory that issued the certificate ``serial`` names
+    # Transient CA problems this certificate's requests met and retried, as (ACME code,
+    # times) sorted by code: the report says the CA struggled, even when it succeeded.
+    ca_retried: tuple[tuple[str, int], ...] = ()

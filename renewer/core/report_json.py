@@ -53,6 +53,8 @@ class CertificateEntry(TypedDict):
     severity_words: NotRequired[str]
     holder: NotRequired[LockHolderEntry]  # blocked only: who holds the lock
     issuer: NotRequired[str]  # the CA directory that issued the certificate ``serial`` names
+    # transient CA problems retried for this certificate: ACME code -> times (the CA struggled)
+    ca_retried: NotRequired[dict[str, int]]
 
 
 class LockHolderEntry(TypedDict):

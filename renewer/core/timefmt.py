@@ -5,7 +5,7 @@ Every moment renewer handles is timezone-aware UTC; these only format it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def iso(moment: datetime) -> str:
@@ -31,3 +31,19 @@ def minute(moment: datetime) -> str:
 def clock(moment: datetime) -> str:
     """The time of day in UTC (``14:05:09 UTC``): "held until" in lock messages."""
     return moment.astimezone(UTC).strftime("%H:%M:%S UTC")
+
+
+def span(delta: timedelta) -> str:
+    """A span in words, in the largest unit that is not 0 or 1: '12 days', '5 hours'.
+
+    Hours below two days and minutes below two hours: a 24-hour or 6-day
+    certificate never reads "expires in 0 days" (or "in 1 days").
+    """
+    seconds = abs(delta.total_seconds())
+    if seconds >= 2 * 86400:
+        return f"{int(seconds // 86400)} days"
+    if seconds >= 2 * 3600:
+        return f"{int(seconds // 3600)} hours"
+    if seconds >= 120:
+        return f"{int(seconds // 60)} minutes"
+    return f"{int(seconds)} seconds"

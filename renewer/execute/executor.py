@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from renewer.acme.client import AcmeFailure
+from renewer.acme.protocol import problem_name
 from renewer.core import retry
 from renewer.core.certs import IssuedChain
 from renewer.core.errors import describe_error
@@ -37,6 +38,7 @@ from renewer.dns.propagation import PropagationChecker
 from renewer.execute.fallback import first_to_issue, replaces_for, retry_here, same_as_wanted
 from renewer.execute.order import OrderContext, obtain
 from renewer.execute.services import Services
+from renewer.execute.struggle import Struggle
 from renewer.plan.foreign import way_out
 from renewer.stores.contract import (
     Adopts,
@@ -156,11 +158,16 @@ class Executor:
         results: dict[str, Result] = {}
         held = plan.budgets.deferred if plan.budgets is not None else {}
         self._exempt = plan.budgets.exempt if plan.budgets is not None else frozenset()
-        due = [a for a in plan.actions if a.changes and a.name not in held]
+        apart = held.keys() | plan.refused.keys()  # deferred or refused: no order
+        due = [a for a in plan.actions if a.changes and a.name not in apart]
         for action in plan.actions:
             if action.kind is ActionKind.BLOCKED:  # another tool's: due means due, never unchanged
                 results[action.name] = self._report(
                     self._result(action, Outcome.BLOCKED, error=way_out(action.spec, action.stored))
+                )
+            elif action.changes and action.name in plan.refused:  # the CA cannot issue it
+                results[action.name] = self._report(
+                    self._result(action, Outcome.FAILED, error=plan.refused[action.name])
                 )
             elif action.changes and action.name in held:  # past a rate-limit budget
                 results[action.name] = self._report(
@@ -233,8 +240,9 @@ class Executor:
 
     def _run_guarded(self, action: Action) -> Result:
         started = time.monotonic()
+        struggle = Struggle()
         try:
-            result = self._run(action, started, Deadline.after(self.cert_deadline))
+            result = self._run(action, started, Deadline.after(self.cert_deadline), struggle)
         except Exception as exc:  # one certificate's failure never stops the others
             log.debug("%s: %s", action.name, exc.__class__.__name__, exc_info=True)
             outcome = outcome_of(exc)
@@ -245,9 +253,11 @@ class Executor:
                 duration=time.monotonic() - started,
             )
             result = dataclasses.replace(result, **outcome.details(exc))
-        return self._report(result)
+        return self._report(dataclasses.replace(result, ca_retried=struggle.counts()))
 
-    def _run(self, action: Action, started: float, deadline: Deadline) -> Result:
+    def _run(
+        self, action: Action, started: float, deadline: Deadline, struggle: Struggle
+    ) -> Result:
         if self.cancel.is_set():
             raise Cancelled("run cancelled")
         spec = action.spec
@@ -270,7 +280,7 @@ class Executor:
             journal = self.services.journal(store)
             if journal is not None:
                 provider = JournalingProvider(provider, journal, dns_identity(spec.dns), spec.name)
-            issued = self._issue(store, action, current, provider, deadline)
+            issued = self._issue(store, action, current, provider, deadline, struggle)
         log.info("%s: issued serial %s, valid until %s", spec.name, issued.serial, issued.not_after)
         return self._result(
             action, Outcome.SUCCEEDED, stored=issued, duration=time.monotonic() - started
@@ -302,6 +312,7 @@ class Executor:
         current: StoredCertificate | None,
         provider: DnsProvider,
         deadline: Deadline,
+        struggle: Struggle,
     ) -> StoredCertificate:
         """One CSR, ordered from each listed CA in turn until one issues (execute.fallback).
 
@@ -317,7 +328,9 @@ class Executor:
             # Before any DNS write: a CAA record that forbids this CA fails it now.
             self.services.caa.require(ordered, account, deadline, self.cancel)
             checker = PropagationChecker(spec.dns.propagation, self.cancel, deadline)
-            context = OrderContext(account, provider, checker, self.cancel, deadline)
+            context = OrderContext(
+                account, provider, checker, self.cancel, deadline, on_transient=struggle.note
+            )
             replaces = replaces_for(spec, current, issuer)
             free = replaces is not None and issuer == spec.acme and action.name in self._exempt
 
@@ -332,9 +345,7 @@ class Executor:
                 deadline=deadline,
                 cancel=self.cancel,
                 retry_on=lambda error: retry_here(error, last),
-                on_retry=lambda error, delay: log.warning(
-                    "%s: %s; new order in %.1fs", spec.name, error, delay
-                ),
+                on_retry=lambda error, delay: _new_order(context, spec.name, error, delay),
             )
             chain = _with_window(chain, context, spec.name)
             return dataclasses.replace(chain, issuer=issuer)
@@ -345,6 +356,13 @@ class Executor:
             )
 
         return store.issue(spec, finalize)
+
+
+def _new_order(context: OrderContext, name: str, error: BaseException, delay: float) -> None:
+    """A transient failure that outlived the request's retries: said, counted, ordered again."""
+    log.warning("%s: %s; new order in %.1fs", name, error, delay)
+    if context.on_transient is not None:
+        context.on_transient(problem_name(error))
 
 
 def _with_window(chain: IssuedChain, context: OrderContext, name: str) -> IssuedChain:

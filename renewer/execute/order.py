@@ -65,6 +65,8 @@ class OrderContext:
     checker: PropagationChecker
     cancel: threading.Event
     deadline: Deadline
+    # told each transient CA problem that a request retries (renewer.execute.struggle)
+    on_transient: Callable[[str], None] | None = None
 
 
 def poll_until(
@@ -213,6 +215,7 @@ def _obtain(
 ) -> IssuedChain:
     ctx.account.check_profile(spec.acme.profile, ctx.deadline)
     acme = ctx.account.client(ctx.deadline, ctx.cancel)
+    acme.on_transient = ctx.on_transient  # this order's requests only
     order = ctx.account.new_order(acme, csr_pem, spec.acme.profile, replaces)
     presented: list[tuple[str, str]] = []
     try:

@@ -19,6 +19,7 @@ from renewer.core.errors import describe_error
 from renewer.core.models import CertificateSpec, RenewalInfo, StoredCertificate
 from renewer.core.retry import Deadline
 from renewer.core.settings import StoreSettings
+from renewer.execute import profiles
 from renewer.execute.services import Services
 
 log = logging.getLogger(__name__)
@@ -37,12 +38,18 @@ class State:
     ``renewal_info`` holds every window the plan uses; ``asked`` names those
     the CA was asked for in this run (the others were remembered in the store
     and still within their Retry-After), which a renewing run writes back.
+    ``no_windows`` and ``refused`` come from the CA's directory, read once per
+    account: the plan says why, and fails what cannot be ordered before any order.
     """
 
     stored: Mapping[str, StoredCertificate]
     renewal_info: Mapping[str, RenewalInfo]
     unreadable: Mapping[str, str] = field(default_factory=dict)  # certificate -> error
     asked: frozenset[str] = frozenset()
+    # certificates whose CA has no renewalInfo in its directory: the lifetime rule decides
+    no_windows: frozenset[str] = frozenset()
+    # certificates the CA cannot issue as configured (a profile it does not offer) -> why
+    refused: Mapping[str, str] = field(default_factory=dict)
 
 
 def read_state(
@@ -65,7 +72,7 @@ def read_state(
     by_name = {spec.name.lower(): spec for spec in specs}
     now = datetime.now(UTC)
     with ThreadPoolExecutor(ARI_CONCURRENCY, thread_name_prefix="ari") as pool:
-        lookups: dict[str, Future[RenewalInfo | None]] = {}
+        lookups: dict[str, Future[Lookup]] = {}
         for group in by_store.values():
             listed: list[str] = []
             try:
@@ -91,18 +98,53 @@ def read_state(
                 for name in listed:
                     stored.pop(name, None)
                 continue
+        readable = [spec for spec in specs if spec.name not in unreadable]
+        offers = profiles.offered(readable, services, pool, ARI_DEADLINE)
         found = {name: future.result() for name, future in lookups.items()}
-    asked = {name: info for name, info in found.items() if info is not None}
+    asked = {name: got.info for name, got in found.items() if got.info is not None}
     renewal_info = {
         name: info for name, info in {**remembered, **asked}.items() if name not in unreadable
     }
-    if remembered or lookups:
+    no_windows = {name for name, got in found.items() if not got.offered}
+    _note(remembered, found, {spec.name: spec for spec in specs})
+    return State(
+        stored,
+        renewal_info,
+        unreadable,
+        frozenset(asked) - set(unreadable),
+        frozenset(no_windows) - set(unreadable),
+        profiles.refusals(readable, offers),
+    )
+
+
+def _note(
+    remembered: Mapping[str, RenewalInfo],
+    found: Mapping[str, Lookup],
+    specs: Mapping[str, CertificateSpec],
+) -> None:
+    """The run's one line on renewal info, and one per CA that offers none.
+
+    "asked of the CA" counts the questions really sent: a CA without
+    renewalInfo in its directory is not asked, whatever the certificate count.
+    """
+    if remembered or found:
         log.info(
             "renewal info: %d remembered in the store, %d asked of the CA",
             len(remembered),
-            len(lookups),
+            sum(got.sent for got in found.values()),
         )
-    return State(stored, renewal_info, unreadable, frozenset(asked) - set(unreadable))
+    without: dict[str, int] = {}
+    for name, got in found.items():
+        if not got.offered:
+            directory = specs[name].acme.directory
+            without[directory] = without.get(directory, 0) + 1
+    for directory, count in without.items():
+        log.info(
+            "the CA at %s offers no renewal windows (no renewalInfo in its directory): "
+            "the lifetime rule decides for %d certificate(s)",
+            directory,
+            count,
+        )
 
 
 def _ari_applies(spec: CertificateSpec, current: StoredCertificate, now: datetime) -> bool:
@@ -125,14 +167,30 @@ def _ari_applies(spec: CertificateSpec, current: StoredCertificate, now: datetim
     )
 
 
-def _lookup(
-    spec: CertificateSpec, current: StoredCertificate, services: Services
-) -> RenewalInfo | None:
+@dataclass(frozen=True)
+class Lookup:
+    """One certificate's renewal-info question: the answer, and whether it was asked.
+
+    ``offered`` False: the CA's directory has no renewalInfo (nothing was sent);
+    ``sent``: a request left for the CA (a failed one too).
+    """
+
+    info: RenewalInfo | None
+    offered: bool = True
+    sent: bool = False
+
+
+def _lookup(spec: CertificateSpec, current: StoredCertificate, services: Services) -> Lookup:
+    deadline = Deadline.after(ARI_DEADLINE)
+    asking = False  # past the directory: the question itself goes out
     try:
         store = services.stores.get(spec.store)
         # Asked of the CA that issued it (a fallback CA's certificate is unknown to the first).
         account = services.account(spec.issuer_of(current) or spec.acme, store)
-        return account.renewal_info(str(current.ari_cert_id), Deadline.after(ARI_DEADLINE))
+        if not account.offers_renewal_info(deadline):
+            return Lookup(None, offered=False)
+        asking = True
+        return Lookup(account.renewal_info(str(current.ari_cert_id), deadline), sent=True)
     except Exception as exc:  # ARI is advice: fall back to the lifetime rule
         log.warning("%s: %s; using the lifetime rule", spec.name, describe_error(exc))
-        return None
+        return Lookup(None, sent=asking)

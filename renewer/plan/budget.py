@@ -112,8 +112,11 @@ def apply(
     now: datetime,
     limits: Limits = Limits(),
 ) -> Plan:
-    """The plan with ``budgets`` set and the actions past a budget deferred (reason said)."""
-    due = [a for a in plan.actions if a.changes]
+    """The plan with ``budgets`` set and the actions past a budget deferred (reason said).
+
+    A refused certificate (``Plan.refused``) sends no order and spends nothing.
+    """
+    due = [a for a in plan.actions if a.changes and a.name not in plan.refused]
     renewals = sorted((a for a in due if a.stored), key=lambda a: a.stored.not_after)  # type: ignore[union-attr]
     ordered = renewals + [a for a in due if not a.stored]
     issued = _issued_recently(stored.values(), plan, now)

@@ -48,20 +48,28 @@ def plan(
     renewal_info: Mapping[str, RenewalInfo] | None = None,
     force: bool = False,
     managed: Collection[str] | None = None,
+    no_windows: Collection[str] = (),
+    refused: Mapping[str, str] | None = None,
 ) -> Plan:
     """One action per spec, in config order.
 
     ``managed`` names every certificate the config defines (default: the specs
     given), so a ``--only`` run does not list the others as unmanaged. Stored
     certificates outside it are listed as unmanaged: the run never touches them.
+    ``no_windows`` names the certificates whose CA offers no renewal windows
+    (their reasons say so); ``refused`` those the CA cannot issue as configured,
+    with why: when due, they go into ``Plan.refused`` and fail without an order.
     """
     renewal_info = renewal_info or {}
+    refused = refused or {}
     specs = tuple(specs)
     by_lower = {name.lower(): cert for name, cert in stored.items()}
     actions: list[Action] = []
+    failing: dict[str, str] = {}
     for spec in specs:
         current = by_lower.get(spec.name.lower())
-        action = _decide(spec, current, renewal_info.get(spec.name), now, force)
+        ari = renewal_info.get(spec.name)
+        action = _decide(spec, current, ari, now, force, spec.name in no_windows)
         old = by_lower.get((spec.previous_name or "").lower())
         if action.kind is ActionKind.ISSUE and old is not None and old.managed:
             action = replace(
@@ -70,6 +78,10 @@ def plan(
                 f"({spec.previous_name} is kept, no longer renewed, expires "
                 f"{old.not_after:%Y-%m-%d})",
             )
+        why = refused.get(spec.name)
+        if why is not None and action.kind in (ActionKind.ISSUE, ActionKind.RENEW):
+            failing[spec.name] = why
+            action = replace(action, reason=f"{action.reason}; fails: {why}")
         actions.append(action)
     known = {n.lower() for n in (managed if managed is not None else [s.name for s in specs])}
     known |= {s.previous_name.lower() for s in specs if s.previous_name}  # renamed, not orphaned
@@ -79,7 +91,13 @@ def plan(
     orphaned = tuple(
         Orphan(name, stored[name].not_after) for name in unmanaged if stored[name].managed
     )
-    return Plan(generated_at=now, actions=tuple(actions), unmanaged=unmanaged, orphaned=orphaned)
+    return Plan(
+        generated_at=now,
+        actions=tuple(actions),
+        unmanaged=unmanaged,
+        orphaned=orphaned,
+        refused=failing,
+    )
 
 
 def _decide(
@@ -88,6 +106,7 @@ def _decide(
     ari: RenewalInfo | None,
     now: datetime,
     force: bool,
+    no_windows: bool = False,
 ) -> Action:
     if spec.retired:  # before --force: retiring is a decision in the config
         until = f"; it expires {current.not_after:%Y-%m-%d}" if current is not None else ""
@@ -104,6 +123,6 @@ def _decide(
         )
     if force:
         return Action(spec.name, ActionKind.RENEW, "forced renewal (--force)", spec, current)
-    decision = renewal_due(current, spec, ari, now)
+    decision = renewal_due(current, spec, ari, now, no_windows=no_windows)
     kind = ActionKind.RENEW if decision.due else ActionKind.SKIP
     return Action(spec.name, kind, decision.reason, spec, current, decision.renew_at)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from renewer.core.models import CertificateSpec, RenewalInfo, StoredCertificate
-from renewer.core.timefmt import minute
+from renewer.core.timefmt import minute, span
 
 EMERGENCY_FRACTION = 1 / 20
 EMERGENCY_FLOOR = timedelta(days=3)
@@ -29,15 +29,8 @@ class Decision:
 
 
 def describe_delta(delta: timedelta) -> str:
-    """Human wording for a span: '12 days', '5 hours', '40 minutes'."""
-    seconds = abs(delta.total_seconds())
-    if seconds >= 2 * 86400:
-        return f"{int(seconds // 86400)} days"
-    if seconds >= 2 * 3600:
-        return f"{int(seconds // 3600)} hours"
-    if seconds >= 120:
-        return f"{int(seconds // 60)} minutes"
-    return f"{int(seconds)} seconds"
+    """Human wording for a span: '12 days', '5 hours', '40 minutes' (``timefmt.span``)."""
+    return span(delta)
 
 
 def config_changes(spec: CertificateSpec, stored: StoredCertificate) -> list[str]:
@@ -132,14 +125,17 @@ def renewal_due(
     spec: CertificateSpec,
     ari: RenewalInfo | None,
     now: datetime,
+    *,
+    no_windows: bool = False,
 ) -> Decision:
     """Decide renewal: config change, emergency floor, ARI window, then lifetime share.
 
     Runs come every ``spec.run_every`` (and may start ``spec.run_slack`` late),
     so a renewal time that falls before the next run would start is renewed
-    now: waiting for that run would renew late, or after expiry.
+    now: waiting for that run would renew late, or after expiry. ``no_windows``:
+    the CA offers no renewal windows (no ARI), which the lifetime rule's reason says.
     """
-    decision = _renewal_due(stored, spec, ari, now)
+    decision = _renewal_due(stored, spec, ari, now, no_windows)
     if decision.due or decision.renew_at is None or not stored.dates_known:
         return decision
     warning = cadence_warning(spec, stored.lifetime, decision.renew_at, stored.not_after)
@@ -153,6 +149,7 @@ def _renewal_due(
     spec: CertificateSpec,
     ari: RenewalInfo | None,
     now: datetime,
+    no_windows: bool = False,
 ) -> Decision:
     if stored.revoked:
         return Decision(True, "current certificate was revoked")
@@ -204,6 +201,8 @@ def _renewal_due(
     else:
         threshold = lifetime * DEFAULT_REMAINING_FRACTION
         rule = "renew at 1/3 of lifetime left"
+    if no_windows:
+        rule = f"the CA offers no renewal windows: {rule}"
     renew_at = stored.not_after - threshold
     if remaining <= threshold:
         return Decision(True, f"expires in {describe_delta(remaining)} ({rule})")

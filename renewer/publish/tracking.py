@@ -98,7 +98,7 @@ def find_problems(report: ReportBody, now: datetime) -> dict[str, Problem]:
             found[name] = Problem(name, str(result), detail, not_after, timefmt.stamp(now))
         elif result != "succeeded" and expiry is not None and expiry - now <= EXPIRY_WINDOW:
             left = expiry - now
-            detail = "expired" if left <= timedelta(0) else f"expires in {_days(left)}"
+            detail = "expired" if left <= timedelta(0) else f"expires in {timefmt.span(left)}"
             found[name] = Problem(name, "expiring", detail, not_after, timefmt.stamp(now))
     found.update((n, p) for n, p in stale_endpoints(report, now).items() if n not in found)
     return found
@@ -123,11 +123,6 @@ def stale_endpoints(report: Mapping[str, Any], now: datetime) -> dict[str, Probl
         not_after = (first.get("served") or {}).get("not_after")
         found[name] = Problem(name, "stale", detail, not_after, timefmt.stamp(now))
     return found
-
-
-def _days(delta: timedelta) -> str:
-    hours = int(delta.total_seconds() // 3600)
-    return f"{hours // 24} days" if hours >= 48 else f"{hours} hours"
 
 
 def read_state(body: str | None) -> dict[str, Problem]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from renewer.core import escape, timefmt
@@ -24,7 +24,7 @@ from renewer.core.models import (
     Result,
 )
 from renewer.core.report_json import CertificateEntry, LockHolderEntry, ReportBody, Summary
-from renewer.report import escalation, timeline
+from renewer.report import escalation, struggle, timeline
 from renewer.report.model import RunReport
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -97,6 +97,8 @@ def _entry(action: Action | None, result: Result | None) -> CertificateEntry:
     issuer = (result.issuer if result else None) or (stored.directory if stored else None)
     if issuer and entry["serial"]:
         entry["issuer"] = issuer
+    if result and result.ca_retried:
+        entry["ca_retried"] = dict(result.ca_retried)
     if action is not None:
         entry["run_every_seconds"] = action.spec.run_every.total_seconds()
     return entry
@@ -191,15 +193,19 @@ def orphan_lines(orphans: Sequence[Orphan], now: datetime, *, markdown: bool = F
     for orphan in orphans:
         name = escape.inert(orphan.name, escape.Target.MARKDOWN) if markdown else orphan.name
         left = orphan.not_after - now
+        short = left < timedelta(days=2)  # the span is in hours: say the time of day too
+        expiry = (timefmt.minute if short else timefmt.day)(orphan.not_after)
         line = (
             f"orphaned {name}: issued by renewer, no longer in certificates.yaml, never "
-            f"touched; expires {timefmt.day(orphan.not_after)}"
+            f"touched; expires {expiry}"
         )
         if left <= ORPHAN_WARNING:
-            days = max(0, left.days)
             warn = "⚠️ " if markdown else "warning: "
+            when = (
+                f"in {timefmt.span(left)}" if left > timedelta(0) else f"{timefmt.span(left)} ago"
+            )
             line = (
-                f"{warn}{line}, in {days} days, and nothing renews it: add it back to "
+                f"{warn}{line}, {when}, and nothing renews it: add it back to "
                 "certificates.yaml, or remove it from the store when it is no longer used"
             )
         lines.append(line)
@@ -223,7 +229,7 @@ def progress_line(result: Result) -> str:
         return f"{word:<7} {result.name}: {result.error}"
     detail = result.reason
     if result.outcome is Outcome.SUCCEEDED:
-        expiry = timefmt.day(result.not_after) if result.not_after else ""
+        expiry = timefmt.minute(result.not_after) if result.not_after else ""  # 24 h ones too
         issuer = f" from {result.issuer}" if result.issuer else ""
         detail = f"serial {result.serial}{issuer}, valid until {expiry} ({result.duration:.1f}s)"
     return f"{word:<7} {result.name}: {detail}"
@@ -325,6 +331,7 @@ def markdown_from_body(body: ReportBody, extra: Sequence[str] = ()) -> str:
             "**At risk or worse:** "
             + ", ".join(f"{_outside(r['name'])} ({FLAGGED[r['severity']]})" for r in flagged),
         ]
+    lines += struggle.markdown_lines(rows)
     lines += ["", "| Certificate | Action | Reason | Result | Expiry |", "|---|---|---|---|---|"]
     for row in rows:
         result = _cell(str(row.get("result") or "—"))
@@ -346,6 +353,7 @@ def markdown_from_body(body: ReportBody, extra: Sequence[str] = ()) -> str:
         elif row.get("result") == Outcome.SUCCEEDED.value:
             result = "✅ " + (f"serial {_outside(row['serial'])}" if row.get("serial") else "")
             result += f" from {_outside(row['issuer'])}" if row.get("issuer") else ""
+        result += struggle.cell_note(row)
         expiry = _cell((row.get("not_after") or "")[:16].replace("T", " "))  # with the time
         lines.append(
             f"| {_outside(row.get('name'))} | {_cell(row.get('action'))} | "

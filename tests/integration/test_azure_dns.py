@@ -1,6 +1,6 @@
 """Azure DNS provider: the real azure-mgmt-dns client against the ARM stand-in.
 
-The stand-in (tests/rig/arm.py) is the rig's one fake, at the HTTP boundary;
+The stand-in (tests/rig/arm.py) sits at the HTTP boundary;
 it publishes every TXT change into a real BIND, which is what Pebble queries.
 The credential below is the test's, not product code: it hands the SDK the
 token the stand-in accepts, and records which scopes were asked for.

@@ -430,7 +430,13 @@ def test_failed_order_leaves_no_pending_operation(rig: Rig, placeholder_current:
     rig.kv.vault.placeholder_current = placeholder_current
     base = rig.spec("doomed")
     spec = replace(base, acme=replace(base.acme, profile="no-such-profile"))  # CA refuses
-    _plan, results = rig.run([spec])
+    # The plan already refuses a profile the directory lacks; the order must clean up
+    # when the CA refuses later (its offer changed between plan and order): plan the
+    # certificate as the CA could issue it, then order it with the refused profile.
+    services = Services()
+    plan, _state = make_plan([base], services)
+    plan = replace(plan, actions=tuple(replace(a, spec=spec) for a in plan.actions))
+    results = {r.name: r for r in Executor(services, concurrency=10).execute(plan)}
     assert results["doomed"].outcome is Outcome.FAILED
     assert rig.kv.count("DELETE /certificates/{name}/pending", "doomed") == 1
     left = rig.kv.vault.certificates["doomed"]

@@ -2,7 +2,7 @@
 
 Why: the renewer's only Azure secret is the workflow's OIDC token, exchanged
 by azure-identity for Key Vault and ARM tokens. These tests run that exchange
-for real against tests/rig/oidc.py: a GitHub-shaped issuer (signed RS256 JWTs,
+for real against tests/rig/oidc.py and entra.py: a GitHub-shaped issuer (signed RS256 JWTs,
 JWKS over HTTPS) and an Entra-shaped token service that verifies each
 assertion against the issuer's keys and its federated credentials. They
 check that each scope gets its own fresh assertion, that a federated

@@ -11,7 +11,9 @@ never a skip: these tests are the evidence that the renewer works.
 from .arm import SUBSCRIPTION, ArmDns
 from .bind import DEFAULT_ZONES, Bind, Record, Resolver, Zone, cname
 from .challtestsrv import Challtestsrv
-from .oidc import EntraTokenService, FederatedCredential, GithubOidcIssuer
+from .entra import EntraTokenService
+from .entra_model import FederatedCredential
+from .oidc import GithubOidcIssuer
 from .pebble import Pebble, PebbleProfile, make_eab_key
 from .ports import free_port
 from .procs import INSTALL_HINT, RigError, find_binary

@@ -1,7 +1,7 @@
 """Azure DNS stand-in: the ARM record-set routes azure-mgmt-dns calls, over HTTPS.
 
-THE ONE FAKE OF THE RIG. Azure DNS has no emulator, so this small in-process
-server plays Azure Resource Manager at the HTTP boundary; the real
+A stand-in (tests/rig/README.md lists the others). Azure DNS has no emulator, so this
+small in-process server plays Azure Resource Manager at the HTTP boundary; the real
 ``azure.mgmt.dns.DnsManagementClient`` (its pipeline, bearer-token policy,
 serialisation, error parsing, paging) talks to it exactly as to Azure.
 
@@ -29,18 +29,14 @@ update (the whole RRset replaced atomically), so a CA validates real DNS.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import re
 import secrets
-import socket
 import ssl
 import threading
 import uuid
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
@@ -51,13 +47,14 @@ import dns.update
 
 from .arm_caa import Caa, CaaBodyError, CaaSet, caa_json, parse_caa_body
 from .arm_keyvault import ArmKeyVaults
+from .arm_records import ArmError, TxtSet, parse_txt_body, quote_txt, txt_json
+from .arm_tls import TlsServer, json_handler
 from .bind import Bind
 from .procs import RigError
 from .threaded import ThreadedServer
 from .tls import TlsMaterial
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
-MAX_RECORDS = 20
 API_VERSIONS = frozenset(
     {"2016-04-01", "2017-09-01", "2017-10-01", "2018-03-01-preview", "2018-05-01"}
 )
@@ -67,36 +64,6 @@ ZONES_ROUTE = re.compile(_PREFIX + r"/?$", re.IGNORECASE)
 RECORD_SET_ROUTE = re.compile(
     _PREFIX + r"/(?P<zone>[^/]+)/(?P<type>[^/]+)/(?P<name>[^/]+)$", re.IGNORECASE
 )
-
-
-@dataclass
-class TxtSet:
-    """One stored TXT record set: a list of records, each a list of <=255-char strings."""
-
-    records: list[list[str]]
-    ttl: int
-    etag: str
-    metadata: dict[str, str] = field(default_factory=dict)
-
-    def values(self) -> list[str]:
-        return sorted("".join(r) for r in self.records)
-
-
-class ArmError(Exception):
-    def __init__(self, status: int, code: str, message: str, *, flat: bool = False) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.flat = flat
-
-    def body(self) -> dict[str, Any]:
-        inner = {"code": self.code, "message": self.message}
-        return inner if self.flat else {"error": inner}
-
-
-def _quote_txt(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class ArmDns(ThreadedServer[ThreadingHTTPServer]):
@@ -162,7 +129,9 @@ class ArmDns(ThreadedServer[ThreadingHTTPServer]):
     def start(self) -> Self:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.tls.cert, self.tls.key)
-        server = _TlsServer(("127.0.0.1", 0), _handler_for(self), context)
+        server = TlsServer(
+            ("127.0.0.1", 0), json_handler(self.handle, "arm-dns-stand-in/1"), context
+        )
         self._serve(server, "arm-dns", poll_interval=0.1)
         return self
 
@@ -327,23 +296,6 @@ class ArmDns(ThreadedServer[ThreadingHTTPServer]):
             )
         return body
 
-    def _json(self, sub: str, rg: str, zone: str, name: str, rs: TxtSet) -> dict[str, Any]:
-        fqdn = f"{zone}." if name == "@" else f"{name}.{zone}."
-        return {
-            "id": f"{_rg_id(sub, rg)}/providers/Microsoft.Network/dnszones/{zone}/TXT/{name}",
-            "name": name,
-            "type": "Microsoft.Network/dnszones/TXT",
-            "etag": rs.etag,
-            "properties": {
-                "metadata": rs.metadata,
-                "TTL": rs.ttl,
-                "fqdn": fqdn,
-                "provisioningState": "Succeeded",
-                "targetResource": {},
-                "TXTRecords": [{"value": list(r)} for r in rs.records],
-            },
-        }
-
     def _record_set(
         self, method: str, match: re.Match[str], headers: Mapping[str, str], body: bytes
     ) -> tuple[int, dict[str, str], Any]:
@@ -399,7 +351,7 @@ class ArmDns(ThreadedServer[ThreadingHTTPServer]):
                 raise ArmError(412, "PreconditionFailed", f"The Record set {name} exists already.")
             updated: TxtSet | CaaSet
             if kind == "TXT":
-                records, ttl, metadata = _parse_txt_body(body)
+                records, ttl, metadata = parse_txt_body(body)
                 updated = TxtSet(records, ttl, str(uuid.uuid4()), metadata)
             else:
                 try:
@@ -415,7 +367,7 @@ class ArmDns(ThreadedServer[ThreadingHTTPServer]):
     def _render(self, sub: str, rg: str, zone: str, name: str, rs: TxtSet | CaaSet) -> Any:
         if isinstance(rs, CaaSet):
             return caa_json(_rg_id(sub, rg), zone, name, rs)
-        return self._json(sub, rg, zone, name, rs)
+        return txt_json(_rg_id(sub, rg), zone, name, rs)
 
     def _publish(self, zone: str, name: str, rs: TxtSet | CaaSet | None, kind: str = "TXT") -> None:
         """Replace the RRset in BIND with what the stand-in now holds (caller has the lock)."""
@@ -428,7 +380,7 @@ class ArmDns(ThreadedServer[ThreadingHTTPServer]):
         elif isinstance(rs, CaaSet):
             update.replace(owner, rs.ttl, "CAA", *(r.rdata() for r in rs.records))
         else:
-            rdatas = [" ".join(_quote_txt(s) for s in record) for record in rs.records]
+            rdatas = [" ".join(quote_txt(s) for s in record) for record in rs.records]
             update.replace(owner, rs.ttl, "TXT", *rdatas)
         response = dns.query.tcp(update, self.bind.address, port=self.bind.port, timeout=5)
         if response.rcode() != dns.rcode.NOERROR:
@@ -445,103 +397,3 @@ def _verb(method: str) -> str:
 
 def _rg_id(sub: str, rg: str) -> str:
     return f"/subscriptions/{sub}/resourceGroups/{rg}"
-
-
-def _parse_txt_body(body: bytes) -> tuple[list[list[str]], int, dict[str, str]]:
-    try:
-        doc = json.loads(body or b"null")
-        props = doc["properties"]
-        ttl = props["TTL"]
-        raw = props.get("TXTRecords") or []
-        records = [list(r["value"]) for r in raw]
-        metadata = dict(props.get("metadata") or {})
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ArmError(400, "BadRequest", f"invalid record set body: {exc}") from None
-    if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= 2147483647:
-        raise ArmError(400, "BadRequest", "properties.TTL must be an integer")
-    if len(records) > MAX_RECORDS:
-        raise ArmError(
-            400,
-            "BadRequest",
-            f"The record set has {len(records)} records; the maximum number of records "
-            f"in a record set is {MAX_RECORDS}.",
-        )
-    for record in records:
-        if not record or not all(isinstance(s, str) and len(s) <= 255 for s in record):
-            raise ArmError(
-                400, "BadRequest", "each TXT record needs 1+ strings of at most 255 characters"
-            )
-    return records, ttl, metadata
-
-
-class _TlsServer(ThreadingHTTPServer):
-    """TLS handshake in the handler thread, so a slow client never blocks accept()."""
-
-    daemon_threads = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        handler: type[BaseHTTPRequestHandler],
-        context: ssl.SSLContext,
-    ) -> None:
-        super().__init__(address, handler)
-        self.context = context
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        assert isinstance(request, socket.socket)
-        request.settimeout(30)
-        with self._open_lock:
-            self._open.add(request)
-        try:
-            tls = self.context.wrap_socket(request, server_side=True)
-        except (OSError, ssl.SSLError):
-            return
-        try:
-            super().finish_request(tls, client_address)
-        finally:
-            tls.close()
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def server_close(self) -> None:
-        """Also end idle keep-alive connections, so no handler thread outlives stop()."""
-        super().server_close()
-        with self._open_lock:
-            for sock in self._open:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-
-def _handler_for(arm: ArmDns) -> type[BaseHTTPRequestHandler]:
-    class _Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "arm-dns-stand-in/1"
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            status, extra, payload = arm.handle(self.command, self.path, headers, body)
-            data = b"" if payload is None else json.dumps(payload).encode()
-            self.send_response(status)
-            if data:
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("x-ms-request-id", str(uuid.uuid4()))
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_PUT = do_DELETE = do_POST = do_PATCH = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return _Handler

@@ -45,7 +45,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-from .arm import _TlsServer
+from .arm_tls import TlsServer
 from .threaded import ThreadedServer
 from .tls import TlsMaterial
 
@@ -88,7 +88,7 @@ class Fault:
 
 
 @dataclass
-class ArmConsumers(ThreadedServer[_TlsServer]):
+class ArmConsumers(ThreadedServer[TlsServer]):
     """Threaded HTTPS stand-in on 127.0.0.1; ``resources`` maps a lower-cased id to its JSON."""
 
     tls: TlsMaterial
@@ -112,7 +112,7 @@ class ArmConsumers(ThreadedServer[_TlsServer]):
     def start(self) -> Self:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.tls.cert, self.tls.key)
-        self._serve(_TlsServer(("127.0.0.1", 0), _handler_for(self), context), "arm-consumers", 0.1)
+        self._serve(TlsServer(("127.0.0.1", 0), _handler_for(self), context), "arm-consumers", 0.1)
         return self
 
     # -- what a test sets up and reads ---------------------------------------------------

@@ -33,8 +33,8 @@ operation) and from Key Vault's documented behaviour:
   transient 409 faults (``inject(route, n, "409-parallel" | "409-deleting")``) and
   RBAC data actions (``denied_actions``).
 
-GUESSES (no real vault to check against; marked GUESS in keyvault_model.py /
-keyvault_ops.py): exact error message texts; a brand-new certificate awaiting
+GUESSES (no real vault to check against; marked GUESS in the keyvault_*.py modules,
+e.g. keyvault_ops.py): exact error message texts; a brand-new certificate awaiting
 its merge reads as a disabled bundle without ``cer``; the previous version
 stays current while a renewal is pending; chain order without
 ``preserveCertOrder`` (modelled as reversed); HSM keys cannot be exportable
@@ -44,19 +44,15 @@ without a release policy; a certificate's linked secret cannot be overwritten
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import json
 import logging
-import re
 import secrets
-import socket
 import ssl
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -66,9 +62,11 @@ from urllib.parse import parse_qs, urlsplit
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
 
+from .keyvault_faults import CONFLICT_KINDS, Served, VaultFault, serve_fault
 from .keyvault_model import Json, VaultError, bad
 from .keyvault_ops import Vault
-from .keyvault_rbac import data_action
+from .keyvault_rbac import data_action, forbidden
+from .keyvault_routes import MAX_PAGE, route_table
 from .threaded import ThreadedServer
 from .tls import TlsMaterial
 
@@ -76,38 +74,6 @@ _LOG = logging.getLogger(__name__)
 VAULT_RESOURCE = "https://vault.azure.net"
 VAULT_SCOPE = f"{VAULT_RESOURCE}/.default"
 DEFAULT_TENANT = "72f988bf-0000-4000-8000-00000000cafe"
-MAX_PAGE = 25
-
-Handler = Callable[[dict[str, str], dict[str, str], Json], tuple[int, Json | None]]
-CONFLICT_KINDS = ("409-parallel", "409-deleting")
-"""Transient 409s seen on real vaults around pending operations (see ``_conflict``)."""
-
-
-@dataclass
-class VaultFault:
-    """Answer the next ``count`` requests on ``route`` (optionally for one ``name``) badly.
-
-    kind: ``429`` (with ``Retry-After``), ``503`` (with ``Retry-After`` unless None),
-    ``drop`` (close the connection without a response; nothing was done) or
-    ``drop-after`` (the request is carried out, then the connection is closed: the
-    client never learns it succeeded).
-    """
-
-    route: str  # e.g. "POST /certificates/{name}/pending/merge", as in ``counts``
-    count: int
-    kind: str
-    retry_after: str | None = "1"
-    name: str | None = None
-
-
-@dataclass(frozen=True)
-class Served:
-    """A request answered by an injected fault."""
-
-    route: str
-    name: str | None
-    kind: str
-    at: float
 
 
 @dataclass(frozen=True)
@@ -236,7 +202,7 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
         self.vault = Vault("https://unstarted", premium=premium)
         self._tokens: dict[str, float] = {}
         self._stats = threading.Lock()
-        self._routes = self._route_table()
+        self._routes = route_table(self)
         self.faults: list[VaultFault] = []
         self.faulted: list[Served] = []
 
@@ -354,230 +320,7 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
                     return fault
         return None
 
-    def _serve_fault(self, request: _RequestHandler, fault: VaultFault) -> None:
-        if fault.kind.startswith("drop"):
-            request.close_connection = True
-            request.wfile.flush()
-            with contextlib.suppress(OSError):
-                request.connection.shutdown(socket.SHUT_RDWR)
-            return
-        if fault.kind in CONFLICT_KINDS:
-            request.close_connection = False
-            request.reply(409, self._conflict(fault.kind, request.path), {})
-            return
-        status = int(fault.kind)
-        code = "Throttled" if status == 429 else "ServiceUnavailable"
-        message = (
-            "Operations per second is over the vault's limit"
-            if status == 429
-            else "The service is temporarily unavailable"
-        )
-        headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-        request.close_connection = False
-        request.reply(status, {"error": {"code": code, "message": message}}, headers)
-
-    def _conflict(self, kind: str, path: str) -> Json:
-        """The body of a transient 409 (no Retry-After on real ones).
-
-        ``409-parallel``: the text reported from live runs in azure-sdk-for-js#24086 and
-        #36328 ("There was a conflict while deleting the pending certificate ...
-        operations performed in parallel ..."), also retried by azure-sdk-for-go#19568.
-        ``409-deleting``: a name whose delete is still in progress (Microsoft Learn,
-        soft-delete overview: deletion and purge are asynchronous); text GUESS.
-        """
-        name = urlsplit(path).path.split("/")[2] if path.count("/") >= 2 else "?"
-        ident = f"{self.url}/certificates/{name}"
-        if kind == "409-parallel":
-            message = (
-                f"There was a conflict while deleting the pending certificate '{ident}'. This "
-                "can happen when multiple operations are performed in parallel against the "
-                "pending certificate. To avoid this error, perform operations against the "
-                "pending certificate in a sequential manner."
-            )
-            return {"error": {"code": "Conflict", "message": message}}
-        message = f"Certificate {name} is currently being deleted and cannot be used; retry later."
-        return {
-            "error": {
-                "code": "Conflict",
-                "message": message,
-                "innererror": {"code": "ObjectIsBeingDeleted"},
-            }
-        }
-
     # -- routing -----------------------------------------------------------------------------
-    def _route_table(self) -> list[tuple[str, re.Pattern[str], str, Handler]]:
-        v = self.vault
-        name = r"(?P<name>[^/]+)"
-        version = r"(?P<version>[^/]*)"
-        table: list[tuple[str, str, str, Handler]] = [
-            ("GET", r"/certificates/?", "GET /certificates", self._list_certificates),
-            (
-                "GET",
-                rf"/certificates/{name}/versions",
-                "GET /certificates/{name}/versions",
-                lambda g, q, b: self._page(
-                    v.certificate_versions(g["name"]), q, f"/certificates/{g['name']}/versions"
-                ),
-            ),
-            (
-                "POST",
-                rf"/certificates/{name}/create",
-                "POST /certificates/{name}/create",
-                lambda g, q, b: (202, v.create(g["name"], b)),
-            ),
-            (
-                "POST",
-                rf"/certificates/{name}/import",
-                "POST /certificates/{name}/import",
-                lambda g, q, b: (200, v.import_certificate(g["name"], b)),
-            ),
-            (
-                "GET",
-                rf"/certificates/{name}/policy",
-                "GET /certificates/{name}/policy",
-                lambda g, q, b: (200, v.get_policy(g["name"])),
-            ),
-            (
-                "GET",
-                rf"/certificates/{name}/pending",
-                "GET /certificates/{name}/pending",
-                lambda g, q, b: (200, v.get_operation(g["name"])),
-            ),
-            (
-                "PATCH",
-                rf"/certificates/{name}/pending",
-                "PATCH /certificates/{name}/pending",
-                lambda g, q, b: (200, v.update_operation(g["name"], b)),
-            ),
-            (
-                "DELETE",
-                rf"/certificates/{name}/pending",
-                "DELETE /certificates/{name}/pending",
-                lambda g, q, b: (200, v.delete_operation(g["name"])),
-            ),
-            (
-                "POST",
-                rf"/certificates/{name}/pending/merge",
-                "POST /certificates/{name}/pending/merge",
-                lambda g, q, b: (201, v.merge(g["name"], b)),
-            ),
-            (
-                "GET",
-                rf"/certificates/{name}(?:/{version})?",
-                "GET /certificates/{name}",
-                lambda g, q, b: (200, v.get_certificate(g["name"], g.get("version") or "")),
-            ),
-            (
-                "PATCH",
-                rf"/certificates/{name}/{version}",
-                "PATCH /certificates/{name}",
-                lambda g, q, b: (200, v.update_certificate(g["name"], g["version"], b)),
-            ),
-            (
-                "DELETE",
-                rf"/certificates/{name}",
-                "DELETE /certificates/{name}",
-                lambda g, q, b: (200, v.delete_certificate(g["name"])),
-            ),
-            (
-                "GET",
-                rf"/deletedcertificates/{name}",
-                "GET /deletedcertificates/{name}",
-                lambda g, q, b: (200, v.get_deleted_certificate(g["name"])),
-            ),
-            (
-                "POST",
-                rf"/deletedcertificates/{name}/recover",
-                "POST /deletedcertificates/{name}/recover",
-                lambda g, q, b: (200, v.recover_deleted_certificate(g["name"])),
-            ),
-            (
-                "DELETE",
-                rf"/deletedcertificates/{name}",
-                "DELETE /deletedcertificates/{name}",
-                lambda g, q, b: (204, v.purge_deleted_certificate(g["name"])),
-            ),
-            (
-                "DELETE",
-                rf"/secrets/{name}",
-                "DELETE /secrets/{name}",
-                lambda g, q, b: (200, v.delete_secret(g["name"])),
-            ),
-            (
-                "GET",
-                rf"/deletedsecrets/{name}",
-                "GET /deletedsecrets/{name}",
-                lambda g, q, b: (200, v.get_deleted_secret(g["name"])),
-            ),
-            (
-                "POST",
-                rf"/deletedsecrets/{name}/recover",
-                "POST /deletedsecrets/{name}/recover",
-                lambda g, q, b: (200, v.recover_deleted_secret(g["name"])),
-            ),
-            (
-                "GET",
-                rf"/secrets/{name}/versions",
-                "GET /secrets/{name}/versions",
-                lambda g, q, b: self._page(
-                    v.secret_versions(g["name"]), q, f"/secrets/{g['name']}/versions"
-                ),
-            ),
-            (
-                "GET",
-                rf"/secrets/{name}(?:/{version})?",
-                "GET /secrets/{name}",
-                lambda g, q, b: (200, v.get_secret(g["name"], g.get("version") or "")),
-            ),
-            (
-                "PUT",
-                rf"/secrets/{name}/?",
-                "PUT /secrets/{name}",
-                lambda g, q, b: (200, v.set_secret(g["name"], b)),
-            ),
-            (
-                "PATCH",
-                rf"/secrets/{name}/{version}",
-                "PATCH /secrets/{name}",
-                lambda g, q, b: (200, v.update_secret(g["name"], g["version"], b)),
-            ),
-        ]
-        return [(m, re.compile(f"^{p}$"), key, h) for m, p, key, h in table]
-
-    def _list_certificates(
-        self, groups: dict[str, str], query: dict[str, str], body: Json
-    ) -> tuple[int, Json]:
-        include = query.get("includePending", "false").lower() == "true"
-        return self._page(self.vault.list_certificates(include), query, "/certificates")
-
-    def _page(self, items: list[Json], query: dict[str, str], path: str) -> tuple[int, Json]:
-        try:
-            size = int(query.get("maxresults") or self.page_size)
-        except ValueError:
-            raise bad("maxresults must be an integer") from None
-        if not 1 <= size <= MAX_PAGE:
-            raise bad(f"maxresults must be between 1 and {MAX_PAGE}")
-        size = min(size, self.page_size)
-        offset = 0
-        if query.get("$skiptoken"):
-            padded = query["$skiptoken"] + "=" * (-len(query["$skiptoken"]) % 4)
-            offset = int(json.loads(base64.urlsafe_b64decode(padded))["NextMarker"])
-        page = items[offset : offset + size]
-        next_link = None
-        if offset + size < len(items):
-            token = (
-                base64.urlsafe_b64encode(
-                    json.dumps({"NextMarker": offset + size, "TargetLocation": 0}).encode()
-                )
-                .decode()
-                .rstrip("=")
-            )
-            next_link = (
-                f"{self.url}{path}?api-version={query['api-version']}"
-                f"&$skiptoken={token}&maxresults={size}"
-            )
-        return 200, {"value": page, "nextLink": next_link}
-
     def handle(self, request: _RequestHandler, method: str) -> None:
         parts = urlsplit(request.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
@@ -598,7 +341,7 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
             return
         fault = self._take_fault(method, parts.path)
         if fault is not None and fault.kind != "drop-after":
-            self._serve_fault(request, fault)
+            serve_fault(request, fault, self.url)
             return
         status, payload, route, name = self._dispatch(method, parts.path, query, raw)
         with self._stats:
@@ -607,7 +350,7 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
                 self.by_name[(route, name.lower())] += 1
             self.requests.append(Recorded(method, parts.path, route, name, status, raw))
         if fault is not None:  # drop-after: done, but the answer is lost
-            self._serve_fault(request, fault)
+            serve_fault(request, fault, self.url)
             return
         request.reply(status, payload, {})
 
@@ -624,10 +367,10 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
                 if not query.get("api-version"):
                     raise bad("The 'api-version' query parameter is missing.")
                 if name and name.lower() in self.forbidden:
-                    raise self._forbidden(method, route, name)
+                    raise forbidden(self.url, method, route, name)
                 action = data_action(route)
                 if action in self.denied_actions:
-                    raise self._forbidden(method, route, name or "", action)
+                    raise forbidden(self.url, method, route, name or "", action)
                 body = json.loads(raw) if raw else {}
                 if not isinstance(body, dict):
                     raise bad("The request body must be a JSON object.")
@@ -639,21 +382,3 @@ class KeyVaultStandIn(ThreadedServer[_Server]):
                 return 400, bad("The request body is not valid JSON.").body(), route, name
         unknown = VaultError(404, "NotFound", f"No operation matches {method} {path}.")
         return 404, unknown.body(), f"{method} (unknown)", None
-
-    def _forbidden(
-        self, method: str, route: str, name: str, data_action: str | None = None
-    ) -> VaultError:
-        kind = "secrets" if route.split()[1].startswith("/secrets") else "certificates"
-        action = "read" if method == "GET" else "write"
-        return VaultError(
-            403,
-            "Forbidden",
-            "Caller is not authorized to perform action on resource.\r\n"
-            "If role assignments, deny assignments or role definitions were changed recently, "
-            "please observe propagation time.\r\n"
-            f"Caller: appid=00000000-0000-0000-0000-000000000000;oid=standin\r\n"
-            f"Action: '{data_action or f'Microsoft.KeyVault/vaults/{kind}/{action}'}'\r\n"
-            f"Resource: '{self.url}/{kind}/{name}'\r\n"
-            "Assignment: (not found)\r\nDecisionReason: 'DeniedWithNoValidRBAC'\r\n",
-            inner="ForbiddenByRbac",
-        )

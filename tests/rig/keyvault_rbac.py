@@ -18,6 +18,8 @@ does not say; modelled as update for GET/PATCH/merge and delete for DELETE).
 
 from __future__ import annotations
 
+from .keyvault_model import VaultError
+
 PREFIX = "Microsoft.KeyVault/vaults/"
 CERT_READ = PREFIX + "certificates/read"
 CERT_CREATE = PREFIX + "certificates/create/action"
@@ -77,3 +79,23 @@ def reader_denied() -> set[str]:
 def data_action(route: str) -> str | None:
     """The data action a route (as in ``KeyVaultStandIn.counts``) needs; None if unknown."""
     return ROUTE_ACTIONS.get(route)
+
+
+def forbidden(
+    url: str, method: str, route: str, name: str, action: str | None = None
+) -> VaultError:
+    """The 403 of an RBAC denial (Key Vault's "ForbiddenByRbac" shape) for ``route``."""
+    kind = "secrets" if route.split()[1].startswith("/secrets") else "certificates"
+    denied = action or f"Microsoft.KeyVault/vaults/{kind}/{'read' if method == 'GET' else 'write'}"
+    return VaultError(
+        403,
+        "Forbidden",
+        "Caller is not authorized to perform action on resource.\r\n"
+        "If role assignments, deny assignments or role definitions were changed recently, "
+        "please observe propagation time.\r\n"
+        f"Caller: appid=00000000-0000-0000-0000-000000000000;oid=standin\r\n"
+        f"Action: '{denied}'\r\n"
+        f"Resource: '{url}/{kind}/{name}'\r\n"
+        "Assignment: (not found)\r\nDecisionReason: 'DeniedWithNoValidRBAC'\r\n",
+        inner="ForbiddenByRbac",
+    )

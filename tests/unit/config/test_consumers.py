@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from renewer.config import consumers as tables
 from renewer.config.loader import ConfigError, load_config
-from renewer.core.consumers import KINDS, parse_resource_id
+from renewer.core.consumers import KINDS, ConsumerSpec, parse_resource_id
+from tests.unit.factories import spec
 
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups"
 VM = f"{SUB}/web/providers/Microsoft.Compute/virtualMachines/iis-01"
@@ -168,3 +171,31 @@ def test_consumer_resource_id_round_trips() -> None:
     assert str(parse_resource_id(VM)) == VM
     with pytest.raises(ValueError, match="expected an Azure resource id"):
         parse_resource_id(VM + "/extensions/x")
+
+
+# The tables themselves (renewer/config/consumers.py), without the loader.
+
+
+def test_every_kind_has_its_own_key_table_and_the_schema_lists_every_key() -> None:
+    assert set(tables.KIND_FIELDS) == set(KINDS) == set(tables.CONSUMERS)
+    item = tables.CONSUMERS_FIELD.schema["items"]["anyOf"]
+    assert item[0] == {"enum": list(tables.CONSUMERS)}
+    keys = set(item[1]["properties"])
+    assert keys == set(tables.COMMON) | {k for t in tables.KIND_FIELDS.values() for k in t}
+    assert item[1]["additionalProperties"] is False
+
+
+def test_an_ec_key_for_front_door_is_warned_about_once_per_certificate() -> None:
+    front = (ConsumerSpec("front-door"), ConsumerSpec("other"))
+    specs = [
+        replace(spec("ec"), key="ec-p384", consumers=front),
+        replace(spec("hsm"), key="ec-p256-hsm", consumers=front),
+        replace(spec("rsa"), key="rsa-2048", consumers=front),
+        replace(spec("gw"), key="ec-p256", consumers=(ConsumerSpec("application-gateway"),)),
+    ]
+    assert tables.consumer_warnings(specs) == [
+        "certificate ec: Front Door does not accept EC keys (ec-p384); "
+        "set key: rsa-2048 (or larger) for it",
+        "certificate hsm: Front Door does not accept EC keys (ec-p256-hsm); "
+        "set key: rsa-2048 (or larger) for it",
+    ]

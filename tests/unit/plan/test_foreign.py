@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from renewer.core.models import ActionKind, ForeignIssuer, StoredCertificate
+from renewer.plan.foreign import foreign_action, way_out
 from renewer.plan.planner import plan
 from tests.unit.factories import NOW, spec, stored_for
 
@@ -85,3 +86,35 @@ def test_blocked_names_the_tool_and_is_due_inside_the_renewal_window() -> None:
     assert action.kind is ActionKind.BLOCKED and action.renew_at is None
     assert "issued by acmebot (v4 tags" in action.reason and "due now" in action.reason
     assert "404" in action.reason  # why deleting is no way out
+
+
+# The module itself (renewer/plan/foreign.py), without the planner around it.
+
+
+def test_the_way_out_says_who_issued_it_and_both_ways_to_take_it_over() -> None:
+    s = spec("web")
+    assert way_out(s, acmebot(60)) == (
+        "renewer did not create it (issued by acmebot (v4 tags, ACME endpoint 127.0.0.1, DNS "
+        "provider AzureDns)); `adopt: true` or `renewer adopt web` takes it over under the same "
+        "name (docs/migrate-from-acmebot.md)"
+    )
+    assert "(issued by another tool)" in way_out(s, None)
+    unknown = acmebot(60, foreign=None)
+    assert "issued by another tool (no tags renewer knows)" in way_out(s, unknown)
+
+
+def test_a_block_is_never_unchanged_and_warns_against_deleting() -> None:
+    far = foreign_action(spec("web"), acmebot(60), None, NOW, force=False)
+    assert far.kind is ActionKind.BLOCKED
+    assert far.renew_at == NOW + timedelta(days=30)
+    assert "do not delete it (its secret URL would answer 404)" in far.reason
+    near = foreign_action(spec("web"), acmebot(2), None, NOW, force=False)
+    assert near.kind is ActionKind.BLOCKED and near.renew_at is None
+    assert "due now" in near.reason
+
+
+def test_force_renews_an_adopted_certificate_whatever_its_state() -> None:
+    web = replace(spec("web"), adopt=True)
+    action = foreign_action(web, acmebot(80), None, NOW, force=True)
+    assert action.kind is ActionKind.RENEW
+    assert action.reason.endswith("; forced renewal (--force)")

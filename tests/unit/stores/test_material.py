@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from hypothesis import strategies as st
 from renewer.config.types.store_directory import DirectorySettings
 from renewer.core.models import ActionKind, CertificateSpec
 from renewer.plan.planner import plan
+from renewer.stores import material
 from renewer.stores.contract import StoreError
 from renewer.stores.directory import DirectoryStore
 from tests.unit.factories import spec
@@ -251,3 +253,68 @@ def test_revocation_never_writes_through_a_planted_current_link() -> None:
         DirectoryStore(DirectorySettings(root)).mark_revoked("b")
     assert (outside / "metadata.json").read_text() == before
     shutil.rmtree(root.parent)
+
+
+# The reader itself (renewer/stores/material.py), on one folder at a time.
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (b"\xff", "metadata.json is not JSON (UnicodeDecodeError)"),
+        (b"[]", "metadata.json holds a list, not an object"),
+        (b'{"name": "a"}', "metadata.json lacks serial, not_before, not_after"),
+        (
+            b'{"name": "a", "serial": 1, "not_before": "x", "not_after": "x"}',
+            "metadata.json: serial is not a string",
+        ),
+        (
+            b'{"name": "a", "serial": "1", "not_before": "2026-01-01T00:00:00",'
+            b' "not_after": "2026-02-01T00:00:00+00:00"}',
+            "metadata.json: not_before has no time zone",
+        ),
+    ],
+)
+def test_metadata_damage_is_said_precisely(text: bytes, says: str) -> None:
+    with pytest.raises(material.Damaged, match=re.escape(says)):
+        material.parse_metadata(text)
+
+
+def test_a_whole_folder_reads_without_damage_and_a_new_one_as_none(tmp_path: Path) -> None:
+    root = copy_store()
+    found = material.read(root / "a", "a")
+    assert found is not None and found.damage is None
+    assert found.meta is not None and found.meta["name"] == "a"
+    assert material.read(tmp_path / "never-issued", "x") is None
+
+
+def test_damaged_metadata_is_rebuilt_from_the_leaf_keeping_the_real_expiry() -> None:
+    root = copy_store()
+    leaf = x509.load_pem_x509_certificate(version_file(root, "b", "cert.pem").read_bytes())
+    version_file(root, "b", "metadata.json").write_text("{not json")
+    found = material.read(root / "b", "b")
+    assert found is not None and found.meta is not None
+    assert found.damage == "metadata.json is not JSON (JSONDecodeError)"
+    assert found.meta == material.from_leaf("b", leaf)
+    assert found.meta["not_after"] == leaf.not_valid_after_utc.isoformat()
+    assert found.meta["domains"] == ["b.example.test"]
+
+
+def test_another_certificates_key_or_leaf_is_found_out() -> None:
+    root = copy_store()
+    shutil.copy(version_file(root, "a", "privkey.pem"), version_file(root, "c", "privkey.pem"))
+    found = material.read(root / "c", "c")
+    assert found is not None
+    assert found.damage == "privkey.pem is not the key written with this certificate"
+    shutil.copy(version_file(root, "a", "cert.pem"), version_file(root, "b", "cert.pem"))
+    found = material.read(root / "b", "b")
+    assert found is not None and found.damage is not None
+    assert "cert.pem has serial" in found.damage and "fullchain.pem does not start" in found.damage
+
+
+def test_a_file_past_the_cap_is_damage_not_read() -> None:
+    root = copy_store()
+    version_file(root, "a", "fullchain.pem").write_bytes(b"x" * (material.MAX_FILE + 1))
+    found = material.read(root / "a", "a")
+    assert found is not None
+    assert found.damage == f"fullchain.pem is larger than {material.MAX_FILE} bytes"
