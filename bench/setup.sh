@@ -19,7 +19,8 @@ fi
 
 # lego v5 as a library (bench/lego): the CLI's module cannot be fetched here (the module
 # proxy refuses ~40 of its DNS providers' dependencies), its core packages build.
-if [ ! -x "$WORK/bin/legobench" ] || [ lego/main.go -nt "$WORK/bin/legobench" ]; then
+if [ ! -x "$WORK/bin/legobench" ] \
+    || [ -n "$(find lego -newer "$WORK/bin/legobench" -name '*.go*')" ]; then
     if (cd lego && go build -o "../$WORK/bin/legobench" .) >"$WORK/lego-build.log" 2>&1; then
         echo "setup: legobench (lego v5 library) built"
     else

@@ -5,9 +5,10 @@
 // program drives them the way the CLI does: one account, then one Obtain per
 // certificate, DNS-01 through an RFC 2136 (TSIG) provider written here (lego v5
 // ships none) against the same BIND the other tools use, and lego's own
-// propagation check asking that BIND. Mode "loop" is run once per certificate
-// by bench/run.py (as users run the CLI); mode "parallel" obtains every
-// certificate concurrently in one process (lego as a library at its best).
+// propagation check asking that BIND. bench/run.py runs it once per certificate
+// ("loop", as users run the CLI) or once for every certificate, all obtained
+// concurrently in one process ("parallel", lego as a library at its best).
+// -mode drill is bench/drill.py's mass-revocation drill (drill.go).
 package main
 
 import (
@@ -102,6 +103,9 @@ func main() {
 	algorithm := flag.String("tsig-algorithm", "hmac-sha256", "TSIG algorithm")
 	zone := flag.String("zone", "example.test", "the zone updated")
 	out := flag.String("out", "", "folder for the issued certificates")
+	mode := flag.String("mode", "obtain", "obtain (every domain, concurrently) or drill (drill.go)")
+	concurrency := flag.Int("concurrency", 0, "drill: renewals in flight at once (0: all)")
+	issueAt := flag.Int("issue-concurrency", 50, "drill: first issuances in flight at once (0: all)")
 	flag.Parse()
 	domains := flag.Args()
 	secret := os.Getenv("TSIG_SECRET")
@@ -149,27 +153,46 @@ func main() {
 	}
 	u.registration = reg
 
+	if *mode == "drill" {
+		drill(ctx, client, domains, *out, *issueAt, *concurrency)
+		return
+	}
+	if _, failed := obtainAll(ctx, client, domains, *out, 0); failed > 0 {
+		os.Exit(1)
+	}
+}
+
+// obtainAll obtains one certificate per domain, at most limit at a time (0: all at
+// once), and writes each bundle to out/DOMAIN.crt. It returns the resources by
+// domain and how many failed.
+func obtainAll(ctx context.Context, client *lego.Client, domains []string, out string, limit int) (map[string]*certificate.Resource, int) {
+	issued := make(map[string]*certificate.Resource, len(domains))
+	if limit <= 0 {
+		limit = len(domains)
+	}
+	slots := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	failed := 0
 	for _, domain := range domains {
 		wg.Add(1)
+		slots <- struct{}{}
 		go func(domain string) {
-			defer wg.Done()
+			defer func() { <-slots; wg.Done() }()
 			res, err := client.Certificate.Obtain(ctx, certificate.ObtainRequest{Domains: []string{domain}, Bundle: true, KeyType: certcrypto.EC256})
 			if err == nil {
-				err = os.WriteFile(filepath.Join(*out, domain+".crt"), res.Certificate, 0o644)
+				err = os.WriteFile(filepath.Join(out, domain+".crt"), res.Certificate, 0o644)
 			}
-			if err != nil {
-				mu.Lock()
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				issued[domain] = res
+			} else {
 				failed++
-				mu.Unlock()
 				fmt.Fprintf(os.Stderr, "legobench: %s: %v\n", domain, err)
 			}
 		}(domain)
 	}
 	wg.Wait()
-	if failed > 0 {
-		os.Exit(1)
-	}
+	return issued, failed
 }
