@@ -50,6 +50,19 @@ def _clear_runner_environment() -> None:
 _clear_runner_environment()
 
 
+def _logging_now() -> dict[str, int]:
+    import logging
+
+    levels = {"": logging.getLogger().level}
+    for name, logger in logging.root.manager.loggerDict.items():
+        if isinstance(logger, logging.Logger):
+            levels[name] = logger.level
+    return levels
+
+
+_LOGGING_AT_START = _logging_now()
+
+
 @pytest.fixture(autouse=True)
 def _logging_as_it_was() -> Iterator[None]:
     """Undo what an in-process CLI run did to logging (renewer's setup_logging sets levels
@@ -57,16 +70,14 @@ def _logging_as_it_was() -> Iterator[None]:
     secrets must see every logger, whatever ran before it."""
     import logging
 
-    loggers = [logging.getLogger()] + [
-        logger
-        for logger in logging.root.manager.loggerDict.values()
-        if isinstance(logger, logging.Logger)
-    ]
-    levels = {logger: logger.level for logger in loggers}
     handlers = list(logging.getLogger().handlers)
     yield
-    for logger, level in levels.items():
-        logger.setLevel(level)
+    # Back to how the session began: a logger made since (by a module fixture or a test
+    # that ran the CLI) goes back to NOTSET, inheriting from the root again.
+    logging.getLogger().setLevel(_LOGGING_AT_START[""])
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger):
+            logger.setLevel(_LOGGING_AT_START.get(name, logging.NOTSET))
     logging.getLogger().handlers[:] = handlers
 
 

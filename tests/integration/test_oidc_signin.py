@@ -178,6 +178,10 @@ def test_no_token_in_logs_or_errors_at_debug(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # The SDKs' own loggers too, whatever an earlier in-process CLI run left on them
+    # (renewer's setup_logging quiets azure and azure.identity below -vv).
+    for name in ("azure", "azure.identity", "azure.core", "urllib3", "msal"):
+        caplog.set_level(logging.DEBUG, logger=name)
     credential = auth.azure_credential(azure)
     credential.get_token(KEY_VAULT)
     credential.get_token(ARM)
