@@ -31,7 +31,7 @@ from renewer.publish import inventory_pr
 from renewer.publish.github_api import MAX_BODY, MAX_ROWS, GitHubClient, GitHubError
 
 TRACKING_MARKER = "<!-- renewer-tracking -->"
-MAIN_CONFIG = "certificates.yaml"
+STAGING_SUFFIXES = (".staging.yaml", ".staging.yml")
 PLAN_MARKER = "<!-- renewer-plan -->"
 LABEL = "certificates"
 LABEL_COLOR = "d93f0b"
@@ -189,13 +189,16 @@ def _outside(text: str) -> str:
 
 
 def scope_of(config: Path) -> str:
-    """Which tracking issue a certificates file reports to: "" for certificates.yaml.
+    """Which tracking issue a certificates file reports to: "" (the one issue) unless it is
+    a staging file (``*.staging.yaml``), which keeps an issue named after it.
 
     The renew workflow publishes certificates.yaml and certificates.staging.yaml in
     one run; each keeps an issue of its own, or one file's run would close the
-    other's problems (their certificate names may well be the same).
+    other's problems (their certificate names may well be the same). Any other
+    file name keeps the one unscoped issue, so a repository whose only file has
+    another name finds the issue earlier runs opened.
     """
-    return "" if config.name == MAIN_CONFIG else config.name
+    return config.name if config.name.endswith(STAGING_SUFFIXES) else ""
 
 
 def tracking_marker(scope: str = "") -> str:
