@@ -130,21 +130,23 @@ def report_merge(
     """
     check_outputs({"-o": output, "--summary": summary_path})
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    invalid_file: ReportBody | None = None
     try:
         selected = _selected(config, only) if config is not None else None
     except ConfigInvalid as invalid:
-        # The renew jobs never ran; the report says so, so that publish opens the issue.
+        # The file does not load here: the report says so (publish opens the issue with the
+        # located errors), beside whatever the shards reported, which is kept.
         invalid.show()
         selected = None
         problems = [str(issue) for issue in invalid.error.issues]
-        merged = merge.config_invalid_report(config_path(config).name, problems, stamp, dry_run)
-    else:
-        try:
-            files = _present(reports) if selected is not None else merge.report_files(reports)
-            bodies = [_read_report(p) for p in files]
-            merged = merge.merge_reports(bodies) if bodies else merge.empty_report(stamp, dry_run)
-        except merge.ReportError as error:
-            raise UsageError(str(error)) from None
+        name = config_path(config).name
+        invalid_file = merge.config_invalid_report(name, problems, stamp, dry_run)
+    try:
+        files = _present(reports) if config is not None else merge.report_files(reports)
+        bodies = [_read_report(p) for p in files] + ([invalid_file] if invalid_file else [])
+        merged = merge.merge_reports(bodies) if bodies else merge.empty_report(stamp, dry_run)
+    except merge.ReportError as error:
+        raise UsageError(str(error)) from None
     if selected is not None:
         merged, missing = merge.mark_missing(merged, selected)
         if missing:

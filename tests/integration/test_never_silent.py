@@ -220,11 +220,17 @@ def test_a_broken_certificates_file_opens_the_tracking_issue_with_its_errors(
     config.write_text(good.replace("certificates:", "certificates:\n  - {name: bad name!}", 1))
     inputs = {"config": str(config), "report": "report.json", "summary": "summary.md"}
     env = gh_env(github_api, tmp_path)
+    # A shard that did run (the file failed only here, e.g. a variable the report job
+    # lacks) keeps its results beside the file's errors.
+    (tmp_path / "reports").mkdir()
+    write_report(tmp_path / "reports" / "shard-1.json", entry(NAMES[1], "succeeded"))
     merged = run_action("merge", tmp_path, inputs, env)
     assert merged.returncode == 0, merged.stderr
     assert re.search(rf"{re.escape(str(config))}:\d+:\d+: ", merged.stderr)  # located
     body = json.loads((tmp_path / "report.json").read_text())
-    (row,) = body["certificates"]
+    rows = {r["name"]: r for r in body["certificates"]}
+    assert set(rows) == {config.name, NAMES[1]} and rows[NAMES[1]]["result"] == "succeeded"
+    row = rows[config.name]
     assert row["name"] == config.name and row["result"] == "failed"
     assert f"{config}:" in row["error"] and "nothing was renewed" in row["error"]
     published = run_action("publish", tmp_path, inputs, env)
