@@ -96,12 +96,28 @@ def find_problems(report: ReportBody, now: datetime) -> dict[str, Problem]:
             if row.get("severity_words"):
                 detail = f"{row['severity_words']}: {detail}"
             found[name] = Problem(name, str(result), detail, not_after, timefmt.stamp(now))
-        elif result != "succeeded" and expiry is not None and expiry - now <= EXPIRY_WINDOW:
+        elif (
+            result != "succeeded"
+            and expiry is not None
+            and expiry - now <= EXPIRY_WINDOW
+            and not _on_schedule(row.get("renew_at"), expiry, now)
+        ):
             left = expiry - now
             detail = "expired" if left <= timedelta(0) else f"expires in {timefmt.span(left)}"
             found[name] = Problem(name, "expiring", detail, not_after, timefmt.stamp(now))
     found.update((n, p) for n, p in stale_endpoints(report, now).items() if n not in found)
     return found
+
+
+def _on_schedule(renew_at: object, expiry: datetime, now: datetime) -> bool:
+    """A certificate the plan renews later, before it expires: no alarm yet.
+
+    A 6-day or 24-hour certificate always expires "within 7 days"; listing it on
+    every run would bury the real problems. Once its renewal time has passed and no
+    run renewed it, it is listed again.
+    """
+    when = _parse_time(renew_at if isinstance(renew_at, str) else None)
+    return when is not None and now < when < expiry
 
 
 def stale_endpoints(report: Mapping[str, Any], now: datetime) -> dict[str, Problem]:
