@@ -19,7 +19,7 @@ from typing import Any
 
 from renewer.config.notify import Target as NotifySettings
 from renewer.config.types.registry import NOTIFIER_TYPES
-from renewer.core import dotted, timefmt
+from renewer.core import dotted, escape, timefmt
 from renewer.core.redact import redact
 from renewer.core.report_json import ReportBody
 from renewer.notify.contract import DeliveryError, Notifier, Rendered
@@ -109,7 +109,12 @@ def announce(
         return []
     run_links = from_environment(tracking_url=tracking_url)
     done = deliver(targets, body, run_links, send=not dry_run, test=test)
-    notes = [f"> **warning**: {d.warning}" for d in done if d.failed and not dry_run]
+    # The detail may quote the endpoint's own answer: outside text, made inert like all.
+    notes = [
+        f"> **warning**: {escape.inert(d.warning, escape.Target.MARKDOWN)}"
+        for d in done
+        if d.failed and not dry_run
+    ]
     if notes:
         text = "\n" + "\n".join(notes) + "\n"
         if summary_path:

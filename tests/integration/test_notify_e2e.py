@@ -170,5 +170,5 @@ def test_a_dead_endpoint_leaves_the_run_green_with_a_warning(
     assert f"warning: {warning}" in result.stderr
     assert f"::warning title=renewer notify::{warning}" in result.stdout
     for path in (summary, step):
-        assert f"> **warning**: {warning}" in path.read_text()
+        assert f"> **warning**: `{warning}" in path.read_text()  # outside text, a code span
     assert dead not in result.output
