@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +61,32 @@ def plan_json(config: Path, *extra: str, env: dict[str, str] | None = None) -> d
 
 def actions(plan: dict[str, Any]) -> dict[str, str]:
     return {c["name"]: c["action"] for c in plan["certificates"]}
+
+
+def plan_at(cfg: Path, moment: datetime, fmt: str, env: dict[str, str]) -> CliResult:
+    """``renewer plan --format FMT`` as a run at ``moment`` would print it.
+
+    The app's clock is moved in a child process (``renewer.app.datetime``), so a
+    certificate's later runs are planned without waiting for them.
+    """
+    code = (
+        "import sys, datetime as d\nimport renewer.app, renewer.cli\n"
+        f"shift = d.datetime.fromisoformat({moment.isoformat()!r}) - d.datetime.now(d.UTC)\n"
+        "class Clock(d.datetime):\n"
+        "    @classmethod\n"
+        "    def now(cls, tz=None):\n"
+        "        return d.datetime.now(tz) + shift\n"
+        "renewer.app.datetime = Clock\n"
+        f"sys.argv = ['renewer', 'plan', '-c', sys.argv[1], '--format', {fmt!r}]\n"
+        "renewer.cli.main()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(cfg)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
+        timeout=60,
+        cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)

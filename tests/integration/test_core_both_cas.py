@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,7 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from rig import Bind, Resolver, StepCa, free_port
 
-from tests.integration.runner import REPO, actions, plan_json, run_cli, write_config
+from tests.integration.runner import actions, plan_at, plan_json, run_cli, write_config
 from tests.integration.test_renew_e2e import bind_dns, config, leaf, sans
 
 pytestmark = pytest.mark.integration
@@ -181,28 +178,8 @@ def test_eab_refused_by_step_ca_is_tried_once_more_and_named(
 
 
 def _plan_at(cfg: Path, moment: datetime, env: dict[str, str]) -> dict[str, Any]:
-    """``renewer plan`` as a run at ``moment`` would plan (the app's clock moved)."""
-    code = (
-        "import sys, datetime as d\nimport renewer.app, renewer.cli\n"
-        f"shift = d.datetime.fromisoformat({moment.isoformat()!r}) - d.datetime.now(d.UTC)\n"
-        "class Clock(d.datetime):\n"
-        "    @classmethod\n"
-        "    def now(cls, tz=None):\n"
-        "        return d.datetime.now(tz) + shift\n"
-        "renewer.app.datetime = Clock\n"
-        "sys.argv = ['renewer', 'plan', '-c', sys.argv[1], '--format', 'json']\n"
-        "renewer.cli.main()\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code, str(cfg)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO), **env},
-        timeout=60,
-        cwd=REPO,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    entry: dict[str, Any] = json.loads(proc.stdout)["certificates"][0]
+    """The JSON plan entry of the one certificate, as a run at ``moment`` would plan it."""
+    entry: dict[str, Any] = json.loads(plan_at(cfg, moment, "json", env).stdout)["certificates"][0]
     return entry
 
 

@@ -7,10 +7,7 @@ through its life (the app's clock moved, as a later scheduled run sees it).
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +15,7 @@ from typing import Any
 import pytest
 from rig import Bind
 
-from tests.integration.runner import REPO, run_cli
+from tests.integration.runner import plan_at, run_cli
 from tests.integration.test_renew_e2e import bind_dns, config, leaf
 
 pytestmark = pytest.mark.integration
@@ -28,27 +25,7 @@ DAYS_UNDER_TWO = re.compile(r"\b[01] days?\b")  # "0 days", "1 days", "1 day"
 
 def _plan_at(cfg: Path, moment: datetime, fmt: str, env: dict[str, str]) -> str:
     """``renewer plan --format FMT`` as a run at ``moment`` would print it."""
-    code = (
-        "import sys, datetime as d\nimport renewer.app, renewer.cli\n"
-        f"shift = d.datetime.fromisoformat({moment.isoformat()!r}) - d.datetime.now(d.UTC)\n"
-        "class Clock(d.datetime):\n"
-        "    @classmethod\n"
-        "    def now(cls, tz=None):\n"
-        "        return d.datetime.now(tz) + shift\n"
-        "renewer.app.datetime = Clock\n"
-        f"sys.argv = ['renewer', 'plan', '-c', sys.argv[1], '--format', {fmt!r}]\n"
-        "renewer.cli.main()\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code, str(cfg)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO), **env},
-        timeout=60,
-        cwd=REPO,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
+    return plan_at(cfg, moment, fmt, env).output
 
 
 def test_a_24_hour_certificate_is_said_in_hours_everywhere(
