@@ -90,11 +90,14 @@ def _script(tmp_path: Path, env: dict[str, str]) -> Path:
     return out
 
 
-def _run(script: Path, tmp_path: Path, existing: bool) -> subprocess.CompletedProcess[str]:
+def run_recorded(
+    script: Path, tmp_path: Path, existing: bool, recorder_code: str = RECORDER
+) -> subprocess.CompletedProcess[str]:
+    """``script`` under bash with ``az`` a recorder that hands each call to the real parser."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     recorder = bin_dir / "az"
-    recorder.write_text(f"#!{sys.executable}\n{RECORDER}")
+    recorder.write_text(f"#!{sys.executable}\n{recorder_code}")
     recorder.chmod(0o755)
     (tmp_path / "cache").mkdir(exist_ok=True)
     (tmp_path / "azcfg").mkdir(exist_ok=True)
@@ -108,7 +111,7 @@ def _run(script: Path, tmp_path: Path, existing: bool) -> subprocess.CompletedPr
         "EXISTING": "1" if existing else "0",
     }
     return subprocess.run(
-        ["bash", str(script)], env=env, capture_output=True, text=True, timeout=600, check=False
+        ["bash", str(script)], env=env, capture_output=True, text=True, timeout=900, check=False
     )
 
 
@@ -118,7 +121,7 @@ def test_every_az_command_passes_the_real_parser(tmp_path: Path) -> None:
     text = script.read_text()
     assert "OWNER_ID=5544123\nREPO_ID=821093847\n" in text
     for existing in (False, True):
-        proc = _run(script, tmp_path, existing)
+        proc = run_recorded(script, tmp_path, existing)
         assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "AZURE_CLIENT_ID=/subscriptions/" in proc.stdout
 
@@ -176,6 +179,6 @@ def test_every_az_command_passes_the_real_parser(tmp_path: Path) -> None:
 def test_without_a_token_the_script_stops_before_any_az_call(tmp_path: Path) -> None:
     script = _script(tmp_path, {"GITHUB_TOKEN": ""})
     assert "OWNER_ID=''" in script.read_text()
-    proc = _run(script, tmp_path, existing=False)
+    proc = run_recorded(script, tmp_path, existing=False)
     assert proc.returncode == 2 and "set OWNER_ID and REPO_ID first" in proc.stderr
     assert not (tmp_path / "calls.jsonl").exists()

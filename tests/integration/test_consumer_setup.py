@@ -22,7 +22,7 @@ import pytest
 from rig.github_api import TOKEN, GitHubStandIn
 
 from tests.integration.runner import write_config
-from tests.integration.test_azure_setup import RECORDER, _az
+from tests.integration.test_azure_setup import RECORDER, run_recorded
 
 pytestmark = pytest.mark.integration
 
@@ -105,25 +105,7 @@ def setup_script(tmp_path: Path) -> Path:
 
 
 def run_script(script: Path, tmp_path: Path, existing: bool) -> subprocess.CompletedProcess[str]:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    recorder = bin_dir / "az"
-    recorder.write_text(f"#!{sys.executable}\n{CONSUMER_RECORDER}")
-    recorder.chmod(0o755)
-    for name in ("cache", "azcfg"):
-        (tmp_path / name).mkdir(exist_ok=True)
-    env = {
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-        "HOME": str(tmp_path),
-        "REAL_AZ": _az(),
-        "AZ_CACHE": str(tmp_path / "cache"),
-        "AZ_CONFIG": str(tmp_path / "azcfg"),
-        "AZ_LOG": str(tmp_path / "calls.jsonl"),
-        "EXISTING": "1" if existing else "0",
-    }
-    return subprocess.run(
-        ["bash", str(script)], env=env, capture_output=True, text=True, timeout=900, check=False
-    )
+    return run_recorded(script, tmp_path, existing, CONSUMER_RECORDER)
 
 
 @pytest.fixture(scope="module")
